@@ -1,0 +1,251 @@
+package schema
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrInvalidValue is wrapped by every error that Normalize and Coerce return for a value that does not fit
+// its attribute (RFC 7644 §3.12 scimType invalidValue).
+var ErrInvalidValue = errors.New("invalid value")
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidValue, fmt.Sprintf(format, args...))
+}
+
+// Normalize turns a decoded request body (numbers as json.Number) into the canonical JSON form of a resource:
+// attribute names in their schema spelling, extension attributes under their schema URN, string booleans
+// ("True", "false") as booleans, single values of multi-valued attributes wrapped in arrays. It drops what
+// RFC 7643 §2.5 and real clients need dropped: nulls, empty strings and arrays, unknown attributes,
+// "schemas" (derived from content on output), and readOnly attributes (RFC 7643 §7: ignored when sent).
+// Keys with dots or URN prefixes ("name.formatted", "urn:...:User:employeeNumber") are paths, never literal
+// attribute names. It reports values of the wrong type as ErrInvalidValue.
+func (rt *ResourceType) Normalize(doc map[string]any) (map[string]any, error) {
+	out := make(map[string]any, len(doc))
+	for _, k := range sortedKeys(doc) {
+		if err := rt.Put(out, k, doc[k]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Put sets the attribute at path key (resolved as in Resolve) to value in the canonical document doc,
+// coercing value to the attribute's type and merging complex values into what doc already holds. Unknown
+// paths, readOnly attributes and nulls are ignored. A key that is an extension URN takes an object of that
+// extension's attributes.
+func (rt *ResourceType) Put(doc map[string]any, key string, value any) error {
+	if strings.EqualFold(key, "schemas") || value == nil {
+		return nil
+	}
+	p, ok := rt.Resolve(key)
+	if !ok {
+		return nil
+	}
+	if p.Attr == nil { // a whole extension: its attributes, qualified by its URN
+		m, ok := value.(map[string]any)
+		if !ok {
+			return invalid("%s must be an object", p.Schema.ID)
+		}
+		for _, k := range sortedKeys(m) {
+			if err := rt.Put(doc, p.Schema.ID+":"+k, m[k]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if p.Attr.Mutability == ReadOnly || (p.Sub != nil && p.Sub.Mutability == ReadOnly) {
+		return nil
+	}
+	if p.Sub != nil {
+		if p.Attr.MultiValued { // "emails.value" names a sub-attribute of every element: no single place to put it
+			return nil
+		}
+		value = map[string]any{p.Sub.Name: value}
+	}
+	v, err := Coerce(p.Attr, value)
+	if err != nil || v == nil {
+		return err
+	}
+	container := Container(doc, p, true)
+	if old, ok := container[p.Attr.Name].(map[string]any); ok && !p.Attr.MultiValued {
+		for k, sv := range v.(map[string]any) {
+			old[k] = sv
+		}
+		return nil
+	}
+	container[p.Attr.Name] = v
+	return nil
+}
+
+// Container returns the object of doc that holds p's attribute: doc itself for core attributes, the object
+// under the extension's URN for extension attributes (created when create is set, else nil if absent).
+func Container(doc map[string]any, p Path, create bool) map[string]any {
+	if !p.Extension() {
+		return doc
+	}
+	m, _ := doc[p.Schema.ID].(map[string]any)
+	if m == nil && create {
+		m = map[string]any{}
+		doc[p.Schema.ID] = m
+	}
+	return m
+}
+
+// Coerce converts value to the canonical form of attribute a, or returns nil when the value is unassigned
+// (null, "", [] or {}). Multi-valued attributes accept a single value and wrap it.
+func Coerce(a *Attribute, value any) (any, error) {
+	if !a.MultiValued {
+		return coerceSingle(a, value)
+	}
+	list, ok := value.([]any)
+	if !ok {
+		list = []any{value}
+	}
+	out := make([]any, 0, len(list))
+	for _, e := range list {
+		v, err := coerceSingle(a, e)
+		if err != nil {
+			return nil, err
+		}
+		if v != nil {
+			out = append(out, v)
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+func coerceSingle(a *Attribute, value any) (any, error) {
+	if value == nil {
+		return nil, nil
+	}
+	switch a.Type {
+	case Complex:
+		m, ok := value.(map[string]any)
+		if !ok {
+			// Entra sends the enterprise manager as a bare id string: it is the "value" sub-attribute.
+			if s, isStr := value.(string); isStr && a.Sub("value") != nil {
+				m = map[string]any{"value": s}
+			} else {
+				return nil, invalid("%s must be an object", a.Name)
+			}
+		}
+		out := make(map[string]any, len(m))
+		for _, k := range sortedKeys(m) {
+			sub := a.Sub(k)
+			if sub == nil || sub.Mutability == ReadOnly {
+				continue
+			}
+			v, err := coerceSingle(sub, m[k])
+			if err != nil {
+				return nil, err
+			}
+			if v != nil {
+				out[sub.Name] = v
+			}
+		}
+		if len(out) == 0 {
+			return nil, nil
+		}
+		return out, nil
+	case Boolean:
+		return coerceBool(a, value)
+	case Integer, Decimal:
+		return coerceNumber(a, value)
+	case DateTime:
+		s, ok := value.(string)
+		if !ok {
+			return nil, invalid("%s must be a dateTime string", a.Name)
+		}
+		if s == "" {
+			return nil, nil
+		}
+		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+			return nil, invalid("%s must be an xsd:dateTime such as 2008-01-23T04:56:22Z", a.Name)
+		}
+		return s, nil
+	default: // string, reference, binary
+		switch v := value.(type) {
+		case string:
+			if v == "" {
+				return nil, nil
+			}
+			return v, nil
+		case json.Number: // some clients send numeric strings (employeeNumber) as numbers: keep the digits
+			return v.String(), nil
+		}
+		return nil, invalid("%s must be a string", a.Name)
+	}
+}
+
+func coerceBool(a *Attribute, value any) (any, error) {
+	switch v := value.(type) {
+	case bool:
+		return v, nil
+	case string: // Entra sends "True" and "False"
+		switch {
+		case strings.EqualFold(v, "true"):
+			return true, nil
+		case strings.EqualFold(v, "false"):
+			return false, nil
+		}
+	}
+	return nil, invalid("%s must be a boolean", a.Name)
+}
+
+func coerceNumber(a *Attribute, value any) (any, error) {
+	var s string
+	switch v := value.(type) {
+	case json.Number:
+		s = v.String()
+	case float64:
+		s = strconv.FormatFloat(v, 'g', -1, 64)
+	case string:
+		s = strings.TrimSpace(v)
+	default:
+		return nil, invalid("%s must be a number", a.Name)
+	}
+	if a.Type == Integer {
+		if _, err := strconv.ParseInt(s, 10, 64); err != nil {
+			return nil, invalid("%s must be an integer", a.Name)
+		}
+	} else if _, err := strconv.ParseFloat(s, 64); err != nil {
+		return nil, invalid("%s must be a decimal number", a.Name)
+	}
+	return json.Number(s), nil
+}
+
+// CheckRequired reports the first required attribute (RFC 7643 §7 "required") that doc lacks, as
+// ErrInvalidValue. Only the core schema and the extensions present in doc are checked.
+func (rt *ResourceType) CheckRequired(doc map[string]any) error {
+	for _, s := range rt.Schemas() {
+		p := Path{Schema: s}
+		c := Container(doc, p, false)
+		if c == nil {
+			continue
+		}
+		for _, a := range s.Attributes {
+			if a.Required && a.Mutability != ReadOnly && c[a.Name] == nil {
+				return invalid("%s is required", Path{Schema: s, Attr: a})
+			}
+		}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

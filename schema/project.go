@@ -1,0 +1,177 @@
+package schema
+
+// Projection selects the attributes a response carries (RFC 7644 §3.4.2.5, §3.9): with Attributes set only
+// those (plus "returned: always" ones), else all "returned: default" ones minus Excluded. "returned: never"
+// attributes (password) are never included, "returned: request" ones only when asked for by name.
+type Projection struct {
+	Attributes []Path
+	Excluded   []Path
+}
+
+// ParseProjection resolves the comma-separated lists of the attributes and excludedAttributes parameters.
+// Names that resolve to nothing are ignored, as RFC 7644 §3.4.2.5 asks of unknown attribute names.
+func (rt *ResourceType) ParseProjection(attributes, excluded []string) Projection {
+	var p Projection
+	for _, name := range attributes {
+		if path, ok := rt.Resolve(name); ok {
+			p.Attributes = append(p.Attributes, path)
+		}
+	}
+	for _, name := range excluded {
+		if path, ok := rt.Resolve(name); ok {
+			p.Excluded = append(p.Excluded, path)
+		}
+	}
+	return p
+}
+
+// IsDefault reports whether the projection asks for nothing beyond the default attribute set.
+func (p Projection) IsDefault() bool { return len(p.Attributes) == 0 && len(p.Excluded) == 0 }
+
+// Apply returns a copy of the canonical document doc holding only the projected attributes. The "schemas"
+// key is always kept.
+func (rt *ResourceType) Apply(p Projection, doc map[string]any) map[string]any {
+	out := make(map[string]any, len(doc))
+	if v, ok := doc["schemas"]; ok {
+		out["schemas"] = v
+	}
+	for _, s := range rt.Schemas() {
+		src := Container(doc, Path{Schema: s}, false)
+		if src == nil {
+			continue
+		}
+		var dst map[string]any
+		for _, a := range s.Attributes {
+			rt.applyAttr(p, Path{Schema: s, Attr: a}, src, func() map[string]any {
+				if dst == nil {
+					dst = Container(out, Path{Schema: s}, true)
+				}
+				return dst
+			})
+		}
+		if s == rt.Core {
+			for _, a := range rt.Common {
+				rt.applyAttr(p, Path{Schema: s, Attr: a}, src, func() map[string]any { return out })
+			}
+		}
+	}
+	return out
+}
+
+func (rt *ResourceType) applyAttr(p Projection, path Path, src map[string]any, dst func() map[string]any) {
+	v, ok := src[path.Attr.Name]
+	if !ok {
+		return
+	}
+	switch sel := p.selects(path); sel {
+	case selectNone:
+	case selectAll:
+		dst()[path.Attr.Name] = v
+	case selectSome:
+		if sv := projectSubs(p, path, v); sv != nil {
+			dst()[path.Attr.Name] = sv
+		}
+	}
+}
+
+type selection int
+
+const (
+	selectNone selection = iota
+	selectSome           // only some sub-attributes
+	selectAll
+)
+
+func (p Projection) selects(path Path) selection {
+	a := path.Target()
+	switch a.Returned {
+	case Never:
+		return selectNone
+	case Always:
+		return selectAll
+	}
+	if len(p.Attributes) > 0 {
+		best := selectNone
+		for _, q := range p.Attributes {
+			switch {
+			case !sameAttr(q, path):
+			case q.Attr == nil || q.Sub == nil || path.Sub != nil && q.Sub == path.Sub:
+				return selectAll
+			case path.Sub == nil:
+				best = selectSome // asked for a sub-attribute of this attribute
+			}
+		}
+		return best
+	}
+	if a.Returned == Request {
+		return selectNone
+	}
+	for _, q := range p.Excluded {
+		switch {
+		case !sameAttr(q, path):
+		case q.Attr == nil || q.Sub == nil || q.Sub == path.Sub:
+			return selectNone
+		case path.Sub == nil:
+			return selectSome
+		}
+	}
+	if path.Sub == nil && hasSubRule(a) {
+		return selectSome
+	}
+	return selectAll
+}
+
+// hasSubRule reports whether a complex attribute has sub-attributes whose own "returned" rule differs from
+// the default, so it must be projected sub-attribute by sub-attribute.
+func hasSubRule(a *Attribute) bool {
+	for _, s := range a.SubAttributes {
+		if s.Returned == Never || s.Returned == Request {
+			return true
+		}
+	}
+	return false
+}
+
+// sameAttr reports whether the requested path q names path's attribute, or the whole extension it is in.
+func sameAttr(q, path Path) bool {
+	return q.Schema == path.Schema && (q.Attr == nil || q.Attr == path.Attr)
+}
+
+// projectSubs projects the sub-attributes of a complex value (or of each element of a multi-valued one).
+func projectSubs(p Projection, path Path, v any) any {
+	one := func(m map[string]any) map[string]any {
+		out := map[string]any{}
+		for _, sub := range path.Attr.SubAttributes {
+			sv, ok := m[sub.Name]
+			if !ok {
+				continue
+			}
+			if p.selects(Path{Schema: path.Schema, Attr: path.Attr, Sub: sub}) == selectAll {
+				out[sub.Name] = sv
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		if m := one(v); m != nil {
+			return m
+		}
+	case []any:
+		var out []any
+		for _, e := range v {
+			if m, ok := e.(map[string]any); ok {
+				if pm := one(m); pm != nil {
+					out = append(out, pm)
+				}
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	return nil
+}
