@@ -82,9 +82,12 @@ func (c *Compare) check() error {
 	substring := c.Op == Co || c.Op == Sw || c.Op == Ew
 	switch a.Type {
 	case schema.Boolean:
-		if s, ok := c.Value.(string); ok { // a string boolean, as Entra writes them elsewhere
-			if b, err := strconv.ParseBool(strings.ToLower(s)); err == nil {
-				c.Value = b
+		if s, ok := c.Value.(string); ok { // a string boolean, as Entra writes them elsewhere ("True", "False")
+			switch {
+			case strings.EqualFold(s, "true"):
+				c.Value = true
+			case strings.EqualFold(s, "false"):
+				c.Value = false
 			}
 		}
 		if _, ok := c.Value.(bool); !ok {
@@ -124,7 +127,8 @@ func (c *Compare) check() error {
 	return nil
 }
 
-// String returns the filter in SCIM syntax with canonical attribute names, fully parenthesised.
+// String returns the filter in SCIM syntax with canonical attribute names, every and/or run parenthesised.
+// Parse(String(e)) yields an expression equal to e.
 func String(e Expr) string {
 	var b strings.Builder
 	write(&b, e)
@@ -143,9 +147,7 @@ func write(b *strings.Builder, e Expr) {
 		}
 	case *Logical:
 		b.WriteByte('(')
-		write(b, e.Left)
-		b.WriteString(" " + string(e.Op) + " ")
-		write(b, e.Right)
+		writeRun(b, e)
 		b.WriteByte(')')
 	case *Not:
 		b.WriteString("not (")
@@ -159,20 +161,40 @@ func write(b *strings.Builder, e Expr) {
 	}
 }
 
+// writeRun writes a run of one operator without inner parentheses: the parser nests a or b or c to the left,
+// ((a or b) or c), so "a or b or c" parses back to the same tree and stays as shallow as it was written.
+func writeRun(b *strings.Builder, e *Logical) {
+	if l, ok := e.Left.(*Logical); ok && l.Op == e.Op {
+		writeRun(b, l)
+	} else {
+		write(b, e.Left)
+	}
+	b.WriteString(" " + string(e.Op) + " ")
+	write(b, e.Right)
+}
+
 func literalString(v any) string {
 	switch v := v.(type) {
 	case nil:
 		return "null"
 	case string:
-		q, _ := json.Marshal(v) // SCIM string literals are JSON strings
-		return string(q)
+		// SCIM string literals are JSON strings; "<", ">" and "&" need no escaping in them.
+		var q strings.Builder
+		enc := json.NewEncoder(&q)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(v) // a string always encodes
+		return strings.TrimSuffix(q.String(), "\n")
 	case bool:
 		return strconv.FormatBool(v)
 	case int64:
 		return strconv.FormatInt(v, 10)
 	case float64:
-		return strconv.FormatFloat(v, 'g', -1, 64)
+		// Keep a float a float: 5.0 must not print as 5, which parses back as an int64.
+		s := strconv.FormatFloat(v, 'g', -1, 64)
+		if !strings.ContainsAny(s, ".eEN") { // N: NaN and Inf, which no parse produces
+			s += ".0"
+		}
+		return s
 	}
 	return fmt.Sprint(v)
 }
-

@@ -109,33 +109,36 @@ func anyMatch(c *Compare, op Op, values []any) bool {
 	return false
 }
 
-// compareOne applies op to one attribute value and the filter's literal, by the attribute's type.
+// compareOne applies op to one attribute value and the filter's literal, by the attribute's type. A literal of
+// the wrong type (only possible in an Expr built by hand, Parse checks them) matches nothing.
 func compareOne(a *schema.Attribute, op Op, v, lit any) bool {
 	switch a.Type {
 	case schema.Boolean:
 		b, ok := v.(bool)
-		return ok && op == Eq && b == lit.(bool)
+		l, lok := lit.(bool)
+		return ok && lok && op == Eq && b == l
 	case schema.Integer, schema.Decimal:
 		x, ok := number(v)
-		y, _ := number(lit)
-		return ok && ordered(op, cmpFloat(x, y))
+		y, lok := number(lit)
+		return ok && lok && ordered(op, cmpFloat(x, y))
 	case schema.DateTime:
 		s, ok := v.(string)
-		if !ok {
+		l, lok := lit.(string)
+		if !ok || !lok {
 			return false
 		}
 		if op == Co || op == Sw || op == Ew {
-			return substring(op, s, lit.(string))
+			return substring(op, s, l)
 		}
 		x, err1 := time.Parse(time.RFC3339Nano, s)
-		y, err2 := time.Parse(time.RFC3339Nano, lit.(string))
+		y, err2 := time.Parse(time.RFC3339Nano, l)
 		return err1 == nil && err2 == nil && ordered(op, x.Compare(y))
 	}
 	s, ok := v.(string)
-	if !ok {
+	l, lok := lit.(string)
+	if !ok || !lok {
 		return false
 	}
-	l := lit.(string)
 	if !a.CaseExact {
 		s, l = Fold(s), Fold(l)
 	}

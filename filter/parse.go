@@ -29,9 +29,10 @@ var (
 
 // Limits bound the work a single filter can ask for.
 type Limits struct {
-	// MaxLength is the longest filter accepted, in bytes.
+	// MaxLength is the longest filter accepted, in bytes. Zero or less means DefaultLimits.MaxLength.
 	MaxLength int
-	// MaxDepth is the deepest nesting of and/or/not/value filters accepted.
+	// MaxDepth is the deepest nesting of and/or/not/value filters and parentheses accepted. A run of one
+	// operator (a or b or c ...) is one level however long it is. Zero or less means DefaultLimits.MaxDepth.
 	MaxDepth int
 }
 
@@ -45,10 +46,11 @@ func Parse(rt *schema.ResourceType, filter string) (Expr, error) {
 
 // Parse parses filter and resolves its attribute names against rt. Every error wraps ErrInvalidFilter.
 func (l Limits) Parse(rt *schema.ResourceType, filter string) (Expr, error) {
+	l = l.orDefault()
 	if len(filter) > l.MaxLength {
 		return nil, fmt.Errorf("%w: longer than %d bytes", ErrInvalidFilter, l.MaxLength)
 	}
-	pre, err := preprocess(filter)
+	pre, err := preprocess(filter, l.MaxDepth)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidFilter, err)
 	}
@@ -58,6 +60,18 @@ func (l Limits) Parse(rt *schema.ResourceType, filter string) (Expr, error) {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidFilter, err)
 	}
 	return e, nil
+}
+
+// orDefault replaces unset limits by the defaults, so that Limits{MaxDepth: 8} does not reject every filter
+// as longer than 0 bytes.
+func (l Limits) orDefault() Limits {
+	if l.MaxLength <= 0 {
+		l.MaxLength = DefaultLimits.MaxLength
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultLimits.MaxDepth
+	}
+	return l
 }
 
 // PatchPath is a resolved PATCH path: an attribute (Path.Attr nil for a whole extension), an optional value
@@ -85,7 +99,7 @@ func ParsePath(rt *schema.ResourceType, path string) (PatchPath, error) {
 	if len(path) > DefaultLimits.MaxLength {
 		return fail(fmt.Errorf("longer than %d bytes", DefaultLimits.MaxLength))
 	}
-	pre, err := preprocess(path)
+	pre, err := preprocess(path, DefaultLimits.MaxDepth)
 	if err != nil {
 		return fail(err)
 	}
@@ -135,13 +149,26 @@ type preprocessed struct {
 
 const vfPrefix = "scimkitvf"
 
-func preprocess(in string) (*preprocessed, error) {
+// preprocess also bounds the nesting of parentheses by maxDepth before the underlying parser (recursive, and
+// slow on deep nesting) sees the text.
+func preprocess(in string, maxDepth int) (*preprocessed, error) {
 	p := &preprocessed{}
 	var b strings.Builder
 	depth, start := 0, 0 // bracket depth, start of the current value filter in b
+	parens := 0
 	for i := 0; i < len(in); i++ {
 		c := in[i]
 		switch {
+		case c == '(':
+			if parens++; parens > maxDepth {
+				return nil, fmt.Errorf("nested deeper than %d", maxDepth)
+			}
+			b.WriteByte(c)
+		case c == ')':
+			if parens--; parens < 0 {
+				return nil, errors.New("unbalanced ')'")
+			}
+			b.WriteByte(c)
 		case c == '"':
 			end, s, err := scanString(in, i)
 			if err != nil {
@@ -240,7 +267,13 @@ func (r *resolver) convert(e parser.Expression, parent *schema.Attribute, depth 
 	}
 	switch e := e.(type) {
 	case *parser.LogicalExpression:
-		l, err := r.convert(e.Left, parent, depth+1)
+		// The parser nests a run of one operator to the left: a or b or c is ((a or b) or c). The run is one
+		// level of nesting, so a long list of alternatives (id eq "1" or id eq "2" or ...) is not "deep".
+		ld := depth + 1
+		if l, ok := e.Left.(*parser.LogicalExpression); ok && l.Operator == e.Operator {
+			ld = depth
+		}
+		l, err := r.convert(e.Left, parent, ld)
 		if err != nil {
 			return nil, err
 		}

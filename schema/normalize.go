@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -223,19 +224,36 @@ func coerceNumber(a *Attribute, value any) (any, error) {
 	return json.Number(s), nil
 }
 
-// CheckRequired reports the first required attribute (RFC 7643 §7 "required") that doc lacks, as
-// ErrInvalidValue. Only the core schema and the extensions present in doc are checked.
-func (rt *ResourceType) CheckRequired(doc map[string]any) error {
-	for _, s := range rt.Schemas() {
-		p := Path{Schema: s}
+// Validate checks what Normalize cannot see value by value: every required attribute (RFC 7643 §7) of the
+// core schema and of the extensions present is assigned, and no multi-valued attribute has more than one
+// "primary": true value or the same value twice (RFC 7643 §2.4). Errors wrap ErrInvalidValue.
+func (rt *ResourceType) Validate(doc map[string]any) error {
+	for _, p := range rt.Attributes() {
 		c := Container(doc, p, false)
 		if c == nil {
 			continue
 		}
-		for _, a := range s.Attributes {
-			if a.Required && a.Mutability != ReadOnly && c[a.Name] == nil {
-				return invalid("%s is required", Path{Schema: s, Attr: a})
+		v := c[p.Attr.Name]
+		if p.Attr.Required && p.Attr.Mutability != ReadOnly && v == nil {
+			return invalid("%s is required", p)
+		}
+		list, ok := v.([]any)
+		if !ok {
+			continue
+		}
+		primaries := 0
+		for i, e := range list {
+			if m, ok := e.(map[string]any); ok && m["primary"] == true {
+				primaries++
 			}
+			for _, prev := range list[:i] {
+				if reflect.DeepEqual(prev, e) {
+					return invalid("%s has the same value twice", p)
+				}
+			}
+		}
+		if primaries > 1 {
+			return invalid("%s has more than one primary value", p)
 		}
 	}
 	return nil

@@ -226,3 +226,28 @@ func (rt *ResourceType) splitURN(path string) (*Schema, string, bool) {
 	}
 	return nil, "", false
 }
+
+// Attributes returns a path for every top-level attribute of the resource type: the core schema's, the
+// common ones (id, externalId, meta), then each extension's.
+func (rt *ResourceType) Attributes() []Path {
+	var out []Path
+	for _, s := range rt.Schemas() {
+		for _, a := range s.Attributes {
+			out = append(out, Path{Schema: s, Attr: a})
+		}
+		if s == rt.Core {
+			for _, a := range rt.Common {
+				out = append(out, Path{Schema: s, Attr: a})
+			}
+		}
+	}
+	return out
+}
+
+// Get returns the value of p's attribute (ignoring p.Sub) in the canonical document doc, or nil.
+func Get(doc map[string]any, p Path) any {
+	if c := Container(doc, p, false); c != nil && p.Attr != nil {
+		return c[p.Attr.Name]
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+package scim
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/scimkit/scim/schema"
+)
+
+// Discovery endpoints (RFC 7644 §4): what the service provider supports, its resource types and schemas.
+// Their content comes from the handler's configuration and the schema table, so it is always truthful.
+
+type supported struct {
+	Supported bool `json:"supported"`
+}
+
+type discoveryMeta struct {
+	ResourceType string `json:"resourceType"`
+	Location     string `json:"location"`
+}
+
+func (h *handler) serviceProviderConfig(r *http.Request) any {
+	type bulk struct {
+		Supported      bool `json:"supported"`
+		MaxOperations  int  `json:"maxOperations"`
+		MaxPayloadSize int  `json:"maxPayloadSize"`
+	}
+	type filterSupport struct {
+		Supported  bool `json:"supported"`
+		MaxResults int  `json:"maxResults"`
+	}
+	type authScheme struct {
+		Type        string `json:"type"`
+		Name        string `json:"name"`
+		Description string `json:"description"`
+		SpecURI     string `json:"specUri"`
+		Primary     bool   `json:"primary"`
+	}
+	return struct {
+		Schemas               []string      `json:"schemas"`
+		DocumentationURI      string        `json:"documentationUri"`
+		Patch                 supported     `json:"patch"`
+		Bulk                  bulk          `json:"bulk"`
+		Filter                filterSupport `json:"filter"`
+		ChangePassword        supported     `json:"changePassword"`
+		Sort                  supported     `json:"sort"`
+		ETag                  supported     `json:"etag"`
+		AuthenticationSchemes []authScheme  `json:"authenticationSchemes"`
+		Meta                  discoveryMeta `json:"meta"`
+	}{
+		Schemas:          []string{schema.ServiceConfigURN},
+		DocumentationURI: "https://pkg.go.dev/github.com/scimkit/scim",
+		Patch:            supported{true},
+		Bulk:             bulk{},
+		Filter:           filterSupport{Supported: true, MaxResults: h.maxResults},
+		ChangePassword:   supported{true},
+		Sort:             supported{true},
+		ETag:             supported{true},
+		AuthenticationSchemes: []authScheme{{
+			Type:        "oauthbearertoken",
+			Name:        "OAuth Bearer Token",
+			Description: "Authentication with a bearer token in the Authorization header",
+			SpecURI:     "https://www.rfc-editor.org/info/rfc6750",
+			Primary:     true,
+		}},
+		Meta: discoveryMeta{ResourceType: "ServiceProviderConfig", Location: h.base(r) + "/ServiceProviderConfig"},
+	}
+}
+
+type schemaExtension struct {
+	Schema   string `json:"schema"`
+	Required bool   `json:"required"`
+}
+
+type resourceType struct {
+	Schemas          []string          `json:"schemas"`
+	ID               string            `json:"id"`
+	Name             string            `json:"name"`
+	Endpoint         string            `json:"endpoint"`
+	Description      string            `json:"description"`
+	Schema           string            `json:"schema"`
+	SchemaExtensions []schemaExtension `json:"schemaExtensions"`
+	Meta             discoveryMeta     `json:"meta"`
+}
+
+// resourceTypes answers /ResourceTypes (rest empty) or /ResourceTypes/{name}.
+func (h *handler) resourceTypes(r *http.Request, rest []string) any {
+	rt := resourceType{
+		Schemas:     []string{schema.ResourceTypeURN},
+		ID:          h.rt.Name,
+		Name:        h.rt.Name,
+		Endpoint:    h.rt.Endpoint,
+		Description: h.rt.Description,
+		Schema:      h.rt.Core.ID,
+		Meta:        discoveryMeta{ResourceType: "ResourceType", Location: h.base(r) + "/ResourceTypes/" + h.rt.Name},
+	}
+	for _, e := range h.rt.Extensions {
+		rt.SchemaExtensions = append(rt.SchemaExtensions, schemaExtension{Schema: e.Schema.ID, Required: e.Required})
+	}
+	if len(rest) == 1 {
+		if !strings.EqualFold(rest[0], h.rt.Name) {
+			return errorf(http.StatusNotFound, "", "no such resource type: "+rest[0])
+		}
+		return rt
+	}
+	return listOf([]any{rt})
+}
+
+type schemaResource struct {
+	Schemas []string `json:"schemas"`
+	*schema.Schema
+	Meta discoveryMeta `json:"meta"`
+}
+
+// schemas answers /Schemas (rest empty) or /Schemas/{urn}.
+func (h *handler) schemas(r *http.Request, rest []string) any {
+	var all []any
+	for _, s := range h.rt.Schemas() {
+		res := schemaResource{
+			Schemas: []string{schema.SchemaURN},
+			Schema:  s,
+			Meta:    discoveryMeta{ResourceType: "Schema", Location: h.base(r) + "/Schemas/" + s.ID},
+		}
+		if len(rest) == 1 && strings.EqualFold(rest[0], s.ID) {
+			return res
+		}
+		all = append(all, res)
+	}
+	if len(rest) == 1 {
+		return errorf(http.StatusNotFound, "", "no such schema: "+rest[0])
+	}
+	return listOf(all)
+}
+
+func listOf(items []any) listResponse {
+	return listResponse{
+		Schemas:      []string{schema.ListResponseURN},
+		TotalResults: len(items),
+		ItemsPerPage: len(items),
+		StartIndex:   1,
+		Resources:    items,
+	}
+}

@@ -1,0 +1,542 @@
+package scim
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"mime"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/schema"
+)
+
+// NewHandler returns an http.Handler serving the SCIM 2.0 protocol for Users over store. Mount it under a
+// prefix with http.StripPrefix:
+//
+//	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.NewHandler(store, opts...)))
+func NewHandler(store Store, opts ...Option) http.Handler {
+	c := config{
+		auth:         func(*http.Request) (string, error) { return "", ErrUnauthorized },
+		maxResults:   1000,
+		maxBodyBytes: 1 << 20,
+		maxRetries:   16,
+		log:          slog.Default(),
+		limits:       filter.DefaultLimits,
+	}
+	for _, o := range opts {
+		o(&c)
+	}
+	return &handler{config: c, store: store, rt: userType}
+}
+
+type handler struct {
+	config
+	store Store
+	rt    *schema.ResourceType
+}
+
+const contentType = "application/scim+json"
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	tenant, err := h.auth(r)
+	if err != nil {
+		var se *Error
+		if !errors.As(err, &se) {
+			err = errorf(http.StatusUnauthorized, "", "missing or invalid credentials")
+		}
+		h.writeError(w, r, err)
+		return
+	}
+	r = r.WithContext(WithTenant(r.Context(), tenant))
+	if err := h.route(w, r); err != nil {
+		h.writeError(w, r, err)
+	}
+}
+
+// route dispatches on the path below the mount point. Endpoint names are matched without case, as clients
+// differ in how they spell them.
+func (h *handler) route(w http.ResponseWriter, r *http.Request) error {
+	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	is := func(i int, name string) bool { return len(segs) > i && strings.EqualFold(segs[i], name) }
+	switch {
+	case len(segs) == 1 && is(0, "Users"):
+		return h.methods(w, r, map[string]func(http.ResponseWriter, *http.Request) error{
+			http.MethodGet: h.list, http.MethodPost: h.create})
+	case len(segs) == 2 && is(0, "Users") && segs[1] == ".search":
+		return h.methods(w, r, map[string]func(http.ResponseWriter, *http.Request) error{http.MethodPost: h.search})
+	case len(segs) == 2 && is(0, "Users"):
+		id := segs[1]
+		return h.methods(w, r, map[string]func(http.ResponseWriter, *http.Request) error{
+			http.MethodGet:    func(w http.ResponseWriter, r *http.Request) error { return h.get(w, r, id) },
+			http.MethodPut:    func(w http.ResponseWriter, r *http.Request) error { return h.replace(w, r, id) },
+			http.MethodPatch:  func(w http.ResponseWriter, r *http.Request) error { return h.patch(w, r, id) },
+			http.MethodDelete: func(w http.ResponseWriter, r *http.Request) error { return h.delete(w, r, id) },
+		})
+	case len(segs) == 1 && is(0, "ServiceProviderConfig"):
+		return h.discovery(w, r, func() any { return h.serviceProviderConfig(r) })
+	case len(segs) <= 2 && is(0, "ResourceTypes"):
+		return h.discovery(w, r, func() any { return h.resourceTypes(r, segs[1:]) })
+	case len(segs) <= 2 && is(0, "Schemas"):
+		return h.discovery(w, r, func() any { return h.schemas(r, segs[1:]) })
+	case len(segs) == 1 && (is(0, "Bulk") || is(0, "Me")):
+		return errorf(http.StatusNotImplemented, "", "/"+segs[0]+" is not supported")
+	}
+	return errorf(http.StatusNotFound, "", "no such endpoint: "+r.URL.Path)
+}
+
+// methods runs the handler for r's method, or answers 405 with the Allow header.
+func (h *handler) methods(w http.ResponseWriter, r *http.Request, m map[string]func(http.ResponseWriter, *http.Request) error) error {
+	if f, ok := m[r.Method]; ok {
+		return f(w, r)
+	}
+	var allow []string
+	for _, k := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if _, ok := m[k]; ok {
+			allow = append(allow, k)
+		}
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	return errorf(http.StatusMethodNotAllowed, "", r.Method+" is not allowed here")
+}
+
+// discovery answers GET on a discovery endpoint with the value make builds (an error is answered as such).
+func (h *handler) discovery(w http.ResponseWriter, r *http.Request, make func() any) error {
+	return h.methods(w, r, map[string]func(http.ResponseWriter, *http.Request) error{
+		http.MethodGet: func(w http.ResponseWriter, r *http.Request) error {
+			v := make()
+			if err, ok := v.(error); ok {
+				return err
+			}
+			h.writeJSON(w, http.StatusOK, v)
+			return nil
+		}})
+}
+
+// --- Users ---
+
+func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
+	doc, err := h.decodeResource(w, r)
+	if err != nil {
+		return err
+	}
+	u, err := userFromDoc(doc)
+	if err != nil {
+		return err
+	}
+	now := now()
+	u.ID = newID()
+	u.Meta = Meta{ResourceType: h.rt.Name, Created: now, LastModified: now}
+	created, err := h.store.Create(r.Context(), u)
+	if err != nil {
+		return err
+	}
+	return h.writeUser(w, r, http.StatusCreated, created, h.projection(r))
+}
+
+func (h *handler) get(w http.ResponseWriter, r *http.Request, id string) error {
+	u, err := h.store.Get(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, u.Meta.Version) {
+		w.Header().Set("ETag", etag(u.Meta.Version))
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	return h.writeUser(w, r, http.StatusOK, u, h.projection(r))
+}
+
+func (h *handler) replace(w http.ResponseWriter, r *http.Request, id string) error {
+	body, err := h.decodeResource(w, r)
+	if err != nil {
+		return err
+	}
+	u, err := h.update(r, id, func(doc map[string]any) error {
+		// PUT replaces what the client may write. What it cannot write (id, meta, groups) or read back
+		// (password, when not sent) is kept, so a PUT built from a GET loses nothing.
+		next := map[string]any{}
+		for _, p := range h.rt.Attributes() {
+			ov, nv := schema.Get(doc, p), schema.Get(body, p)
+			if p.Attr.Mutability == schema.Immutable && ov != nil && nv != nil && !reflect.DeepEqual(ov, nv) {
+				return errorf(http.StatusBadRequest, Mutability, p.String()+" is immutable")
+			}
+			v := nv
+			if p.Attr.Mutability == schema.ReadOnly || (p.Attr.Returned == schema.Never && nv == nil) {
+				v = ov
+			}
+			if v != nil {
+				schema.Container(next, p, true)[p.Attr.Name] = v
+			}
+		}
+		clear(doc)
+		maps.Copy(doc, next)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return h.writeUser(w, r, http.StatusOK, u, h.projection(r))
+}
+
+func (h *handler) patch(w http.ResponseWriter, r *http.Request, id string) error {
+	var req patchRequest
+	if err := h.decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	ops, err := parsePatch(h.rt, req)
+	if err != nil {
+		return err
+	}
+	u, err := h.update(r, id, func(doc map[string]any) error { return applyPatch(h.rt, doc, ops) })
+	if err != nil {
+		return err
+	}
+	return h.writeUser(w, r, http.StatusOK, u, h.projection(r))
+}
+
+// update reads the user, lets mutate change its canonical document, and replaces it with the version it
+// read: optimistic concurrency, so no concurrent change is lost. Without If-Match a lost race is retried
+// with a fresh read (bounded); with If-Match it is the client's 412. A change that changes nothing is not
+// written, so meta.lastModified and the version stay as they were.
+func (h *handler) update(r *http.Request, id string, mutate func(doc map[string]any) error) (*User, error) {
+	ctx := r.Context()
+	ifMatch := r.Header.Get("If-Match")
+	for attempt := 0; ; attempt++ {
+		cur, err := h.store.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if ifMatch != "" && !etagMatches(ifMatch, cur.Meta.Version) {
+			return nil, ErrVersionMismatch
+		}
+		before := cur.doc()
+		doc := cur.doc()
+		if err := mutate(doc); err != nil {
+			return nil, err
+		}
+		if err := h.rt.Validate(doc); err != nil {
+			return nil, err
+		}
+		u, err := userFromDoc(doc)
+		if err != nil {
+			return nil, err
+		}
+		u.ID, u.Meta = cur.ID, cur.Meta
+		if reflect.DeepEqual(before, u.doc()) {
+			return cur, nil
+		}
+		u.Meta.LastModified = now()
+		updated, err := h.store.Replace(ctx, u, cur.Meta.Version)
+		if errors.Is(err, ErrVersionMismatch) && ifMatch == "" && attempt < h.maxRetries {
+			if err := sleepCtx(ctx, time.Duration(attempt)*time.Millisecond); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		return updated, err
+	}
+}
+
+func (h *handler) delete(w http.ResponseWriter, r *http.Request, id string) error {
+	version := ""
+	if ifMatch := r.Header.Get("If-Match"); ifMatch != "" {
+		cur, err := h.store.Get(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		if !etagMatches(ifMatch, cur.Meta.Version) {
+			return ErrVersionMismatch
+		}
+		version = cur.Meta.Version
+	}
+	if err := h.store.Delete(r.Context(), id, version); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// searchRequest is the body of POST /.search (RFC 7644 §3.4.3); encoding/json matches its keys without case.
+type searchRequest struct {
+	Attributes         []string `json:"attributes"`
+	ExcludedAttributes []string `json:"excludedAttributes"`
+	Filter             string   `json:"filter"`
+	SortBy             string   `json:"sortBy"`
+	SortOrder          string   `json:"sortOrder"`
+	StartIndex         *int     `json:"startIndex"`
+	Count              *int     `json:"count"`
+}
+
+func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	req := searchRequest{
+		Attributes:         splitList(q.Get("attributes")),
+		ExcludedAttributes: splitList(q.Get("excludedAttributes")),
+		Filter:             q.Get("filter"),
+		SortBy:             q.Get("sortBy"),
+		SortOrder:          q.Get("sortOrder"),
+	}
+	for name, dst := range map[string]**int{"startIndex": &req.StartIndex, "count": &req.Count} {
+		if s := q.Get(name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				return errorf(http.StatusBadRequest, InvalidValue, name+" must be an integer")
+			}
+			*dst = &n
+		}
+	}
+	return h.answerList(w, r, req)
+}
+
+func (h *handler) search(w http.ResponseWriter, r *http.Request) error {
+	var req searchRequest
+	if err := h.decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	return h.answerList(w, r, req)
+}
+
+type listResponse struct {
+	Schemas      []string `json:"schemas"`
+	TotalResults int      `json:"totalResults"`
+	ItemsPerPage int      `json:"itemsPerPage"`
+	StartIndex   int      `json:"startIndex"`
+	Resources    []any    `json:"Resources"`
+}
+
+func (h *handler) answerList(w http.ResponseWriter, r *http.Request, req searchRequest) error {
+	q := Query{StartIndex: 1, Count: h.maxResults}
+	if req.StartIndex != nil {
+		q.StartIndex = max(*req.StartIndex, 1) // RFC 7644 §3.4.2.4: below 1 means 1
+	}
+	if req.Count != nil {
+		q.Count = min(max(*req.Count, 0), h.maxResults)
+	}
+	if req.Filter != "" {
+		f, err := h.limits.Parse(h.rt, req.Filter)
+		if err != nil {
+			return err
+		}
+		q.Filter = f
+	}
+	if req.SortBy != "" {
+		p, ok := h.rt.Resolve(req.SortBy)
+		if !ok || p.Attr == nil {
+			return errorf(http.StatusBadRequest, InvalidValue, "sortBy names no attribute: "+req.SortBy)
+		}
+		q.SortBy = p
+	}
+	switch strings.ToLower(req.SortOrder) {
+	case "", "ascending":
+	case "descending":
+		q.Descending = true
+	default:
+		return errorf(http.StatusBadRequest, InvalidValue, `sortOrder must be "ascending" or "descending"`)
+	}
+	page, err := h.store.List(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	proj := h.rt.ParseProjection(req.Attributes, req.ExcludedAttributes)
+	resp := listResponse{
+		Schemas:      []string{schema.ListResponseURN},
+		TotalResults: page.TotalResults,
+		ItemsPerPage: len(page.Users),
+		StartIndex:   q.StartIndex,
+		Resources:    make([]any, 0, len(page.Users)),
+	}
+	for _, u := range page.Users {
+		resp.Resources = append(resp.Resources, h.render(r, u, proj))
+	}
+	h.writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// --- encoding ---
+
+// projection reads the attributes and excludedAttributes query parameters.
+func (h *handler) projection(r *http.Request) schema.Projection {
+	q := r.URL.Query()
+	return h.rt.ParseProjection(splitList(q.Get("attributes")), splitList(q.Get("excludedAttributes")))
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	parts := strings.Split(s, ",")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return parts
+}
+
+// render returns what is sent for u: the user itself for the default attribute set (encoded straight from
+// the struct), or its projected canonical document.
+func (h *handler) render(r *http.Request, u *User, proj schema.Projection) any {
+	v := *u         // a shallow copy: Store users are shared and never modified
+	v.Password = "" // returned: never
+	v.Schemas = []string{schema.UserURN}
+	if v.Enterprise != nil {
+		v.Schemas = append(v.Schemas, schema.EnterpriseUserURN)
+	}
+	v.Meta.ResourceType = h.rt.Name
+	v.Meta.Location = h.location(r, u.ID)
+	v.Meta.Version = etag(u.Meta.Version)
+	if proj.IsDefault() {
+		return &v
+	}
+	return h.rt.Apply(proj, v.doc())
+}
+
+func (h *handler) writeUser(w http.ResponseWriter, r *http.Request, status int, u *User, proj schema.Projection) error {
+	loc := h.location(r, u.ID)
+	w.Header().Set("ETag", etag(u.Meta.Version))
+	w.Header().Set("Content-Location", loc)
+	if status == http.StatusCreated {
+		w.Header().Set("Location", loc)
+	}
+	h.writeJSON(w, status, h.render(r, u, proj))
+	return nil
+}
+
+func (h *handler) writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil { // only our own types get here; they always marshal
+		h.log.Error("scim: encoding response", "error", err)
+		b, status = []byte(`{"schemas":["`+schema.ErrorURN+`"],"status":"500"}`), http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// base returns the absolute URL of the mount point: the configured base URL, else the request's scheme and
+// host with the prefix http.StripPrefix removed (found by comparing RequestURI with the stripped path).
+func (h *handler) base(r *http.Request) string {
+	if h.baseURL != "" {
+		return h.baseURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	orig, _, _ := strings.Cut(r.RequestURI, "?")
+	prefix := strings.TrimSuffix(orig, r.URL.EscapedPath())
+	if prefix == orig { // not stripped as we thought: assume the root
+		prefix = ""
+	}
+	return scheme + "://" + r.Host + prefix
+}
+
+func (h *handler) location(r *http.Request, id string) string {
+	return h.base(r) + h.rt.Endpoint + "/" + id
+}
+
+// --- decoding ---
+
+// decodeBody decodes a JSON request body into v: a known content type, at most maxBodyBytes, one JSON value
+// with numbers kept exact.
+func (h *handler) decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/scim+json" && mt != "application/json") {
+			return errorf(http.StatusUnsupportedMediaType, "", "Content-Type must be application/scim+json or application/json")
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return errorf(http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the request body is larger than %d bytes", h.maxBodyBytes))
+		}
+		return errorf(http.StatusBadRequest, InvalidSyntax, "the request body could not be read")
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return errorf(http.StatusBadRequest, InvalidSyntax, "the request body has the wrong JSON shape at "+te.Field)
+		}
+		return errorf(http.StatusBadRequest, InvalidSyntax, "the request body is not valid JSON")
+	}
+	if d.More() {
+		return errorf(http.StatusBadRequest, InvalidSyntax, "the request body has data after its JSON value")
+	}
+	return nil
+}
+
+// decodeResource decodes a POST or PUT body into the canonical document of a valid user.
+func (h *handler) decodeResource(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+	var raw map[string]any
+	if err := h.decodeBody(w, r, &raw); err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		return nil, errorf(http.StatusBadRequest, InvalidSyntax, "the request body must be a JSON object")
+	}
+	doc, err := h.rt.Normalize(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.rt.Validate(doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// --- helpers ---
+
+func etag(version string) string { return `W/"` + version + `"` }
+
+// etagMatches reports whether an If-Match or If-None-Match header value names version: "*" or a list of
+// entity tags, compared weakly (RFC 9110 §8.8.3.2).
+func etagMatches(header, version string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" {
+			return true
+		}
+		t = strings.TrimPrefix(t, "W/")
+		if strings.Trim(t, `"`) == version {
+			return true
+		}
+	}
+	return false
+}
+
+// newID returns a random (version 4) UUID: ids must be unguessable across tenants.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// now is the time stamps' clock: UTC, at millisecond precision so that every store keeps it exactly.
+func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

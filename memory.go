@@ -1,0 +1,236 @@
+package scim
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/scimkit/scim/filter"
+)
+
+// MemoryStore is a Store that keeps users in memory, partitioned by tenant. It is safe for concurrent use;
+// lookups by id, userName (without case) and externalId are map lookups, and filters that pin one of them
+// with "eq" (alone or inside an "and") use those indexes instead of scanning. Data is lost when the process
+// exits: use it for tests, demos and small deployments.
+type MemoryStore struct {
+	mu      sync.RWMutex
+	tenants map[string]*memTenant
+	seq     int64 // creation order, for stable listing
+}
+
+type memTenant struct {
+	byID         map[string]*memEntry
+	byUserName   map[string]*memEntry   // folded userName
+	byExternalID map[string][]*memEntry // externalId is not unique
+	order        []*memEntry            // by seq: creation order
+}
+
+type memEntry struct {
+	user    *User
+	seq     int64
+	version int64
+}
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{tenants: map[string]*memTenant{}}
+}
+
+func (s *MemoryStore) tenant(ctx context.Context, create bool) *memTenant {
+	name := TenantFromContext(ctx)
+	t := s.tenants[name]
+	if t == nil && create {
+		t = &memTenant{
+			byID:         map[string]*memEntry{},
+			byUserName:   map[string]*memEntry{},
+			byExternalID: map[string][]*memEntry{},
+		}
+		s.tenants[name] = t
+	}
+	return t
+}
+
+// Create implements Store.
+func (s *MemoryStore) Create(ctx context.Context, u *User) (*User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(ctx, true)
+	if _, taken := t.byUserName[filter.Fold(u.UserName)]; taken {
+		return nil, ErrConflict
+	}
+	if _, taken := t.byID[u.ID]; taken {
+		return nil, ErrConflict
+	}
+	s.seq++
+	e := &memEntry{user: u, seq: s.seq, version: 1}
+	u.Meta.Version = "1"
+	t.byID[u.ID] = e
+	t.index(e)
+	t.order = append(t.order, e)
+	return u, nil
+}
+
+// Get implements Store.
+func (s *MemoryStore) Get(ctx context.Context, id string) (*User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if t := s.tenant(ctx, false); t != nil {
+		if e := t.byID[id]; e != nil {
+			return e.user, nil
+		}
+	}
+	return nil, ErrNotFound
+}
+
+// Replace implements Store.
+func (s *MemoryStore) Replace(ctx context.Context, u *User, version string) (*User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(ctx, false)
+	var e *memEntry
+	if t != nil {
+		e = t.byID[u.ID]
+	}
+	if e == nil {
+		return nil, ErrNotFound
+	}
+	if version != "" && version != e.user.Meta.Version {
+		return nil, ErrVersionMismatch
+	}
+	if other, taken := t.byUserName[filter.Fold(u.UserName)]; taken && other != e {
+		return nil, ErrConflict
+	}
+	t.unindex(e)
+	e.version++
+	u.Meta.Version = strconv.FormatInt(e.version, 10)
+	e.user = u
+	t.index(e)
+	return u, nil
+}
+
+// Delete implements Store.
+func (s *MemoryStore) Delete(ctx context.Context, id, version string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(ctx, false)
+	var e *memEntry
+	if t != nil {
+		e = t.byID[id]
+	}
+	if e == nil {
+		return ErrNotFound
+	}
+	if version != "" && version != e.user.Meta.Version {
+		return ErrVersionMismatch
+	}
+	t.unindex(e)
+	delete(t.byID, id)
+	if i, found := slices.BinarySearchFunc(t.order, e.seq, func(x *memEntry, seq int64) int {
+		return int(x.seq - seq)
+	}); found {
+		t.order = slices.Delete(t.order, i, i+1)
+	}
+	return nil
+}
+
+func (t *memTenant) index(e *memEntry) {
+	t.byUserName[filter.Fold(e.user.UserName)] = e
+	if x := e.user.ExternalID; x != "" {
+		t.byExternalID[x] = append(t.byExternalID[x], e)
+	}
+}
+
+func (t *memTenant) unindex(e *memEntry) {
+	delete(t.byUserName, filter.Fold(e.user.UserName))
+	if x := e.user.ExternalID; x != "" {
+		list := slices.DeleteFunc(t.byExternalID[x], func(o *memEntry) bool { return o == e })
+		if len(list) == 0 {
+			delete(t.byExternalID, x)
+		} else {
+			t.byExternalID[x] = list
+		}
+	}
+}
+
+// List implements Store.
+func (s *MemoryStore) List(ctx context.Context, q Query) (*Page, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.tenant(ctx, false)
+	if t == nil {
+		return &Page{Users: []*User{}}, nil
+	}
+	if q.Filter == nil && q.SortBy.Attr == nil { // the common page of everything: no conversion at all
+		entries := pageOf(t.order, q.StartIndex, q.Count)
+		users := make([]*User, len(entries))
+		for i, e := range entries {
+			users[i] = e.user
+		}
+		return &Page{Users: users, TotalResults: len(t.order)}, nil
+	}
+	candidates, indexed := t.lookup(q.Filter)
+	if !indexed {
+		candidates = t.order
+	}
+	users := make([]*User, len(candidates))
+	for i, e := range candidates {
+		users[i] = e.user
+	}
+	return ApplyQuery(users, q), nil
+}
+
+// lookup returns, in creation order, the entries that can match e when e pins an indexed attribute with
+// "eq" (alone, or as one side of an "and"); it reports false when e needs a scan.
+func (t *memTenant) lookup(e filter.Expr) ([]*memEntry, bool) {
+	switch e := e.(type) {
+	case *filter.Logical:
+		if e.Op != filter.And {
+			return nil, false
+		}
+		if c, ok := t.lookup(e.Left); ok {
+			return c, true
+		}
+		return t.lookup(e.Right)
+	case *filter.Compare:
+		v, ok := e.Value.(string)
+		if e.Op != filter.Eq || !ok || e.Path.Sub != nil || e.Path.Schema == nil || e.Path.Extension() {
+			return nil, false
+		}
+		var out []*memEntry
+		switch e.Path.Attr.Name {
+		case "id":
+			if x := t.byID[v]; x != nil {
+				out = append(out, x)
+			}
+		case "userName":
+			if x := t.byUserName[filter.Fold(v)]; x != nil {
+				out = append(out, x)
+			}
+		case "externalId":
+			out = slices.Clone(t.byExternalID[v])
+			slices.SortFunc(out, func(a, b *memEntry) int { return int(a.seq - b.seq) })
+		default:
+			return nil, false
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+var _ Store = (*MemoryStore)(nil)

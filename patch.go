@@ -1,0 +1,414 @@
+package scim
+
+import (
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/schema"
+)
+
+// PATCH (RFC 7644 §3.5.2) is applied by the library to the canonical document of the user it read; the
+// result replaces the user only if every operation succeeded (all or nothing), and only with the version
+// that was read (see handler.update). No Store implements PATCH.
+//
+// Beyond the RFC it accepts what Microsoft Entra ID sends: op names in any case, string booleans,
+// path-less values whose keys are paths ("name.formatted", "urn:...:User:employeeNumber"), and add or
+// replace on a value-filtered path that matches nothing, which creates the element the filter describes
+// (emails[type eq "work"].value).
+
+// patchRequest is the PatchOp message; encoding/json matches "Operations" and "op" without case.
+type patchRequest struct {
+	Schemas    []string  `json:"schemas"`
+	Operations []patchOp `json:"Operations"`
+}
+
+type patchOp struct {
+	Op    string `json:"op"`
+	Path  string `json:"path"`
+	Value any    `json:"value"`
+}
+
+// maxPatchOps bounds the work one PATCH can ask for.
+const maxPatchOps = 1000
+
+type operation struct {
+	op    string // add, replace or remove
+	path  *filter.PatchPath
+	value any
+}
+
+// parsePatch validates the whole request before anything is applied.
+func parsePatch(rt *schema.ResourceType, req patchRequest) ([]operation, error) {
+	if req.Operations == nil {
+		return nil, errorf(http.StatusBadRequest, InvalidSyntax, `a PatchOp needs "Operations"`)
+	}
+	if len(req.Operations) > maxPatchOps {
+		return nil, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("at most %d operations per request", maxPatchOps))
+	}
+	ops := make([]operation, 0, len(req.Operations))
+	for i, o := range req.Operations {
+		op := operation{op: strings.ToLower(o.Op), value: o.Value}
+		if op.op != "add" && op.op != "replace" && op.op != "remove" {
+			return nil, errorf(http.StatusBadRequest, InvalidSyntax, fmt.Sprintf(`operation %d: op must be "add", "replace" or "remove"`, i+1))
+		}
+		if o.Path != "" {
+			p, err := filter.ParsePath(rt, o.Path)
+			if err != nil {
+				return nil, err
+			}
+			if t := p.Path.Target(); t != nil && t.Mutability == schema.ReadOnly {
+				return nil, errorf(http.StatusBadRequest, Mutability, p.String()+" is read-only")
+			}
+			op.path = &p
+		} else if op.op == "remove" {
+			return nil, errorf(http.StatusBadRequest, NoTarget, fmt.Sprintf("operation %d: remove needs a path", i+1))
+		}
+		if op.path == nil || op.path.Path.Attr == nil { // path-less, or a whole extension: an object of attributes
+			if _, ok := op.value.(map[string]any); !ok {
+				return nil, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("operation %d: the value must be an object of attributes", i+1))
+			}
+		}
+		ops = append(ops, op)
+	}
+	return ops, nil
+}
+
+// applyPatch applies ops to doc in order; on error doc is left half-changed and must be discarded.
+func applyPatch(rt *schema.ResourceType, doc map[string]any, ops []operation) error {
+	for _, op := range ops {
+		if err := applyOp(rt, doc, op); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyOp(rt *schema.ResourceType, doc map[string]any, op operation) error {
+	if op.path != nil && op.path.Path.Attr != nil {
+		return applyAt(doc, *op.path, op.op, op.value)
+	}
+	// A value object: each key is itself a path (Entra writes "name.formatted" and full URNs). Keys that name
+	// no writable attribute are ignored, as unknown attributes are in POST.
+	prefix := ""
+	if op.path != nil {
+		prefix = op.path.Path.Schema.ID + ":"
+	}
+	m := op.value.(map[string]any)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // "name" before "name.formatted": the sub-attribute wins, in a stable order
+	for _, k := range keys {
+		p, err := filter.ParsePath(rt, prefix+k)
+		if err != nil || p.Path.Attr == nil && p.Path.Schema == nil {
+			continue
+		}
+		if t := p.Path.Target(); t != nil && t.Mutability == schema.ReadOnly {
+			continue
+		}
+		if err := applyOp(rt, doc, operation{op: op.op, path: &p, value: m[k]}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyAt applies one operation at a resolved attribute path.
+func applyAt(doc map[string]any, pp filter.PatchPath, op string, value any) error {
+	p, a := pp.Path, pp.Path.Attr
+	c := schema.Container(doc, p, true)
+	defer pruneEmpty(doc, p)
+	if a.Mutability == schema.Immutable && c[a.Name] != nil {
+		return errorf(http.StatusBadRequest, Mutability, p.String()+" is immutable")
+	}
+	if op == "remove" {
+		return removeAt(c, pp, value)
+	}
+	if a.MultiValued && setsPrimary(pp, value) {
+		// RFC 7643 §2.4: a new primary value demotes the others.
+		for _, e := range elements(c, a) {
+			delete(e, "primary")
+		}
+	}
+	switch {
+	case pp.Filter != nil:
+		return setFiltered(c, pp, value)
+	case p.Sub != nil:
+		sv, err := schema.Coerce(p.Sub, value)
+		if err != nil {
+			return err
+		}
+		targets := elements(c, a)
+		if !a.MultiValued || len(targets) == 0 {
+			targets = []map[string]any{object(c, a)}
+		}
+		for _, e := range targets {
+			setOrDelete(e, p.Sub.Name, sv)
+		}
+		return nil
+	}
+	v, err := schema.Coerce(a, value)
+	if err != nil {
+		return err
+	}
+	switch {
+	case v == nil: // add or replace with null, "" or []: the attribute becomes unassigned
+		if op == "replace" {
+			delete(c, a.Name)
+		}
+	case a.MultiValued && op == "add":
+		list, _ := c[a.Name].([]any)
+		for _, nv := range v.([]any) {
+			if !slices.ContainsFunc(list, func(old any) bool { return reflect.DeepEqual(old, nv) }) {
+				list = append(list, nv)
+			}
+		}
+		c[a.Name] = list
+	case a.Type == schema.Complex && !a.MultiValued: // sub-attributes not given are left as they are
+		obj := object(c, a)
+		for k, sv := range v.(map[string]any) {
+			obj[k] = sv
+		}
+	default:
+		c[a.Name] = v
+	}
+	return nil
+}
+
+// setFiltered sets the value (of the sub-attribute, when the path names one) of every element the path's
+// filter selects. When none is selected it creates the element the filter describes, if the filter is an
+// equality such as type eq "work" that can describe one; otherwise it is RFC 7644's noTarget.
+func setFiltered(c map[string]any, pp filter.PatchPath, value any) error {
+	a := pp.Path.Attr
+	var targets []map[string]any
+	for _, e := range elements(c, a) {
+		if filter.Match(pp.Filter, e) {
+			targets = append(targets, e)
+		}
+	}
+	if len(targets) == 0 {
+		e, ok := describe(pp.Filter)
+		if !ok {
+			return errorf(http.StatusBadRequest, NoTarget, "no value matches "+pp.String())
+		}
+		list, _ := c[a.Name].([]any)
+		c[a.Name] = append(list, e)
+		targets = []map[string]any{e}
+	}
+	target, val := pp.Path.Sub, value
+	if target == nil { // the element itself: its sub-attributes are merged
+		one := *a
+		one.MultiValued = false
+		target = &one
+	}
+	v, err := schema.Coerce(target, val)
+	if err != nil {
+		return err
+	}
+	for _, e := range targets {
+		if pp.Path.Sub != nil {
+			setOrDelete(e, pp.Path.Sub.Name, v)
+			continue
+		}
+		if m, ok := v.(map[string]any); ok {
+			for k, sv := range m {
+				e[k] = sv
+			}
+		}
+	}
+	return nil
+}
+
+// describe returns the element a value filter made only of "eq" comparisons (joined by "and") describes, so
+// that Entra's replace of emails[type eq "work"].value creates the work email. A comparison with a value
+// outside the sub-attribute's canonical values describes nothing: emails[type eq "nonexistent"] stays
+// noTarget, as RFC 7644 §3.5.2.3 says.
+func describe(e filter.Expr) (map[string]any, bool) {
+	switch e := e.(type) {
+	case *filter.Compare:
+		a := e.Path.Attr
+		if e.Op != filter.Eq || e.Value == nil {
+			return nil, false
+		}
+		if s, ok := e.Value.(string); ok && len(a.CanonicalValues) > 0 &&
+			!slices.ContainsFunc(a.CanonicalValues, func(cv string) bool { return strings.EqualFold(cv, s) }) {
+			return nil, false
+		}
+		return map[string]any{a.Name: e.Value}, true
+	case *filter.Logical:
+		if e.Op != filter.And {
+			return nil, false
+		}
+		l, ok1 := describe(e.Left)
+		r, ok2 := describe(e.Right)
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		for k, v := range r {
+			if old, dup := l[k]; dup && old != v {
+				return nil, false
+			}
+			l[k] = v
+		}
+		return l, true
+	}
+	return nil, false
+}
+
+// removeAt removes the attribute, sub-attribute or filtered elements pp names. A value given with a remove
+// on a multi-valued attribute lists the elements to remove (Entra's members removal); only those go.
+func removeAt(c map[string]any, pp filter.PatchPath, value any) error {
+	a, sub := pp.Path.Attr, pp.Path.Sub
+	switch {
+	case pp.Filter != nil:
+		list := elements(c, a)
+		var keep []any
+		for _, e := range list {
+			switch {
+			case !filter.Match(pp.Filter, e):
+				keep = append(keep, e)
+			case sub != nil:
+				delete(e, sub.Name)
+				keep = append(keep, e)
+			}
+		}
+		setList(c, a, keep)
+	case sub != nil:
+		if a.MultiValued {
+			for _, e := range elements(c, a) {
+				delete(e, sub.Name)
+			}
+		} else if m, ok := c[a.Name].(map[string]any); ok {
+			delete(m, sub.Name)
+		}
+	case a.MultiValued && value != nil:
+		v, err := schema.Coerce(a, value)
+		if err != nil {
+			return err
+		}
+		listed, _ := v.([]any)
+		var keep []any
+		for _, e := range elements(c, a) {
+			if !slices.ContainsFunc(listed, func(l any) bool { return contains(e, l) }) {
+				keep = append(keep, e)
+			}
+		}
+		setList(c, a, keep)
+	default:
+		delete(c, a.Name)
+	}
+	return nil
+}
+
+// contains reports whether element e has every sub-attribute value that l has.
+func contains(e map[string]any, l any) bool {
+	lm, ok := l.(map[string]any)
+	if !ok || len(lm) == 0 {
+		return false
+	}
+	for k, v := range lm {
+		if !reflect.DeepEqual(e[k], v) {
+			return false
+		}
+	}
+	return true
+}
+
+// setsPrimary reports whether an add or replace makes some value of a multi-valued attribute primary.
+func setsPrimary(pp filter.PatchPath, value any) bool {
+	if pp.Path.Sub != nil {
+		return pp.Path.Sub.Name == "primary" && truthy(value)
+	}
+	list, ok := value.([]any)
+	if !ok {
+		list = []any{value}
+	}
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok {
+			for k, v := range m {
+				if strings.EqualFold(k, "primary") && truthy(v) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func truthy(v any) bool {
+	switch v := v.(type) {
+	case bool:
+		return v
+	case string:
+		return strings.EqualFold(v, "true")
+	}
+	return false
+}
+
+// elements returns the elements of a multi-valued complex attribute in c.
+func elements(c map[string]any, a *schema.Attribute) []map[string]any {
+	list, _ := c[a.Name].([]any)
+	out := make([]map[string]any, 0, len(list))
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func setList(c map[string]any, a *schema.Attribute, list []any) {
+	if len(list) == 0 {
+		delete(c, a.Name)
+		return
+	}
+	c[a.Name] = list
+}
+
+// object returns the object of a single complex attribute in c, creating it.
+func object(c map[string]any, a *schema.Attribute) map[string]any {
+	m, ok := c[a.Name].(map[string]any)
+	if !ok {
+		m = map[string]any{}
+		c[a.Name] = m
+	}
+	return m
+}
+
+func setOrDelete(m map[string]any, k string, v any) {
+	if v == nil {
+		delete(m, k)
+		return
+	}
+	m[k] = v
+}
+
+// pruneEmpty removes what an operation left empty: elements without sub-attributes, empty arrays and
+// objects, an empty extension object. Unassigned and empty are the same state (RFC 7643 §2.5).
+func pruneEmpty(doc map[string]any, p schema.Path) {
+	c := schema.Container(doc, p, false)
+	if c == nil {
+		return
+	}
+	switch v := c[p.Attr.Name].(type) {
+	case []any:
+		keep := slices.DeleteFunc(v, func(e any) bool { m, ok := e.(map[string]any); return ok && len(m) == 0 })
+		if len(keep) == 0 {
+			delete(c, p.Attr.Name)
+		} else {
+			c[p.Attr.Name] = keep
+		}
+	case map[string]any:
+		if len(v) == 0 {
+			delete(c, p.Attr.Name)
+		}
+	}
+	if p.Extension() && len(c) == 0 {
+		delete(doc, p.Schema.ID)
+	}
+}

@@ -1,0 +1,178 @@
+package scim
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/schema"
+)
+
+// Matches reports whether u satisfies the query's filter (a nil filter matches every user). A Store that
+// cannot translate a filter into its database's terms evaluates it with this.
+func (q Query) Matches(u *User) bool {
+	return q.Filter == nil || filter.Match(q.Filter, u.doc())
+}
+
+// ApplyQuery answers q over users in Go: it filters, sorts (stably, so users keep their given order among
+// equals) and cuts out the page. It is the fallback for Stores whose database cannot express a query, and
+// the whole List of a Store that keeps few users.
+func ApplyQuery(users []*User, q Query) *Page {
+	var matched []*User
+	var docs []map[string]any
+	for _, u := range users {
+		d := u.doc()
+		if q.Filter == nil || filter.Match(q.Filter, d) {
+			matched = append(matched, u)
+			docs = append(docs, d)
+		}
+	}
+	if q.SortBy.Attr != nil {
+		keys := make([]any, len(docs))
+		for i, d := range docs {
+			keys[i] = SortKey(d, q.SortBy)
+		}
+		idx := make([]int, len(matched))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(a, b int) int { return CompareSortKeys(keys[a], keys[b], q.Descending) })
+		sorted := make([]*User, len(matched))
+		for i, j := range idx {
+			sorted[i] = matched[j]
+		}
+		matched = sorted
+	}
+	return &Page{Users: pageOf(matched, q.StartIndex, q.Count), TotalResults: len(matched)}
+}
+
+// pageOf cuts the 1-based page [start, start+count) out of items, clamping both ends.
+func pageOf[T any](items []T, start, count int) []T {
+	from := max(start, 1) - 1
+	if from >= len(items) || count <= 0 {
+		return []T{}
+	}
+	return items[from:min(from+count, len(items))]
+}
+
+// SortKey returns the value a resource sorts by for path p (RFC 7644 §3.4.2.3): for a multi-valued attribute
+// its primary value, else its first; for a complex one its "value" sub-attribute unless p names another.
+// Strings of attributes with caseExact false are folded; nil means unassigned.
+func SortKey(doc map[string]any, p schema.Path) any {
+	vals := filter.Values(doc, schema.Path{Schema: p.Schema, Attr: p.Attr})
+	if len(vals) == 0 {
+		return nil
+	}
+	v := vals[0]
+	for _, e := range vals {
+		if m, ok := e.(map[string]any); ok && m["primary"] == true {
+			v = e
+			break
+		}
+	}
+	target := p.Attr
+	if p.Attr.Type == schema.Complex {
+		target = p.Sub
+		if target == nil {
+			target = p.Attr.Sub("value")
+		}
+		m, _ := v.(map[string]any)
+		if target == nil || m == nil {
+			return nil
+		}
+		v = m[target.Name]
+	}
+	switch x := v.(type) {
+	case string:
+		if target.Type == schema.DateTime {
+			if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
+				return t
+			}
+		}
+		if !target.CaseExact {
+			return filter.Fold(x)
+		}
+		return x
+	case json.Number:
+		f, _ := x.Float64()
+		return f
+	}
+	return v
+}
+
+// CompareSortKeys orders two sort keys; unassigned values sort last in ascending order and first in
+// descending order, as if they were greater than every value.
+func CompareSortKeys(a, b any, descending bool) int {
+	c := compareKeys(a, b)
+	if descending {
+		return -c
+	}
+	return c
+}
+
+func compareKeys(a, b any) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return 1
+	case b == nil:
+		return -1
+	}
+	switch x := a.(type) {
+	case string:
+		if y, ok := b.(string); ok {
+			return cmp.Compare(x, y)
+		}
+	case float64:
+		if y, ok := b.(float64); ok {
+			return cmp.Compare(x, y)
+		}
+	case bool:
+		if y, ok := b.(bool); ok {
+			return cmp.Compare(boolInt(x), boolInt(y))
+		}
+	case time.Time:
+		if y, ok := b.(time.Time); ok {
+			return x.Compare(y)
+		}
+	}
+	return 0
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// doc returns the canonical JSON form of u as generic values (numbers as json.Number): the form that
+// filters, PATCH and projection work on, all driven by the schema.
+func (u *User) doc() map[string]any {
+	b, err := json.Marshal(u)
+	if err != nil {
+		return map[string]any{} // a User always marshals: it holds only strings, bools and times
+	}
+	var m map[string]any
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	_ = d.Decode(&m)
+	return m
+}
+
+// userFromDoc builds a User from a canonical document, as produced by schema.Normalize.
+func userFromDoc(doc map[string]any) (*User, error) {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	u := new(User)
+	if err := json.Unmarshal(b, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}

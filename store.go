@@ -1,0 +1,81 @@
+package scim
+
+import (
+	"context"
+	"errors"
+
+	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/schema"
+)
+
+// Store persists users. The handler does all of SCIM (validation, PATCH, projection, ETags); a Store keeps
+// users and enforces, atomically, the two things only it can: userName uniqueness (compared without case)
+// within a tenant, and versions for optimistic concurrency. Every method reads the tenant from the context
+// (TenantFromContext) and must only ever see that tenant's users.
+//
+// Ownership: Create and Replace take ownership of u (the handler never touches it again, so a Store may keep
+// it). Users a Store returns may be shared with the Store: the handler never modifies them.
+//
+// Check an implementation with scimtest.TestStore.
+type Store interface {
+	// Create stores a new user. The handler has set ID, Meta.Created and Meta.LastModified; the Store sets
+	// Meta.Version. It returns ErrConflict when the tenant already has the userName (without case).
+	Create(ctx context.Context, u *User) (*User, error)
+	// Get returns the user with the id, or ErrNotFound.
+	Get(ctx context.Context, id string) (*User, error)
+	// Replace stores u in place of the user with u.ID if that user's version is still version (any version
+	// when version is empty) and returns it with its new Meta.Version. It returns ErrNotFound,
+	// ErrVersionMismatch, or ErrConflict when another user of the tenant has the userName.
+	Replace(ctx context.Context, u *User, version string) (*User, error)
+	// Delete removes the user with the id if its version is still version (any when empty). It returns
+	// ErrNotFound or ErrVersionMismatch.
+	Delete(ctx context.Context, id, version string) error
+	// List returns one page of the users matching q, and how many match in all. A Store that cannot push
+	// the query down to its database can answer with ApplyQuery over its users.
+	List(ctx context.Context, q Query) (*Page, error)
+}
+
+// Sentinel errors a Store returns (wrapped or not); the handler maps them to SCIM errors.
+var (
+	// ErrNotFound: no user with that id in this tenant (404).
+	ErrNotFound = errors.New("scim: resource not found")
+	// ErrConflict: the userName is taken in this tenant (409, scimType uniqueness).
+	ErrConflict = errors.New("scim: uniqueness conflict")
+	// ErrVersionMismatch: the user changed since the version given (412).
+	ErrVersionMismatch = errors.New("scim: version mismatch")
+)
+
+// Query selects a page of users (RFC 7644 §3.4.2).
+type Query struct {
+	// Filter selects users; nil selects all. Its attribute paths are resolved against the User schema.
+	Filter filter.Expr
+	// SortBy orders the results when SortBy.Attr is set; otherwise the Store's order must be stable
+	// (creation order, say) so that index paging works.
+	SortBy schema.Path
+	// Descending reverses SortBy's order.
+	Descending bool
+	// StartIndex is the 1-based index of the first result to return.
+	StartIndex int
+	// Count is how many results to return at most; 0 asks for TotalResults alone.
+	Count int
+}
+
+// Page is one page of a List answer.
+type Page struct {
+	Users []*User
+	// TotalResults is how many users match the query in all pages.
+	TotalResults int
+}
+
+type tenantKey struct{}
+
+// WithTenant returns a context carrying the tenant: the customer account whose users a request may see.
+func WithTenant(ctx context.Context, tenant string) context.Context {
+	return context.WithValue(ctx, tenantKey{}, tenant)
+}
+
+// TenantFromContext returns the tenant the handler authenticated the request as ("" for single-tenant use).
+func TenantFromContext(ctx context.Context) string {
+	t, _ := ctx.Value(tenantKey{}).(string)
+	return t
+}
