@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -242,14 +241,17 @@ func (rt *ResourceType) Validate(doc map[string]any) error {
 			continue
 		}
 		primaries := 0
-		for i, e := range list {
+		seen := make(map[string]bool, len(list))
+		for _, e := range list {
 			if m, ok := e.(map[string]any); ok && m["primary"] == true {
 				primaries++
 			}
-			for _, prev := range list[:i] {
-				if reflect.DeepEqual(prev, e) {
+			// Key each value by its JSON (object keys come sorted): linear, where comparing pairs is not.
+			if k, err := json.Marshal(e); err == nil {
+				if seen[string(k)] {
 					return invalid("%s has the same value twice", p)
 				}
+				seen[string(k)] = true
 			}
 		}
 		if primaries > 1 {

@@ -32,9 +32,6 @@ func (p Projection) IsDefault() bool { return len(p.Attributes) == 0 && len(p.Ex
 // key is always kept.
 func (rt *ResourceType) Apply(p Projection, doc map[string]any) map[string]any {
 	out := make(map[string]any, len(doc))
-	if v, ok := doc["schemas"]; ok {
-		out["schemas"] = v
-	}
 	for _, s := range rt.Schemas() {
 		src := Container(doc, Path{Schema: s}, false)
 		if src == nil {
@@ -55,6 +52,14 @@ func (rt *ResourceType) Apply(p Projection, doc map[string]any) map[string]any {
 			}
 		}
 	}
+	// schemas names the core schema and the extensions the projected resource still has.
+	schemas := []any{rt.Core.ID}
+	for _, e := range rt.Extensions {
+		if _, ok := out[e.Schema.ID]; ok {
+			schemas = append(schemas, e.Schema.ID)
+		}
+	}
+	out["schemas"] = schemas
 	return out
 }
 

@@ -189,8 +189,8 @@ func (rt *ResourceType) Resolve(path string) (Path, bool) {
 		if s, rest, ok = rt.splitURN(path); !ok {
 			return Path{}, false
 		}
-		if rest == "" {
-			return Path{Schema: s}, s != rt.Core
+		if rest == "" { // a whole schema: the core one, or an extension's object
+			return Path{Schema: s}, true
 		}
 	}
 	name, sub, dotted := strings.Cut(rest, ".")
@@ -220,7 +220,7 @@ func (rt *ResourceType) splitURN(path string) (*Schema, string, bool) {
 		if len(path) == n {
 			return s, "", true
 		}
-		if path[n] == ':' {
+		if path[n] == ':' && n+1 < len(path) {
 			return s, path[n+1:], true
 		}
 	}
