@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,18 @@ type handler struct {
 const contentType = "application/scim+json"
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		// A panic (in a Store, an authenticator, or a bug of ours) answers 500 without details and is
+		// logged; the server goes on serving. http.ErrAbortHandler keeps its meaning.
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			h.log.ErrorContext(r.Context(), "scim: panic serving request", "method", r.Method, "path", r.URL.Path,
+				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			h.writeError(w, r, errorf(http.StatusInternalServerError, "", "internal server error"))
+		}
+	}()
 	tenant, err := h.auth(r)
 	if err != nil {
 		var se *Error
@@ -328,12 +341,18 @@ func (h *handler) answerList(w http.ResponseWriter, r *http.Request, req searchR
 		if err != nil {
 			return err
 		}
+		if p, ok := neverReturnedIn(f); ok {
+			return errorf(http.StatusBadRequest, InvalidFilter, p.String()+" is never returned: it cannot be filtered on")
+		}
 		q.Filter = f
 	}
 	if req.SortBy != "" {
 		p, ok := h.rt.Resolve(req.SortBy)
 		if !ok || p.Attr == nil {
 			return errorf(http.StatusBadRequest, InvalidValue, "sortBy names no attribute: "+req.SortBy)
+		}
+		if neverReturned(p) {
+			return errorf(http.StatusBadRequest, InvalidValue, p.String()+" is never returned: it cannot be sorted by")
 		}
 		q.SortBy = p
 	}
@@ -361,6 +380,36 @@ func (h *handler) answerList(w http.ResponseWriter, r *http.Request, req searchR
 	}
 	h.writeJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// neverReturned reports whether p names a "returned: never" attribute or sub-attribute (password).
+func neverReturned(p schema.Path) bool {
+	return p.Attr != nil && p.Attr.Returned == schema.Never || p.Sub != nil && p.Sub.Returned == schema.Never
+}
+
+// neverReturnedIn returns a "returned: never" attribute the filter compares, if any. Filtering or sorting on
+// one would let a client find its value by asking (password eq "guess" answers whether it is the password),
+// so such filters are refused.
+func neverReturnedIn(e filter.Expr) (schema.Path, bool) {
+	switch e := e.(type) {
+	case *filter.Logical:
+		if p, ok := neverReturnedIn(e.Left); ok {
+			return p, true
+		}
+		return neverReturnedIn(e.Right)
+	case *filter.Not:
+		return neverReturnedIn(e.X)
+	case *filter.ValuePath:
+		if neverReturned(e.Path) {
+			return e.Path, true
+		}
+		return neverReturnedIn(e.Filter)
+	case *filter.Compare:
+		if neverReturned(e.Path) {
+			return e.Path, true
+		}
+	}
+	return schema.Path{}, false
 }
 
 // --- encoding ---

@@ -67,7 +67,8 @@ func parsePatch(rt *schema.ResourceType, req patchRequest) ([]operation, error) 
 		} else if op.op == "remove" {
 			return nil, errorf(http.StatusBadRequest, NoTarget, fmt.Sprintf("operation %d: remove needs a path", i+1))
 		}
-		if op.path == nil || op.path.Path.Attr == nil { // path-less, or a whole extension: an object of attributes
+		// Path-less, or a whole extension: an object of attributes (a remove of a whole extension needs none).
+		if (op.path == nil || op.path.Path.Attr == nil) && op.op != "remove" {
 			if _, ok := op.value.(map[string]any); !ok {
 				return nil, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("operation %d: the value must be an object of attributes", i+1))
 			}
@@ -91,13 +92,25 @@ func applyOp(rt *schema.ResourceType, doc map[string]any, op operation) error {
 	if op.path != nil && op.path.Path.Attr != nil {
 		return applyAt(doc, *op.path, op.op, op.value)
 	}
+	if op.op == "remove" { // a whole extension (path-less removes are refused by parsePatch): all its attributes
+		delete(doc, op.path.Path.Schema.ID)
+		return nil
+	}
 	// A value object: each key is itself a path (Entra writes "name.formatted" and full URNs). Keys that name
 	// no writable attribute are ignored, as unknown attributes are in POST.
 	prefix := ""
 	if op.path != nil {
 		prefix = op.path.Path.Schema.ID + ":"
 	}
-	m := op.value.(map[string]any)
+	// parsePatch checks only an operation's own value; the value of an extension URN key inside a path-less
+	// object is checked here, so a request can never make this assertion panic.
+	m, ok := op.value.(map[string]any)
+	if !ok {
+		if op.value == nil { // {"urn:...:User": null}: nulls are ignored, as in POST
+			return nil
+		}
+		return errorf(http.StatusBadRequest, InvalidValue, op.path.String()+" takes an object of attributes")
+	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -144,8 +157,16 @@ func applyAt(doc map[string]any, pp filter.PatchPath, op string, value any) erro
 			return err
 		}
 		targets := elements(c, a)
-		if !a.MultiValued || len(targets) == 0 {
+		switch {
+		case !a.MultiValued:
 			targets = []map[string]any{object(c, a)}
+		case len(targets) == 0:
+			// A sub-attribute of a multi-valued attribute that has no value yet (add emails.value to a
+			// user without emails) goes into one new element: the attribute stays an array, never an
+			// object, which no User can decode (it answered 500).
+			e := map[string]any{}
+			c[a.Name] = []any{e}
+			targets = []map[string]any{e}
 		}
 		for _, e := range targets {
 			setOrDelete(e, p.Sub.Name, sv)
@@ -158,14 +179,24 @@ func applyAt(doc map[string]any, pp filter.PatchPath, op string, value any) erro
 	}
 	switch {
 	case v == nil: // add or replace with null, "" or []: the attribute becomes unassigned
-		if op == "replace" {
+		// ...except a complex value of no sub-attributes, which sets none and leaves the rest unchanged
+		// (RFC 7644 §3.5.2.3).
+		if m, isObj := value.(map[string]any); op == "replace" && !(isObj && len(m) == 0 && !a.MultiValued) {
 			delete(c, a.Name)
 		}
 	case a.MultiValued && op == "add":
 		list, _ := c[a.Name].([]any)
 		for _, nv := range v.([]any) {
-			if !slices.ContainsFunc(list, func(old any) bool { return reflect.DeepEqual(old, nv) }) {
+			// A value already there, "primary" aside, is not added again: re-adding the primary email
+			// must not duplicate it because the demotion above has just cleared its flag. It is made
+			// primary again instead.
+			i := slices.IndexFunc(list, func(old any) bool { return sameBesidesPrimary(old, nv) })
+			if i < 0 {
 				list = append(list, nv)
+				continue
+			}
+			if nm, ok := nv.(map[string]any); ok && nm["primary"] == true {
+				list[i].(map[string]any)["primary"] = true // sameBesidesPrimary matched two objects
 			}
 		}
 		c[a.Name] = list
@@ -303,6 +334,26 @@ func removeAt(c map[string]any, pp filter.PatchPath, value any) error {
 		delete(c, a.Name)
 	}
 	return nil
+}
+
+// sameBesidesPrimary reports whether two values of a multi-valued attribute are equal when their
+// "primary" sub-attributes are ignored.
+func sameBesidesPrimary(a, b any) bool {
+	am, aok := a.(map[string]any)
+	bm, bok := b.(map[string]any)
+	if !aok || !bok {
+		return reflect.DeepEqual(a, b)
+	}
+	strip := func(m map[string]any) map[string]any {
+		out := make(map[string]any, len(m))
+		for k, v := range m {
+			if k != "primary" {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	return reflect.DeepEqual(strip(am), strip(bm))
 }
 
 // contains reports whether element e has every sub-attribute value that l has.

@@ -1,0 +1,431 @@
+package scim_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/schema"
+)
+
+// newMemUser returns a user ready for Store.Create, as the handler would pass it.
+func newMemUser(id, userName, externalID string) *scim.User {
+	return &scim.User{ID: id, UserName: userName, ExternalID: externalID, Meta: scim.Meta{ResourceType: "User"}}
+}
+
+// listAll lists the users of ctx's tenant matching filter ("" for all), in the Store's order.
+func listAll(t *testing.T, s scim.Store, ctx context.Context, f string) []string {
+	t.Helper()
+	q := scim.Query{StartIndex: 1, Count: 1 << 20}
+	if f != "" {
+		e, err := filter.Parse(schema.User(), f)
+		require.NoError(t, err)
+		q.Filter = e
+	}
+	page, err := s.List(ctx, q)
+	require.NoError(t, err)
+	require.Len(t, page.Users, page.TotalResults)
+	ids := []string{}
+	for _, u := range page.Users {
+		ids = append(ids, u.ID)
+	}
+	return ids
+}
+
+func TestMemoryStoreTenants(t *testing.T) {
+	s := scim.NewMemoryStore()
+	bg := context.Background()
+	a, b := scim.WithTenant(bg, "a"), scim.WithTenant(bg, "b")
+
+	_, err := s.Create(a, newMemUser("ua", "same@example.com", "x"))
+	require.NoError(t, err)
+	_, err = s.Create(b, newMemUser("ub", "SAME@example.com", "x"))
+	require.NoError(t, err, "userName is unique within a tenant only")
+	_, err = s.Create(bg, newMemUser("u0", "same@example.com", "x"))
+	require.NoError(t, err, `the tenant "" is a tenant like any other`)
+
+	require.Equal(t, []string{"ua"}, listAll(t, s, a, ""))
+	require.Equal(t, []string{"ub"}, listAll(t, s, b, ""))
+	require.Equal(t, []string{"u0"}, listAll(t, s, bg, ""))
+	for _, f := range []string{`userName eq "same@example.com"`, `externalId eq "x"`, `id eq "ub"`, `id eq "ua" or id eq "ub"`, `userName pr`} {
+		require.Subset(t, []string{"ua"}, listAll(t, s, a, f), f)
+		require.Subset(t, []string{"ub"}, listAll(t, s, b, f), f)
+	}
+	require.Empty(t, listAll(t, s, scim.WithTenant(bg, "c"), ""), "an unknown tenant has no users")
+
+	// Another tenant's user does not exist, whatever the operation.
+	_, err = s.Get(a, "ub")
+	require.ErrorIs(t, err, scim.ErrNotFound)
+	_, err = s.Replace(a, newMemUser("ub", "stolen", ""), "")
+	require.ErrorIs(t, err, scim.ErrNotFound)
+	require.ErrorIs(t, s.Delete(a, "ub", ""), scim.ErrNotFound)
+	_, err = s.Get(scim.WithTenant(bg, "c"), "ua")
+	require.ErrorIs(t, err, scim.ErrNotFound)
+
+	u, err := s.Get(b, "ub")
+	require.NoError(t, err)
+	require.Equal(t, "SAME@example.com", u.UserName)
+	require.NoError(t, s.Delete(b, "ub", ""))
+	_, err = s.Get(a, "ua")
+	require.NoError(t, err, "deleting in b leaves a")
+}
+
+func TestMemoryStoreUniqueness(t *testing.T) {
+	s := scim.NewMemoryStore()
+	ctx := context.Background()
+	_, err := s.Create(ctx, newMemUser("1", "Jane@Example.com", ""))
+	require.NoError(t, err)
+	for _, name := range []string{"Jane@Example.com", "jane@example.com", "JANE@EXAMPLE.COM"} {
+		_, err = s.Create(ctx, newMemUser("x"+name, name, ""))
+		require.ErrorIs(t, err, scim.ErrConflict, name)
+	}
+	_, err = s.Create(ctx, newMemUser("2", "bob@example.com", ""))
+	require.NoError(t, err)
+
+	_, err = s.Replace(ctx, newMemUser("2", "JANE@example.com", ""), "")
+	require.ErrorIs(t, err, scim.ErrConflict, "renaming onto another user's userName")
+	u, err := s.Replace(ctx, newMemUser("1", "JANE@example.com", ""), "")
+	require.NoError(t, err, "changing the case of one's own userName")
+	require.Equal(t, "JANE@example.com", u.UserName)
+
+	// A rename frees the old userName and takes the new one.
+	_, err = s.Replace(ctx, newMemUser("1", "janet@example.com", ""), "")
+	require.NoError(t, err)
+	_, err = s.Create(ctx, newMemUser("3", "jane@example.com", ""))
+	require.NoError(t, err)
+	_, err = s.Create(ctx, newMemUser("4", "Janet@example.com", ""))
+	require.ErrorIs(t, err, scim.ErrConflict)
+
+	// A delete frees it too.
+	require.NoError(t, s.Delete(ctx, "1", ""))
+	_, err = s.Create(ctx, newMemUser("5", "JANET@example.com", ""))
+	require.NoError(t, err)
+}
+
+func TestMemoryStoreVersions(t *testing.T) {
+	s := scim.NewMemoryStore()
+	ctx := context.Background()
+	u, err := s.Create(ctx, newMemUser("1", "v@example.com", ""))
+	require.NoError(t, err)
+	v1 := u.Meta.Version
+	require.NotEmpty(t, v1)
+
+	u, err = s.Replace(ctx, newMemUser("1", "v@example.com", ""), v1)
+	require.NoError(t, err)
+	v2 := u.Meta.Version
+	require.NotEqual(t, v1, v2)
+
+	_, err = s.Replace(ctx, newMemUser("1", "v@example.com", ""), v1)
+	require.ErrorIs(t, err, scim.ErrVersionMismatch)
+	require.ErrorIs(t, s.Delete(ctx, "1", v1), scim.ErrVersionMismatch)
+	got, err := s.Get(ctx, "1")
+	require.NoError(t, err)
+	require.Equal(t, v2, got.Meta.Version)
+
+	u, err = s.Replace(ctx, newMemUser("1", "v@example.com", ""), "")
+	require.NoError(t, err, "no version: any")
+	require.NotContains(t, []string{v1, v2}, u.Meta.Version)
+	require.NoError(t, s.Delete(ctx, "1", u.Meta.Version))
+	require.ErrorIs(t, s.Delete(ctx, "1", ""), scim.ErrNotFound)
+	_, err = s.Replace(ctx, newMemUser("1", "v@example.com", ""), "")
+	require.ErrorIs(t, err, scim.ErrNotFound)
+}
+
+// TestMemoryStoreIndexes: the answers of the indexed lookups (userName, externalId, id with eq, alone or in
+// an and) are exactly those of a full scan, also after renames and deletes.
+func TestMemoryStoreIndexes(t *testing.T) {
+	s := scim.NewMemoryStore()
+	ctx := context.Background()
+	for i := range 20 {
+		u := newMemUser("id"+strconv.Itoa(i), fmt.Sprintf("User%02d@Example.com", i), "ext"+strconv.Itoa(i%3))
+		u.Title = []string{"a", "b"}[i%2]
+		_, err := s.Create(ctx, u)
+		require.NoError(t, err)
+	}
+	// Renames, externalId changes and deletes must keep the indexes right.
+	for _, i := range []int{3, 7, 11} {
+		u := newMemUser("id"+strconv.Itoa(i), fmt.Sprintf("renamed%02d@example.com", i), "moved")
+		_, err := s.Replace(ctx, u, "")
+		require.NoError(t, err)
+	}
+	for _, id := range []string{"id4", "id7", "id15"} {
+		require.NoError(t, s.Delete(ctx, id, ""))
+	}
+	filters := []string{
+		`userName eq "user01@example.com"`, `userName eq "USER03@example.com"`, `userName eq "renamed03@example.com"`,
+		`userName eq "RENAMED07@example.com"`, `userName eq "user04@example.com"`, `userName eq "nobody"`,
+		`externalId eq "ext0"`, `externalId eq "ext1"`, `externalId eq "EXT1"`, `externalId eq "moved"`,
+		`id eq "id5"`, `id eq "id4"`, `id eq "ID5"`,
+		`externalId eq "ext2" and title eq "a"`, `title eq "b" and externalId eq "ext0"`,
+		`userName eq "user02@example.com" and title eq "b"`, `externalId eq "moved" and userName sw "renamed1"`,
+		`urn:ietf:params:scim:schemas:core:2.0:User:userName eq "user09@example.com"`,
+		`userName eq "user01@example.com" or externalId eq "moved"`, `not (externalId eq "ext0")`, `title eq "a"`,
+	}
+	var all []*scim.User
+	page, err := s.List(ctx, scim.Query{StartIndex: 1, Count: 1000})
+	require.NoError(t, err)
+	all = page.Users
+	require.Len(t, all, 17)
+	for _, f := range filters {
+		e, err := filter.Parse(schema.User(), f)
+		require.NoError(t, err)
+		q := scim.Query{Filter: e, StartIndex: 1, Count: 1000}
+		want := scim.ApplyQuery(all, q)
+		got, err := s.List(ctx, q)
+		require.NoError(t, err)
+		require.Equal(t, want.TotalResults, got.TotalResults, f)
+		require.Equal(t, want.Users, got.Users, f)
+	}
+	require.Equal(t, []string{"id3", "id11"}, listAll(t, s, ctx, `externalId eq "moved"`), "creation order")
+	require.Empty(t, listAll(t, s, ctx, `externalId eq "ext1" and id eq "id7"`))
+}
+
+// TestMemoryStoreOrder: listing is in creation order, stable across deletes and replaces, and pages
+// consistently.
+func TestMemoryStoreOrder(t *testing.T) {
+	s := scim.NewMemoryStore()
+	ctx := context.Background()
+	var want []string
+	for i := range 10 {
+		id := "id" + strconv.Itoa(i)
+		_, err := s.Create(ctx, newMemUser(id, id, ""))
+		require.NoError(t, err)
+		want = append(want, id)
+	}
+	require.NoError(t, s.Delete(ctx, "id0", ""))
+	require.NoError(t, s.Delete(ctx, "id5", ""))
+	require.NoError(t, s.Delete(ctx, "id9", ""))
+	_, err := s.Replace(ctx, newMemUser("id3", "id3-renamed", ""), "")
+	require.NoError(t, err)
+	want = slices.DeleteFunc(want, func(id string) bool { return id == "id0" || id == "id5" || id == "id9" })
+	require.Equal(t, want, listAll(t, s, ctx, ""))
+	require.Equal(t, want, listAll(t, s, ctx, "userName pr"), "the scan keeps creation order too")
+
+	page, err := s.List(ctx, scim.Query{StartIndex: 3, Count: 2})
+	require.NoError(t, err)
+	require.Equal(t, 7, page.TotalResults)
+	require.Equal(t, []string{want[2], want[3]}, []string{page.Users[0].ID, page.Users[1].ID})
+	page, err = s.List(ctx, scim.Query{StartIndex: 1, Count: 0})
+	require.NoError(t, err)
+	require.Equal(t, 7, page.TotalResults)
+	require.NotNil(t, page.Users)
+	require.Empty(t, page.Users)
+}
+
+func TestMemoryStoreCanceledContext(t *testing.T) {
+	s := scim.NewMemoryStore()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := s.Create(ctx, newMemUser("1", "x", ""))
+	require.ErrorIs(t, err, context.Canceled)
+	_, err = s.Get(ctx, "1")
+	require.ErrorIs(t, err, context.Canceled)
+	_, err = s.List(ctx, scim.Query{StartIndex: 1, Count: 1})
+	require.ErrorIs(t, err, context.Canceled)
+	require.ErrorIs(t, s.Delete(ctx, "1", ""), context.Canceled)
+	_, err = s.Replace(ctx, newMemUser("1", "x", ""), "")
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+// TestMemoryStoreSharedUsers: users the Store hands out are shared, so the handler must never modify them;
+// a PATCH or PUT replaces a user, it does not change the value an earlier reader holds.
+func TestMemoryStoreSharedUsers(t *testing.T) {
+	s := newTestServer(t)
+	id := s.create(patchBase)["id"].(string)
+	held, err := s.Store.Get(context.Background(), id)
+	require.NoError(t, err)
+	snapshot, err := json.Marshal(held)
+	require.NoError(t, err)
+
+	require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(
+		`{"op":"replace","path":"emails[type eq \"work\"].value","value":"changed@example.com"}`,
+		`{"op":"add","path":"emails","value":{"value":"p@example.com","primary":true}}`,
+		`{"op":"replace","path":"name.givenName","value":"Changed"}`,
+		`{"op":"replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"m9"}`)).Status)
+	require.Equal(t, 200, s.do("PUT", "/Users/"+id, `{"userName":"pat@example.com"}`).Status)
+	_ = s.do("GET", "/Users?attributes=emails&sortBy=emails", "")
+
+	after, err := json.Marshal(held)
+	require.NoError(t, err)
+	require.JSONEq(t, string(snapshot), string(after))
+}
+
+// --- concurrency (run with -race) ---
+
+// rawDo is an HTTP request for goroutines, which must not call require: it returns the status and body.
+func rawDo(url, method, body, token string, headers ...string) (int, []byte, error) {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/scim+json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, raw, err
+}
+
+// parallel runs f(i) for i in [0, n) concurrently and returns their statuses.
+func parallel(t *testing.T, n int, f func(i int) (int, []byte, error)) []int {
+	t.Helper()
+	statuses := make([]int, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			var raw []byte
+			statuses[i], raw, errs[i] = f(i)
+			if errs[i] == nil && statuses[i] >= 500 {
+				errs[i] = fmt.Errorf("%d: %s", statuses[i], raw)
+			}
+		})
+	}
+	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
+	return statuses
+}
+
+func count(statuses []int, status int) int {
+	n := 0
+	for _, s := range statuses {
+		if s == status {
+			n++
+		}
+	}
+	return n
+}
+
+// TestConcurrentCreateSameUserName: of many concurrent creates of one userName (in different cases)
+// exactly one succeeds.
+func TestConcurrentCreateSameUserName(t *testing.T) {
+	s := newTestServer(t)
+	names := []string{"race@example.com", "RACE@example.com", "Race@Example.com", "race@EXAMPLE.com"}
+	statuses := parallel(t, 32, func(i int) (int, []byte, error) {
+		return rawDo(s.URL+"/Users", "POST", `{"userName":"`+names[i%len(names)]+`"}`, testToken)
+	})
+	require.Equal(t, 1, count(statuses, 201), "%v", statuses)
+	require.Equal(t, 31, count(statuses, 409), "%v", statuses)
+	require.Equal(t, 1.0, s.do("GET", `/Users?filter=userName+eq+"race@example.com"`, "").Body["totalResults"])
+}
+
+// TestConcurrentPatchNoLostUpdate: PATCHes without If-Match are read-modify-replace with retries, so
+// concurrent ones never lose each other's changes.
+func TestConcurrentPatchNoLostUpdate(t *testing.T) {
+	s := newTestServer(t)
+	id := s.createUser("busy@example.com")
+	const writers, each = 8, 5
+	statuses := parallel(t, writers, func(w int) (int, []byte, error) {
+		for j := range each {
+			op := `{"op":"add","path":"roles","value":[{"value":"r` + strconv.Itoa(w) + `-` + strconv.Itoa(j) + `"}]}`
+			status, raw, err := rawDo(s.URL+"/Users/"+id, "PATCH", patchOp(op), testToken)
+			if err != nil || status != 200 {
+				return status, raw, err
+			}
+		}
+		return 200, nil, nil
+	})
+	require.Equal(t, writers, count(statuses, 200), "%v", statuses)
+	u := s.get(id)
+	require.Len(t, u["roles"], writers*each)
+	version, _ := strconv.Unquote(strings.TrimPrefix(u["meta"].(map[string]any)["version"].(string), "W/"))
+	require.Equal(t, strconv.Itoa(1+writers*each), version, "one write per operation")
+}
+
+// TestConcurrentIfMatch: of concurrent writes conditioned on the same version, exactly one wins; the others
+// get 412 and must read again.
+func TestConcurrentIfMatch(t *testing.T) {
+	s := newTestServer(t)
+	r := s.do("POST", "/Users", `{"userName":"cond@example.com"}`)
+	id, etag := r.Body["id"].(string), r.Header.Get("ETag")
+	statuses := parallel(t, 16, func(i int) (int, []byte, error) {
+		if i%2 == 0 {
+			return rawDo(s.URL+"/Users/"+id, "PATCH", patchOp(`{"op":"replace","path":"title","value":"t`+strconv.Itoa(i)+`"}`), testToken, "If-Match", etag)
+		}
+		return rawDo(s.URL+"/Users/"+id, "PUT", `{"userName":"cond@example.com","title":"t`+strconv.Itoa(i)+`"}`, testToken, "If-Match", etag)
+	})
+	require.Equal(t, 1, count(statuses, 200), "%v", statuses)
+	require.Equal(t, 15, count(statuses, 412), "%v", statuses)
+}
+
+// TestConcurrentTenants: a mixed workload of several tenants at once; each ends with exactly its own users.
+func TestConcurrentTenants(t *testing.T) {
+	s := newTestServer(t, scim.WithAuthenticator(func(r *http.Request) (string, error) {
+		tok, ok := scim.BearerToken(r)
+		if !ok || !strings.HasPrefix(tok, "tenant-") {
+			return "", scim.ErrUnauthorized
+		}
+		return tok, nil
+	}))
+	const tenants, users = 4, 10
+	parallel(t, tenants*users, func(i int) (int, []byte, error) {
+		tok := "tenant-" + strconv.Itoa(i%tenants)
+		name := "user" + strconv.Itoa(i/tenants) + "@example.com" // the same names in every tenant
+		status, raw, err := rawDo(s.URL+"/Users", "POST", `{"userName":"`+name+`","title":"`+tok+`"}`, tok)
+		if err != nil || status != 201 {
+			return status, raw, fmt.Errorf("create: %d %s %v", status, raw, err)
+		}
+		var u map[string]any
+		if err := json.Unmarshal(raw, &u); err != nil {
+			return 0, raw, err
+		}
+		id := u["id"].(string)
+		steps := []struct{ method, path, body string }{
+			{"GET", "/Users/" + id, ""},
+			{"GET", `/Users?filter=userName+eq+"` + name + `"`, ""},
+			{"PATCH", "/Users/" + id, patchOp(`{"op":"replace","path":"active","value":"False"}`)},
+			{"POST", "/Users/.search", `{"filter":"title eq \"` + tok + `\"","count":3}`},
+			{"GET", "/Users?sortBy=userName&count=5", ""},
+		}
+		if i%3 == 0 {
+			steps = append(steps, struct{ method, path, body string }{"DELETE", "/Users/" + id, ""})
+		}
+		for _, st := range steps {
+			status, raw, err := rawDo(s.URL+st.path, st.method, st.body, tok)
+			if err != nil || status >= 300 {
+				return status, raw, fmt.Errorf("%s %s: %d %s %v", st.method, st.path, status, raw, err)
+			}
+			if st.method == "GET" && strings.Contains(st.path, "filter") && !strings.Contains(string(raw), `"totalResults":1,`) {
+				return status, raw, fmt.Errorf("%s: want exactly one user: %s", st.path, raw)
+			}
+		}
+		return 200, nil, nil
+	})
+	for i := range tenants {
+		tok := "tenant-" + strconv.Itoa(i)
+		deleted := 0
+		for j := i; j < tenants*users; j += tenants {
+			if j%3 == 0 {
+				deleted++
+			}
+		}
+		r := s.do("GET", "/Users?count=100", "", "Authorization", "Bearer "+tok)
+		require.Equal(t, float64(users-deleted), r.Body["totalResults"], tok)
+		for _, u := range resources(t, r.Body) {
+			require.Equal(t, tok, u["title"])
+			require.Equal(t, false, u["active"])
+		}
+	}
+}
