@@ -62,7 +62,7 @@ func TestPatch(t *testing.T) {
 		{name: "replace with empty string unassigns", ops: []string{`{"op":"replace","path":"title","value":""}`},
 			want: func(t *testing.T, u map[string]any) { require.NotContains(t, u, "title") }},
 		{name: "replace complex with no sub-attributes changes nothing", noop: true,
-			ops: []string{`{"op":"replace","path":"name","value":{}}`},
+			ops:  []string{`{"op":"replace","path":"name","value":{}}`},
 			want: func(t *testing.T, u map[string]any) { require.NotEmpty(t, u["name"]) }},
 		{name: "path without case", ops: []string{`{"op":"replace","path":"DISPLAYNAME","value":"Caps"}`},
 			want: func(t *testing.T, u map[string]any) { require.Equal(t, "Caps", u["displayName"]) }},
