@@ -43,6 +43,8 @@ var (
 	ErrConflict = errors.New("scim: uniqueness conflict")
 	// ErrVersionMismatch: the user changed since the version given (412).
 	ErrVersionMismatch = errors.New("scim: version mismatch")
+	// ErrInvalidCursor: a ListCursor cursor the Store cannot use (400, scimType invalidCursor, RFC 9865).
+	ErrInvalidCursor = errors.New("scim: invalid cursor")
 )
 
 // Query selects a page of users (RFC 7644 §3.4.2).
@@ -65,6 +67,19 @@ type Page struct {
 	Users []*User
 	// TotalResults is how many users match the query in all pages.
 	TotalResults int
+	// NextCursor names the position after this page in a ListCursor answer; "" on the last page.
+	NextCursor string
+}
+
+// CursorLister is the optional capability of cursor pagination (RFC 9865), which the handler finds by type
+// assertion and advertises in /ServiceProviderConfig. Unlike index pages, cursor pages stay correct while
+// users are created and deleted between requests, and cost the same however deep the client pages.
+type CursorLister interface {
+	// ListCursor returns up to q.Count users matching q.Filter, in the Store's stable List order, starting
+	// after the position cursor names ("" for the first page), with TotalResults and the NextCursor of the
+	// following page. q.SortBy and q.StartIndex are unset. A cursor the Store did not make, or can no
+	// longer use, gives ErrInvalidCursor.
+	ListCursor(ctx context.Context, q Query, cursor string) (*Page, error)
 }
 
 type tenantKey struct{}
