@@ -20,6 +20,7 @@ type discoveryMeta struct {
 }
 
 func (h *handler) serviceProviderConfig(r *http.Request) any {
+	_, cursorOK := h.store.(CursorLister)
 	type bulk struct {
 		Supported      bool `json:"supported"`
 		MaxOperations  int  `json:"maxOperations"`
@@ -28,6 +29,13 @@ func (h *handler) serviceProviderConfig(r *http.Request) any {
 	type filterSupport struct {
 		Supported  bool `json:"supported"`
 		MaxResults int  `json:"maxResults"`
+	}
+	type pagination struct {
+		Cursor                  bool   `json:"cursor"`
+		Index                   bool   `json:"index"`
+		DefaultPaginationMethod string `json:"defaultPaginationMethod"`
+		DefaultPageSize         int    `json:"defaultPageSize"`
+		MaxPageSize             int    `json:"maxPageSize"`
 	}
 	type authScheme struct {
 		Type        string `json:"type"`
@@ -45,6 +53,7 @@ func (h *handler) serviceProviderConfig(r *http.Request) any {
 		ChangePassword        supported     `json:"changePassword"`
 		Sort                  supported     `json:"sort"`
 		ETag                  supported     `json:"etag"`
+		Pagination            pagination    `json:"pagination"`
 		AuthenticationSchemes []authScheme  `json:"authenticationSchemes"`
 		Meta                  discoveryMeta `json:"meta"`
 	}{
@@ -56,6 +65,9 @@ func (h *handler) serviceProviderConfig(r *http.Request) any {
 		ChangePassword:   supported{true},
 		Sort:             supported{true},
 		ETag:             supported{true},
+		// RFC 9865: cursors where the Store can keep them (they never expire, so no cursorTimeout).
+		Pagination: pagination{Cursor: cursorOK, Index: true, DefaultPaginationMethod: "index",
+			DefaultPageSize: h.maxResults, MaxPageSize: h.maxResults},
 		AuthenticationSchemes: []authScheme{{
 			Type:        "oauthbearertoken",
 			Name:        "OAuth Bearer Token",

@@ -38,6 +38,8 @@ const (
 	InvalidValue  = "invalidValue"
 	InvalidVers   = "invalidVers"
 	Sensitive     = "sensitive"
+	// InvalidCursor is RFC 9865's scimType for a cursor the service provider cannot use.
+	InvalidCursor = "invalidCursor"
 )
 
 func errorf(status int, scimType, detail string) *Error {
@@ -56,6 +58,8 @@ func toError(err error) (*Error, bool) {
 		return errorf(http.StatusConflict, Uniqueness, "userName is already taken"), true
 	case errors.Is(err, ErrVersionMismatch):
 		return errorf(http.StatusPreconditionFailed, "", "the resource changed: read it again"), true
+	case errors.Is(err, ErrInvalidCursor):
+		return errorf(http.StatusBadRequest, InvalidCursor, "the cursor is invalid: start again with an empty cursor"), true
 	case errors.Is(err, filter.ErrInvalidFilter):
 		return errorf(http.StatusBadRequest, InvalidFilter, err.Error()), true
 	case errors.Is(err, filter.ErrInvalidPath):

@@ -289,6 +289,8 @@ type searchRequest struct {
 	SortOrder          string   `json:"sortOrder"`
 	StartIndex         *int     `json:"startIndex"`
 	Count              *int     `json:"count"`
+	// Cursor, when present (even empty), asks for cursor pagination (RFC 9865).
+	Cursor *string `json:"cursor"`
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
@@ -299,6 +301,10 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 		Filter:             q.Get("filter"),
 		SortBy:             q.Get("sortBy"),
 		SortOrder:          q.Get("sortOrder"),
+	}
+	if q.Has("cursor") {
+		c := q.Get("cursor")
+		req.Cursor = &c
 	}
 	for name, dst := range map[string]**int{"startIndex": &req.StartIndex, "count": &req.Count} {
 		if s := q.Get(name); s != "" {
@@ -324,7 +330,8 @@ type listResponse struct {
 	Schemas      []string `json:"schemas"`
 	TotalResults int      `json:"totalResults"`
 	ItemsPerPage int      `json:"itemsPerPage"`
-	StartIndex   int      `json:"startIndex"`
+	StartIndex   int      `json:"startIndex,omitempty"` // index pagination only
+	NextCursor   string   `json:"nextCursor,omitempty"` // cursor pagination only, absent on the last page
 	Resources    []any    `json:"Resources"`
 }
 
@@ -363,7 +370,14 @@ func (h *handler) answerList(w http.ResponseWriter, r *http.Request, req searchR
 	default:
 		return errorf(http.StatusBadRequest, InvalidValue, `sortOrder must be "ascending" or "descending"`)
 	}
-	page, err := h.store.List(r.Context(), q)
+	var page *Page
+	var err error
+	if req.Cursor != nil {
+		page, err = h.listCursor(r.Context(), q, req)
+		q.StartIndex = 0
+	} else {
+		page, err = h.store.List(r.Context(), q)
+	}
 	if err != nil {
 		return err
 	}
@@ -373,6 +387,7 @@ func (h *handler) answerList(w http.ResponseWriter, r *http.Request, req searchR
 		TotalResults: page.TotalResults,
 		ItemsPerPage: len(page.Users),
 		StartIndex:   q.StartIndex,
+		NextCursor:   page.NextCursor,
 		Resources:    make([]any, 0, len(page.Users)),
 	}
 	for _, u := range page.Users {
@@ -410,6 +425,21 @@ func neverReturnedIn(e filter.Expr) (schema.Path, bool) {
 		}
 	}
 	return schema.Path{}, false
+}
+
+// listCursor answers a cursor-paginated query (RFC 9865) from a Store that supports it.
+func (h *handler) listCursor(ctx context.Context, q Query, req searchRequest) (*Page, error) {
+	cl, ok := h.store.(CursorLister)
+	switch {
+	case !ok:
+		return nil, errorf(http.StatusBadRequest, InvalidValue, "cursor pagination is not supported: use startIndex")
+	case req.StartIndex != nil:
+		return nil, errorf(http.StatusBadRequest, InvalidValue, "cursor and startIndex cannot be combined")
+	case q.SortBy.Attr != nil:
+		return nil, errorf(http.StatusBadRequest, InvalidValue, "cursor pagination returns users in creation order: sortBy needs startIndex")
+	}
+	q.StartIndex = 0
+	return cl.ListCursor(ctx, q, *req.Cursor)
 }
 
 // --- encoding ---

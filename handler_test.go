@@ -39,6 +39,13 @@ type testServer struct {
 
 // newTestServer mounts a handler over a fresh MemoryStore that accepts the bearer token testToken; opts
 // are applied after that, so they may replace the authentication.
+// serveHandler serves h at the root of a test server.
+func serveHandler(t *testing.T, h http.Handler) *testServer {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &testServer{t: t, URL: srv.URL}
+}
+
 func newTestServer(t *testing.T, opts ...scim.Option) *testServer {
 	t.Helper()
 	store := scim.NewMemoryStore()

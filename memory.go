@@ -1,7 +1,9 @@
 package scim
 
 import (
+	"cmp"
 	"context"
+	"encoding/base64"
 	"slices"
 	"strconv"
 	"sync"
@@ -139,7 +141,7 @@ func (s *MemoryStore) Delete(ctx context.Context, id, version string) error {
 	t.unindex(e)
 	delete(t.byID, id)
 	if i, found := slices.BinarySearchFunc(t.order, e.seq, func(x *memEntry, seq int64) int {
-		return int(x.seq - seq)
+		return cmp.Compare(x.seq, seq)
 	}); found {
 		t.order = slices.Delete(t.order, i, i+1)
 	}
@@ -224,7 +226,7 @@ func (t *memTenant) lookup(e filter.Expr) ([]*memEntry, bool) {
 			}
 		case "externalId":
 			out = slices.Clone(t.byExternalID[v])
-			slices.SortFunc(out, func(a, b *memEntry) int { return int(a.seq - b.seq) })
+			slices.SortFunc(out, func(a, b *memEntry) int { return cmp.Compare(a.seq, b.seq) })
 		default:
 			return nil, false
 		}
@@ -234,3 +236,69 @@ func (t *memTenant) lookup(e filter.Expr) ([]*memEntry, bool) {
 }
 
 var _ Store = (*MemoryStore)(nil)
+
+// ListCursor implements CursorLister: the cursor is the creation sequence number of the last user of the
+// previous page, so a page starts where the last one ended whatever was created or deleted in between.
+func (s *MemoryStore) ListCursor(ctx context.Context, q Query, cursor string) (*Page, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	after, err := decodeSeqCursor(cursor)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	page := &Page{Users: []*User{}}
+	t := s.tenant(ctx, false)
+	if t == nil {
+		return page, nil
+	}
+	candidates, indexed := t.lookup(q.Filter)
+	if !indexed {
+		candidates = t.order
+	}
+	// Both are in creation order: skip to the first entry after the cursor.
+	start, _ := slices.BinarySearchFunc(candidates, after+1, func(e *memEntry, seq int64) int { return cmp.Compare(e.seq, seq) })
+	var last int64
+	for i, e := range candidates {
+		if !q.Matches(e.user) {
+			continue
+		}
+		page.TotalResults++
+		if i < start {
+			continue
+		}
+		switch {
+		case len(page.Users) < q.Count:
+			page.Users = append(page.Users, e.user)
+			last = e.seq
+		case page.NextCursor == "" && q.Count > 0:
+			page.NextCursor = encodeSeqCursor(last) // a match exists past this page
+		}
+	}
+	return page, nil
+}
+
+// encodeSeqCursor and decodeSeqCursor make the opaque cursor of a creation sequence number: URL-safe base64,
+// as RFC 9865 allows only unreserved characters.
+func encodeSeqCursor(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("s" + strconv.FormatInt(seq, 10)))
+}
+
+func decodeSeqCursor(cursor string) (int64, error) {
+	if cursor == "" {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil || len(b) < 2 || b[0] != 's' {
+		return 0, ErrInvalidCursor
+	}
+	seq, err := strconv.ParseInt(string(b[1:]), 10, 64)
+	if err != nil || seq < 0 {
+		return 0, ErrInvalidCursor
+	}
+	return seq, nil
+}
+
+var _ CursorLister = (*MemoryStore)(nil)
