@@ -1,0 +1,829 @@
+package filter
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/scimkit/scim/schema"
+)
+
+// Dialect is the SQL dialect that Mapping.Compile and Mapping.OrderBy write.
+type Dialect int
+
+// The dialects: PostgreSQL (numbered placeholders, jsonb) and SQLite (? placeholders, JSON text, 3.38 or later).
+const (
+	Postgres Dialect = iota + 1
+	SQLite
+)
+
+// ErrUnsupported is wrapped by the errors of Compile and OrderBy when the mapping cannot express a filter or a
+// sort in SQL. A store then evaluates the filter in Go (Match) or sorts in Go rather than failing the request.
+var ErrUnsupported = errors.New("not expressible in SQL with this mapping")
+
+// TimeLayout is the text form of a dateTime column: UTC with exactly nine fractional digits, so that the
+// lexical order of two values is their time order (for years 0000 to 9999).
+const TimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// Mapping tells the compiler where each attribute of a resource lives in a table.
+//
+// Compile and OrderBy write the names it holds (columns, document columns) into SQL verbatim: they come from
+// the store, never from a request. Values always travel as bind arguments.
+type Mapping struct {
+	Dialect Dialect
+	// Columns maps canonical attribute paths (schema.Path.String(): "userName", "meta.created",
+	// "name.familyName", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber") of
+	// single-valued attributes to a column holding the value in comparable form: folded with Fold for strings
+	// of caseExact false attributes, TimeLayout text for dateTime, boolean for booleans; NULL when unassigned.
+	// Entries for multi-valued attributes are ignored.
+	Columns map[string]string
+	// JSON and FoldedJSON name the columns holding the canonical document and its FoldDocument copy
+	// (PostgreSQL: jsonb; SQLite: JSON text). Attributes not in Columns are read from them: FoldedJSON for
+	// strings of caseExact false attributes, JSON for caseExact ones, either for the rest. Empty: the filters
+	// that need it are unsupported. Inside the subqueries over multi-valued attributes these names stand next
+	// to the columns of json_each (SQLite: key, value, type, atom, id, parent, fullkey, path, json, root) or of
+	// the index series (PostgreSQL: i): a name that collides must be qualified with its table.
+	JSON, FoldedJSON string
+}
+
+// Compile returns a WHERE-clause fragment equivalent to Match(e, doc) for every stored canonical document, and
+// its bind arguments. The fragment is a two-valued boolean expression (never NULL), so it may be negated or
+// combined freely. PostgreSQL placeholders are numbered from firstArg ($firstArg, $firstArg+1, ...); SQLite
+// uses ? placeholders, in the order of the arguments. A nil e matches every resource.
+//
+// The semantics are Match's: a multi-valued attribute matches when any of its values does; "ne" is the negation
+// of "eq", so a resource without the attribute matches "title ne x"; "eq null" means unassigned; strings of
+// caseExact false attributes compare folded, and every string comparison is byte-wise; dateTime values compare
+// in time order. Errors that wrap ErrUnsupported mean the mapping cannot express e: evaluate it with Match.
+//
+// A canonical document is one whose values have their attribute's JSON type, as json.Marshal of scim.User
+// writes them. Columns serve comparisons with an index where the column has one ("user_name_fold = $2");
+// on PostgreSQL, "eq" on an attribute without a column is jsonb containment (search @> $2), which a GIN index
+// on the document column serves.
+func (m Mapping) Compile(e Expr, firstArg int) (string, []any, error) {
+	c, err := m.compiler(firstArg)
+	if err != nil {
+		return "", nil, err
+	}
+	if e == nil {
+		return "TRUE", nil, nil
+	}
+	s, err := c.expr(e, nil)
+	if err != nil {
+		return "", nil, err
+	}
+	return s, c.args, nil
+}
+
+// OrderBy returns an ORDER BY fragment, without the keyword, that sorts by the attribute at p as
+// scim.SortKey and scim.CompareSortKeys do: strings byte-wise (folded for caseExact false attributes), dateTime
+// values in time order, false before true, unassigned values last when ascending and first when descending. The
+// caller appends its tiebreaker. Multi-valued attributes (sorted by their primary value) wrap ErrUnsupported, as
+// do dateTime attributes without a column: sort those in Go.
+func (m Mapping) OrderBy(p schema.Path, descending bool) (string, error) {
+	c, err := m.compiler(1)
+	if err != nil {
+		return "", err
+	}
+	if p.Attr == nil || p.Attr.MultiValued {
+		return "", unsupported("sorting by %s", p)
+	}
+	target, sp := p.Attr, schema.Path{Schema: p.Schema, Attr: p.Attr}
+	if p.Attr.Type == schema.Complex {
+		if target = p.Sub; target == nil {
+			target = p.Attr.Sub("value")
+		}
+		if target == nil || target.Type == schema.Complex {
+			return "", unsupported("sorting by %s", p)
+		}
+		sp.Sub = target
+	}
+	col, hasCol := m.Columns[sp.String()]
+	var x string
+	switch {
+	case target.Type == schema.DateTime:
+		if !hasCol {
+			return "", unsupported("sorting by %s without a column", sp)
+		}
+		x = c.collateC(col)
+	case target.Type == schema.Boolean || target.Type == schema.Integer || target.Type == schema.Decimal:
+		if hasCol {
+			x = col
+			break
+		}
+		doc, err := c.doc(either)
+		if err != nil {
+			return "", err
+		}
+		r := ref{keys: rootKeys(sp)}
+		if c.pg {
+			x, err = c.pgJSON(doc, r)
+		} else {
+			x, err = c.sqliteValue(doc, r)
+		}
+		if err != nil {
+			return "", err
+		}
+	default:
+		if hasCol {
+			x = c.collateC(col)
+			break
+		}
+		doc, err := c.doc(kindOf(target))
+		if err != nil {
+			return "", err
+		}
+		if x, err = c.text(doc, ref{keys: rootKeys(sp)}); err != nil {
+			return "", err
+		}
+		x = c.collateC(x)
+	}
+	if descending {
+		return x + " DESC NULLS FIRST", nil
+	}
+	return x + " ASC NULLS LAST", nil
+}
+
+// FoldDocument returns a deep copy of a canonical document with the strings of every caseExact false attribute
+// and sub-attribute (of the types compared as strings: string, reference, binary) replaced by Fold(s): the
+// document that Mapping.FoldedJSON names.
+func FoldDocument(rt *schema.ResourceType, doc map[string]any) map[string]any {
+	out := make(map[string]any, len(doc))
+	for k, v := range doc {
+		if ext := rt.Extension(k); ext != nil {
+			if m, ok := v.(map[string]any); ok {
+				ex := make(map[string]any, len(m))
+				for ek, ev := range m {
+					ex[ek] = foldValue(ext.Attr(ek), ev)
+				}
+				out[k] = ex
+				continue
+			}
+		}
+		a := rt.Core.Attr(k)
+		if a == nil {
+			for _, ca := range rt.Common {
+				if strings.EqualFold(ca.Name, k) {
+					a = ca
+				}
+			}
+		}
+		out[k] = foldValue(a, v)
+	}
+	return out
+}
+
+func foldValue(a *schema.Attribute, v any) any {
+	switch v := v.(type) {
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = foldValue(a, e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, sv := range v {
+			var sub *schema.Attribute
+			if a != nil && a.Type == schema.Complex {
+				sub = a.Sub(k)
+			}
+			out[k] = foldValue(sub, sv)
+		}
+		return out
+	case string:
+		if a != nil && folded(a) {
+			return Fold(v)
+		}
+	}
+	return v
+}
+
+// folded reports whether compareOne folds the values of a: attributes compared as strings, caseExact false.
+func folded(a *schema.Attribute) bool {
+	switch a.Type {
+	case schema.Boolean, schema.Integer, schema.Decimal, schema.DateTime, schema.Complex:
+		return false
+	}
+	return !a.CaseExact
+}
+
+func unsupported(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrUnsupported, fmt.Sprintf(format, args...))
+}
+
+// docKind says which document a comparison reads: the folded copy, the canonical one, or either.
+type docKind int
+
+const (
+	either docKind = iota
+	foldedDoc
+	rawDoc
+)
+
+func kindOf(a *schema.Attribute) docKind {
+	switch {
+	case a.Type == schema.Boolean || a.Type == schema.Integer || a.Type == schema.Decimal ||
+		a.Type == schema.DateTime || a.Type == schema.Complex:
+		return either
+	case a.CaseExact:
+		return rawDoc
+	}
+	return foldedDoc
+}
+
+type compiler struct {
+	m     Mapping
+	pg    bool
+	args  []any
+	next  int // the next PostgreSQL placeholder
+	elems int // element aliases handed out
+}
+
+func (m Mapping) compiler(firstArg int) (*compiler, error) {
+	if m.Dialect != Postgres && m.Dialect != SQLite {
+		return nil, fmt.Errorf("filter: unknown SQL dialect %d", m.Dialect)
+	}
+	// The subqueries over multi-valued attributes name the documents next to their FROM item's columns.
+	shadowed := []string{"key", "value", "type", "atom", "id", "parent", "fullkey", "path", "json", "root"}
+	if m.Dialect == Postgres {
+		shadowed = []string{"i"}
+	}
+	for _, d := range []string{m.JSON, m.FoldedJSON} {
+		for _, s := range shadowed {
+			if strings.EqualFold(d, s) {
+				return nil, fmt.Errorf("filter: document column %q: qualify it with its table", d)
+			}
+		}
+	}
+	return &compiler{m: m, pg: m.Dialect == Postgres, next: firstArg}, nil
+}
+
+// bind adds a bind argument and returns its placeholder. Placeholders must be requested in the order they
+// appear in the text: SQLite's ? are positional.
+func (c *compiler) bind(v any) string {
+	c.args = append(c.args, v)
+	if !c.pg {
+		return "?"
+	}
+	s := "$" + strconv.Itoa(c.next)
+	c.next++
+	return s
+}
+
+func (c *compiler) doc(k docKind) (string, error) {
+	switch {
+	case k == foldedDoc && c.m.FoldedJSON != "":
+		return c.m.FoldedJSON, nil
+	case k == rawDoc && c.m.JSON != "":
+		return c.m.JSON, nil
+	case k == either && c.m.JSON != "":
+		return c.m.JSON, nil
+	case k == either && c.m.FoldedJSON != "":
+		return c.m.FoldedJSON, nil
+	case k == foldedDoc:
+		return "", unsupported("no FoldedJSON column for a case-insensitive attribute")
+	}
+	return "", unsupported("no JSON column")
+}
+
+func (c *compiler) collateC(x string) string {
+	if c.pg {
+		return x + ` COLLATE "C"`
+	}
+	return x
+}
+
+func (c *compiler) expr(e Expr, el *elem) (string, error) {
+	switch e := e.(type) {
+	case *Logical:
+		l, err := c.expr(e.Left, el)
+		if err != nil {
+			return "", err
+		}
+		r, err := c.expr(e.Right, el)
+		if err != nil {
+			return "", err
+		}
+		op := " OR "
+		if e.Op == And {
+			op = " AND "
+		}
+		return "(" + l + op + r + ")", nil
+	case *Not:
+		x, err := c.expr(e.X, el)
+		if err != nil {
+			return "", err
+		}
+		return "NOT (" + x + ")", nil
+	case *ValuePath:
+		if el != nil {
+			return "", unsupported("nested value filter")
+		}
+		return c.valuePath(e)
+	case *Compare:
+		if e.Path.Attr == nil || (el == nil) != (e.Path.Schema != nil) {
+			return "", unsupported("attribute path %s", e.Path)
+		}
+		return c.compare(e, el)
+	}
+	return "", unsupported("expression %T", e)
+}
+
+// ref locates one value: a column, or JSON keys below the document's root or below an array element.
+type ref struct {
+	col  string
+	keys []string
+	el   *elem
+}
+
+// elem is the element of a multi-valued attribute that a subquery iterates: alias.fullkey (SQLite) or alias.i
+// (PostgreSQL, the index) identifies it in either document.
+type elem struct {
+	alias string
+	arr   []string // keys of the array from the document's root
+}
+
+// rootKeys returns the JSON keys of p from the document's root.
+func rootKeys(p schema.Path) []string {
+	var keys []string
+	if p.Extension() {
+		keys = append(keys, p.Schema.ID)
+	}
+	keys = append(keys, p.Attr.Name)
+	if p.Sub != nil {
+		keys = append(keys, p.Sub.Name)
+	}
+	return keys
+}
+
+// sqlitePath returns an SQL expression of the JSON path of r.
+func sqlitePath(r ref) (string, error) {
+	var b strings.Builder
+	for _, k := range r.keys {
+		if strings.ContainsAny(k, "\"\x00") {
+			return "", unsupported("JSON key %q", k)
+		}
+		b.WriteString(`."` + strings.ReplaceAll(k, "'", "''") + `"`)
+	}
+	if r.el != nil {
+		if b.Len() == 0 {
+			return r.el.alias + ".fullkey", nil
+		}
+		return r.el.alias + ".fullkey || '" + b.String() + "'", nil
+	}
+	return "'$" + b.String() + "'", nil
+}
+
+func (c *compiler) sqliteValue(doc string, r ref) (string, error) {
+	p, err := sqlitePath(r)
+	return "json_extract(" + doc + ", " + p + ")", err
+}
+
+func pgKey(k string) (string, error) {
+	if strings.Contains(k, "\x00") {
+		return "", unsupported("JSON key %q", k)
+	}
+	return "'" + strings.ReplaceAll(k, "'", "''") + "'", nil
+}
+
+// pgPath returns the jsonb at r in doc; with text set, its text (->> for the last step).
+func (c *compiler) pgPath(doc string, r ref, text bool) (string, error) {
+	var steps []string
+	if r.el != nil {
+		for _, k := range r.el.arr {
+			q, err := pgKey(k)
+			if err != nil {
+				return "", err
+			}
+			steps = append(steps, q)
+		}
+		steps = append(steps, r.el.alias+".i")
+	}
+	for _, k := range r.keys {
+		q, err := pgKey(k)
+		if err != nil {
+			return "", err
+		}
+		steps = append(steps, q)
+	}
+	var b strings.Builder
+	b.WriteString(doc)
+	for i, s := range steps {
+		if text && i == len(steps)-1 {
+			b.WriteString("->>" + s)
+		} else {
+			b.WriteString("->" + s)
+		}
+	}
+	if text {
+		return "(" + b.String() + ")", nil
+	}
+	return b.String(), nil
+}
+
+func (c *compiler) pgJSON(doc string, r ref) (string, error) { return c.pgPath(doc, r, false) }
+
+// text returns the SQL text of the string at r (NULL when unassigned).
+func (c *compiler) text(doc string, r ref) (string, error) {
+	if r.col != "" {
+		return r.col, nil
+	}
+	if c.pg {
+		return c.pgPath(doc, r, true)
+	}
+	return c.sqliteValue(doc, r)
+}
+
+// pred is a condition on one value. It returns its SQL and whether that is two-valued already; otherwise NULL
+// (from an unassigned value) means false and the caller makes it two-valued.
+type pred func(r ref) (sql string, total bool, err error)
+
+// anyValue returns a two-valued expression true when some value at p satisfies f: the value itself for a
+// single-valued attribute, any element's for a multi-valued one (RFC 7644 §3.4.2.2). Inside a value filter (el
+// set) p names a sub-attribute of the element. useCol allows reading a column of Columns.
+func (c *compiler) anyValue(p schema.Path, el *elem, useCol bool, f pred) (string, error) {
+	if el != nil {
+		keys := []string{p.Attr.Name}
+		if p.Sub != nil {
+			keys = append(keys, p.Sub.Name)
+		}
+		s, total, err := f(ref{keys: keys, el: el})
+		return c.total(s, total, ""), err
+	}
+	keys := rootKeys(schema.Path{Schema: p.Schema, Attr: p.Attr})
+	if p.Attr.MultiValued {
+		e, from, err := c.iterate(keys)
+		if err != nil {
+			return "", err
+		}
+		var sub []string
+		if p.Sub != nil {
+			sub = []string{p.Sub.Name}
+		}
+		s, _, err := f(ref{keys: sub, el: e})
+		return "EXISTS (SELECT 1 FROM " + from + " WHERE " + s + ")", err
+	}
+	if col, ok := c.m.Columns[p.String()]; ok && useCol {
+		s, total, err := f(ref{col: col})
+		return c.total(s, total, col), err
+	}
+	s, total, err := f(ref{keys: rootKeys(p)})
+	return c.total(s, total, ""), err
+}
+
+// total makes s two-valued: NULL comes from an unassigned value and means false.
+func (c *compiler) total(s string, total bool, col string) string {
+	switch {
+	case total:
+		return s
+	case col != "": // keeps "col = $1" visible to the planner: an index lookup
+		return "(" + s + " AND " + col + " IS NOT NULL)"
+	}
+	return "COALESCE(" + s + ", FALSE)"
+}
+
+// iterate returns a new element alias over the array at keys, and the FROM item that iterates it.
+func (c *compiler) iterate(keys []string) (*elem, string, error) {
+	doc, err := c.doc(either)
+	if err != nil {
+		return nil, "", err
+	}
+	c.elems++
+	e := &elem{alias: "scim_e" + strconv.Itoa(c.elems), arr: keys}
+	if c.pg {
+		arr, err := c.pgJSON(doc, ref{keys: keys})
+		if err != nil {
+			return nil, "", err
+		}
+		return e, "generate_series(0, CASE jsonb_typeof(" + arr + ") WHEN 'array' THEN jsonb_array_length(" + arr +
+			") ELSE 0 END - 1) AS " + e.alias + "(i)", nil
+	}
+	p, err := sqlitePath(ref{keys: keys})
+	return e, "json_each(" + doc + ", " + p + ") AS " + e.alias, err
+}
+
+// present is Match's present: a value that is not null, "", [] or {}.
+func (c *compiler) present(a *schema.Attribute) pred {
+	return func(r ref) (string, bool, error) {
+		if r.col != "" {
+			if kindOf(a) == either {
+				return r.col + " IS NOT NULL", true, nil
+			}
+			return r.col + " <> ''", false, nil
+		}
+		doc, err := c.doc(either)
+		if err != nil {
+			return "", false, err
+		}
+		var j string
+		if c.pg {
+			j, err = c.pgJSON(doc, r)
+		} else {
+			var p string
+			p, err = sqlitePath(r)
+			j = "(" + doc + " -> (" + p + "))" // -> binds as tightly as ||
+		}
+		return j + ` NOT IN ('null', '""', '[]', '{}')`, false, err
+	}
+}
+
+func (c *compiler) compare(x *Compare, el *elem) (string, error) {
+	switch {
+	case x.Op == Pr:
+		return c.anyValue(x.Path, el, true, c.present(x.Path.Target()))
+	case x.Value == nil: // eq null: unassigned; ne null: assigned (any other operator as eq, like Match)
+		s, err := c.anyValue(x.Path, el, true, c.present(x.Path.Target()))
+		if x.Op == Ne {
+			return s, err
+		}
+		return "NOT (" + s + ")", err
+	case x.Op == Ne:
+		s, err := c.anyMatch(x, Eq, el)
+		return "NOT (" + s + ")", err
+	}
+	return c.anyMatch(x, x.Op, el)
+}
+
+// anyMatch is Match's anyMatch: some value at x.Path satisfies op with x.Value.
+func (c *compiler) anyMatch(x *Compare, op Op, el *elem) (string, error) {
+	a := x.Path.Target()
+	substr := op == Co || op == Sw || op == Ew
+	if _, ordering := sqlOps[op]; !ordering && !substr { // an operator Match knows nothing of matches nothing
+		return "FALSE", nil
+	}
+	switch a.Type {
+	case schema.Boolean:
+		b, ok := x.Value.(bool)
+		if !ok || op != Eq {
+			return "FALSE", nil
+		}
+		if s, ok, err := c.contains(x.Path, el, b); ok || err != nil {
+			return s, err
+		}
+		return c.anyValue(x.Path, el, true, func(r ref) (string, bool, error) {
+			if r.col != "" {
+				return r.col + " = " + c.bind(b), false, nil
+			}
+			doc, err := c.doc(either)
+			if err != nil {
+				return "", false, err
+			}
+			if c.pg {
+				j, err := c.pgJSON(doc, r)
+				return j + " = to_jsonb(" + c.bind(b) + "::boolean)", false, err
+			}
+			p, err := sqlitePath(r)
+			return "json_type(" + doc + ", " + p + ") = " + c.bind(strconv.FormatBool(b)), false, err
+		})
+	case schema.Integer, schema.Decimal:
+		f, ok := number(x.Value)
+		if !ok || substr {
+			return "FALSE", nil
+		}
+		sqlOp := sqlOps[op]
+		return c.anyValue(x.Path, el, true, func(r ref) (string, bool, error) {
+			if r.col != "" {
+				return r.col + " " + sqlOp + " " + c.bind(f), false, nil
+			}
+			doc, err := c.doc(either)
+			if err != nil {
+				return "", false, err
+			}
+			if c.pg {
+				j, err := c.pgJSON(doc, r)
+				return "CASE jsonb_typeof(" + j + ") WHEN 'number' THEN (" + j + ")::float8 END " + sqlOp + " " +
+					c.bind(f) + "::float8", false, err
+			}
+			p, err := sqlitePath(r)
+			if err != nil {
+				return "", false, err
+			}
+			return "CASE WHEN json_type(" + doc + ", " + p + ") IN ('integer', 'real') THEN CAST(json_extract(" +
+				doc + ", " + p + ") AS REAL) END " + sqlOp + " " + c.bind(f), false, nil
+		})
+	case schema.DateTime:
+		lit, ok := x.Value.(string)
+		switch {
+		case !ok:
+			return "FALSE", nil
+		case substr: // on the text as sent, not the column's form
+			return c.stringMatch(x.Path, el, op, lit, either, false)
+		}
+		t, err := time.Parse(time.RFC3339Nano, lit)
+		if err != nil {
+			return "FALSE", nil
+		}
+		col, hasCol := c.m.Columns[x.Path.String()]
+		if el != nil || x.Path.Attr.MultiValued || !hasCol {
+			return "", unsupported("%s %s a dateTime without a column", x.Path, op)
+		}
+		if t = t.UTC(); t.Year() < 0 || t.Year() > 9999 {
+			return "", unsupported("dateTime %q out of the column's range", lit)
+		}
+		return c.anyValue(x.Path, el, true, func(r ref) (string, bool, error) {
+			lhs := col
+			if op != Eq {
+				lhs = c.collateC(col)
+			}
+			return lhs + " " + sqlOps[op] + " " + c.bind(t.Format(TimeLayout)), false, nil
+		})
+	case schema.Complex: // a complex value is no string: Match's compareOne fails
+		return "FALSE", nil
+	}
+	lit, ok := x.Value.(string)
+	if !ok {
+		return "FALSE", nil
+	}
+	kind := kindOf(a)
+	if kind == foldedDoc {
+		lit = Fold(lit)
+	}
+	if op == Eq {
+		if s, ok, err := c.contains(x.Path, el, lit); ok || err != nil {
+			return s, err
+		}
+	}
+	return c.stringMatch(x.Path, el, op, lit, kind, true)
+}
+
+var sqlOps = map[Op]string{Eq: "=", Gt: ">", Ge: ">=", Lt: "<", Le: "<="}
+
+// checkText rejects, for PostgreSQL, strings its text type cannot hold. No stored value holds them either, but
+// the Go fallback gives the exact answer.
+func (c *compiler) checkText(s string) error {
+	if c.pg && (strings.Contains(s, "\x00") || !utf8.ValidString(s)) {
+		return unsupported("a string PostgreSQL cannot hold: %q", s)
+	}
+	return nil
+}
+
+// contains writes, for PostgreSQL and an attribute without a column, "eq" as jsonb containment of the
+// literal at its place in the document: two-valued, and served by a GIN index on the document column.
+func (c *compiler) contains(p schema.Path, el *elem, lit any) (string, bool, error) {
+	if !c.pg || el != nil {
+		return "", false, nil
+	}
+	if _, ok := c.m.Columns[p.String()]; ok && !p.Attr.MultiValued {
+		return "", false, nil
+	}
+	kind := kindOf(p.Target())
+	doc, err := c.doc(kind)
+	if err != nil {
+		return "", false, err
+	}
+	if s, ok := lit.(string); ok {
+		if err := c.checkText(s); err != nil {
+			return "", false, err
+		}
+	}
+	v := lit
+	if p.Sub != nil {
+		v = map[string]any{p.Sub.Name: v}
+	}
+	if p.Attr.MultiValued {
+		v = []any{v}
+	}
+	v = map[string]any{p.Attr.Name: v}
+	if p.Extension() {
+		v = map[string]any{p.Schema.ID: v}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", false, unsupported("%v", err)
+	}
+	return "(" + doc + " @> " + c.bind(string(b)) + "::text::jsonb)", true, nil
+}
+
+// stringMatch compares the strings at p with lit (already folded when the attribute is caseExact false) byte by
+// byte, as compareOne does.
+func (c *compiler) stringMatch(p schema.Path, el *elem, op Op, lit string, kind docKind, useCol bool) (string, error) {
+	if err := c.checkText(lit); err != nil {
+		return "", err
+	}
+	return c.anyValue(p, el, useCol, func(r ref) (string, bool, error) {
+		doc := ""
+		if r.col == "" {
+			var err error
+			if doc, err = c.doc(kind); err != nil {
+				return "", false, err
+			}
+		}
+		x, err := c.text(doc, r)
+		if err != nil {
+			return "", false, err
+		}
+		if lit == "" && (op == Co || op == Sw || op == Ew) { // every string contains ""
+			return x + " IS NOT NULL", true, nil
+		}
+		if c.pg {
+			switch op {
+			case Co:
+				return "strpos(" + x + ", " + c.bind(lit) + ") > 0", false, nil
+			case Sw:
+				return "starts_with(" + x + ", " + c.bind(lit) + ")", false, nil
+			case Ew:
+				n := c.bind(lit)
+				return "right(" + x + ", length(" + n + "::text)) = " + n, false, nil
+			case Eq:
+				return x + " = " + c.bind(lit), false, nil
+			}
+			return c.collateC(x) + " " + sqlOps[op] + " " + c.bind(lit), false, nil
+		}
+		// SQLite: as BLOBs, since its text functions count characters and stop at NUL.
+		switch op {
+		case Co:
+			return "instr(CAST(" + x + " AS BLOB), " + c.bind([]byte(lit)) + ") > 0", false, nil
+		case Sw:
+			return "instr(CAST(" + x + " AS BLOB), " + c.bind([]byte(lit)) + ") = 1", false, nil
+		case Ew:
+			return "substr(CAST(" + x + " AS BLOB), -" + c.bind(len(lit)) + ") = " + c.bind([]byte(lit)), false, nil
+		}
+		return x + " " + sqlOps[op] + " " + c.bind(lit), false, nil
+	})
+}
+
+// valuePath compiles attr[filter]: for a multi-valued attribute, some element is an object satisfying the
+// filter; for a single-valued complex one, the value is an object satisfying it.
+func (c *compiler) valuePath(v *ValuePath) (string, error) {
+	p := v.Path
+	if p.Attr == nil || p.Sub != nil || p.Attr.Type != schema.Complex {
+		return "", unsupported("value filter on %s", p)
+	}
+	if !p.Attr.MultiValued {
+		doc, err := c.doc(either)
+		if err != nil {
+			return "", err
+		}
+		var obj string
+		if c.pg {
+			j, err := c.pgJSON(doc, ref{keys: rootKeys(p)})
+			if err != nil {
+				return "", err
+			}
+			obj = "COALESCE(jsonb_typeof(" + j + ") = 'object', FALSE)"
+		} else {
+			q, err := sqlitePath(ref{keys: rootKeys(p)})
+			if err != nil {
+				return "", err
+			}
+			obj = "COALESCE(json_type(" + doc + ", " + q + ") = 'object', FALSE)"
+		}
+		f, err := lift(v.Filter, p)
+		if err != nil {
+			return "", err
+		}
+		s, err := c.expr(f, nil)
+		return "(" + obj + " AND " + s + ")", err
+	}
+	e, from, err := c.iterate(rootKeys(p))
+	if err != nil {
+		return "", err
+	}
+	var obj string
+	if c.pg {
+		doc, _ := c.doc(either)
+		j, err := c.pgJSON(doc, ref{el: e})
+		if err != nil {
+			return "", err
+		}
+		obj = "jsonb_typeof(" + j + ") = 'object'"
+	} else {
+		obj = e.alias + ".type = 'object'"
+	}
+	s, err := c.expr(v.Filter, e)
+	return "EXISTS (SELECT 1 FROM " + from + " WHERE " + obj + " AND " + s + ")", err
+}
+
+// lift rewrites a value filter of the single-valued complex attribute at p into a filter on its
+// sub-attributes' full paths: name[givenName eq "x"] compares name.givenName, which may have a column.
+func lift(e Expr, p schema.Path) (Expr, error) {
+	switch e := e.(type) {
+	case *Logical:
+		l, err := lift(e.Left, p)
+		if err != nil {
+			return nil, err
+		}
+		r, err := lift(e.Right, p)
+		if err != nil {
+			return nil, err
+		}
+		return &Logical{Op: e.Op, Left: l, Right: r}, nil
+	case *Not:
+		x, err := lift(e.X, p)
+		if err != nil {
+			return nil, err
+		}
+		return &Not{X: x}, nil
+	case *Compare:
+		if e.Path.Schema != nil || e.Path.Sub != nil || e.Path.Attr == nil {
+			return nil, unsupported("attribute path %s in a value filter", e.Path)
+		}
+		return &Compare{Path: schema.Path{Schema: p.Schema, Attr: p.Attr, Sub: e.Path.Attr}, Op: e.Op, Value: e.Value}, nil
+	}
+	return nil, unsupported("expression %T in a value filter", e)
+}
