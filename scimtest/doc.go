@@ -1,0 +1,50 @@
+// Package scimtest checks that a scim.Store behaves as the handler needs, the way testing/fstest.TestFS
+// checks an fs.FS: run TestStore from a test of your Store and read the failures, each of which names the
+// method, what it was given, what it returned and what was expected.
+//
+//	func TestMyStore(t *testing.T) {
+//		scimtest.TestStore(t, func(t *testing.T) scim.Store {
+//			db := openEmptyTestDatabase(t) // a fresh, empty store for every subtest
+//			return mystore.New(db)
+//		})
+//	}
+//
+// What a Store must do, one subtest per requirement:
+//
+//   - round trip: Create, Get, Replace and List return every attribute of scim.User as given (core and
+//     enterprise, every sub-attribute, multi-valued attributes with several elements in order, active=false,
+//     the password, meta times exactly and in UTC); what a Replace leaves unassigned becomes unassigned;
+//     users returned earlier never change afterwards.
+//   - versions: Create sets Meta.Version; every Replace sets a new one; a stale version gives
+//     scim.ErrVersionMismatch and changes nothing; "" means any version.
+//   - not found: unknown or deleted ids give scim.ErrNotFound from Get, Replace and Delete.
+//   - userName uniqueness: within a tenant, without case (as filter.Fold folds, non-ASCII letters too), on
+//     Create and on Replace; a user may change the case of its own userName; a freed userName can be taken.
+//   - tenants: the same userName in another tenant is fine; no method ever sees another tenant's user.
+//   - filter: every operator (eq ne co sw ew gt ge lt le pr) with and, or, not, grouping and value filters,
+//     on strings with and without caseExact, booleans, dateTimes, multi-valued and extension attributes, as
+//     scim.ApplyQuery answers them over the same users (and, for a set of filters, as the kit states).
+//   - sort: every attribute type both ways, unassigned values last ascending and first descending, ties in
+//     the Store's unsorted List order.
+//   - pagination: startIndex and count edges (below 1 means 1; count 0 asks for TotalResults alone; Users
+//     may then be nil or empty), TotalResults independent of the page, an unsorted order that is stable
+//     (repeated Lists, pages, Replaces) so pages have no duplicates and no gaps.
+//   - cursor pagination, when the Store implements scim.CursorLister: pages return every match once in
+//     List order, NextCursor "" on the last, scim.ErrInvalidCursor for a cursor the Store did not make, and
+//     no duplicates or skipped users while users are created, replaced and deleted between pages. Skipped
+//     for a Store without it.
+//   - concurrency: of 64 parallel Creates of one userName (in different cases), or 64 Replaces with one
+//     version, or 64 renames to one userName, exactly one succeeds; List, ListCursor and Get answer while
+//     users are written. Run the kit with -race.
+//   - context: with a cancelled context every method fails and changes nothing.
+//
+// Expected answers are computed with scim.ApplyQuery, the library's reference implementation of List, over
+// the kit's own copies of the users it created. Filters and sortBy paths are resolved against a fresh
+// schema.User(): a Store must map attributes by name (schema.Path.String), never by pointer.
+//
+// examples/store in this module is the simplest Store that passes: a mutex, a slice and scim.ApplyQuery.
+//
+// Subtests run one after the other, each with a fresh Store from newStore, which is given the subtest's t
+// (for t.Cleanup); newStore may empty one shared database rather than create a new one. The checks use
+// the tenants "scimtest-a", "scimtest-b" and "".
+package scimtest
