@@ -1,0 +1,123 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/scimkit/scim/filter"
+)
+
+// migration is one step of the schema, in each dialect. Steps are append-only: a released step never changes.
+type migration struct {
+	postgres, sqlite string
+}
+
+// migrations brings an empty database to the current schema. The columns are the ones queries filter, sort
+// and page by; data holds the whole user as JSON and search the same JSON with the strings of
+// case-insensitive attributes folded (filter.FoldDocument), so that SQL compares exactly like the Go
+// evaluator. seq is the creation order: stable listing and keyset cursors.
+var migrations = []migration{
+	{
+		postgres: `
+CREATE TABLE scim_users (
+	seq               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	tenant            TEXT NOT NULL,
+	id                TEXT NOT NULL,
+	user_name         TEXT NOT NULL,
+	user_name_fold    TEXT NOT NULL,
+	external_id       TEXT,
+	display_name_fold TEXT,
+	active            BOOLEAN,
+	created           TEXT NOT NULL,
+	last_modified     TEXT NOT NULL,
+	version           BIGINT NOT NULL,
+	data              JSONB NOT NULL,
+	search            JSONB NOT NULL
+);
+CREATE UNIQUE INDEX scim_users_id ON scim_users (tenant, id);
+CREATE UNIQUE INDEX scim_users_user_name ON scim_users (tenant, user_name_fold);
+CREATE INDEX scim_users_external_id ON scim_users (tenant, external_id);
+CREATE INDEX scim_users_tenant_seq ON scim_users (tenant, seq);`,
+		sqlite: `
+CREATE TABLE scim_users (
+	seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+	tenant            TEXT NOT NULL,
+	id                TEXT NOT NULL,
+	user_name         TEXT NOT NULL,
+	user_name_fold    TEXT NOT NULL,
+	external_id       TEXT,
+	display_name_fold TEXT,
+	active            INTEGER,
+	created           TEXT NOT NULL,
+	last_modified     TEXT NOT NULL,
+	version           INTEGER NOT NULL,
+	data              TEXT NOT NULL,
+	search            TEXT NOT NULL
+);
+CREATE UNIQUE INDEX scim_users_id ON scim_users (tenant, id);
+CREATE UNIQUE INDEX scim_users_user_name ON scim_users (tenant, user_name_fold);
+CREATE INDEX scim_users_external_id ON scim_users (tenant, external_id);
+CREATE INDEX scim_users_tenant_seq ON scim_users (tenant, seq);`,
+	},
+}
+
+// migrationLock is the PostgreSQL advisory lock key that serialises migrations across replicas.
+const migrationLock = 0x5c1b_0001
+
+// migrate applies the migrations the database lacks, in one transaction that holds a lock for its whole
+// duration, so replicas starting together apply each step exactly once.
+func (s *Store) migrate(ctx context.Context) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	begin := "BEGIN"
+	if s.dialect == filter.SQLite {
+		begin = "BEGIN IMMEDIATE" // take the write lock now, not at the first write
+	}
+	if _, err := conn.ExecContext(ctx, begin); err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	if s.dialect == filter.Postgres {
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLock); err != nil {
+			return err
+		}
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS scim_migrations (
+		version INTEGER PRIMARY KEY, applied TEXT NOT NULL)`); err != nil {
+		return err
+	}
+	var current sql.NullInt64
+	if err := conn.QueryRowContext(ctx, `SELECT max(version) FROM scim_migrations`).Scan(&current); err != nil {
+		return err
+	}
+	for v := int(current.Int64) + 1; v <= len(migrations); v++ {
+		m := migrations[v-1]
+		ddl := m.postgres
+		if s.dialect == filter.SQLite {
+			ddl = m.sqlite
+		}
+		if _, err := conn.ExecContext(ctx, ddl); err != nil {
+			return fmt.Errorf("step %d: %w", v, err)
+		}
+		if _, err := conn.ExecContext(ctx, s.q(`INSERT INTO scim_migrations (version, applied) VALUES (?, ?)`), v, now()); err != nil {
+			return err
+		}
+	}
+	if int(current.Int64) > len(migrations) {
+		return fmt.Errorf("the database is at schema version %d, newer than this library's %d", current.Int64, len(migrations))
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return err
+	}
+	committed = true
+	return nil
+}

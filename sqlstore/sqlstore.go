@@ -1,0 +1,516 @@
+// Package sqlstore is a scim.Store over database/sql, for PostgreSQL (through github.com/jackc/pgx/v5) and
+// SQLite (through modernc.org/sqlite: pure Go, no cgo).
+//
+// It creates its schema on first use with versioned migrations that several replicas may run at once, keeps
+// userName unique per tenant without case in a unique index, versions every row for optimistic concurrency,
+// and pushes filters, sorting and paging down to SQL, so that `userName eq` and `externalId eq` are index
+// lookups. Each user is stored whole as JSON beside the columns it is queried by, so nothing a client sent is
+// lost. A filter or sort the SQL mapping cannot express is evaluated in Go instead of failing.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/schema"
+)
+
+// Store is a scim.Store and scim.CursorLister over a SQL database. It is safe for concurrent use, from one
+// process or many.
+type Store struct {
+	db      *sql.DB
+	dialect filter.Dialect
+	mapping filter.Mapping
+	rt      *schema.ResourceType
+}
+
+var (
+	_ scim.Store        = (*Store)(nil)
+	_ scim.CursorLister = (*Store)(nil)
+)
+
+// OpenSQLite opens (creating if needed) the SQLite database file at path, in WAL mode so that readers never
+// wait for the writer, and migrates it.
+func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	s, err := New(ctx, db, filter.SQLite)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// OpenPostgres connects to the PostgreSQL database at dsn (a URL or key=value string, as pgx takes it) and
+// migrates it.
+func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, err
+	}
+	s, err := New(ctx, db, filter.Postgres)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// New returns a Store over db, whose dialect is d, after bringing its schema up to date. The host keeps
+// ownership of db (Close closes it).
+func New(ctx context.Context, db *sql.DB, d filter.Dialect) (*Store, error) {
+	if d != filter.Postgres && d != filter.SQLite {
+		return nil, fmt.Errorf("sqlstore: unknown dialect %v", d)
+	}
+	s := &Store{
+		db:      db,
+		dialect: d,
+		rt:      schema.User(),
+		mapping: filter.Mapping{
+			Dialect: d,
+			Columns: map[string]string{
+				"id":                "id",
+				"userName":          "user_name_fold",
+				"externalId":        "external_id",
+				"displayName":       "display_name_fold",
+				"active":            "active",
+				"meta.created":      "created",
+				"meta.lastModified": "last_modified",
+			},
+			JSON:       "data",
+			FoldedJSON: "search",
+		},
+	}
+	if err := s.migrate(ctx); err != nil {
+		return nil, fmt.Errorf("sqlstore: migrating: %w", err)
+	}
+	return s, nil
+}
+
+// DB returns the database the store uses.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// timeFormat stores times as text whose lexical order is time order, identical in both dialects, and the
+// one the filter compiler binds dateTime literals in.
+const timeFormat = filter.TimeLayout
+
+// row is a user as the columns hold it.
+type row struct {
+	userName, userNameFold  string
+	externalID, displayName sql.NullString // NULL when unassigned, so that SQL sees absence as the evaluator does
+	active                  sql.NullBool
+	created, lastModified   string
+	data, search            string
+}
+
+func (s *Store) toRow(u *scim.User) (row, error) {
+	data, err := json.Marshal(u)
+	if err != nil {
+		return row{}, err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return row{}, err
+	}
+	search, err := json.Marshal(filter.FoldDocument(s.rt, doc))
+	if err != nil {
+		return row{}, err
+	}
+	r := row{
+		userName:     u.UserName,
+		userNameFold: filter.Fold(u.UserName),
+		displayName:  sql.NullString{String: filter.Fold(u.DisplayName), Valid: u.DisplayName != ""},
+		externalID:   sql.NullString{String: u.ExternalID, Valid: u.ExternalID != ""},
+		created:      u.Meta.Created.UTC().Format(timeFormat),
+		lastModified: u.Meta.LastModified.UTC().Format(timeFormat),
+		data:         string(data),
+		search:       string(search),
+	}
+	if u.Active != nil {
+		r.active = sql.NullBool{Bool: *u.Active, Valid: true}
+	}
+	return r, nil
+}
+
+// q rewrites a query written with '?' placeholders for the store's dialect ($1, $2, ... in PostgreSQL).
+func (s *Store) q(query string) string {
+	if s.dialect != filter.Postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range query {
+		if c == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// Create implements scim.Store.
+func (s *Store) Create(ctx context.Context, u *scim.User) (*scim.User, error) {
+	r, err := s.toRow(u)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.db.ExecContext(ctx, s.q(`INSERT INTO scim_users
+		(tenant, id, user_name, user_name_fold, external_id, display_name_fold, active, created, last_modified, version, data, search)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`),
+		scim.TenantFromContext(ctx), u.ID, r.userName, r.userNameFold, r.externalID, r.displayName, r.active,
+		r.created, r.lastModified, r.data, r.search)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	u.Meta.Version = "1"
+	return u, nil
+}
+
+// Get implements scim.Store.
+func (s *Store) Get(ctx context.Context, id string) (*scim.User, error) {
+	var data string
+	var version int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT data, version FROM scim_users WHERE tenant = ? AND id = ?`),
+		scim.TenantFromContext(ctx), id).Scan(&data, &version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, scim.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decodeUser(data, version)
+}
+
+func decodeUser(data string, version int64) (*scim.User, error) {
+	u := new(scim.User)
+	if err := json.Unmarshal([]byte(data), u); err != nil {
+		return nil, fmt.Errorf("sqlstore: decoding a stored user: %w", err)
+	}
+	u.Meta.Version = strconv.FormatInt(version, 10)
+	return u, nil
+}
+
+// Replace implements scim.Store.
+func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (*scim.User, error) {
+	r, err := s.toRow(u)
+	if err != nil {
+		return nil, err
+	}
+	query := `UPDATE scim_users SET user_name = ?, user_name_fold = ?, external_id = ?, display_name_fold = ?,
+		active = ?, created = ?, last_modified = ?, version = version + 1, data = ?, search = ?
+		WHERE tenant = ? AND id = ?`
+	args := []any{r.userName, r.userNameFold, r.externalID, r.displayName, r.active, r.created, r.lastModified,
+		r.data, r.search, scim.TenantFromContext(ctx), u.ID}
+	if version != "" {
+		v, err := strconv.ParseInt(version, 10, 64)
+		if err != nil {
+			v = -1 // not a version this store made: matches no row
+		}
+		query += ` AND version = ?`
+		args = append(args, v)
+	}
+	var newVersion int64
+	err = s.db.QueryRowContext(ctx, s.q(query+` RETURNING version`), args...).Scan(&newVersion)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, s.missOrStale(ctx, u.ID)
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	u.Meta.Version = strconv.FormatInt(newVersion, 10)
+	return u, nil
+}
+
+// Delete implements scim.Store.
+func (s *Store) Delete(ctx context.Context, id, version string) error {
+	query := `DELETE FROM scim_users WHERE tenant = ? AND id = ?`
+	args := []any{scim.TenantFromContext(ctx), id}
+	if version != "" {
+		v, err := strconv.ParseInt(version, 10, 64)
+		if err != nil {
+			v = -1 // not a version this store made: matches no row
+		}
+		query += ` AND version = ?`
+		args = append(args, v)
+	}
+	res, err := s.db.ExecContext(ctx, s.q(query), args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if err != nil {
+			return err
+		}
+		return s.missOrStale(ctx, id)
+	}
+	return nil
+}
+
+// missOrStale tells why a conditional write touched no row: the user is gone, or its version moved on.
+func (s *Store) missOrStale(ctx context.Context, id string) error {
+	var one int
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT 1 FROM scim_users WHERE tenant = ? AND id = ?`),
+		scim.TenantFromContext(ctx), id).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return scim.ErrNotFound
+	case err != nil:
+		return err
+	}
+	return scim.ErrVersionMismatch
+}
+
+// mapErr turns a unique-index violation into scim.ErrConflict.
+func mapErr(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return scim.ErrConflict
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) && (liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+		return scim.ErrConflict
+	}
+	return err
+}
+
+// List implements scim.Store. Filter, order and page are pushed down to SQL; what the mapping cannot express
+// is answered by scim.ApplyQuery over the tenant's users.
+func (s *Store) List(ctx context.Context, q scim.Query) (*scim.Page, error) {
+	where, args, err := s.where(ctx, q.Filter)
+	order := "seq"
+	if err == nil && q.SortBy.Attr != nil {
+		var by string
+		if by, err = s.mapping.OrderBy(q.SortBy, q.Descending); err == nil {
+			order = by + ", seq"
+		}
+	}
+	if errors.Is(err, filter.ErrUnsupported) {
+		return s.listInGo(ctx, q)
+	}
+	if err != nil {
+		return nil, err
+	}
+	page := &scim.Page{Users: []*scim.User{}}
+	if q.Count > 0 {
+		// One round trip for the page and the total: count(*) OVER () counts every row the WHERE keeps.
+		offset := max(q.StartIndex, 1) - 1
+		rows, err := s.db.QueryContext(ctx, s.pageQuery(where, len(args), order), append(args, q.Count, offset)...)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var data string
+			var version int64
+			if err := rows.Scan(&data, &version, &page.TotalResults); err != nil {
+				return nil, err
+			}
+			u, err := decodeUser(data, version)
+			if err != nil {
+				return nil, err
+			}
+			page.Users = append(page.Users, u)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if len(page.Users) > 0 {
+			return page, nil
+		}
+	}
+	// No row to carry the total (count=0, or a page past the end): count on its own.
+	err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM scim_users WHERE `+where, args...).Scan(&page.TotalResults)
+	return page, err
+}
+
+// pageQuery is the query of one index page: the page's rows and, in each, the total count (count(*) OVER ()
+// counts every row the WHERE keeps, so one round trip answers both). The WHERE takes n arguments; LIMIT and
+// OFFSET are the two after them.
+func (s *Store) pageQuery(where string, n int, order string) string {
+	return fmt.Sprintf(`SELECT data, version, count(*) OVER () FROM scim_users WHERE %s ORDER BY %s LIMIT %s OFFSET %s`,
+		where, order, s.placeholder(n+1), s.placeholder(n+2))
+}
+
+// where returns the WHERE clause for the tenant and a filter, with its arguments.
+func (s *Store) where(ctx context.Context, f filter.Expr) (string, []any, error) {
+	where, args := "tenant = "+s.placeholder(1), []any{scim.TenantFromContext(ctx)}
+	if f == nil {
+		return where, args, nil
+	}
+	frag, fargs, err := s.mapping.Compile(f, 2)
+	if err != nil {
+		return "", nil, err
+	}
+	return where + " AND (" + frag + ")", append(args, fargs...), nil
+}
+
+func (s *Store) placeholder(n int) string {
+	if s.dialect == filter.Postgres {
+		return "$" + strconv.Itoa(n)
+	}
+	return "?"
+}
+
+// listInGo answers a query the mapping cannot express by evaluating it in Go over the tenant's users.
+func (s *Store) listInGo(ctx context.Context, q scim.Query) (*scim.Page, error) {
+	users, err := s.scan(ctx, `SELECT data, version FROM scim_users WHERE tenant = ? ORDER BY seq`, scim.TenantFromContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return scim.ApplyQuery(users, q), nil
+}
+
+func (s *Store) scan(ctx context.Context, query string, args ...any) ([]*scim.User, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var users []*scim.User
+	for rows.Next() {
+		var data string
+		var version int64
+		if err := rows.Scan(&data, &version); err != nil {
+			return nil, err
+		}
+		u, err := decodeUser(data, version)
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	return users, rows.Err()
+}
+
+// ListCursor implements scim.CursorLister with keyset pagination on the creation sequence: a page starts
+// after the last row of the previous one, so its cost does not grow with depth and rows created or deleted
+// between pages neither repeat nor hide others.
+func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (*scim.Page, error) {
+	after, err := decodeCursor(cursor)
+	if err != nil {
+		return nil, err
+	}
+	where, args, err := s.where(ctx, q.Filter)
+	if errors.Is(err, filter.ErrUnsupported) {
+		return s.listCursorInGo(ctx, q, after)
+	}
+	if err != nil {
+		return nil, err
+	}
+	page := &scim.Page{Users: []*scim.User{}}
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM scim_users WHERE `+where, args...).Scan(&page.TotalResults); err != nil {
+		return nil, err
+	}
+	if q.Count <= 0 {
+		return page, nil
+	}
+	n := len(args)
+	query := fmt.Sprintf(`SELECT seq, data, version FROM scim_users WHERE %s AND seq > %s ORDER BY seq LIMIT %s`,
+		where, s.placeholder(n+1), s.placeholder(n+2))
+	rows, err := s.db.QueryContext(ctx, query, append(args, after, q.Count+1)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var last int64
+	for rows.Next() {
+		var seq, version int64
+		var data string
+		if err := rows.Scan(&seq, &data, &version); err != nil {
+			return nil, err
+		}
+		if len(page.Users) == q.Count { // one row more than the page: there is a next page
+			page.NextCursor = encodeCursor(last)
+			break
+		}
+		u, err := decodeUser(data, version)
+		if err != nil {
+			return nil, err
+		}
+		page.Users = append(page.Users, u)
+		last = seq
+	}
+	return page, rows.Err()
+}
+
+func (s *Store) listCursorInGo(ctx context.Context, q scim.Query, after int64) (*scim.Page, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT seq, data, version FROM scim_users WHERE tenant = ? ORDER BY seq`),
+		scim.TenantFromContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	page := &scim.Page{Users: []*scim.User{}}
+	var last int64
+	for rows.Next() {
+		var seq, version int64
+		var data string
+		if err := rows.Scan(&seq, &data, &version); err != nil {
+			return nil, err
+		}
+		u, err := decodeUser(data, version)
+		if err != nil {
+			return nil, err
+		}
+		if !q.Matches(u) {
+			continue
+		}
+		page.TotalResults++
+		switch {
+		case seq <= after:
+		case len(page.Users) < q.Count:
+			page.Users = append(page.Users, u)
+			last = seq
+		case page.NextCursor == "" && q.Count > 0:
+			page.NextCursor = encodeCursor(last)
+		}
+	}
+	return page, rows.Err()
+}
+
+// Cursors are the sequence number of a page's last row, opaque to clients: URL-safe base64 (RFC 9865 allows
+// only unreserved characters) of a tagged number, so that garbage is told from a cursor.
+func encodeCursor(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("q" + strconv.FormatInt(seq, 10)))
+}
+
+func decodeCursor(c string) (int64, error) {
+	if c == "" {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) < 2 || b[0] != 'q' {
+		return 0, scim.ErrInvalidCursor
+	}
+	n, err := strconv.ParseInt(string(b[1:]), 10, 64)
+	if err != nil || n < 0 {
+		return 0, scim.ErrInvalidCursor
+	}
+	return n, nil
+}
+
+// now is used by migrations to stamp when they ran.
+func now() string { return time.Now().UTC().Format(timeFormat) }
