@@ -194,6 +194,10 @@ func (s *MemoryStore) List(ctx context.Context, q Query) (*Page, error) {
 	for i, e := range candidates {
 		users[i] = e.user
 	}
+	if _, exact := q.Filter.(*filter.Compare); exact && indexed && q.SortBy.Attr == nil {
+		// The index answered the whole filter (userName eq ..., Entra's lookup): nothing to re-check.
+		return &Page{Users: pageOf(users, q.StartIndex, q.Count), TotalResults: len(users)}, nil
+	}
 	return ApplyQuery(users, q), nil
 }
 

@@ -50,6 +50,14 @@ func (l Limits) Parse(rt *schema.ResourceType, filter string) (Expr, error) {
 	if len(filter) > l.MaxLength {
 		return nil, fmt.Errorf("%w: longer than %d bytes", ErrInvalidFilter, l.MaxLength)
 	}
+	if e, ok := parseSimple(rt, filter); ok {
+		return e, nil
+	}
+	return l.parseGeneral(rt, filter)
+}
+
+// parseGeneral parses any filter with the general parser.
+func (l Limits) parseGeneral(rt *schema.ResourceType, filter string) (Expr, error) {
 	pre, err := preprocess(filter, l.MaxDepth)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidFilter, err)
@@ -362,16 +370,22 @@ func (r *resolver) compare(e *parser.AttributeExpression, parent *schema.Attribu
 	if err != nil {
 		return nil, err
 	}
+	v, err := r.literal(e.CompareValue)
+	if err != nil {
+		return nil, err
+	}
+	return newCompare(p, Op(strings.ToLower(string(e.Operator))), v)
+}
+
+// newCompare builds and checks the comparison p op v.
+func newCompare(p schema.Path, op Op, v any) (*Compare, error) {
 	// A complex attribute compared without a sub-attribute means its "value" (RFC 7644 §3.4.2.2: emails co ...).
-	if p.Sub == nil && p.Attr.Type == schema.Complex && e.Operator != parser.PR {
+	if p.Sub == nil && p.Attr.Type == schema.Complex && op != Pr {
 		if p.Sub = p.Attr.Sub("value"); p.Sub == nil {
 			return nil, fmt.Errorf("%s is complex: name one of its sub-attributes", p)
 		}
 	}
-	c := &Compare{Path: p, Op: Op(strings.ToLower(string(e.Operator)))}
-	if c.Value, err = r.literal(e.CompareValue); err != nil {
-		return nil, err
-	}
+	c := &Compare{Path: p, Op: op, Value: v}
 	if err := c.check(); err != nil {
 		return nil, err
 	}

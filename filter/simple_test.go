@@ -1,0 +1,67 @@
+package filter
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/scimkit/scim/schema"
+)
+
+var simpleSeeds = []string{
+	`userName eq "jane@contoso.com"`, `USERNAME EQ "Jane@Contoso.com"`, `  userName   eq   "x"  `,
+	`externalId eq "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"`, `id eq "2819c223"`, `userName eq "j+d@x.com"`,
+	`userName eq "a\"b"`, `userName eq "\u00e9\u00E9"`, `userName eq "x]y[z"`, `userName eq ""`,
+	`active eq true`, `active eq False`, `active ne "True"`, `title pr`, `title PR`, `emails co "@x"`,
+	`emails.value sw "a"`, `meta.created gt "2011-05-13T04:42:34Z"`, `title eq null`, `title ne NULL`,
+	`urn:ietf:params:scim:schemas:core:2.0:User:name.givenName eq "B"`,
+	`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "42"`,
+	`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "m"`,
+	// Not simple, or invalid: parseSimple must decline, and the general parser decides.
+	`userName eq "a" and title pr`, `emails[type eq "work"]`, `not (title pr)`, `(userName eq "x")`,
+	`userName eq 1`, `active gt true`, `foo eq "x"`, `userName eq"x"`, `userName regex "x"`, `title pr x`,
+	`userName eq "unterminated`, `userName eq "a" "b"`, `name eq "x"`, `password eq "x"`, `userName eq 1e3`,
+	`userName`, ``, `eq "x"`, `userName eq "x"or title pr`, "userName\teq\t\"tab\"",
+}
+
+// TestSimpleAgrees: whatever the fast path accepts, the general parser parses to the same expression.
+func TestSimpleAgrees(t *testing.T) {
+	rt := schema.User()
+	accepted := 0
+	for _, s := range simpleSeeds {
+		if checkSimpleAgrees(t, rt, s) {
+			accepted++
+		}
+	}
+	require.GreaterOrEqual(t, accepted, 20, "the fast path takes the common shapes")
+	for _, s := range []string{`userName eq "jane@contoso.com"`, `externalId eq "x"`, `title pr`, `active eq false`} {
+		_, ok := parseSimple(rt, s)
+		require.True(t, ok, "%s is on the fast path", s)
+	}
+}
+
+func checkSimpleAgrees(t *testing.T, rt *schema.ResourceType, s string) bool {
+	t.Helper()
+	fast, ok := parseSimple(rt, s)
+	if !ok {
+		return false
+	}
+	general, err := DefaultLimits.parseGeneral(rt, s)
+	require.NoError(t, err, "the fast path accepted %q, the general parser rejects it", s)
+	require.Equal(t, String(general), String(fast), "%q", s)
+	require.Equal(t, general, fast, "%q", s)
+	return true
+}
+
+func FuzzSimpleAgrees(f *testing.F) {
+	for _, s := range simpleSeeds {
+		f.Add(s)
+	}
+	rt := schema.User()
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > DefaultLimits.MaxLength {
+			return
+		}
+		checkSimpleAgrees(t, rt, s)
+	})
+}
