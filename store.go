@@ -13,6 +13,9 @@ import (
 // within a tenant, and versions for optimistic concurrency. Every method reads the tenant from the context
 // (TenantFromContext) and must only ever see that tenant's users.
 //
+// Every method returns an error once ctx is done (the handler passes the request's context, which ends when
+// the client goes away or the request times out).
+//
 // Ownership: Create and Replace take ownership of u (the handler never touches it again, so a Store may keep
 // it). Users a Store returns may be shared with the Store: the handler never modifies them.
 //
