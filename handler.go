@@ -32,6 +32,8 @@ func NewHandler(store Store, opts ...Option) http.Handler {
 		maxResults:   1000,
 		maxBodyBytes: 1 << 20,
 		maxRetries:   16,
+		maxOps:       1000,
+		timeout:      30 * time.Second,
 		log:          slog.Default(),
 		limits:       filter.DefaultLimits,
 	}
@@ -71,7 +73,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	r = r.WithContext(WithTenant(r.Context(), tenant))
+	ctx := WithTenant(r.Context(), tenant)
+	if h.timeout > 0 { // bounds the Store's work too: it gets this context
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.timeout)
+		defer cancel()
+	}
+	r = r.WithContext(ctx)
 	if err := h.route(w, r); err != nil {
 		h.writeError(w, r, err)
 	}
@@ -207,7 +215,7 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request, id string) error
 	if err := h.decodeBody(w, r, &req); err != nil {
 		return err
 	}
-	ops, err := parsePatch(h.rt, req)
+	ops, err := parsePatch(h.rt, req, h.maxOps)
 	if err != nil {
 		return err
 	}

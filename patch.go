@@ -32,9 +32,6 @@ type patchOp struct {
 	Value any    `json:"value"`
 }
 
-// maxPatchOps bounds the work one PATCH can ask for.
-const maxPatchOps = 1000
-
 type operation struct {
 	op    string // add, replace or remove
 	path  *filter.PatchPath
@@ -42,12 +39,12 @@ type operation struct {
 }
 
 // parsePatch validates the whole request before anything is applied.
-func parsePatch(rt *schema.ResourceType, req patchRequest) ([]operation, error) {
+func parsePatch(rt *schema.ResourceType, req patchRequest, maxOps int) ([]operation, error) {
 	if req.Operations == nil {
 		return nil, errorf(http.StatusBadRequest, InvalidSyntax, `a PatchOp needs "Operations"`)
 	}
-	if len(req.Operations) > maxPatchOps {
-		return nil, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("at most %d operations per request", maxPatchOps))
+	if len(req.Operations) > maxOps {
+		return nil, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("at most %d operations per request", maxOps))
 	}
 	ops := make([]operation, 0, len(req.Operations))
 	for i, o := range req.Operations {

@@ -14,8 +14,11 @@
 package scim
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -144,17 +147,31 @@ type config struct {
 	maxResults   int
 	maxBodyBytes int64
 	maxRetries   int
+	maxOps       int
+	timeout      time.Duration
 	log          *slog.Logger
 	limits       filter.Limits
 }
 
 // WithTokens accepts requests whose Authorization header is "Bearer <token>" for one of tokens, compared in
-// constant time; they all act for the tenant "". Without WithTokens or WithAuthenticator every request is
-// refused with 401.
+// constant time; they all act for the tenant "". Without WithTokens, WithTokenHashes or WithAuthenticator
+// every request is refused with 401.
 func WithTokens(tokens ...string) Option {
-	hashes := make([][32]byte, len(tokens))
+	hashes := make([]string, len(tokens))
 	for i, t := range tokens {
-		hashes[i] = sha256.Sum256([]byte(t))
+		hashes[i] = HashToken(t)
+	}
+	return WithTokenHashes(hashes...)
+}
+
+// WithTokenHashes is WithTokens for a host that keeps only the hashes of its tokens (HashToken, MintToken),
+// as it should: a leaked configuration or database then grants nothing.
+func WithTokenHashes(hashes ...string) Option {
+	want := make([][]byte, 0, len(hashes))
+	for _, h := range hashes {
+		if b, err := hex.DecodeString(h); err == nil && len(b) == sha256.Size {
+			want = append(want, b)
+		}
 	}
 	return func(c *config) {
 		c.auth = func(r *http.Request) (string, error) {
@@ -162,11 +179,11 @@ func WithTokens(tokens ...string) Option {
 			if !ok {
 				return "", ErrUnauthorized
 			}
-			// Compare digests: constant time whatever the lengths, and every token is tried.
-			h := sha256.Sum256([]byte(tok))
+			// Compare digests: constant time whatever the token's length, and every hash is tried.
+			got := sha256.Sum256([]byte(tok))
 			match := 0
-			for _, want := range hashes {
-				match |= subtle.ConstantTimeCompare(h[:], want[:])
+			for _, w := range want {
+				match |= subtle.ConstantTimeCompare(got[:], w)
 			}
 			if match == 0 {
 				return "", ErrUnauthorized
@@ -174,6 +191,23 @@ func WithTokens(tokens ...string) Option {
 			return "", nil
 		}
 	}
+}
+
+// HashToken returns the hash a host stores in place of a SCIM token: hex SHA-256. Tokens from MintToken carry
+// 256 random bits, so a fast hash is enough; a password hash would only slow every request down. A
+// multi-tenant host looks the hash up in its accounts table in its authenticator (WithAuthenticator).
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// MintToken returns a new random token (256 bits, URL-safe base64: what an admin pastes into Entra ID as the
+// Secret Token, shown to them once) and the hash to store (HashToken).
+func MintToken() (token, hash string) {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	token = base64.RawURLEncoding.EncodeToString(b[:])
+	return token, HashToken(token)
 }
 
 // WithAuthenticator authenticates each request with auth, which returns the tenant (customer account) the
@@ -221,6 +255,29 @@ func WithMaxBodyBytes(n int64) Option {
 			c.maxBodyBytes = n
 		}
 	}
+}
+
+// WithFilterLimits bounds the filters a client may send: their length in bytes and how deeply and/or/not
+// and value filters nest (filter.DefaultLimits: 4096 bytes, 32 levels). Longer or deeper ones get 400
+// invalidFilter.
+func WithFilterLimits(l filter.Limits) Option {
+	return func(c *config) { c.limits = l }
+}
+
+// WithMaxOperations sets how many operations one PATCH may carry (default 1000); more get 400 invalidValue.
+func WithMaxOperations(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxOps = n
+		}
+	}
+}
+
+// WithRequestTimeout bounds each request, the Store's work included: the context the Store gets ends after
+// d, and a request that runs out answers 503. The default is 30 seconds; 0 or less means no bound beyond the
+// client's own.
+func WithRequestTimeout(d time.Duration) Option {
+	return func(c *config) { c.timeout = d }
 }
 
 // WithLogger sets the logger for failures that are not the client's doing. The default is slog.Default().

@@ -11,8 +11,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -44,9 +42,7 @@ func main() {
 
 	token := os.Getenv("SCIM_TOKEN")
 	if token == "" {
-		b := make([]byte, 32)
-		_, _ = rand.Read(b)
-		token = base64.RawURLEncoding.EncodeToString(b)
+		token, _ = scim.MintToken()
 		fmt.Printf("SCIM_TOKEN not set; generated token: %s\n", token)
 	}
 	opts := []scim.Option{scim.WithTokens(token)}

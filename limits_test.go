@@ -1,0 +1,75 @@
+package scim_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/filter"
+)
+
+// TestTokenHashes: a host that keeps only token hashes authenticates as one that keeps the tokens.
+func TestTokenHashes(t *testing.T) {
+	tok, hash := scim.MintToken()
+	require.Len(t, tok, 43, "256 bits in URL-safe base64")
+	require.Regexp(t, `^[A-Za-z0-9_-]+$`, tok)
+	require.Equal(t, scim.HashToken(tok), hash)
+	require.Len(t, hash, 64)
+	other, _ := scim.MintToken()
+	require.NotEqual(t, tok, other)
+
+	s := serveHandler(t, scim.NewHandler(scim.NewMemoryStore(), scim.WithTokenHashes(hash, "not-a-hash")))
+	require.Equal(t, 200, s.do("GET", "/Users", "", "Authorization", "Bearer "+tok).Status)
+	// The hash itself is no token, and neither is a malformed hash given as one.
+	requireError(t, s.do("GET", "/Users", "", "Authorization", "Bearer "+hash), 401, "")
+	requireError(t, s.do("GET", "/Users", "", "Authorization", "Bearer not-a-hash"), 401, "")
+}
+
+// TestMaxOperations: a PATCH with more operations than the limit is refused whole.
+func TestMaxOperations(t *testing.T) {
+	s := newTestServer(t, scim.WithMaxOperations(2))
+	id := s.createUser("ops@example.com")
+	op := `{"op":"replace","path":"displayName","value":"x"}`
+	require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(op, op)).Status)
+	r := s.do("PATCH", "/Users/"+id, patchOp(op, op, op))
+	requireError(t, r, 400, "invalidValue")
+	require.Contains(t, r.Body["detail"], "at most 2 operations")
+}
+
+// TestFilterLimits: filters longer or deeper than configured are invalidFilter, not work.
+func TestFilterLimits(t *testing.T) {
+	s := newTestServer(t, scim.WithFilterLimits(filter.Limits{MaxLength: 40, MaxDepth: 2}))
+	require.Equal(t, 200, s.do("GET", "/Users?filter="+url.QueryEscape(`userName eq "a"`), "").Status)
+	requireError(t, s.do("GET", "/Users?filter="+url.QueryEscape(`userName eq "`+strings.Repeat("a", 40)+`"`), ""), 400, "invalidFilter")
+	requireError(t, s.do("GET", "/Users?filter="+url.QueryEscape(`not (not (not (title pr)))`), ""), 400, "invalidFilter")
+}
+
+// slowStore is a Store whose List waits for its context, as a stuck database would.
+type slowStore struct {
+	*scim.MemoryStore
+	sawDeadline chan bool
+}
+
+func (s slowStore) List(ctx context.Context, q scim.Query) (*scim.Page, error) {
+	_, has := ctx.Deadline()
+	s.sawDeadline <- has
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestRequestTimeout: the Store works under the request's deadline, and a request that runs out answers 503.
+func TestRequestTimeout(t *testing.T) {
+	store := slowStore{scim.NewMemoryStore(), make(chan bool, 1)}
+	s := serveHandler(t, scim.NewHandler(store, scim.WithTokens(testToken), scim.WithRequestTimeout(50*time.Millisecond)))
+	start := time.Now()
+	r := s.do("GET", "/Users", "")
+	requireError(t, r, 503, "")
+	require.True(t, <-store.sawDeadline, "the Store's context carries the deadline")
+	require.Less(t, time.Since(start), 5*time.Second)
+	require.NotContains(t, string(r.Raw), "deadline", "no internals in the answer")
+}
