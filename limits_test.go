@@ -2,6 +2,7 @@ package scim_test
 
 import (
 	"context"
+	"log/slog"
 	"net/url"
 	"strings"
 	"testing"
@@ -72,4 +73,31 @@ func TestRequestTimeout(t *testing.T) {
 	require.True(t, <-store.sawDeadline, "the Store's context carries the deadline")
 	require.Less(t, time.Since(start), 5*time.Second)
 	require.NotContains(t, string(r.Raw), "deadline", "no internals in the answer")
+}
+
+// TestNoPersonalDataInErrorsOrLogs: error details and logs never carry a token, a password or the personal
+// data a client sent, whatever goes wrong.
+func TestNoPersonalDataInErrorsOrLogs(t *testing.T) {
+	const secret = "Marker.Person@secret.example"
+	var logs strings.Builder
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := newTestServer(t, scim.WithLogger(logger))
+	id := s.createUser(secret)
+	answers := []result{
+		s.do("POST", "/Users", `{"userName":"`+secret+`","password":"`+secret+`"}`),       // 409
+		s.do("POST", "/Users", `{"userName":"x","active":"`+secret+`"}`),                  // 400 invalidValue
+		s.do("POST", "/Users", `{"userName":"`+secret+`",`),                               // 400 invalidSyntax
+		s.do("GET", "/Users?filter="+url.QueryEscape(`userName eq "`+secret+`\x"`), ""),   // bad escape
+		s.do("GET", "/Users?filter="+url.QueryEscape(`meta.created gt "`+secret+`"`), ""), // not a dateTime
+		s.do("GET", "/Users?filter="+url.QueryEscape(`userName eq "`+secret+`" and`), ""), // malformed
+		s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"active","value":"`+secret+`"}`)),
+		s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"emails[type eq \"nonexistent\"].value","value":"`+secret+`"}`)),
+		s.do("GET", "/Users", "", "Authorization", "Bearer "+secret), // 401
+	}
+	for _, r := range answers {
+		require.GreaterOrEqual(t, r.Status, 400, "%s", r.Raw)
+		require.NotContains(t, strings.ToLower(string(r.Raw)), strings.ToLower(secret))
+	}
+	require.NotContains(t, strings.ToLower(logs.String()), strings.ToLower(secret))
+	require.NotContains(t, logs.String(), testToken+`"`)
 }

@@ -111,7 +111,7 @@ func (c *Compare) check() error {
 			return fmt.Errorf("%s is a dateTime: compare it with a string", c.Path)
 		}
 		if _, err := time.Parse(time.RFC3339Nano, s); err != nil && !substring {
-			return fmt.Errorf("%s is a dateTime: %q is not an xsd:dateTime", c.Path, s)
+			return fmt.Errorf("%s is a dateTime: the value is not an xsd:dateTime such as 2011-05-13T04:42:34Z", c.Path)
 		}
 	case schema.Binary:
 		if _, ok := c.Value.(string); !ok || ordering {

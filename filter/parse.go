@@ -242,7 +242,7 @@ func scanString(in string, i int) (int, string, error) {
 		case '"':
 			var s string
 			if err := json.Unmarshal([]byte(in[i:j+1]), &s); err != nil {
-				return 0, "", fmt.Errorf("bad string literal %s", in[i:j+1])
+				return 0, "", errors.New("a string literal is not a valid JSON string") // its text may be personal data: not echoed
 			}
 			return j, s, nil
 		}
