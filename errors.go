@@ -82,6 +82,9 @@ type errorBody struct {
 // writeError writes every error the handler answers. Errors that are not the client's doing are logged.
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	se, known := toError(err)
+	if st := stateOf(r); st != nil {
+		st.scimType = se.ScimType
+	}
 	if !known {
 		h.log.ErrorContext(r.Context(), "scim: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	}

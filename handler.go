@@ -51,7 +51,14 @@ type handler struct {
 
 const contentType = "application/scim+json"
 
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	st := &reqState{requestID: requestID(r)}
+	st.resource, st.route = routeOf(strings.Split(strings.Trim(r.URL.Path, "/"), "/"))
+	rw.Header().Set("X-Request-Id", st.requestID)
+	w := &statusWriter{ResponseWriter: rw}
+	r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+	defer h.finish(w, r, st, start)
 	defer func() {
 		// A panic (in a Store, an authenticator, or a bug of ours) answers 500 without details and is
 		// logged; the server goes on serving. http.ErrAbortHandler keeps its meaning.
@@ -59,8 +66,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			h.log.ErrorContext(r.Context(), "scim: panic serving request", "method", r.Method, "path", r.URL.Path,
-				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			h.log.ErrorContext(r.Context(), "scim: panic serving request", "method", r.Method, "route", st.route,
+				"request_id", st.requestID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			h.writeError(w, r, errorf(http.StatusInternalServerError, "", "internal server error"))
 		}
 	}()
@@ -73,6 +80,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
+	st.tenant = tenant
 	ctx := WithTenant(r.Context(), tenant)
 	if h.timeout > 0 { // bounds the Store's work too: it gets this context
 		var cancel context.CancelFunc
@@ -114,6 +122,25 @@ func (h *handler) route(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusNotImplemented, "", "/"+segs[0]+" is not supported")
 	}
 	return errorf(http.StatusNotFound, "", "no such endpoint: "+r.URL.Path)
+}
+
+// routeOf names the endpoint and path pattern of a request for logs and metrics; ids never appear.
+func routeOf(segs []string) (resource, route string) {
+	for _, name := range []string{"Users", "ServiceProviderConfig", "ResourceTypes", "Schemas", "Bulk", "Me"} {
+		if !strings.EqualFold(segs[0], name) || len(segs) > 2 {
+			continue
+		}
+		switch {
+		case len(segs) == 1:
+			return name, "/" + name
+		case name == "Users" && segs[1] == ".search":
+			return name, "/Users/.search"
+		case name == "ResourceTypes":
+			return name, "/ResourceTypes/{name}"
+		}
+		return name, "/" + name + "/{id}"
+	}
+	return "", "unknown"
 }
 
 // methods runs the handler for r's method, or answers 405 with the Allow header.
@@ -162,6 +189,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	h.emit(r, nil, created)
 	return h.writeUser(w, r, http.StatusCreated, created, h.projection(r))
 }
 
@@ -265,27 +293,43 @@ func (h *handler) update(r *http.Request, id string, mutate func(doc map[string]
 			}
 			continue
 		}
+		if err == nil {
+			h.emit(r, cur, updated)
+		}
 		return updated, err
 	}
 }
 
 func (h *handler) delete(w http.ResponseWriter, r *http.Request, id string) error {
-	version := ""
-	if ifMatch := r.Header.Get("If-Match"); ifMatch != "" {
+	ifMatch := r.Header.Get("If-Match")
+	if ifMatch == "" && h.events == nil { // nothing to check or report: one unconditional delete
+		if err := h.store.Delete(r.Context(), id, ""); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	// Read the user (for If-Match, or for the event), then delete that version: the event reports exactly
+	// what was deleted. A lost race is retried without If-Match, as in update.
+	for attempt := 0; ; attempt++ {
 		cur, err := h.store.Get(r.Context(), id)
 		if err != nil {
 			return err
 		}
-		if !etagMatches(ifMatch, cur.Meta.Version) {
+		if ifMatch != "" && !etagMatches(ifMatch, cur.Meta.Version) {
 			return ErrVersionMismatch
 		}
-		version = cur.Meta.Version
+		err = h.store.Delete(r.Context(), id, cur.Meta.Version)
+		if errors.Is(err, ErrVersionMismatch) && ifMatch == "" && attempt < h.maxRetries {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		h.emit(r, cur, nil)
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
-	if err := h.store.Delete(r.Context(), id, version); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 // searchRequest is the body of POST /.search (RFC 7644 §3.4.3); encoding/json matches its keys without case.

@@ -14,6 +14,7 @@
 package scim
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -149,6 +150,9 @@ type config struct {
 	maxRetries   int
 	maxOps       int
 	timeout      time.Duration
+	events       func(context.Context, Event)
+	metrics      func(RequestInfo)
+	requestLog   *slog.Logger
 	log          *slog.Logger
 	limits       filter.Limits
 }

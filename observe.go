@@ -1,0 +1,125 @@
+package scim
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// RequestInfo is what the handler reports of each request to WithMetrics and WithRequestLog. It holds no
+// personal data: no token, no attribute values, no user ids.
+type RequestInfo struct {
+	// Resource is the endpoint's name: "Users", "Schemas", "ResourceTypes", "ServiceProviderConfig", "Bulk",
+	// "Me", or "" for unknown paths.
+	Resource string
+	// Route is the path pattern: "/Users", "/Users/{id}", "/Users/.search", "/Schemas/{id}", ...
+	Route     string
+	Method    string
+	Status    int
+	ScimType  string
+	Duration  time.Duration
+	Tenant    string
+	RequestID string
+}
+
+// WithMetrics calls fn once for every request, after its response, with its resource, method, status and
+// duration: the hook to count requests per resource × method × status and time them in any metrics
+// library (README: Observability). fn runs on the request's goroutine: keep it fast.
+func WithMetrics(fn func(RequestInfo)) Option {
+	return func(c *config) { c.metrics = fn }
+}
+
+// WithRequestLog writes one structured line per request to l (at Info, or Warn for 5xx): method, route,
+// status, scimType, duration, tenant and request id; never a token, a password or an attribute value.
+func WithRequestLog(l *slog.Logger) Option {
+	return func(c *config) { c.requestLog = l }
+}
+
+// reqState is what the handler learns about a request while serving it.
+type reqState struct {
+	requestID, tenant string
+	resource, route   string
+	scimType          string
+	events            []Event
+}
+
+type stateKey struct{}
+
+func stateOf(r *http.Request) *reqState {
+	st, _ := r.Context().Value(stateKey{}).(*reqState)
+	return st
+}
+
+// requestID returns the client's X-Request-Id when it is a sane token, else a new random id.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 128 && isToken(id) {
+		return id
+	}
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// statusWriter remembers the status of the response it passes on.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (to flush it).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// finish reports the request to the log and metrics hooks, then delivers its events: the response is out by
+// then, so nothing here delays or fails it.
+func (h *handler) finish(w *statusWriter, r *http.Request, st *reqState, start time.Time) {
+	if h.requestLog != nil || h.metrics != nil {
+		info := RequestInfo{
+			Resource: st.resource, Route: st.route, Method: r.Method, Status: w.status, ScimType: st.scimType,
+			Duration: time.Since(start), Tenant: st.tenant, RequestID: st.requestID,
+		}
+		if h.requestLog != nil {
+			level := slog.LevelInfo
+			if info.Status >= 500 {
+				level = slog.LevelWarn
+			}
+			h.requestLog.LogAttrs(context.WithoutCancel(r.Context()), level, "scim request",
+				slog.String("method", info.Method), slog.String("route", info.Route), slog.Int("status", info.Status),
+				slog.String("scimType", info.ScimType), slog.Duration("duration", info.Duration),
+				slog.String("tenant", info.Tenant), slog.String("request_id", info.RequestID))
+		}
+		if h.metrics != nil {
+			h.metrics(info)
+		}
+	}
+	if len(st.events) > 0 {
+		_ = http.NewResponseController(w).Flush() // the client has its answer before the hook runs
+		h.deliver(r, st.events)
+	}
+}
