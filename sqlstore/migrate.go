@@ -60,6 +60,28 @@ CREATE UNIQUE INDEX scim_users_user_name ON scim_users (tenant, user_name_fold);
 CREATE INDEX scim_users_external_id ON scim_users (tenant, external_id);
 CREATE INDEX scim_users_tenant_seq ON scim_users (tenant, seq);`,
 	},
+	{ // the outbox of WithOutbox: changes recorded in the transaction of their write
+		postgres: `
+CREATE TABLE scim_outbox (
+	id      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	tenant  TEXT NOT NULL,
+	user_id TEXT NOT NULL,
+	type    TEXT NOT NULL,
+	version BIGINT NOT NULL,
+	data    JSONB NOT NULL,
+	created TEXT NOT NULL
+);`,
+		sqlite: `
+CREATE TABLE scim_outbox (
+	id      INTEGER PRIMARY KEY AUTOINCREMENT,
+	tenant  TEXT NOT NULL,
+	user_id TEXT NOT NULL,
+	type    TEXT NOT NULL,
+	version INTEGER NOT NULL,
+	data    TEXT NOT NULL,
+	created TEXT NOT NULL
+);`,
+	},
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serialises migrations across replicas.

@@ -36,7 +36,16 @@ type Store struct {
 	dialect filter.Dialect
 	mapping filter.Mapping
 	rt      *schema.ResourceType
+	outbox  bool
 }
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithOutbox makes every write also record its change in the scim_outbox table, in the same transaction:
+// at-least-once delivery of changes for hosts that cannot lose one (the handler's WithEvents is at most
+// once). Read the entries with ReadOutbox and remove the handled ones with AckOutbox.
+func WithOutbox() Option { return func(s *Store) { s.outbox = true } }
 
 var (
 	_ scim.Store        = (*Store)(nil)
@@ -45,13 +54,13 @@ var (
 
 // OpenSQLite opens (creating if needed) the SQLite database file at path, in WAL mode so that readers never
 // wait for the writer, and migrates it.
-func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
 	}
-	s, err := New(ctx, db, filter.SQLite)
+	s, err := New(ctx, db, filter.SQLite, opts...)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -61,12 +70,12 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 
 // OpenPostgres connects to the PostgreSQL database at dsn (a URL or key=value string, as pgx takes it) and
 // migrates it.
-func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
+func OpenPostgres(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, err
 	}
-	s, err := New(ctx, db, filter.Postgres)
+	s, err := New(ctx, db, filter.Postgres, opts...)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -76,7 +85,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 
 // New returns a Store over db, whose dialect is d, after bringing its schema up to date. The host keeps
 // ownership of db (Close closes it).
-func New(ctx context.Context, db *sql.DB, d filter.Dialect) (*Store, error) {
+func New(ctx context.Context, db *sql.DB, d filter.Dialect, opts ...Option) (*Store, error) {
 	if d != filter.Postgres && d != filter.SQLite {
 		return nil, fmt.Errorf("sqlstore: unknown dialect %v", d)
 	}
@@ -98,6 +107,9 @@ func New(ctx context.Context, db *sql.DB, d filter.Dialect) (*Store, error) {
 			JSON:       "data",
 			FoldedJSON: "search",
 		},
+	}
+	for _, o := range opts {
+		o(s)
 	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, fmt.Errorf("sqlstore: migrating: %w", err)
@@ -177,13 +189,19 @@ func (s *Store) Create(ctx context.Context, u *scim.User) (*scim.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.db.ExecContext(ctx, s.q(`INSERT INTO scim_users
-		(tenant, id, user_name, user_name_fold, external_id, display_name_fold, active, created, last_modified, version, data, search)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`),
-		scim.TenantFromContext(ctx), u.ID, r.userName, r.userNameFold, r.externalID, r.displayName, r.active,
-		r.created, r.lastModified, r.data, r.search)
+	err = s.write(ctx, func(db querier) error {
+		_, err := db.ExecContext(ctx, s.q(`INSERT INTO scim_users
+			(tenant, id, user_name, user_name_fold, external_id, display_name_fold, active, created, last_modified, version, data, search)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`),
+			scim.TenantFromContext(ctx), u.ID, r.userName, r.userNameFold, r.externalID, r.displayName, r.active,
+			r.created, r.lastModified, r.data, r.search)
+		if err != nil {
+			return mapErr(err)
+		}
+		return s.record(ctx, db, scim.UserCreated, u.ID, 1, r.data)
+	})
 	if err != nil {
-		return nil, mapErr(err)
+		return nil, err
 	}
 	u.Meta.Version = "1"
 	return u, nil
@@ -233,12 +251,34 @@ func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (*sci
 		args = append(args, v)
 	}
 	var newVersion int64
-	err = s.db.QueryRowContext(ctx, s.q(query+` RETURNING version`), args...).Scan(&newVersion)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, s.missOrStale(ctx, u.ID)
-	}
+	err = s.write(ctx, func(db querier) error {
+		var wasActive sql.NullBool
+		if s.outbox { // the old active flag tells deactivation from another update
+			lock := ""
+			if s.dialect == filter.Postgres {
+				lock = " FOR UPDATE"
+			}
+			err := db.QueryRowContext(ctx, s.q(`SELECT active FROM scim_users WHERE tenant = ? AND id = ?`+lock),
+				scim.TenantFromContext(ctx), u.ID).Scan(&wasActive)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		err := db.QueryRowContext(ctx, s.q(query+` RETURNING version`), args...).Scan(&newVersion)
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.missOrStale(ctx, u.ID)
+		}
+		if err != nil {
+			return mapErr(err)
+		}
+		typ := scim.UserUpdated
+		if was, is := !wasActive.Valid || wasActive.Bool, u.IsActive(); was != is {
+			typ = map[bool]scim.EventType{true: scim.UserReactivated, false: scim.UserDeactivated}[is]
+		}
+		return s.record(ctx, db, typ, u.ID, newVersion, r.data)
+	})
 	if err != nil {
-		return nil, mapErr(err)
+		return nil, err
 	}
 	u.Meta.Version = strconv.FormatInt(newVersion, 10)
 	return u, nil
@@ -256,17 +296,40 @@ func (s *Store) Delete(ctx context.Context, id, version string) error {
 		query += ` AND version = ?`
 		args = append(args, v)
 	}
-	res, err := s.db.ExecContext(ctx, s.q(query), args...)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
+	return s.write(ctx, func(db querier) error {
+		var data string
+		var deleted int64
+		err := db.QueryRowContext(ctx, s.q(query+` RETURNING data, version`), args...).Scan(&data, &deleted)
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.missOrStale(ctx, id)
+		}
 		if err != nil {
 			return err
 		}
-		return s.missOrStale(ctx, id)
+		return s.record(ctx, db, scim.UserDeleted, id, deleted, data)
+	})
+}
+
+// querier is what a write needs of the database: *sql.DB, or *sql.Tx when the outbox joins the write.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// write runs f on the database, in a transaction when the outbox must commit with the write.
+func (s *Store) write(ctx context.Context, f func(querier) error) error {
+	if !s.outbox {
+		return f(s.db)
 	}
-	return nil
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // missOrStale tells why a conditional write touched no row: the user is gone, or its version moved on.

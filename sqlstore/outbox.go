@@ -1,0 +1,74 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/scimkit/scim"
+)
+
+// OutboxEntry is a change recorded by a Store opened WithOutbox, in the transaction of the write.
+type OutboxEntry struct {
+	// ID orders the entries and names one to AckOutbox.
+	ID     int64
+	Type   scim.EventType
+	Tenant string
+	UserID string
+	Time   time.Time
+	// User is the user after the change; for UserDeleted, as it was when deleted. Its password is blanked.
+	User *scim.User
+}
+
+// record adds the outbox entry of a write, when the outbox is on.
+func (s *Store) record(ctx context.Context, db querier, typ scim.EventType, id string, version int64, data string) error {
+	if !s.outbox {
+		return nil
+	}
+	_, err := db.ExecContext(ctx, s.q(`INSERT INTO scim_outbox (tenant, user_id, type, version, data, created)
+		VALUES (?, ?, ?, ?, ?, ?)`), scim.TenantFromContext(ctx), id, string(typ), version, data, now())
+	return err
+}
+
+// ReadOutbox returns up to limit of the oldest entries not yet acknowledged, of every tenant. A consumer
+// handles them (idempotently: an entry may be read again until acknowledged), then calls AckOutbox.
+func (s *Store) ReadOutbox(ctx context.Context, limit int) ([]OutboxEntry, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, tenant, user_id, type, version, data, created
+		FROM scim_outbox ORDER BY id LIMIT ?`), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []OutboxEntry
+	for rows.Next() {
+		var e OutboxEntry
+		var typ, data, created string
+		var version int64
+		if err := rows.Scan(&e.ID, &e.Tenant, &e.UserID, &typ, &version, &data, &created); err != nil {
+			return nil, err
+		}
+		e.Type = scim.EventType(typ)
+		if e.Time, err = time.Parse(timeFormat, created); err != nil {
+			return nil, err
+		}
+		if e.User, err = decodeUser(data, version); err != nil {
+			return nil, err
+		}
+		e.User.Password = ""
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// AckOutbox removes handled entries.
+func (s *Store) AckOutbox(ctx context.Context, ids ...int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	_, err := s.db.ExecContext(ctx, s.q(`DELETE FROM scim_outbox WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`), args...)
+	return err
+}
