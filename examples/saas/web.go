@@ -1,0 +1,373 @@
+package main
+
+import (
+	"bytes"
+	"crypto/pbkdf2"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scimkit/scim"
+)
+
+// The app's cookies. Both are HttpOnly and SameSite=Lax; their values are random ids whose SHA-256 is the
+// session row's key.
+const (
+	adminCookie = "saas_admin" // an account admin on the app's admin pages
+	userCookie  = "saas_user"  // a provisioned user in the product (/app)
+)
+
+// adminTTL is how long an admin session lasts.
+const adminTTL = 12 * time.Hour
+
+// adminSession is the signed-in admin of a request.
+type adminSession struct {
+	IDHash      string // the session's key: the SHA-256 of its cookie
+	Login       string // the admin's login
+	AccountID   string // the admin's account: the SCIM tenant of its users
+	AccountName string
+	CSRF        string // the session's CSRF token, which every POST form carries
+}
+
+// admin wraps a handler that needs a signed-in admin: without a valid session it redirects to /login, and a
+// POST must carry the session's CSRF token.
+func (a *app) admin(next func(http.ResponseWriter, *http.Request, *adminSession)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s, err := a.adminSession(r)
+		if err != nil {
+			a.serverError(w, r, err)
+			return
+		}
+		if s == nil {
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		if r.Method == http.MethodPost && subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(s.CSRF)) != 1 {
+			http.Error(w, "invalid or missing CSRF token: reload the page and try again", http.StatusForbidden)
+			return
+		}
+		next(w, r, s)
+	}
+}
+
+// adminSession returns the request's admin session, or nil when there is none or it expired.
+func (a *app) adminSession(r *http.Request) (*adminSession, error) {
+	c, err := r.Cookie(adminCookie)
+	if err != nil {
+		return nil, nil
+	}
+	s := &adminSession{IDHash: sha256Hex(c.Value)}
+	err = a.db.QueryRowContext(r.Context(), `
+		SELECT s.csrf, ad.login, acc.id, acc.name
+		FROM admin_sessions s JOIN admins ad ON ad.id = s.admin_id JOIN accounts acc ON acc.id = ad.account_id
+		WHERE s.id_hash = ? AND s.expires > ?`, s.IDHash, timestamp(time.Now())).
+		Scan(&s.CSRF, &s.Login, &s.AccountID, &s.AccountName)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (a *app) home(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+}
+
+func (a *app) loginPage(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusOK, "login", map[string]any{"Title": "Sign in"})
+}
+
+// login checks an admin's password and starts a session.
+func (a *app) login(w http.ResponseWriter, r *http.Request) {
+	login := strings.TrimSpace(r.PostFormValue("login"))
+	var adminID int64
+	var hash string
+	err := a.db.QueryRowContext(r.Context(), `SELECT id, password_hash FROM admins WHERE login = ?`, login).
+		Scan(&adminID, &hash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		a.serverError(w, r, err)
+		return
+	}
+	// An unknown login costs the same hashing as a wrong password: no timing oracle for logins.
+	if !a.checkPassword(hash, r.PostFormValue("password")) || err != nil {
+		a.render(w, r, http.StatusUnauthorized, "login", map[string]any{
+			"Title": "Sign in", "Login": login, "Error": "Wrong login or password."})
+		return
+	}
+	id := randomString(32)
+	now := time.Now()
+	_, err = a.db.ExecContext(r.Context(), `DELETE FROM admin_sessions WHERE expires <= ?`, timestamp(now))
+	if err == nil {
+		_, err = a.db.ExecContext(r.Context(), `INSERT INTO admin_sessions (id_hash, admin_id, csrf, expires)
+			VALUES (?, ?, ?, ?)`, sha256Hex(id), adminID, randomString(32), timestamp(now.Add(adminTTL)))
+	}
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	setCookie(w, r, adminCookie, id, adminTTL)
+	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+}
+
+func (a *app) logout(w http.ResponseWriter, r *http.Request, s *adminSession) {
+	if _, err := a.db.ExecContext(r.Context(), `DELETE FROM admin_sessions WHERE id_hash = ?`, s.IDHash); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	setCookie(w, r, adminCookie, "", -1)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// tokenRow is a SCIM token as the admin page lists it.
+type tokenRow struct {
+	ID      int64
+	Last4   string
+	Created string
+}
+
+// adminPage is the account's admin page, whose Integrations section manages SCIM tokens.
+func (a *app) adminPage(w http.ResponseWriter, r *http.Request, s *adminSession) {
+	a.renderAdmin(w, r, s, "")
+}
+
+// renderAdmin renders the admin page; newToken, when set, is shown once.
+func (a *app) renderAdmin(w http.ResponseWriter, r *http.Request, s *adminSession, newToken string) {
+	rows, err := a.db.QueryContext(r.Context(), `SELECT id, last4, created FROM scim_tokens
+		WHERE account_id = ? ORDER BY id`, s.AccountID)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	defer rows.Close()
+	var tokens []tokenRow
+	for rows.Next() {
+		var t tokenRow
+		if err := rows.Scan(&t.ID, &t.Last4, &t.Created); err != nil {
+			a.serverError(w, r, err)
+			return
+		}
+		tokens = append(tokens, t)
+	}
+	if err := rows.Err(); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	if newToken != "" {
+		w.Header().Set("Cache-Control", "no-store") // the token must not linger in a cache
+	}
+	a.render(w, r, http.StatusOK, "admin", map[string]any{
+		"Title": s.AccountName + ": administration", "S": s, "Tokens": tokens, "NewToken": newToken,
+		"TenantURL": a.publicURL(r) + "/scim/v2",
+	})
+}
+
+// generateToken mints a SCIM token for the account, stores its hash and shows it once.
+func (a *app) generateToken(w http.ResponseWriter, r *http.Request, s *adminSession) {
+	token, hash := scim.MintToken()
+	_, err := a.db.ExecContext(r.Context(), `INSERT INTO scim_tokens (account_id, token_hash, last4, created)
+		VALUES (?, ?, ?, ?)`, s.AccountID, hash, token[len(token)-4:], timestamp(time.Now()))
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.log.InfoContext(r.Context(), "SCIM token generated", "account", s.AccountID, "admin", s.Login)
+	a.renderAdmin(w, r, s, token)
+}
+
+// revokeToken deletes one of the account's SCIM tokens: the identity provider using it gets 401 from now on.
+func (a *app) revokeToken(w http.ResponseWriter, r *http.Request, s *adminSession) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	if _, err := a.db.ExecContext(r.Context(), `DELETE FROM scim_tokens WHERE id = ? AND account_id = ?`,
+		id, s.AccountID); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.log.InfoContext(r.Context(), "SCIM token revoked", "account", s.AccountID, "admin", s.Login)
+	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+}
+
+// userRow is a provisioned user as the users page lists it.
+type userRow struct {
+	ID, UserName, DisplayName string
+	Active                    bool
+	Sessions                  int
+}
+
+// usersListed is how many users the users page shows; a real app would page.
+const usersListed = 500
+
+// usersPage lists the account's provisioned users: the Store read with the account as tenant.
+func (a *app) usersPage(w http.ResponseWriter, r *http.Request, s *adminSession) {
+	page, err := a.store.List(scim.WithTenant(r.Context(), s.AccountID), scim.Query{StartIndex: 1, Count: usersListed})
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	sessions := map[string]int{}
+	rows, err := a.db.QueryContext(r.Context(), `SELECT user_key, count(*) FROM app_sessions
+		WHERE account_id = ? GROUP BY user_key`, s.AccountID)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var n int
+		if err := rows.Scan(&key, &n); err != nil {
+			a.serverError(w, r, err)
+			return
+		}
+		sessions[key] = n
+	}
+	if err := rows.Err(); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	users := make([]userRow, len(page.Users))
+	for i, u := range page.Users {
+		users[i] = userRow{ID: u.ID, UserName: u.UserName, DisplayName: u.DisplayName, Active: u.IsActive(),
+			Sessions: sessions[userKey(u.UserName)]}
+	}
+	a.render(w, r, http.StatusOK, "users", map[string]any{
+		"Title": s.AccountName + ": provisioned users", "S": s, "Users": users, "Total": page.TotalResults,
+	})
+}
+
+// signInAs is the demo's stand-in for a provisioned user signing in to the product (by SSO, in a real app):
+// it starts an app session for the user in this browser and opens /app. Inactive users cannot sign in.
+func (a *app) signInAs(w http.ResponseWriter, r *http.Request, s *adminSession) {
+	u, err := a.store.Get(scim.WithTenant(r.Context(), s.AccountID), r.PathValue("id"))
+	if errors.Is(err, scim.ErrNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	if !u.IsActive() {
+		http.Error(w, "this user is deactivated and cannot sign in", http.StatusForbidden)
+		return
+	}
+	id := randomString(32)
+	_, err = a.db.ExecContext(r.Context(), `INSERT INTO app_sessions (id_hash, account_id, user_name, user_key, created)
+		VALUES (?, ?, ?, ?, ?)`, sha256Hex(id), s.AccountID, u.UserName, userKey(u.UserName), timestamp(time.Now()))
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	setCookie(w, r, userCookie, id, 0)
+	http.Redirect(w, r, "/app", http.StatusSeeOther)
+}
+
+// appPage is the product as a provisioned user sees it: signed in while their session lives.
+func (a *app) appPage(w http.ResponseWriter, r *http.Request) {
+	data := map[string]any{"Title": "The product"}
+	if c, err := r.Cookie(userCookie); err == nil {
+		var userName, account string
+		err := a.db.QueryRowContext(r.Context(), `SELECT s.user_name, acc.name
+			FROM app_sessions s JOIN accounts acc ON acc.id = s.account_id WHERE s.id_hash = ?`,
+			sha256Hex(c.Value)).Scan(&userName, &account)
+		switch {
+		case err == nil:
+			data["UserName"], data["Account"] = userName, account
+		case !errors.Is(err, sql.ErrNoRows):
+			a.serverError(w, r, err)
+			return
+		}
+	}
+	a.render(w, r, http.StatusOK, "app", data)
+}
+
+// publicURL is the app's URL as its users reach it: -base-url, or the request's scheme and host.
+func (a *app) publicURL(r *http.Request) string {
+	if a.baseURL != "" {
+		return a.baseURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// render executes a page template into a buffer first, so that a template error never sends half a page.
+func (a *app) render(w http.ResponseWriter, r *http.Request, status int, page string, data map[string]any) {
+	var b bytes.Buffer
+	if err := a.pages.ExecuteTemplate(&b, page, data); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.WriteHeader(status)
+	_, _ = w.Write(b.Bytes())
+}
+
+func (a *app) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	a.log.ErrorContext(r.Context(), "serving a page", "method", r.Method, "path", r.URL.Path, "error", err)
+	http.Error(w, "internal server error", http.StatusInternalServerError)
+}
+
+// setCookie sets a session cookie: HttpOnly, SameSite=Lax, Secure over TLS. maxAge 0 makes a browser-session
+// cookie, a negative one deletes it.
+func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
+	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: r.TLS != nil}
+	switch {
+	case maxAge < 0:
+		c.MaxAge = -1
+	case maxAge > 0:
+		c.MaxAge = int(maxAge / time.Second)
+	}
+	http.SetCookie(w, c)
+}
+
+// Passwords are stored as PBKDF2-HMAC-SHA256 (crypto/pbkdf2) with a random salt, in the form
+// "pbkdf2-sha256$<iterations>$<salt>$<key>". 600,000 iterations is OWASP's recommendation for it.
+const passwordIterations = 600_000
+
+// hashPassword hashes a password with a new salt and the app's iteration count.
+func (a *app) hashPassword(password string) (string, error) {
+	salt := make([]byte, 16)
+	_, _ = rand.Read(salt) // crypto/rand.Read never fails (Go 1.24+)
+	key, err := pbkdf2.Key(sha256.New, password, salt, a.passwordIter, 32)
+	if err != nil {
+		return "", err
+	}
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("pbkdf2-sha256$%d$%s$%s", a.passwordIter, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+}
+
+// checkPassword reports whether password matches the stored hash. A malformed or empty hash (an unknown
+// login) matches nothing but costs the same work.
+func (a *app) checkPassword(hash, password string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 4 || parts[0] != "pbkdf2-sha256" {
+		parts = []string{"pbkdf2-sha256", strconv.Itoa(a.passwordIter), "", ""}
+	}
+	iter, err := strconv.Atoi(parts[1])
+	if err != nil || iter < 1 || iter > 10_000_000 {
+		iter = a.passwordIter
+	}
+	enc := base64.RawStdEncoding
+	salt, err1 := enc.DecodeString(parts[2])
+	want, err2 := enc.DecodeString(parts[3])
+	got, err := pbkdf2.Key(sha256.New, password, salt, iter, 32)
+	return err == nil && err1 == nil && err2 == nil && len(want) == 32 && subtle.ConstantTimeCompare(got, want) == 1
+}
