@@ -84,22 +84,10 @@ type confBug struct {
 
 // confKnownBugs are the known bugs, by requirement name.
 var confKnownBugs = map[string]confBug{
-	"RFC6750_3_SHOULD_InvalidTokenErrorCode": {nil, `bug: a refused bearer token is answered ` +
-		`WWW-Authenticate: Bearer realm="scim", without error="invalid_token" (RFC 6750 §3: SHOULD include the error ` +
-		`attribute when a token was sent); fix: in (*handler).writeError, for a 401 where BearerToken(r) finds a ` +
-		`token, set WWW-Authenticate to Bearer realm="scim", error="invalid_token" (keep the bare challenge when no ` +
-		`credentials were sent)`},
 	"RFC7644_4_SHOULD_DiscoveryFilter403": {nil, `bug: GET /Schemas?filter=... and /ResourceTypes?filter=... answer ` +
 		`200 with every item, as if the filter had matched (RFC 7644 §4: SHOULD answer 403); fix: in (*handler).route, in ` +
 		`the ResourceTypes and Schemas cases, return errorf(http.StatusForbidden, "", "discovery endpoints cannot be ` +
 		`filtered") when r.Method == GET and r.URL.Query().Has("filter")`},
-	"RFC7644_3_5_2_2_MUST_RemoveRequiredMutability": {nil, `bug: removing or unassigning userName by PATCH (remove ` +
-		`userName; replace with null or "") answers 400 scimType invalidValue ("userName is required"), RFC 7644 §3.5.2.2 ` +
-		`says mutability; fix: in (*handler).patch, in the mutate func after applyPatch, return ` +
-		`errorf(http.StatusBadRequest, Mutability, p.String()+" is required: it cannot be removed") for each p in ` +
-		`h.rt.Attributes() with p.Attr.Required and schema.Get(doc, p) == nil (POST and PUT keep invalidValue, the ` +
-		`scimType of a missing required value), and expect mutability in patch_test.go's cases "removing userName", ` +
-		`"emptying userName" and "atomic: invalid result after a valid op"`},
 	"RFC7644_6_LIB_TenantCursorsRevealNothing": {nil, `bug: cursors encode the store-wide creation sequence ` +
 		`(MemoryStore.seq, sqlstore's seq identity column; the cursor is base64 of "s<seq>"/"q<seq>"), so the cursors ` +
 		`tenant B is given jump by the number of users tenant A created meanwhile: B can count A's new users; fix: ` +

@@ -89,7 +89,11 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		h.log.ErrorContext(r.Context(), "scim: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
 	if se.Status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="scim"`)
+		challenge := `Bearer realm="scim"`
+		if _, sent := BearerToken(r); sent { // RFC 6750 §3: say why a token that was sent is refused
+			challenge += `, error="invalid_token"`
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
 	}
 	h.writeJSON(w, se.Status, errorBody{
 		Schemas:  []string{schema.ErrorURN},

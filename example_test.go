@@ -60,7 +60,7 @@ func ExampleWithAuthenticator() {
 	}
 	// Output:
 	// 200 []
-	// 401 [Bearer realm="scim"]
+	// 401 [Bearer realm="scim", error="invalid_token"]
 }
 
 // React to provisioning: a deactivated user loses access at once.

@@ -248,6 +248,9 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request, id string) error
 		return err
 	}
 	u, err := h.update(r, id, func(doc map[string]any) error { return applyPatch(h.rt, doc, ops) })
+	if re := (*schema.RequiredError)(nil); errors.As(err, &re) { // it removed a required attribute (RFC 7644 §3.5.2.2)
+		return errorf(http.StatusBadRequest, Mutability, re.Path.String()+" is required: a PATCH cannot remove it")
+	}
 	if err != nil {
 		return err
 	}

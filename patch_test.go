@@ -331,8 +331,8 @@ func TestPatch(t *testing.T) {
 		{name: "filter on a single-valued attribute", ops: []string{`{"op":"replace","path":"name[givenName eq \"Pat\"].familyName","value":"x"}`}, status: 400, scimType: "invalidPath"},
 		{name: "unknown op", ops: []string{`{"op":"copy","path":"title","value":"x"}`}, status: 400, scimType: "invalidSyntax"},
 		{name: "missing op", ops: []string{`{"path":"title","value":"x"}`}, status: 400, scimType: "invalidSyntax"},
-		{name: "removing userName", ops: []string{`{"op":"remove","path":"userName"}`}, status: 400, scimType: "invalidValue"},
-		{name: "emptying userName", ops: []string{`{"op":"replace","path":"userName","value":""}`}, status: 400, scimType: "invalidValue"},
+		{name: "removing userName", ops: []string{`{"op":"remove","path":"userName"}`}, status: 400, scimType: "mutability"},
+		{name: "emptying userName", ops: []string{`{"op":"replace","path":"userName","value":""}`}, status: 400, scimType: "mutability"},
 		{name: "two primaries", ops: []string{`{"op":"replace","path":"emails","value":[{"value":"a@x","primary":true},{"value":"b@x","primary":true}]}`},
 			status: 400, scimType: "invalidValue"},
 
@@ -347,7 +347,7 @@ func TestPatch(t *testing.T) {
 		{name: "atomic: invalid value after a valid op", ops: []string{`{"op":"replace","path":"displayName","value":"Changed"}`, `{"op":"replace","path":"active","value":"maybe"}`},
 			status: 400, scimType: "invalidValue"},
 		{name: "atomic: invalid result after a valid op", ops: []string{`{"op":"replace","path":"displayName","value":"Changed"}`, `{"op":"remove","path":"userName"}`},
-			status: 400, scimType: "invalidValue"},
+			status: 400, scimType: "mutability"},
 		{name: "ops apply in order", ops: []string{`{"op":"replace","path":"title","value":"One"}`, `{"op":"remove","path":"title"}`, `{"op":"add","path":"title","value":"Three"}`},
 			want: func(t *testing.T, u map[string]any) { require.Equal(t, "Three", u["title"]) }},
 	}

@@ -14,6 +14,15 @@ import (
 // its attribute (RFC 7644 §3.12 scimType invalidValue).
 var ErrInvalidValue = errors.New("invalid value")
 
+// RequiredError is Validate's error for a required attribute that is unassigned. It wraps ErrInvalidValue
+// (what POST and PUT answer); a PATCH that removes the attribute answers mutability (RFC 7644 §3.5.2.2).
+type RequiredError struct{ Path Path }
+
+func (e *RequiredError) Error() string { return ErrInvalidValue.Error() + ": " + e.Path.String() + " is required" }
+
+// Unwrap makes a RequiredError an ErrInvalidValue.
+func (e *RequiredError) Unwrap() error { return ErrInvalidValue }
+
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidValue, fmt.Sprintf(format, args...))
 }
@@ -234,7 +243,7 @@ func (rt *ResourceType) Validate(doc map[string]any) error {
 		}
 		v := c[p.Attr.Name]
 		if p.Attr.Required && p.Attr.Mutability != ReadOnly && v == nil {
-			return invalid("%s is required", p)
+			return &RequiredError{Path: p}
 		}
 		list, ok := v.([]any)
 		if !ok {
