@@ -18,7 +18,9 @@ var ErrInvalidValue = errors.New("invalid value")
 // (what POST and PUT answer); a PATCH that removes the attribute answers mutability (RFC 7644 §3.5.2.2).
 type RequiredError struct{ Path Path }
 
-func (e *RequiredError) Error() string { return ErrInvalidValue.Error() + ": " + e.Path.String() + " is required" }
+func (e *RequiredError) Error() string {
+	return ErrInvalidValue.Error() + ": " + e.Path.String() + " is required"
+}
 
 // Unwrap makes a RequiredError an ErrInvalidValue.
 func (e *RequiredError) Unwrap() error { return ErrInvalidValue }
