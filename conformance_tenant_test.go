@@ -183,9 +183,9 @@ var confTenantReqs = []confReq{
 			}
 		}},
 	{"RFC7644 §6", "LIB", "TenantCursorsRevealNothing",
-		"B's cursors are the same whether or not A created users meanwhile: they disclose no other tenant's activity",
+		"B's cursors are sealed: B pages the same whether or not A created users meanwhile, two cursors of one position differ, and B's cursors are invalid for A",
 		func(t *testing.T, s *confServer) {
-			cursors := func(s *confServer, aActive bool) []string {
+			walk := func(s *confServer, aActive bool) (names, cursors []string) {
 				a, b := s.as(confTokenA), s.as(confTokenB)
 				b.user("b0@b.example")
 				if aActive {
@@ -195,18 +195,20 @@ var confTenantReqs = []confReq{
 				}
 				b.user("b1@b.example")
 				b.user("b2@b.example")
-				var out []string
 				cursor := ""
 				for range 5 {
 					page := b.list("count=1&cursor=" + url.QueryEscape(cursor))
+					for _, r := range page["Resources"].([]any) {
+						names = append(names, r.(map[string]any)["userName"].(string))
+					}
 					next, ok := page["nextCursor"].(string)
 					if !ok {
 						break
 					}
-					out = append(out, next)
+					cursors = append(cursors, next)
 					cursor = next
 				}
-				return out
+				return names, cursors
 			}
 			var quiet *confServer
 			for _, k := range confStoreKinds {
@@ -214,7 +216,19 @@ var confTenantReqs = []confReq{
 					quiet = confNewServer(t, k.name, k.open(t))
 				}
 			}
-			require.Equal(t, cursors(quiet, false), cursors(s, true))
+			quietNames, _ := walk(quiet, false)
+			names, cursors := walk(s, true)
+			require.Equal(t, quietNames, names)
+			require.Len(t, cursors, 2)
+
+			b, a := s.as(confTokenB), s.as(confTokenA)
+			again, _ := b.list("count=1&cursor=")["nextCursor"].(string)
+			require.NotEqual(t, cursors[0], again, "a cursor is sealed afresh each time: equal positions do not look equal")
+			for _, c := range cursors {
+				r := a.do("GET", "/Users?count=1&cursor="+url.QueryEscape(c), "")
+				require.Equal(t, 400, r.Status, "%s", r.Raw)
+				require.Equal(t, "invalidCursor", r.Body["scimType"])
+			}
 		}},
 	{"RFC7644 §6", "LIB", "TenantUserNamesIndependent",
 		"userName is unique per tenant (RFC 7643 §7 `server`: within the tenancy): B may create, or rename to, A's userName, and conflicts only with its own",

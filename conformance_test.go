@@ -84,24 +84,6 @@ type confBug struct {
 
 // confKnownBugs are the known bugs, by requirement name.
 var confKnownBugs = map[string]confBug{
-	"RFC7644_4_SHOULD_DiscoveryFilter403": {nil, `bug: GET /Schemas?filter=... and /ResourceTypes?filter=... answer ` +
-		`200 with every item, as if the filter had matched (RFC 7644 §4: SHOULD answer 403); fix: in (*handler).route, in ` +
-		`the ResourceTypes and Schemas cases, return errorf(http.StatusForbidden, "", "discovery endpoints cannot be ` +
-		`filtered") when r.Method == GET and r.URL.Query().Has("filter")`},
-	"RFC7644_6_LIB_TenantCursorsRevealNothing": {nil, `bug: cursors encode the store-wide creation sequence ` +
-		`(MemoryStore.seq, sqlstore's seq identity column; the cursor is base64 of "s<seq>"/"q<seq>"), so the cursors ` +
-		`tenant B is given jump by the number of users tenant A created meanwhile: B can count A's new users; fix: ` +
-		`MemoryStore: keep the sequence per tenant (move seq from MemoryStore into memTenant); sqlstore: encrypt the ` +
-		`cursor's sequence number with a per-store secret key (AES over the 8-byte seq, the key created by a migration ` +
-		`in a scim_meta table), or number rows per tenant`},
-	"RFC7644_3_4_2_LIB_ListTotalConsistentDuringWrites": {[]string{"sqlite", "postgres"}, `bug: sqlstore answers a ` +
-		`page and its totalResults from two SQL statements (ListCursor: a count(*), then the page; List: a second ` +
-		`count(*) when the page comes back empty), so under concurrent writes one answer holds e.g. 14 Resources with ` +
-		`totalResults 13 (cursor=&count=1000), or no Resources with totalResults 1 (startIndex=1&count=1000); fix: in ` +
-		`(*Store).ListCursor read the total in the page's own statement, SELECT seq, data, version, (SELECT count(*) FROM ` +
-		`scim_users WHERE <where>) FROM scim_users WHERE <where> AND seq > ? ORDER BY seq LIMIT ? (one statement, one ` +
-		`snapshot; count separately only when no row comes back after a non-empty cursor), and in (*Store).List skip ` +
-		`the separate count(*) when q.Count > 0 and the offset is 0 (an empty first page means totalResults 0)`},
 }
 
 // confRun runs every requirement against every store, in parallel.

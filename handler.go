@@ -114,6 +114,10 @@ func (h *handler) route(w http.ResponseWriter, r *http.Request) error {
 		})
 	case len(segs) == 1 && is(0, "ServiceProviderConfig"):
 		return h.discovery(w, r, func() any { return h.serviceProviderConfig(r) })
+	case (is(0, "ResourceTypes") || is(0, "Schemas")) && len(segs) <= 2 && r.Method == http.MethodGet && r.URL.Query().Has("filter"):
+		// RFC 7644 §4: these lists are not filtered, and a 403 keeps a client from believing its filter matched.
+		// (/ServiceProviderConfig ignores query parameters instead, as the same section says.)
+		return errorf(http.StatusForbidden, "", "/"+segs[0]+" cannot be filtered")
 	case len(segs) <= 2 && is(0, "ResourceTypes"):
 		return h.discovery(w, r, func() any { return h.resourceTypes(r, segs[1:]) })
 	case len(segs) <= 2 && is(0, "Schemas"):

@@ -3,7 +3,6 @@ package scim
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
 	"slices"
 	"strconv"
 	"sync"
@@ -19,6 +18,7 @@ type MemoryStore struct {
 	mu      sync.RWMutex
 	tenants map[string]*memTenant
 	seq     int64 // creation order, for stable listing
+	cursors *CursorSealer
 }
 
 type memTenant struct {
@@ -36,7 +36,8 @@ type memEntry struct {
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{tenants: map[string]*memTenant{}}
+	sealer, _ := NewCursorSealer(NewCursorKey()) // a 32-byte key: cannot fail
+	return &MemoryStore{tenants: map[string]*memTenant{}, cursors: sealer}
 }
 
 func (s *MemoryStore) tenant(ctx context.Context, create bool) *memTenant {
@@ -242,14 +243,18 @@ func (t *memTenant) lookup(e filter.Expr) ([]*memEntry, bool) {
 var _ Store = (*MemoryStore)(nil)
 
 // ListCursor implements CursorLister: the cursor is the creation sequence number of the last user of the
-// previous page, so a page starts where the last one ended whatever was created or deleted in between.
+// previous page (sealed: CursorSealer), so a page starts where the last one ended whatever was created or
+// deleted in between.
 func (s *MemoryStore) ListCursor(ctx context.Context, q Query, cursor string) (*Page, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	after, err := decodeSeqCursor(cursor)
-	if err != nil {
-		return nil, err
+	var after int64
+	if cursor != "" {
+		var err error
+		if after, err = s.cursors.Open(TenantFromContext(ctx), cursor); err != nil {
+			return nil, err
+		}
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -278,31 +283,10 @@ func (s *MemoryStore) ListCursor(ctx context.Context, q Query, cursor string) (*
 			page.Users = append(page.Users, e.user)
 			last = e.seq
 		case page.NextCursor == "" && q.Count > 0:
-			page.NextCursor = encodeSeqCursor(last) // a match exists past this page
+			page.NextCursor = s.cursors.Seal(TenantFromContext(ctx), last) // a match exists past this page
 		}
 	}
 	return page, nil
-}
-
-// encodeSeqCursor and decodeSeqCursor make the opaque cursor of a creation sequence number: URL-safe base64,
-// as RFC 9865 allows only unreserved characters.
-func encodeSeqCursor(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("s" + strconv.FormatInt(seq, 10)))
-}
-
-func decodeSeqCursor(cursor string) (int64, error) {
-	if cursor == "" {
-		return 0, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil || len(b) < 2 || b[0] != 's' {
-		return 0, ErrInvalidCursor
-	}
-	seq, err := strconv.ParseInt(string(b[1:]), 10, 64)
-	if err != nil || seq < 0 {
-		return 0, ErrInvalidCursor
-	}
-	return seq, nil
 }
 
 var _ CursorLister = (*MemoryStore)(nil)

@@ -3,8 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 
+	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
 )
 
@@ -82,6 +84,25 @@ CREATE TABLE scim_outbox (
 	created TEXT NOT NULL
 );`,
 	},
+	{ // the store's secrets: the key that seals cursors, shared by every replica
+		postgres: `CREATE TABLE scim_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+		sqlite:   `CREATE TABLE scim_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+	},
+}
+
+// cursorKey returns the key that seals cursors, creating it on first use; replicas racing to create it all
+// end up with the one that was stored first.
+func (s *Store) cursorKey(ctx context.Context) ([]byte, error) {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO scim_keys (name, value) VALUES ('cursor', ?) ON CONFLICT (name) DO NOTHING`),
+		hex.EncodeToString(scim.NewCursorKey()))
+	if err != nil {
+		return nil, err
+	}
+	var v string
+	if err := s.db.QueryRowContext(ctx, `SELECT value FROM scim_keys WHERE name = 'cursor'`).Scan(&v); err != nil {
+		return nil, err
+	}
+	return hex.DecodeString(v)
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serialises migrations across replicas.

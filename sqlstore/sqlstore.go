@@ -11,7 +11,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +36,7 @@ type Store struct {
 	mapping filter.Mapping
 	rt      *schema.ResourceType
 	outbox  bool
+	cursors *scim.CursorSealer
 }
 
 // Option configures a Store.
@@ -113,6 +113,13 @@ func New(ctx context.Context, db *sql.DB, d filter.Dialect, opts ...Option) (*St
 	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, fmt.Errorf("sqlstore: migrating: %w", err)
+	}
+	key, err := s.cursorKey(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: cursor key: %w", err)
+	}
+	if s.cursors, err = scim.NewCursorSealer(key); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -400,7 +407,7 @@ func (s *Store) List(ctx context.Context, q scim.Query) (*scim.Page, error) {
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
-		if len(page.Users) > 0 {
+		if len(page.Users) > 0 || offset == 0 { // an empty first page: nothing matches, in the same snapshot
 			return page, nil
 		}
 	}
@@ -470,11 +477,15 @@ func (s *Store) scan(ctx context.Context, query string, args ...any) ([]*scim.Us
 
 // ListCursor implements scim.CursorLister with keyset pagination on the creation sequence: a page starts
 // after the last row of the previous one, so its cost does not grow with depth and rows created or deleted
-// between pages neither repeat nor hide others.
+// between pages neither repeat nor hide others. Cursors are sealed (scim.CursorSealer) with a key the
+// database keeps, so every replica reads every replica's cursors and no tenant learns another's numbers.
 func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (*scim.Page, error) {
-	after, err := decodeCursor(cursor)
-	if err != nil {
-		return nil, err
+	var after int64
+	if cursor != "" {
+		var err error
+		if after, err = s.cursors.Open(scim.TenantFromContext(ctx), cursor); err != nil {
+			return nil, err
+		}
 	}
 	where, args, err := s.where(ctx, q.Filter)
 	if errors.Is(err, filter.ErrUnsupported) {
@@ -484,29 +495,36 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (*s
 		return nil, err
 	}
 	page := &scim.Page{Users: []*scim.User{}}
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM scim_users WHERE `+where, args...).Scan(&page.TotalResults); err != nil {
-		return nil, err
-	}
 	if q.Count <= 0 {
-		return page, nil
+		err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM scim_users WHERE `+where, args...).Scan(&page.TotalResults)
+		return page, err
 	}
+	// The total is a subquery of the page's own statement: one snapshot, so the two always agree.
+	// PostgreSQL's numbered placeholders serve both copies of the WHERE; SQLite's ? need the arguments twice.
 	n := len(args)
-	query := fmt.Sprintf(`SELECT seq, data, version FROM scim_users WHERE %s AND seq > %s ORDER BY seq LIMIT %s`,
-		where, s.placeholder(n+1), s.placeholder(n+2))
-	rows, err := s.db.QueryContext(ctx, query, append(args, after, q.Count+1)...)
+	all := append(append([]any{}, args...), after, q.Count+1)
+	if s.dialect == filter.SQLite {
+		all = append(append(append([]any{}, args...), args...), after, q.Count+1)
+	}
+	query := fmt.Sprintf(`SELECT seq, data, version, (SELECT count(*) FROM scim_users WHERE %s)
+		FROM scim_users WHERE %s AND seq > %s ORDER BY seq LIMIT %s`,
+		where, where, s.placeholder(n+1), s.placeholder(n+2))
+	rows, err := s.db.QueryContext(ctx, query, all...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var last int64
+	got := false
 	for rows.Next() {
 		var seq, version int64
 		var data string
-		if err := rows.Scan(&seq, &data, &version); err != nil {
+		if err := rows.Scan(&seq, &data, &version, &page.TotalResults); err != nil {
 			return nil, err
 		}
+		got = true
 		if len(page.Users) == q.Count { // one row more than the page: there is a next page
-			page.NextCursor = encodeCursor(last)
+			page.NextCursor = s.cursors.Seal(scim.TenantFromContext(ctx), last)
 			break
 		}
 		u, err := decodeUser(data, version)
@@ -516,7 +534,13 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (*s
 		page.Users = append(page.Users, u)
 		last = seq
 	}
-	return page, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !got && after > 0 { // no row to carry the total: the end, or users deleted meanwhile (a first page without rows means no match)
+		err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM scim_users WHERE `+where, args...).Scan(&page.TotalResults)
+	}
+	return page, err
 }
 
 func (s *Store) listCursorInGo(ctx context.Context, q scim.Query, after int64) (*scim.Page, error) {
@@ -548,31 +572,10 @@ func (s *Store) listCursorInGo(ctx context.Context, q scim.Query, after int64) (
 			page.Users = append(page.Users, u)
 			last = seq
 		case page.NextCursor == "" && q.Count > 0:
-			page.NextCursor = encodeCursor(last)
+			page.NextCursor = s.cursors.Seal(scim.TenantFromContext(ctx), last)
 		}
 	}
 	return page, rows.Err()
-}
-
-// Cursors are the sequence number of a page's last row, opaque to clients: URL-safe base64 (RFC 9865 allows
-// only unreserved characters) of a tagged number, so that garbage is told from a cursor.
-func encodeCursor(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("q" + strconv.FormatInt(seq, 10)))
-}
-
-func decodeCursor(c string) (int64, error) {
-	if c == "" {
-		return 0, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) < 2 || b[0] != 'q' {
-		return 0, scim.ErrInvalidCursor
-	}
-	n, err := strconv.ParseInt(string(b[1:]), 10, 64)
-	if err != nil || n < 0 {
-		return 0, scim.ErrInvalidCursor
-	}
-	return n, nil
 }
 
 // now is used by migrations to stamp when they ran.

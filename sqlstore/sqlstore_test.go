@@ -162,7 +162,7 @@ func TestInjection(t *testing.T) {
 			`/Users?sortBy=` + escape(`userName; DROP TABLE scim_users`),
 			`/Users?sortBy=` + escape(`(SELECT 1)`),
 			`/Users?cursor=` + escape(`1 OR 1=1`),
-			`/Users?cursor=cTEgT1IgMT0x`, // base64 of "q1 OR 1=1"
+			`/Users?cursor=cTEgT1IgMT0x`, // a forged cursor: base64 of "q1 OR 1=1"
 		} {
 			req := httptest.NewRequest("GET", path, nil)
 			req.Header.Set("Authorization", "Bearer t")
