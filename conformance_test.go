@@ -83,8 +83,7 @@ type confBug struct {
 }
 
 // confKnownBugs are the known bugs, by requirement name.
-var confKnownBugs = map[string]confBug{
-}
+var confKnownBugs = map[string]confBug{}
 
 // confRun runs every requirement against every store, in parallel.
 func confRun(t *testing.T, reqs []confReq) {
