@@ -107,6 +107,15 @@ func ParsePath(rt *schema.ResourceType, path string) (PatchPath, error) {
 	if len(path) > DefaultLimits.MaxLength {
 		return fail(fmt.Errorf("longer than %d bytes", DefaultLimits.MaxLength))
 	}
+	if p, ok := parseSimplePath(rt, path); ok {
+		return p, nil
+	}
+	return parseGeneralPath(rt, path)
+}
+
+// parseGeneralPath parses any PATCH path with the general parser.
+func parseGeneralPath(rt *schema.ResourceType, path string) (PatchPath, error) {
+	fail := func(err error) (PatchPath, error) { return PatchPath{}, fmt.Errorf("%w: %v", ErrInvalidPath, err) }
 	pre, err := preprocess(path, DefaultLimits.MaxDepth)
 	if err != nil {
 		return fail(err)

@@ -11,6 +11,12 @@ import (
 // allocations a filter. It reports false for anything else, and for anything invalid, which the general parser
 // then parses or rejects. The two agree on every filter parseSimple accepts (TestSimpleAgrees, FuzzSimpleAgrees).
 func parseSimple(rt *schema.ResourceType, s string) (Expr, bool) {
+	return parseSimpleIn(rt.Resolve, s)
+}
+
+// parseSimpleIn is parseSimple with attribute names resolved by resolve: the resource type's, or, inside a
+// value filter, a multi-valued attribute's sub-attributes (subResolver).
+func parseSimpleIn(resolve func(string) (schema.Path, bool), s string) (Expr, bool) {
 	s = strings.Trim(s, " \t\r\n")
 	// The attribute path: letters, digits and the punctuation of sub-attributes and URNs. Brackets, quotes,
 	// parentheses and spaces end it; the grammar's details are left to Resolve.
@@ -48,7 +54,7 @@ func parseSimple(rt *schema.ResourceType, s string) (Expr, bool) {
 			return nil, false
 		}
 	}
-	p, ok := rt.Resolve(path)
+	p, ok := resolve(path)
 	if !ok || p.Attr == nil {
 		return nil, false
 	}
@@ -88,4 +94,70 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 
 func startsWithSpace(s string) bool {
 	return s != "" && (s[0] == ' ' || s[0] == '\t' || s[0] == '\r' || s[0] == '\n')
+}
+
+// subResolver resolves the plain names of parent's sub-attributes, as value filters name them.
+func subResolver(parent *schema.Attribute) func(string) (schema.Path, bool) {
+	return func(name string) (schema.Path, bool) {
+		if strings.ContainsAny(name, ".:") {
+			return schema.Path{}, false
+		}
+		sub := parent.Sub(name)
+		return schema.Path{Attr: sub}, sub != nil
+	}
+}
+
+// parseSimplePath parses the PATCH paths real clients send (Entra's emails[type eq "work"].value) without
+// the general parser: an attribute path, then optionally one bracketed single comparison and a
+// sub-attribute. It reports false for anything else, which ParsePath's general parser then decides
+// (TestSimplePathAgrees, FuzzSimplePathAgrees).
+func parseSimplePath(rt *schema.ResourceType, path string) (PatchPath, bool) {
+	path = strings.Trim(path, " \t\r\n")
+	lb := strings.IndexByte(path, '[')
+	if lb < 0 {
+		for i := 0; i < len(path); i++ {
+			if !isPathByte(path[i]) {
+				return PatchPath{}, false
+			}
+		}
+		p, ok := rt.Resolve(path)
+		return PatchPath{Path: p}, ok && path != ""
+	}
+	rb := strings.LastIndexByte(path, ']')
+	if rb < lb {
+		return PatchPath{}, false
+	}
+	for i := 0; i < lb; i++ {
+		if !isPathByte(path[i]) {
+			return PatchPath{}, false
+		}
+	}
+	p, ok := rt.Resolve(path[:lb])
+	if !ok || p.Attr == nil || p.Sub != nil || !p.Attr.MultiValued || p.Attr.Type != schema.Complex {
+		return PatchPath{}, false
+	}
+	f, ok := parseSimpleIn(subResolver(p.Attr), path[lb+1:rb])
+	if !ok {
+		return PatchPath{}, false
+	}
+	out := PatchPath{Path: p, Filter: f}
+	switch suffix := path[rb+1:]; {
+	case suffix == "":
+	case len(suffix) > 1 && suffix[0] == '.' && allLetters(suffix[1:]):
+		if out.Path.Sub = p.Attr.Sub(suffix[1:]); out.Path.Sub == nil {
+			return PatchPath{}, false
+		}
+	default:
+		return PatchPath{}, false
+	}
+	return out, true
+}
+
+func allLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isLetter(s[i]) && s[i] != '$' {
+			return false
+		}
+	}
+	return true
 }

@@ -65,3 +65,57 @@ func FuzzSimpleAgrees(f *testing.F) {
 		checkSimpleAgrees(t, rt, s)
 	})
 }
+
+var simplePathSeeds = []string{
+	`displayName`, `name.formatted`, `NAME.Formatted`, `emails`, `emails[type eq "work"].value`,
+	`emails[TYPE EQ "work"].VALUE`, `emails[type eq "work"]`, `members[value eq "2819c223"]`,
+	`addresses[type eq "work"].streetAddress`, `emails[primary eq true].value`, `emails[value co "@x"]`,
+	`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber`,
+	`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value`,
+	`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User`, `urn:ietf:params:scim:schemas:core:2.0:User:emails[type eq "work"].value`,
+	`  emails[type eq "work"].value  `, `emails[type eq "a]b"].value`, `emails[type eq "\u00e9"].value`,
+	// Not simple, or invalid: the general parser decides.
+	`emails[type eq "work" and primary eq true].value`, `emails[not (type eq "work")]`, `emails[type eq "work"].foo`,
+	`name[givenName eq "x"]`, `emails.value[type eq "work"]`, `emails[name.givenName eq "x"]`, `emails[type eq "work"]x`,
+	`emails[type eq "work"].value.x`, `foo`, ``, `emails[]`, `emails[type eq "work"`, `userName[type eq "x"]`,
+}
+
+// TestSimplePathAgrees: whatever the fast path accepts, the general path parser parses to the same path.
+func TestSimplePathAgrees(t *testing.T) {
+	rt := schema.User()
+	accepted := 0
+	for _, s := range simplePathSeeds {
+		if checkSimplePathAgrees(t, rt, s) {
+			accepted++
+		}
+	}
+	require.GreaterOrEqual(t, accepted, 14)
+	_, ok := parseSimplePath(rt, `emails[type eq "work"].value`)
+	require.True(t, ok, "Entra's path is on the fast path")
+}
+
+func checkSimplePathAgrees(t *testing.T, rt *schema.ResourceType, s string) bool {
+	t.Helper()
+	fast, ok := parseSimplePath(rt, s)
+	if !ok {
+		return false
+	}
+	general, err := parseGeneralPath(rt, s)
+	require.NoError(t, err, "the fast path accepted %q, the general parser rejects it", s)
+	require.Equal(t, general.String(), fast.String(), "%q", s)
+	require.Equal(t, general, fast, "%q", s)
+	return true
+}
+
+func FuzzSimplePathAgrees(f *testing.F) {
+	for _, s := range simplePathSeeds {
+		f.Add(s)
+	}
+	rt := schema.User()
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > DefaultLimits.MaxLength {
+			return
+		}
+		checkSimplePathAgrees(t, rt, s)
+	})
+}
