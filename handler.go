@@ -54,11 +54,12 @@ const contentType = "application/scim+json"
 func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	st := &reqState{requestID: requestID(r)}
-	st.resource, st.route = routeOf(strings.Split(strings.Trim(r.URL.Path, "/"), "/"))
+	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	st.resource, st.route = routeOf(segs)
 	rw.Header().Set("X-Request-Id", st.requestID)
-	w := &statusWriter{ResponseWriter: rw}
-	r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
-	defer h.finish(w, r, st, start)
+	st.w.ResponseWriter = rw
+	w := &st.w
+	defer func() { h.finish(w, r, st, start) }() // the r of the end, with the tenant in its context
 	defer func() {
 		// A panic (in a Store, an authenticator, or a bug of ours) answers 500 without details and is
 		// logged; the server goes on serving. http.ErrAbortHandler keeps its meaning.
@@ -81,98 +82,106 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st.tenant = tenant
-	ctx := WithTenant(r.Context(), tenant)
+	// One context value carries both the tenant (TenantFromContext) and the request's state (stateOf).
+	ctx := context.WithValue(r.Context(), tenantKey{}, st)
 	if h.timeout > 0 { // bounds the Store's work too: it gets this context
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, h.timeout)
 		defer cancel()
 	}
 	r = r.WithContext(ctx)
-	if err := h.route(w, r); err != nil {
+	if err := h.route(w, r, segs, st.route); err != nil {
 		h.writeError(w, r, err)
 	}
 }
 
-// route dispatches on the path below the mount point. Endpoint names are matched without case, as clients
-// differ in how they spell them.
-func (h *handler) route(w http.ResponseWriter, r *http.Request) error {
-	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	is := func(i int, name string) bool { return len(segs) > i && strings.EqualFold(segs[i], name) }
-	switch {
-	case len(segs) == 1 && is(0, "Users"):
-		return h.methods(w, r, map[string]func(http.ResponseWriter, *http.Request) error{
-			http.MethodGet: h.list, http.MethodPost: h.create})
-	case len(segs) == 2 && is(0, "Users") && segs[1] == ".search":
-		return h.methods(w, r, map[string]func(http.ResponseWriter, *http.Request) error{http.MethodPost: h.search})
-	case len(segs) == 2 && is(0, "Users"):
-		id := segs[1]
-		return h.methods(w, r, map[string]func(http.ResponseWriter, *http.Request) error{
-			http.MethodGet:    func(w http.ResponseWriter, r *http.Request) error { return h.get(w, r, id) },
-			http.MethodPut:    func(w http.ResponseWriter, r *http.Request) error { return h.replace(w, r, id) },
-			http.MethodPatch:  func(w http.ResponseWriter, r *http.Request) error { return h.patch(w, r, id) },
-			http.MethodDelete: func(w http.ResponseWriter, r *http.Request) error { return h.delete(w, r, id) },
-		})
-	case len(segs) == 1 && is(0, "ServiceProviderConfig"):
-		return h.discovery(w, r, func() any { return h.serviceProviderConfig(r) })
-	case (is(0, "ResourceTypes") || is(0, "Schemas")) && len(segs) <= 2 && r.Method == http.MethodGet && r.URL.Query().Has("filter"):
-		// RFC 7644 §4: these lists are not filtered, and a 403 keeps a client from believing its filter matched.
-		// (/ServiceProviderConfig ignores query parameters instead, as the same section says.)
-		return errorf(http.StatusForbidden, "", "/"+segs[0]+" cannot be filtered")
-	case len(segs) <= 2 && is(0, "ResourceTypes"):
-		return h.discovery(w, r, func() any { return h.resourceTypes(r, segs[1:]) })
-	case len(segs) <= 2 && is(0, "Schemas"):
-		return h.discovery(w, r, func() any { return h.schemas(r, segs[1:]) })
-	case len(segs) == 1 && (is(0, "Bulk") || is(0, "Me")):
+// route dispatches on the path below the mount point (its segments, and the pattern routeOf found for
+// them). Endpoint names are matched without case, as clients differ in how they spell them.
+func (h *handler) route(w http.ResponseWriter, r *http.Request, segs []string, pattern string) error {
+	switch pattern {
+	case "/Users":
+		switch r.Method {
+		case http.MethodGet:
+			return h.list(w, r)
+		case http.MethodPost:
+			return h.create(w, r)
+		}
+		return notAllowed(w, r, "GET, POST")
+	case "/Users/.search":
+		if r.Method == http.MethodPost {
+			return h.search(w, r)
+		}
+		return notAllowed(w, r, "POST")
+	case "/Users/{id}":
+		switch id := segs[1]; r.Method {
+		case http.MethodGet:
+			return h.get(w, r, id)
+		case http.MethodPut:
+			return h.replace(w, r, id)
+		case http.MethodPatch:
+			return h.patch(w, r, id)
+		case http.MethodDelete:
+			return h.delete(w, r, id)
+		}
+		return notAllowed(w, r, "GET, PUT, PATCH, DELETE")
+	case "/ServiceProviderConfig", "/ResourceTypes", "/ResourceTypes/{name}", "/Schemas", "/Schemas/{id}":
+		if r.Method != http.MethodGet {
+			return notAllowed(w, r, "GET")
+		}
+		var v any
+		switch {
+		case pattern == "/ServiceProviderConfig": // ignores query parameters (RFC 7644 §4)
+			v = h.serviceProviderConfig(r)
+		case r.URL.Query().Has("filter"):
+			// RFC 7644 §4: these lists are not filtered, and a 403 keeps a client from believing its filter
+			// matched.
+			return errorf(http.StatusForbidden, "", "/"+segs[0]+" cannot be filtered")
+		case strings.HasPrefix(pattern, "/ResourceTypes"):
+			v = h.resourceTypes(r, segs[1:])
+		default:
+			v = h.schemas(r, segs[1:])
+		}
+		if err, ok := v.(error); ok {
+			return err
+		}
+		h.writeJSON(w, http.StatusOK, v)
+		return nil
+	case "/Bulk", "/Me":
 		return errorf(http.StatusNotImplemented, "", "/"+segs[0]+" is not supported")
 	}
 	return errorf(http.StatusNotFound, "", "no such endpoint: "+r.URL.Path)
 }
 
-// routeOf names the endpoint and path pattern of a request for logs and metrics; ids never appear.
+// routeOf names the endpoint and path pattern of a request, for routing, logs and metrics; ids never appear.
 func routeOf(segs []string) (resource, route string) {
-	for _, name := range []string{"Users", "ServiceProviderConfig", "ResourceTypes", "Schemas", "Bulk", "Me"} {
-		if !strings.EqualFold(segs[0], name) || len(segs) > 2 {
-			continue
-		}
+	for _, e := range endpoints {
 		switch {
+		case !strings.EqualFold(segs[0], e.name) || len(segs) > 2:
 		case len(segs) == 1:
-			return name, "/" + name
-		case name == "Users" && segs[1] == ".search":
-			return name, "/Users/.search"
-		case name == "ResourceTypes":
-			return name, "/ResourceTypes/{name}"
+			return e.name, e.list
+		case e.name == "Users" && segs[1] == ".search":
+			return e.name, "/Users/.search"
+		default:
+			return e.name, e.item
 		}
-		return name, "/" + name + "/{id}"
 	}
 	return "", "unknown"
 }
 
-// methods runs the handler for r's method, or answers 405 with the Allow header.
-func (h *handler) methods(w http.ResponseWriter, r *http.Request, m map[string]func(http.ResponseWriter, *http.Request) error) error {
-	if f, ok := m[r.Method]; ok {
-		return f(w, r)
-	}
-	var allow []string
-	for _, k := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-		if _, ok := m[k]; ok {
-			allow = append(allow, k)
-		}
-	}
-	w.Header().Set("Allow", strings.Join(allow, ", "))
-	return errorf(http.StatusMethodNotAllowed, "", r.Method+" is not allowed here")
+// endpoints are the names routeOf knows, with their patterns (constants: no allocation a request).
+var endpoints = []struct{ name, list, item string }{
+	{"Users", "/Users", "/Users/{id}"},
+	{"ServiceProviderConfig", "/ServiceProviderConfig", "/ServiceProviderConfig/{id}"},
+	{"ResourceTypes", "/ResourceTypes", "/ResourceTypes/{name}"},
+	{"Schemas", "/Schemas", "/Schemas/{id}"},
+	{"Bulk", "/Bulk", "/Bulk/{id}"},
+	{"Me", "/Me", "/Me/{id}"},
 }
 
-// discovery answers GET on a discovery endpoint with the value make builds (an error is answered as such).
-func (h *handler) discovery(w http.ResponseWriter, r *http.Request, make func() any) error {
-	return h.methods(w, r, map[string]func(http.ResponseWriter, *http.Request) error{
-		http.MethodGet: func(w http.ResponseWriter, r *http.Request) error {
-			v := make()
-			if err, ok := v.(error); ok {
-				return err
-			}
-			h.writeJSON(w, http.StatusOK, v)
-			return nil
-		}})
+// notAllowed answers 405 with the Allow header.
+func notAllowed(w http.ResponseWriter, r *http.Request, allow string) error {
+	w.Header().Set("Allow", allow)
+	return errorf(http.StatusMethodNotAllowed, "", r.Method+" is not allowed here")
 }
 
 // --- Users ---
@@ -505,6 +514,9 @@ func (h *handler) listCursor(ctx context.Context, q Query, req searchRequest) (*
 
 // projection reads the attributes and excludedAttributes query parameters.
 func (h *handler) projection(r *http.Request) schema.Projection {
+	if r.URL.RawQuery == "" { // the common case: nothing to parse
+		return schema.Projection{}
+	}
 	q := r.URL.Query()
 	return h.rt.ParseProjection(splitList(q.Get("attributes")), splitList(q.Get("excludedAttributes")))
 }
@@ -523,29 +535,41 @@ func splitList(s string) []string {
 // render returns what is sent for u: the user itself for the default attribute set (encoded straight from
 // the struct), or its projected canonical document.
 func (h *handler) render(r *http.Request, u *User, proj schema.Projection) any {
+	return h.renderAt(u, proj, h.location(r, u.ID), etag(u.Meta.Version))
+}
+
+// renderAt is render with the user's location and entity tag already made (writeUser needs them too).
+func (h *handler) renderAt(u *User, proj schema.Projection, loc, tag string) any {
 	v := *u         // a shallow copy: Store users are shared and never modified
 	v.Password = "" // returned: never
-	v.Schemas = []string{schema.UserURN}
+	v.Schemas = coreSchemas
 	if v.Enterprise != nil {
-		v.Schemas = append(v.Schemas, schema.EnterpriseUserURN)
+		v.Schemas = enterpriseSchemas
 	}
 	v.Meta.ResourceType = h.rt.Name
-	v.Meta.Location = h.location(r, u.ID)
-	v.Meta.Version = etag(u.Meta.Version)
+	v.Meta.Location = loc
+	v.Meta.Version = tag
 	if proj.IsDefault() {
 		return &v
 	}
 	return h.rt.Apply(proj, v.doc())
 }
 
+// The schemas lists of a rendered user; shared, never modified.
+var (
+	coreSchemas       = []string{schema.UserURN}
+	enterpriseSchemas = []string{schema.UserURN, schema.EnterpriseUserURN}
+	scimContentType   = []string{contentType}
+)
+
 func (h *handler) writeUser(w http.ResponseWriter, r *http.Request, status int, u *User, proj schema.Projection) error {
-	loc := h.location(r, u.ID)
-	w.Header().Set("ETag", etag(u.Meta.Version))
+	loc, tag := h.location(r, u.ID), etag(u.Meta.Version)
+	w.Header().Set("ETag", tag)
 	w.Header().Set("Content-Location", loc)
 	if status == http.StatusCreated {
 		w.Header().Set("Location", loc)
 	}
-	h.writeJSON(w, status, h.render(r, u, proj))
+	h.writeJSON(w, status, h.renderAt(u, proj, loc, tag))
 	return nil
 }
 
@@ -555,7 +579,7 @@ func (h *handler) writeJSON(w http.ResponseWriter, status int, v any) {
 		h.log.Error("scim: encoding response", "error", err)
 		b, status = []byte(`{"schemas":["`+schema.ErrorURN+`"],"status":"500"}`), http.StatusInternalServerError
 	}
-	w.Header().Set("Content-Type", contentType)
+	w.Header()["Content-Type"] = scimContentType // shared and never modified: saves an allocation a request
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
@@ -567,6 +591,10 @@ func (h *handler) base(r *http.Request) string {
 	if h.baseURL != "" {
 		return h.baseURL
 	}
+	st := stateOf(r)
+	if st != nil && st.base != "" { // computed once a request: a list renders many locations
+		return st.base
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -576,7 +604,11 @@ func (h *handler) base(r *http.Request) string {
 	if prefix == orig { // not stripped as we thought: assume the root
 		prefix = ""
 	}
-	return scheme + "://" + r.Host + prefix
+	b := scheme + "://" + r.Host + prefix
+	if st != nil {
+		st.base = b
+	}
+	return b
 }
 
 func (h *handler) location(r *http.Request, id string) string {

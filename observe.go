@@ -43,13 +43,15 @@ type reqState struct {
 	requestID, tenant string
 	resource, route   string
 	scimType          string
+	base              string // the mount point's absolute URL, once computed
 	events            []Event
+	w                 statusWriter // allocated with the state: one allocation less a request
 }
 
-type stateKey struct{}
-
+// stateOf returns the state of a request the handler is serving (nil before authentication): it is the
+// value of the tenant's context key, so that one context value serves both.
 func stateOf(r *http.Request) *reqState {
-	st, _ := r.Context().Value(stateKey{}).(*reqState)
+	st, _ := r.Context().Value(tenantKey{}).(*reqState)
 	return st
 }
 

@@ -94,6 +94,11 @@ func WithTenant(ctx context.Context, tenant string) context.Context {
 
 // TenantFromContext returns the tenant the handler authenticated the request as ("" for single-tenant use).
 func TenantFromContext(ctx context.Context) string {
-	t, _ := ctx.Value(tenantKey{}).(string)
-	return t
+	switch v := ctx.Value(tenantKey{}).(type) {
+	case string:
+		return v
+	case *reqState: // the handler's request state carries the tenant
+		return v.tenant
+	}
+	return ""
 }

@@ -1,0 +1,76 @@
+package scim_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/scimkit/scim"
+)
+
+// discardWriter is a ResponseWriter that keeps nothing, reused across requests, so that -benchmem counts
+// only the handler's own allocations.
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) WriteHeader(int)             {}
+
+// BenchmarkHandler measures the handler's hot paths over a MemoryStore of 10k Entra-shaped users:
+//
+//	go test -run '^$' -bench Handler -benchmem .
+func BenchmarkHandler(b *testing.B) {
+	store := scim.NewMemoryStore()
+	h := scim.NewHandler(store, scim.WithTokens("t"))
+	var id string
+	for i := range 10_000 {
+		rec := httptest.NewRecorder()
+		body := `{"userName":"user` + itoa(i) + `@contoso.com","active":true,"displayName":"User","externalId":"ext-` + itoa(i) + `",
+			"emails":[{"value":"user` + itoa(i) + `@contoso.com","type":"work","primary":true}],"name":{"formatted":"User"}}`
+		req := httptest.NewRequest("POST", "/Users", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer t")
+		h.ServeHTTP(rec, req)
+		if i == 5000 {
+			id = rec.Header().Get("Location")[strings.LastIndex(rec.Header().Get("Location"), "/")+1:]
+		}
+	}
+	for _, c := range []struct{ name, method, path, body string }{
+		{"get-by-id", "GET", "/Users/" + id, ""},
+		{"username-eq", "GET", `/Users?filter=userName+eq+%22user5000@contoso.com%22`, ""},
+		{"username-eq-miss", "GET", `/Users?filter=userName+eq+%220a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef%22`, ""},
+		{"patch-entra", "PATCH", "/Users/" + id, entraUpdateDefault},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			w := &discardWriter{h: http.Header{}}
+			req := httptest.NewRequest(c.method, c.path, nil)
+			req.Header.Set("Authorization", "Bearer t")
+			req.Header.Set("Content-Type", "application/scim+json")
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				if c.body != "" {
+					req.Body = nopCloser{strings.NewReader(c.body)}
+				}
+				h.ServeHTTP(w, req)
+			}
+		})
+	}
+}
+
+type nopCloser struct{ *strings.Reader }
+
+func (nopCloser) Close() error { return nil }
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b [20]byte
+	n := len(b)
+	for ; i > 0; i /= 10 {
+		n--
+		b[n] = byte('0' + i%10)
+	}
+	return string(b[n:])
+}
