@@ -285,7 +285,10 @@ func (h *handler) update(r *http.Request, id string, mutate func(doc map[string]
 		if ifMatch != "" && !etagMatches(ifMatch, cur.Meta.Version) {
 			return nil, ErrVersionMismatch
 		}
-		before := cur.doc()
+		before, err := json.Marshal(cur)
+		if err != nil {
+			return nil, err
+		}
 		doc := cur.doc()
 		if err := mutate(doc); err != nil {
 			return nil, err
@@ -298,7 +301,9 @@ func (h *handler) update(r *http.Request, id string, mutate func(doc map[string]
 			return nil, err
 		}
 		u.ID, u.Meta = cur.ID, cur.Meta
-		if reflect.DeepEqual(before, u.doc()) {
+		// Unchanged when both encode alike: the encoding of a User is canonical (fixed field order, empty
+		// values omitted), so equal bytes are equal users.
+		if after, err := json.Marshal(u); err == nil && bytes.Equal(before, after) {
 			return cur, nil
 		}
 		u.Meta.LastModified = now()
