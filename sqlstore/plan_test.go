@@ -34,7 +34,7 @@ func TestQueryPlanUsesIndexes(t *testing.T) {
 			where, args, err := s.where(ctx, f)
 			require.NoError(t, err)
 			query := s.pageQuery(where, len(args), "seq")
-			args = append(args, 100, 0)
+			args = s.twice(args, 100, 0)
 			plan := explain(t, s, query, args)
 			require.Contains(t, plan, c.index, "%s: %s", c.filter, plan)
 			require.NotRegexp(t, `(?i)SCAN scim_users\b|Seq Scan`, plan, "%s must not scan the table: %s", c.filter, plan)
