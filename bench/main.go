@@ -1,0 +1,562 @@
+// Command bench is the side-by-side load benchmark of issue 5: our handler over MemoryStore, SQLite and
+// (when SCIM_TEST_POSTGRES_DSN is set) PostgreSQL, github.com/elimity-com/scim's server over the best
+// in-memory handler one can fairly write for it, and a bare net/http handler answering the same bytes (the
+// ceiling), all in this process on loopback, driven by the same load generator over the same users.
+//
+//	go run ./bench -quick                      # 1k and 100k users, in under a minute
+//	go run ./bench -json r.json -svg r.svg     # 1k, 100k and 1M users, plus a 100k-user initial sync
+//
+// Operations: GET by id; userName eq (hit and miss); a list page of 100; Entra's multi-op PATCH; Entra's
+// POST; and an Entra sync (per user a userName filter that misses, then a POST; 8 at a time), reported in
+// users/s. It also prints MemoryStore's heap per user and the allocations of each hot path per request
+// (`go test -bench . -benchmem ./bench` measures the same with the testing package).
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to make and drop the benchmark's schema
+
+	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/sqlstore"
+)
+
+const benchToken = "bench-token"
+
+type options struct {
+	quick       bool
+	jsonFile    string
+	svgFile     string
+	duration    time.Duration
+	conc        int
+	sizes       []int
+	maxRequests int
+	syncUsers   int
+	syncTimeout time.Duration
+	heapUsers   int
+	stores      map[string]bool
+	poolSize    int
+	rounds      int
+	sqlIdle     int
+}
+
+func main() {
+	var o options
+	var sizes, stores string
+	flag.BoolVar(&o.quick, "quick", false, "1k and 100k users with short runs (under a minute); no initial sync")
+	flag.StringVar(&o.jsonFile, "json", "", "write the rows to `FILE`, one JSON object per line")
+	flag.StringVar(&o.svgFile, "svg", "", "write a bar chart of requests/s at the largest size to `FILE`")
+	flag.DurationVar(&o.duration, "duration", 0, "measured time per op and server (default 2s, 250ms with -quick)")
+	flag.IntVar(&o.conc, "c", 8, "concurrent clients (the sync always uses 8, as Entra does)")
+	flag.StringVar(&sizes, "sizes", "", "comma-separated user counts (default 1000,100000,1000000; -quick 1000,100000)")
+	flag.IntVar(&o.maxRequests, "max-requests", 500_000, "at most this many iterations per op and server")
+	flag.IntVar(&o.syncUsers, "sync-users", 100_000, "users in the initial sync of the full run (0: skip it)")
+	flag.DurationVar(&o.syncTimeout, "sync-timeout", 3*time.Minute, "time limit of each initial sync")
+	flag.IntVar(&o.heapUsers, "heap-users", 1_000_000, "users for the MemoryStore heap measurement (0: skip)")
+	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds the measured time of each op is split into")
+	flag.IntVar(&o.sqlIdle, "sql-max-idle", 0, "set the SQL stores' database/sql MaxIdleConns (0: as the library leaves it)")
+	flag.StringVar(&stores, "stores", "memory,sqlite,postgres,elimity,ceiling", "servers to run")
+	flag.Parse()
+
+	o.sizes = []int{1_000, 100_000, 1_000_000}
+	if o.quick {
+		o.sizes = o.sizes[:2]
+		o.syncUsers = 0
+		if o.duration == 0 {
+			o.duration = 250 * time.Millisecond
+		}
+	}
+	if o.duration == 0 {
+		o.duration = 2 * time.Second
+	}
+	if sizes != "" {
+		o.sizes = nil
+		for _, s := range strings.Split(sizes, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || n < 100 {
+				fatalf("-sizes: %q is not a count of at least 100 users", s)
+			}
+			o.sizes = append(o.sizes, n)
+		}
+	}
+	o.stores = map[string]bool{}
+	for _, s := range strings.Split(stores, ",") {
+		o.stores[strings.TrimSpace(s)] = true
+	}
+	o.poolSize = 64
+	if err := runAll(o); err != nil {
+		fatalf("%v", err)
+	}
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+func logf(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
+
+// row is one line of the table and of the JSON output.
+type row struct {
+	Server string  `json:"server"` // ours, elimity, ceiling
+	Store  string  `json:"store"`  // memory, sqlite, postgres; map (elimity's handler); - (ceiling)
+	Op     string  `json:"op"`
+	Users  int     `json:"users"`
+	RPS    float64 `json:"rps"` // requests/s; users/s for sync and initial-sync
+	P50us  float64 `json:"p50_us"`
+	P99us  float64 `json:"p99_us"`
+
+	iters, errors int
+	partial       bool // the initial sync did not finish in time
+}
+
+type extras struct {
+	heapPerUser, elimHeapPerUser float64
+	heapUsers                    int
+	allocs                       []allocRow
+}
+
+func runAll(o options) error {
+	start := time.Now()
+	m := machine()
+	logf("machine: %s", m)
+	var ex extras
+	if o.heapUsers > 0 {
+		ex.heapUsers = o.heapUsers
+		var err error
+		if ex.heapPerUser, ex.elimHeapPerUser, err = measureHeap(o.heapUsers, !o.quick); err != nil {
+			return err
+		}
+		logf("heap per user at %d users: MemoryStore %.0f B (elimity map handler: %.0f B; measured in full runs only)",
+			o.heapUsers, ex.heapPerUser, ex.elimHeapPerUser)
+	}
+	allocs, err := measureAllocs()
+	if err != nil {
+		return err
+	}
+	ex.allocs = allocs
+
+	var rows []row
+	for _, n := range o.sizes {
+		rs, err := runSize(o, n)
+		rows = append(rows, rs...)
+		if err != nil {
+			return err
+		}
+	}
+	if o.syncUsers > 0 {
+		rs, err := runInitialSync(o)
+		rows = append(rows, rs...)
+		if err != nil {
+			return err
+		}
+	}
+	printTable(os.Stdout, m, o, rows, ex)
+	if o.jsonFile != "" {
+		if err := writeJSON(o.jsonFile, rows); err != nil {
+			return err
+		}
+	}
+	if o.svgFile != "" {
+		if err := os.WriteFile(o.svgFile, chartSVG(rows, o.sizes[len(o.sizes)-1], m), 0o644); err != nil {
+			return err
+		}
+	}
+	logf("done in %s", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// ourHandler is what a host mounts: our handler with a static token.
+func ourHandler(s scim.Store) http.Handler { return scim.NewHandler(s, scim.WithTokens(benchToken)) }
+
+// runSize seeds every server with n users, then measures each op on all of them in interleaved rounds.
+func runSize(o options, n int) ([]row, error) {
+	var targets []*target
+	var cleanups []func()
+	defer func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+		freeMemory()
+	}()
+	seeded := func(name string, t0 time.Time) {
+		logf("[%d] seeded %s in %s", n, name, time.Since(t0).Round(time.Millisecond))
+	}
+
+	// Ours over MemoryStore; the ceiling's answers are recorded from it first.
+	t0 := time.Now()
+	mem, err := seedMemory(n)
+	if err != nil {
+		return nil, err
+	}
+	seeded("ours/memory", t0)
+	t, err := startTarget("ours", "memory", ourHandler(mem), o.conc)
+	if err != nil {
+		return nil, err
+	}
+	cleanups = append(cleanups, t.close)
+	ceil := &ceiling{answers: map[string]map[string]*canned{}}
+	pool, err := capture(t, ceil, allOps, n, o.poolSize, rand.New(rand.NewPCG(uint64(n), 7)))
+	if err != nil {
+		return nil, err
+	}
+	if o.stores["memory"] {
+		targets = append(targets, t)
+	}
+	if o.stores["ceiling"] {
+		t, err := startTarget("ceiling", "-", ceil, o.conc)
+		if err != nil {
+			return nil, err
+		}
+		cleanups = append(cleanups, t.close)
+		t.pool = pool
+		targets = append(targets, t)
+	}
+	if o.stores["elimity"] {
+		t0 := time.Now()
+		h, err := newElimityServer(seedElimity(n), benchToken)
+		if err != nil {
+			return nil, err
+		}
+		seeded("elimity/map", t0)
+		t, err := startTarget("elimity", "map", h, o.conc)
+		if err != nil {
+			return nil, err
+		}
+		cleanups = append(cleanups, t.close)
+		targets = append(targets, t)
+	}
+	for _, kind := range sqlKinds(o) {
+		s, closeStore, err := openSQLStore(kind)
+		if err != nil {
+			return nil, err
+		}
+		cleanups = append(cleanups, closeStore)
+		t0 := time.Now()
+		if err := seedSQL(context.Background(), s, n, kind == "postgres"); err != nil {
+			return nil, fmt.Errorf("seeding %s: %w", kind, err)
+		}
+		seeded("ours/"+kind, t0)
+		if o.sqlIdle > 0 {
+			s.DB().SetMaxIdleConns(o.sqlIdle)
+		}
+		t, err := startTarget("ours", kind, ourHandler(s), o.conc)
+		if err != nil {
+			return nil, err
+		}
+		t.db = s.DB()
+		cleanups = append(cleanups, t.close)
+		targets = append(targets, t)
+	}
+	freeMemory() // no collection of the seeding's garbage during the measurements
+	var rows []row
+	for _, op := range allOps {
+		rs, err := measureOp(o, targets, op, n, n)
+		rows = append(rows, rs...)
+		if err != nil {
+			return rows, err
+		}
+	}
+	return rows, nil
+}
+
+func sqlKinds(o options) []string {
+	var kinds []string
+	for _, kind := range []string{"sqlite", "postgres"} {
+		if o.stores[kind] && (kind == "sqlite" || os.Getenv("SCIM_TEST_POSTGRES_DSN") != "") {
+			kinds = append(kinds, kind)
+		}
+	}
+	return kinds
+}
+
+// runInitialSync measures Entra's first cycle: syncUsers users, each looked up then created, 8 at a time,
+// into an empty store; one server after the other, each into its own store.
+func runInitialSync(o options) ([]row, error) {
+	var rows []row
+	measure := func(t *target, closeAll func()) error {
+		defer closeAll()
+		rs, err := measureOp(o, []*target{t}, opInitialSync, 0, o.syncUsers)
+		rows = append(rows, rs...)
+		return err
+	}
+	if o.stores["memory"] {
+		t, err := startTarget("ours", "memory", ourHandler(scim.NewMemoryStore()), o.conc)
+		if err != nil {
+			return rows, err
+		}
+		if err := measure(t, t.close); err != nil {
+			return rows, err
+		}
+	}
+	if o.stores["ceiling"] {
+		src, err := startTarget("ours", "memory", ourHandler(scim.NewMemoryStore()), o.conc)
+		if err != nil {
+			return rows, err
+		}
+		ceil := &ceiling{answers: map[string]map[string]*canned{}}
+		pool, err := capture(src, ceil, []string{opInitialSync}, 1, o.poolSize, rand.New(rand.NewPCG(1, 7)))
+		src.close()
+		if err != nil {
+			return rows, err
+		}
+		t, err := startTarget("ceiling", "-", ceil, o.conc)
+		if err != nil {
+			return rows, err
+		}
+		t.pool = pool
+		if err := measure(t, t.close); err != nil {
+			return rows, err
+		}
+	}
+	if o.stores["elimity"] {
+		h, err := newElimityServer(newElimityHandler(o.syncUsers), benchToken)
+		if err != nil {
+			return rows, err
+		}
+		t, err := startTarget("elimity", "map", h, o.conc)
+		if err != nil {
+			return rows, err
+		}
+		if err := measure(t, t.close); err != nil {
+			return rows, err
+		}
+	}
+	for _, kind := range sqlKinds(o) {
+		s, closeStore, err := openSQLStore(kind)
+		if err != nil {
+			return rows, err
+		}
+		if o.sqlIdle > 0 {
+			s.DB().SetMaxIdleConns(o.sqlIdle)
+		}
+		t, err := startTarget("ours", kind, ourHandler(s), o.conc)
+		if err != nil {
+			closeStore()
+			return rows, err
+		}
+		t.db = s.DB()
+		if err := measure(t, func() { t.close(); closeStore() }); err != nil {
+			return rows, err
+		}
+	}
+	freeMemory()
+	return rows, nil
+}
+
+// measureOp measures op on every target. Each target's answer is checked first and the op warmed up; then
+// the measured time is split into rounds, and each round visits every target in turn (starting with a
+// different one each round), so that whatever else the machine does at the time weighs on all of them
+// alike. users is what the rows report: the stores' size, or for the initial sync the users synced.
+func measureOp(o options, targets []*target, op string, n, users int) ([]row, error) {
+	conc, dur, maxIters, rounds := o.conc, o.duration, o.maxRequests, o.rounds
+	warm := min(dur/4, 300*time.Millisecond)
+	if op == opSync || op == opInitialSync {
+		conc = 8
+	}
+	if op == opInitialSync {
+		dur, maxIters, rounds = o.syncTimeout, users, 1
+	}
+	slow := make([]bool, len(targets))
+	for i, t := range targets {
+		if op == opInitialSync {
+			continue
+		}
+		t0 := time.Now()
+		if err := t.check(op, n, t.newDraw(op, n, rand.New(rand.NewPCG(3, 4)))); err != nil {
+			return nil, err
+		}
+		// An op slower than a round has nothing to warm up, and runs once, for the whole duration.
+		if slow[i] = time.Since(t0) > dur/time.Duration(rounds); !slow[i] {
+			t.run(op, n, conc, warm, maxIters)
+		}
+	}
+	acc := make([]load, len(targets))
+	for r := range rounds {
+		for j := range targets {
+			i := (j + r) % len(targets)
+			d, m := dur/time.Duration(rounds), maxIters/rounds
+			if slow[i] {
+				if r > 0 {
+					continue
+				}
+				d, m = dur, maxIters
+			}
+			acc[i].add(targets[i].run(op, n, conc, d, m))
+		}
+	}
+	var rows []row
+	for i, t := range targets {
+		l := acc[i]
+		if t.db != nil {
+			st := t.db.Stats()
+			logf("  %s database/sql: %d open, %d closed as idle beyond MaxIdleConns, %d waits", t.name(),
+				st.OpenConnections, st.MaxIdleClosed-t.idleClosed, st.WaitCount)
+			t.idleClosed = st.MaxIdleClosed
+		}
+		slices.Sort(l.lat)
+		r := row{Server: t.server, Store: t.store, Op: op, Users: users, RPS: l.rate(),
+			P50us: float64(l.quantile(0.50)) / float64(time.Microsecond),
+			P99us: float64(l.quantile(0.99)) / float64(time.Microsecond),
+			iters: l.iters, errors: l.errors, partial: op == opInitialSync && l.iters < users}
+		rows = append(rows, r)
+		logf("[%d] %-16s %-12s %9s/s  p50 %8s  p99 %8s  (%d iterations%s)", users, t.name(), op, fmtRate(r.RPS),
+			fmtDur(l.quantile(0.5)), fmtDur(l.quantile(0.99)), l.iters, errNote(l))
+		if l.errors > 0 { // answers were checked before the load: these are time-outs or the like; reported
+			logf("  first error: %s", l.first)
+		}
+	}
+	return rows, nil
+}
+
+func errNote(l load) string {
+	if l.errors == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d ERRORS", l.errors)
+}
+
+// openSQLStore opens an empty store of kind: a file in a temporary directory, or a fresh PostgreSQL schema
+// on SCIM_TEST_POSTGRES_DSN's server (its search_path). The function returned closes and removes it.
+func openSQLStore(kind string) (*sqlstore.Store, func(), error) {
+	ctx := context.Background()
+	if kind == "sqlite" {
+		dir, err := os.MkdirTemp("", "scimbench-")
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := sqlstore.OpenSQLite(ctx, filepath.Join(dir, "bench.db"))
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, nil, err
+		}
+		return s, func() { s.Close(); os.RemoveAll(dir) }, nil
+	}
+	dsn := os.Getenv("SCIM_TEST_POSTGRES_DSN")
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	var b [6]byte
+	for i := range b {
+		b[i] = byte(rand.IntN(256))
+	}
+	name := "scimbench_" + hex.EncodeToString(b[:])
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+name); err != nil {
+		admin.Close()
+		return nil, nil, err
+	}
+	drop := func() {
+		_, _ = admin.ExecContext(ctx, "DROP SCHEMA "+name+" CASCADE")
+		admin.Close()
+	}
+	sdsn, err := withSearchPath(dsn, name)
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	s, err := sqlstore.OpenPostgres(ctx, sdsn)
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	return s, func() { s.Close(); drop() }, nil
+}
+
+func withSearchPath(dsn, schema string) (string, error) {
+	if !strings.Contains(dsn, "://") { // key=value form
+		return dsn + " search_path=" + schema, nil
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+func freeMemory() {
+	runtime.GC()
+	debug.FreeOSMemory()
+}
+
+// measureHeap returns the heap bytes per user that MemoryStore holds for n Entra-mapped users, and (if
+// elimity) the same for the elimity handler's maps: the live heap after GC, after seeding minus before.
+func measureHeap(n int, elimity bool) (float64, float64, error) {
+	heap := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := heap()
+	s, err := seedMemory(n)
+	if err != nil {
+		return 0, 0, err
+	}
+	ours := float64(heap()-before) / float64(n)
+	runtime.KeepAlive(s)
+	s = nil
+	if !elimity {
+		return ours, 0, nil
+	}
+	before = heap()
+	e := seedElimity(n)
+	theirs := float64(heap()-before) / float64(n)
+	runtime.KeepAlive(e)
+	e = nil
+	freeMemory()
+	return ours, theirs, nil
+}
+
+func writeJSON(path string, rows []row) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	round := func(v float64) float64 { return math.Round(v*10) / 10 }
+	for _, r := range rows {
+		r.RPS, r.P50us, r.P99us = round(r.RPS), round(r.P50us), round(r.P99us)
+		if err := enc.Encode(r); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
+}
+
+// machine describes where the numbers come from: cores, CPU model, Go version.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%d cores (%s), %s %s/%s, GOMAXPROCS %d", runtime.NumCPU(), model, runtime.Version(),
+		runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
+}

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"fmt"
+	"html"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// series are the servers in table and chart order.
+var series = []struct{ server, store, color string }{
+	{"ours", "memory", "#1f77b4"},
+	{"ours", "sqlite", "#2ca02c"},
+	{"ours", "postgres", "#9467bd"},
+	{"elimity", "map", "#ff7f0e"},
+	{"ceiling", "-", "#7f7f7f"},
+}
+
+func seriesIndex(r row) int {
+	return slices.IndexFunc(series, func(s struct{ server, store, color string }) bool {
+		return s.server == r.Server && s.store == r.Store
+	})
+}
+
+func find(rows []row, server, store, op string, users int) *row {
+	for i := range rows {
+		r := &rows[i]
+		if r.Server == server && r.Store == store && r.Op == op && r.Users == users {
+			return r
+		}
+	}
+	return nil
+}
+
+func ratio(a, b *row) string {
+	if a == nil || b == nil || b.RPS == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2fx", a.RPS/b.RPS)
+}
+
+func fmtUsers(n int) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 == 0:
+		return fmt.Sprintf("%dM", n/1_000_000)
+	case n >= 1_000 && n%1_000 == 0:
+		return fmt.Sprintf("%dk", n/1_000)
+	}
+	return fmt.Sprint(n)
+}
+
+func us(v float64) string { return fmtDur(durationUS(v)) }
+
+// sortRows orders rows by size, op, then series.
+func sortRows(rows []row) []row {
+	rows = slices.Clone(rows)
+	opIndex := func(op string) int {
+		if op == opInitialSync {
+			return len(allOps)
+		}
+		return slices.Index(allOps, op)
+	}
+	slices.SortStableFunc(rows, func(a, b row) int {
+		ka := [3]int{a.Users, opIndex(a.Op), seriesIndex(a)}
+		kb := [3]int{b.Users, opIndex(b.Op), seriesIndex(b)}
+		if a.Op == opInitialSync || b.Op == opInitialSync { // the initial sync goes last, whatever its size
+			ka[0], kb[0] = boolInt(a.Op == opInitialSync), boolInt(b.Op == opInitialSync)
+		}
+		return slices.Compare(ka[:], kb[:])
+	})
+	return rows
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func printTable(w io.Writer, m string, o options, rows []row, ex extras) {
+	fmt.Fprintf(w, "\nmachine: %s\nconcurrency %d (sync: 8), %s per op and server, loopback\n\n", m, o.conc, o.duration)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "server\tstore\top\tusers\trps\tp50\tp99\tours/ceiling\tours/elimity\t")
+	for _, r := range sortRows(rows) {
+		cr, er := "", ""
+		if r.Server == "ours" {
+			cr = ratio(&r, find(rows, "ceiling", "-", r.Op, r.Users))
+			er = ratio(&r, find(rows, "elimity", "map", r.Op, r.Users))
+		}
+		note := ""
+		if r.partial {
+			note = fmt.Sprintf(" (%d done)", r.iters)
+		}
+		if r.errors > 0 {
+			note += fmt.Sprintf(" (%d errors)", r.errors)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\t%s\t%s\t%s\t%s\t\n", r.Server, r.Store, r.Op, fmtUsers(r.Users),
+			fmtRate(r.RPS), note, us(r.P50us), us(r.P99us), cr, er)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nrps is requests/s; for sync and initial-sync it is users/s (each user: a userName filter, then a POST),")
+	fmt.Fprintln(w, "and p50/p99 are per user. initial-sync: users into an empty store; the other rows: a store of `users` users.")
+
+	if ex.heapUsers > 0 {
+		fmt.Fprintf(w, "\nheap per Entra-mapped user at %s users: MemoryStore %.0f B", fmtUsers(ex.heapUsers), ex.heapPerUser)
+		if ex.elimHeapPerUser > 0 {
+			fmt.Fprintf(w, "; elimity map handler %.0f B", ex.elimHeapPerUser)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(ex.allocs) > 0 {
+		fmt.Fprintln(w, "\nallocations per request, in process (handler only: minus building the request and recorder):")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "op\tours\telimity\t")
+		for _, op := range microOps {
+			var v [2]float64
+			for _, a := range ex.allocs {
+				if a.op == op {
+					v[boolInt(a.server != "ours")] = a.total - a.harness
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t\n", op, v[0], v[1])
+		}
+		tw.Flush()
+	}
+	printTargets(w, o, rows, ex)
+}
+
+// printTargets checks issue 5's targets against what was measured.
+func printTargets(w io.Writer, o options, rows []row, ex extras) {
+	fmt.Fprintln(w, "\ntargets (issue 5):")
+	verdict := func(ok bool) string {
+		if ok {
+			return "MET"
+		}
+		return "MISSED"
+	}
+	big, small := o.sizes[len(o.sizes)-1], o.sizes[0]
+	at := ""
+	if big != 1_000_000 {
+		at = fmt.Sprintf(" [measured at %s: the target is at 1M]", fmtUsers(big))
+	}
+	for _, op := range []string{opGet, opEqHit} {
+		r, c := find(rows, "ours", "memory", op, big), find(rows, "ceiling", "-", op, big)
+		if r != nil && c != nil {
+			v := r.RPS / c.RPS
+			fmt.Fprintf(w, "  %-7s over MemoryStore >= 0.75x ceiling: %.2fx  %s%s\n", op, v, verdict(v >= 0.75), at)
+		}
+	}
+	for _, n := range o.sizes {
+		var misses []string
+		worst, worstOp := math.Inf(1), ""
+		for _, op := range allOps {
+			r, e := find(rows, "ours", "memory", op, n), find(rows, "elimity", "map", op, n)
+			if r == nil || e == nil {
+				continue
+			}
+			v := r.RPS / e.RPS
+			if v < worst {
+				worst, worstOp = v, op
+			}
+			if v < 1.3 {
+				misses = append(misses, fmt.Sprintf("%s %.2fx", op, v))
+			}
+		}
+		if worstOp != "" {
+			fmt.Fprintf(w, "  every op >= 1.3x elimity at %s (ours/memory): lowest %s %.2fx  %s", fmtUsers(n), worstOp, worst, verdict(len(misses) == 0))
+			if len(misses) > 0 {
+				fmt.Fprintf(w, " (%s)", strings.Join(misses, ", "))
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	if big > small {
+		for _, s := range series {
+			if s.server != "ours" {
+				continue
+			}
+			a, b := find(rows, "ours", s.store, opEqHit, small), find(rows, "ours", s.store, opEqHit, big)
+			if a == nil || b == nil || a.P50us == 0 {
+				continue
+			}
+			v := b.P50us / a.P50us
+			fmt.Fprintf(w, "  userName eq p50 %s/%s over %-8s < 1.5x: %s / %s = %.2fx  %s\n", fmtUsers(big), fmtUsers(small),
+				s.store, us(b.P50us), us(a.P50us), v, verdict(v < 1.5))
+		}
+	}
+	if r := find(rows, "ours", "sqlite", opInitialSync, o.syncUsers); r != nil {
+		part := ""
+		if r.partial {
+			part = fmt.Sprintf(" (only %d users before the time limit)", r.iters)
+		}
+		fmt.Fprintf(w, "  initial sync of %s users into SQLite >= 2000 users/s: %.0f users/s%s  %s\n", fmtUsers(o.syncUsers), r.RPS, part, verdict(r.RPS >= 2000))
+	} else if r := find(rows, "ours", "sqlite", opSync, big); r != nil {
+		fmt.Fprintf(w, "  sync into SQLite holding %s users >= 2000 users/s: %.0f users/s  %s [the full run syncs %s users into an empty store]\n",
+			fmtUsers(big), r.RPS, verdict(r.RPS >= 2000), fmtUsers(100_000))
+	}
+	if ex.heapUsers > 0 {
+		fmt.Fprintf(w, "  MemoryStore heap per user at %s <= 1024 B: %.0f B  %s\n", fmtUsers(ex.heapUsers), ex.heapPerUser, verdict(ex.heapPerUser <= 1024))
+	}
+	for _, a := range ex.allocs {
+		if a.server == "ours" && a.op == opGet {
+			v := a.total - a.harness
+			fmt.Fprintf(w, "  GET by id <= 25 allocations: %.0f (handler; %.0f with request and recorder)  %s\n", v, a.total, verdict(v <= 25))
+		}
+	}
+}
+
+// chartSVG draws requests/s per op and server at one size as grouped bars on a log scale.
+func chartSVG(rows []row, users int, m string) []byte {
+	var present []int // series with data at this size
+	for i, s := range series {
+		for _, op := range allOps {
+			if find(rows, s.server, s.store, op, users) != nil {
+				present = append(present, i)
+				break
+			}
+		}
+	}
+	lo, hi := math.Inf(1), 0.0
+	for _, r := range rows {
+		if r.Users == users && r.Op != opInitialSync && r.RPS > 0 {
+			lo, hi = min(lo, r.RPS), max(hi, r.RPS)
+		}
+	}
+	if hi == 0 {
+		lo, hi = 1, 10
+	}
+	dlo, dhi := math.Floor(math.Log10(lo)), math.Ceil(math.Log10(hi))
+	if dhi == dlo {
+		dhi++
+	}
+	const W, H, left, right, top, bottom = 1000, 520, 80, 20, 70, 90
+	pw, ph := float64(W-left-right), float64(H-top-bottom)
+	y := func(v float64) float64 { return top + ph*(1-(math.Log10(v)-dlo)/(dhi-dlo)) }
+
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", W, H, W, H)
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", W, H)
+	fmt.Fprintf(&b, `<text x="%d" y="24" font-size="16" font-weight="bold">SCIM server throughput at %s users (requests/s, log scale; sync: users/s; higher is better)</text>`+"\n", left, fmtUsers(users))
+	fmt.Fprintf(&b, `<text x="%d" y="42" fill="#555">%s; loopback, one process</text>`+"\n", left, html.EscapeString(m))
+	for d := dlo; d <= dhi; d++ {
+		for _, k := range []float64{1, 2, 5} {
+			v := k * math.Pow(10, d)
+			if v > math.Pow(10, dhi) {
+				continue
+			}
+			yy := y(v)
+			stroke, width := "#eee", 1
+			if k == 1 {
+				stroke = "#ccc"
+			}
+			fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s" stroke-width="%d"/>`+"\n", left, yy, W-right, yy, stroke, width)
+			fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" fill="#555">%s</text>`+"\n", left-6, yy+4, axisLabel(v))
+		}
+	}
+	groupW := pw / float64(len(allOps))
+	barW := groupW * 0.8 / float64(max(len(present), 1))
+	for g, op := range allOps {
+		x0 := float64(left) + float64(g)*groupW + groupW*0.1
+		for j, si := range present {
+			s := series[si]
+			r := find(rows, s.server, s.store, op, users)
+			if r == nil || r.RPS <= 0 {
+				continue
+			}
+			x, yy := x0+float64(j)*barW, y(max(r.RPS, math.Pow(10, dlo)))
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s/%s %s: %s/s, p50 %s, p99 %s</title></rect>`+"\n",
+				x, yy, barW-1, float64(top)+ph-yy, s.color, s.server, s.store, op, fmtRate(r.RPS), us(r.P50us), us(r.P99us))
+			fmt.Fprintf(&b, `<text transform="translate(%.1f,%.1f) rotate(-90)" font-size="9" fill="#333">%s</text>`+"\n", x+barW/2+3, yy-3, fmtRate(r.RPS))
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", x0+groupW*0.4, float64(top)+ph+18, op)
+	}
+	fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#333"/>`+"\n", left, float64(top)+ph, W-right, float64(top)+ph)
+	lx := float64(left)
+	for _, si := range present {
+		s := series[si]
+		label := s.server + "/" + s.store
+		if s.server == "ceiling" {
+			label = "ceiling (bare net/http)"
+		}
+		if s.server == "elimity" {
+			label = "elimity-com/scim (map handler)"
+		}
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="12" height="12" fill="%s"/><text x="%.1f" y="%d">%s</text>`+"\n", lx, H-40, s.color, lx+16, H-30, label)
+		lx += 30 + 7*float64(len(label))
+	}
+	b.WriteString("</svg>\n")
+	return []byte(b.String())
+}
+
+// axisLabel writes 1, 2, 5, 10, ..., 1k, 2k, ..., 1M.
+func axisLabel(v float64) string {
+	switch {
+	case v >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'f', -1, 64) + "M"
+	case v >= 1e3:
+		return strconv.FormatFloat(v/1e3, 'f', -1, 64) + "k"
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
