@@ -127,6 +127,12 @@ type Path struct {
 
 // String returns the canonical form of the path: core attributes without their URN, extension attributes with it.
 func (p Path) String() string {
+	if p.Attr == nil { // a whole schema: its URN
+		if p.Schema == nil {
+			return ""
+		}
+		return p.Schema.ID
+	}
 	var b strings.Builder
 	ext := p.Schema != nil && p.Extension()
 	if ext {
