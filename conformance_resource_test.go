@@ -16,39 +16,10 @@ import (
 
 func TestConformanceResources(t *testing.T) { confRun(t, confResourceReqs) }
 
-// confFullUser sets every writable attribute of the core User schema and the enterprise extension.
-const confFullUser = `{
-  "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
-  "externalId": "Ext-AbC-1",
-  "userName": "BJensen@Example.com",
-  "name": {"formatted": "Ms. Barbara J Jensen, III", "familyName": "Jensen", "givenName": "Barbara",
-           "middleName": "Jane", "honorificPrefix": "Ms.", "honorificSuffix": "III"},
-  "displayName": "Babs Jensen",
-  "nickName": "Babs",
-  "profileUrl": "https://login.example.com/bjensen",
-  "title": "Tour Guide",
-  "userType": "Employee",
-  "preferredLanguage": "en-US",
-  "locale": "en-US",
-  "timezone": "America/Los_Angeles",
-  "active": true,
-  "password": "t1meMa$heen",
-  "emails": [{"value": "bjensen@example.com", "type": "work", "primary": true},
-             {"value": "babs@jensen.org", "type": "home"}],
-  "phoneNumbers": [{"value": "555-555-5555", "type": "work"}],
-  "ims": [{"value": "someaimhandle", "type": "aim"}],
-  "photos": [{"value": "https://photos.example.com/profilephoto/72930000000Ccne/F", "type": "photo"}],
-  "addresses": [{"type": "work", "streetAddress": "100 Universal City Plaza", "locality": "Hollywood",
-                 "region": "CA", "postalCode": "91608", "country": "USA", "formatted": "100 Universal City Plaza", "primary": true}],
-  "entitlements": [{"value": "delete-users"}],
-  "roles": [{"value": "admin", "display": "Administrator"}],
-  "x509Certificates": [{"value": "MIIDQzCCAqygAwIBAgICEAAwDQYJKoZIhvcNAQEFBQAwTjELMAkGA1UEBhMCVVMx"}],
-  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
-    "employeeNumber": "701984", "costCenter": "4130", "organization": "Universal Studios",
-    "division": "Theme Park", "department": "Tour Operations",
-    "manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d"}
-  }
-}`
+// confFullUser is fullUser (users_test.go) with an externalId and a userName in mixed case, for the
+// caseExact checks.
+var confFullUser = strings.NewReplacer(`"externalId": "ext-1"`, `"externalId": "Ext-AbC-1"`,
+	`"userName": "bjensen@example.com"`, `"userName": "BJensen@Example.com"`).Replace(fullUser)
 
 // confSent returns what a client sent as JSON, without the password (never returned).
 func confSent(t *testing.T, body string) map[string]any {

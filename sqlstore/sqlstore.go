@@ -56,28 +56,22 @@ var (
 // wait for the writer, and migrates it.
 func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, err
-	}
-	db.SetMaxIdleConns(idleConns)
-	s, err := New(ctx, db, filter.SQLite, opts...)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	return s, nil
+	return open(ctx, "sqlite", dsn, filter.SQLite, opts)
 }
 
 // OpenPostgres connects to the PostgreSQL database at dsn (a URL or key=value string, as pgx takes it) and
 // migrates it.
 func OpenPostgres(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
-	db, err := sql.Open("pgx", dsn)
+	return open(ctx, "pgx", dsn, filter.Postgres, opts)
+}
+
+func open(ctx context.Context, driver, dsn string, d filter.Dialect, opts []Option) (*Store, error) {
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		return nil, err
 	}
 	db.SetMaxIdleConns(idleConns)
-	s, err := New(ctx, db, filter.Postgres, opts...)
+	s, err := New(ctx, db, d, opts...)
 	if err != nil {
 		db.Close()
 		return nil, err
