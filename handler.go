@@ -53,10 +53,13 @@ const contentType = "application/scim+json"
 
 func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	st := &reqState{requestID: requestID(r)}
+	st := &reqState{}
+	if h.requestLog != nil || h.metrics != nil || h.events != nil { // a request id only where it is reported
+		st.requestID = requestID(r)
+		rw.Header().Set("X-Request-Id", st.requestID)
+	}
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	st.resource, st.route = routeOf(segs)
-	rw.Header().Set("X-Request-Id", st.requestID)
 	st.w.ResponseWriter = rw
 	w := &st.w
 	defer func() { h.finish(w, r, st, start) }() // the r of the end, with the tenant in its context

@@ -19,7 +19,7 @@ import (
 //	go test ./bench -run '^$' -bench . -benchmem
 //	go test ./bench -run '^$' -bench 'GetByID/ours' -benchmem -cpuprofile cpu.prof -memprofile mem.prof
 //
-// BenchmarkHarness is the cost of building a request and a recorder: subtract it for the handler's own.
+// BenchmarkHarness is the cost of building a request and a writer: subtract it for the handler's own.
 
 var (
 	envOnce sync.Once

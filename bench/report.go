@@ -114,7 +114,7 @@ func printTable(w io.Writer, m string, o options, rows []row, ex extras) {
 		fmt.Fprintln(w)
 	}
 	if len(ex.allocs) > 0 {
-		fmt.Fprintln(w, "\nallocations per request, in process (handler only: minus building the request and recorder):")
+		fmt.Fprintln(w, "\nallocations per request, in process (handler only: minus building the request and a status-only writer):")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "op\tours\telimity\t")
 		for _, op := range microOps {
@@ -206,7 +206,7 @@ func printTargets(w io.Writer, o options, rows []row, ex extras) {
 	for _, a := range ex.allocs {
 		if a.server == "ours" && a.op == opGet {
 			v := a.total - a.harness
-			fmt.Fprintf(w, "  GET by id <= 25 allocations: %.0f (handler; %.0f with request and recorder)  %s\n", v, a.total, verdict(v <= 25))
+			fmt.Fprintf(w, "  GET by id <= 25 allocations: %.0f (handler; %.0f with request and writer)  %s\n", v, a.total, verdict(v <= 25))
 		}
 	}
 }
