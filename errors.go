@@ -19,6 +19,7 @@ type Error struct {
 	Detail   string
 }
 
+// Error formats the status, scimType and detail.
 func (e *Error) Error() string {
 	if e.ScimType != "" {
 		return strconv.Itoa(e.Status) + " " + e.ScimType + ": " + e.Detail

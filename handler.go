@@ -51,6 +51,7 @@ type handler struct {
 
 const contentType = "application/scim+json"
 
+// ServeHTTP authenticates, routes and answers one request; see NewHandler.
 func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	st := &reqState{}

@@ -18,6 +18,7 @@ var ErrInvalidValue = errors.New("invalid value")
 // (what POST and PUT answer); a PATCH that removes the attribute answers mutability (RFC 7644 §3.5.2.2).
 type RequiredError struct{ Path Path }
 
+// Error names the unassigned attribute.
 func (e *RequiredError) Error() string {
 	return ErrInvalidValue.Error() + ": " + e.Path.String() + " is required"
 }
