@@ -301,7 +301,8 @@ func (s *confServer) do(method, path, body string, headers ...string) confResp {
 	return r
 }
 
-// confSend is do for any goroutine: it returns what a require would have failed on as an error.
+// confSend is do for any goroutine (and the sender of every HTTP test of the package): it returns what a
+// require would have failed on as an error. Like Entra, it sends no User-Agent.
 func confSend(u, method, body, token string, headers ...string) (confResp, error) {
 	var rd io.Reader
 	if body != "" {
@@ -314,6 +315,7 @@ func confSend(u, method, body, token string, headers ...string) (confResp, error
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	req.Header.Set("User-Agent", "") // net/http then sends none
 	if body != "" {
 		req.Header.Set("Content-Type", "application/scim+json")
 	}

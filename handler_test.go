@@ -59,53 +59,15 @@ func newTestServer(t *testing.T, opts ...scim.Option) *testServer {
 }
 
 // result is one HTTP answer. Body is the decoded JSON object, nil when the answer has no body.
-type result struct {
-	Status int
-	Header http.Header
-	Raw    []byte
-	Body   map[string]any
-}
+type result = confResp
 
-// do sends a request to the mount point + path with the bearer token, no User-Agent and, when body is not
-// empty, Content-Type application/scim+json. headers are name/value pairs that override those; an empty
-// value removes the header. It checks what must hold for every answer: a body is application/scim+json
-// JSON, and an error body is a SCIM Error whose status is the HTTP status as a string.
+// do sends a request to the mount point + path with the bearer token testToken, no User-Agent and, when body
+// is not empty, Content-Type application/scim+json. headers are name/value pairs that override those; an
+// empty value removes the header. It checks what holds for every answer (confSend).
 func (s *testServer) do(method, path, body string, headers ...string) result {
 	s.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, s.URL+path, rd)
-	require.NoError(s.t, err)
-	req.Header.Set("Authorization", "Bearer "+testToken)
-	req.Header.Set("User-Agent", "")
-	if body != "" {
-		req.Header.Set("Content-Type", "application/scim+json")
-	}
-	require.Zero(s.t, len(headers)%2, "headers come in pairs")
-	for i := 0; i < len(headers); i += 2 {
-		if headers[i+1] == "" {
-			req.Header.Del(headers[i])
-		} else {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(s.t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(s.t, err)
-	r := result{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
-	if len(raw) > 0 {
-		require.Equal(s.t, "application/scim+json", resp.Header.Get("Content-Type"), "%s %s: %s", method, path, raw)
-		require.NoError(s.t, json.Unmarshal(raw, &r.Body), "%s %s: %s", method, path, raw)
-	}
-	if r.Status >= 400 {
-		require.NotNil(s.t, r.Body, "%s %s: an error has a SCIM error body", method, path)
-		require.Equal(s.t, []any{errorURN}, r.Body["schemas"], "%s %s", method, path)
-		require.Equal(s.t, strconv.Itoa(r.Status), r.Body["status"], "%s %s: status is a string", method, path)
-	}
+	r, err := confSend(s.URL+path, method, body, testToken, headers...)
+	require.NoError(s.t, err, "%s %s", method, path)
 	return r
 }
 
