@@ -260,7 +260,8 @@ type confServer struct {
 func confNewServer(t *testing.T, kind string, store scim.Store, opts ...scim.Option) *confServer {
 	t.Helper()
 	mux := http.NewServeMux()
-	h := scim.NewHandler(store, append([]scim.Option{scim.WithAuthenticator(confAuth)}, opts...)...)
+	// Passwords hashed: the conformance of the writeOnly password attribute (and changePassword) is checked too.
+	h := scim.NewHandler(store, append([]scim.Option{scim.WithAuthenticator(confAuth), scim.WithPasswords(scim.PasswordsHashed)}, opts...)...)
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "host page") })
 	srv := httptest.NewServer(mux)

@@ -62,7 +62,7 @@ func (h *handler) serviceProviderConfig(r *http.Request) any {
 		Patch:            supported{true},
 		Bulk:             bulk{},
 		Filter:           filterSupport{Supported: true, MaxResults: h.maxResults},
-		ChangePassword:   supported{true},
+		ChangePassword:   supported{h.passwords == PasswordsHashed},
 		Sort:             supported{true},
 		ETag:             supported{true},
 		// RFC 9865: cursors where the Store can keep them (they never expire, so no cursorTimeout).

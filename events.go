@@ -79,13 +79,13 @@ func (h *handler) changeEvent(r *http.Request, before, after *User) Event {
 	return e
 }
 
-// blankPassword returns u, or a copy without its password: events never carry one.
+// blankPassword returns u, or a copy without its password hash: events never carry one.
 func blankPassword(u *User) *User {
-	if u == nil || u.Password == "" {
+	if u == nil || u.PasswordHash == "" {
 		return u
 	}
 	c := *u
-	c.Password = ""
+	c.PasswordHash = ""
 	return &c
 }
 
@@ -100,6 +100,9 @@ func changedPaths(rt *schema.ResourceType, before, after *User) []string {
 		if !reflect.DeepEqual(schema.Get(b, p), schema.Get(a, p)) {
 			out = append(out, p.String())
 		}
+	}
+	if before.PasswordHash != after.PasswordHash { // not in the JSON form: compared on its own
+		out = append(out, "password")
 	}
 	return out
 }

@@ -57,7 +57,7 @@ func (l *eventLog) none(t *testing.T) {
 
 func TestEventsLifecycle(t *testing.T) {
 	log := newEventLog()
-	s := newTestServer(t, scim.WithEvents(log.hook))
+	s := newTestServer(t, scim.WithEvents(log.hook), scim.WithPasswords(scim.PasswordsHashed))
 
 	r := s.do("POST", "/Users", `{"userName":"ev@example.com","active":true,"password":"hunter2"}`)
 	require.Equal(t, 201, r.Status)
@@ -67,7 +67,7 @@ func TestEventsLifecycle(t *testing.T) {
 	require.Equal(t, id, e.UserID)
 	require.Nil(t, e.Before)
 	require.Equal(t, "ev@example.com", e.After.UserName)
-	require.Empty(t, e.After.Password, "events never carry a password")
+	require.Empty(t, e.After.PasswordHash, "events never carry a password")
 	require.Equal(t, r.Header.Get("X-Request-Id"), e.RequestID)
 	require.WithinDuration(t, time.Now(), e.Time, time.Minute)
 
@@ -98,7 +98,7 @@ func TestEventsLifecycle(t *testing.T) {
 	require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"password","value":"new"}`)).Status)
 	e = log.next(t)
 	require.Equal(t, []string{"password"}, e.Changed)
-	require.Empty(t, e.After.Password)
+	require.Empty(t, e.After.PasswordHash)
 
 	require.Equal(t, 204, s.do("DELETE", "/Users/"+id, "").Status)
 	e = log.next(t)

@@ -13,10 +13,14 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/schema"
@@ -40,13 +44,32 @@ func NewHandler(store Store, opts ...Option) http.Handler {
 	for _, o := range opts {
 		o(&c)
 	}
-	return &handler{config: c, store: store, rt: userType}
+	rt := c.userSchema
+	if rt == nil {
+		rt = userType
+	}
+	if c.passwords == PasswordsIgnored { // not an attribute of this service provider: ignored like any other
+		rt = rt.Without("password")
+	}
+	return &handler{
+		config:    c,
+		store:     store,
+		rt:        rt,
+		trim:      c.userSchema != nil && !c.userSchema.IsFull(),
+		hashSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
+	}
 }
 
 type handler struct {
 	config
 	store Store
 	rt    *schema.ResourceType
+	// trim makes every response go through the declared schema, so that nothing outside it is ever returned
+	// even by a Store that keeps more (a JSON column written before the declaration changed, say).
+	trim bool
+	// hashSlots bounds the password hashes computed at once: each costs tens of milliseconds of CPU, so a
+	// burst of password writes queues here instead of taking every core from other requests and tenants.
+	hashSlots chan struct{}
 }
 
 const contentType = "application/scim+json"
@@ -195,16 +218,24 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	hash, _, err := h.takePassword(r.Context(), doc)
+	if err != nil {
+		return err
+	}
 	u, err := userFromDoc(doc)
 	if err != nil {
 		return err
 	}
 	now := now()
 	u.ID = newID()
+	u.PasswordHash = hash
 	u.Meta = Meta{ResourceType: h.rt.Name, Created: now, LastModified: now}
 	created, err := h.store.Create(r.Context(), u)
 	if err != nil {
 		return err
+	}
+	if created == nil || created.ID == "" {
+		return errors.New("scim: the Store's Create returned a user without an id")
 	}
 	h.emit(r, nil, created)
 	return h.writeUser(w, r, http.StatusCreated, created, h.projection(r))
@@ -260,11 +291,12 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request, id string) error
 	if err := h.decodeBody(w, r, &req); err != nil {
 		return err
 	}
-	ops, err := parsePatch(h.rt, req, h.maxOps)
+	st := stateOf(r)
+	ops, err := parsePatch(h.rt, req, h.maxOps, st.ignore)
 	if err != nil {
 		return err
 	}
-	u, err := h.update(r, id, func(doc map[string]any) error { return applyPatch(h.rt, doc, ops) })
+	u, err := h.update(r, id, func(doc map[string]any) error { return applyPatch(h.rt, doc, ops, st.ignore) })
 	if re := (*schema.RequiredError)(nil); errors.As(err, &re) { // it removed a required attribute (RFC 7644 §3.5.2.2)
 		return errorf(http.StatusBadRequest, Mutability, re.Path.String()+" is required: a PATCH cannot remove it")
 	}
@@ -281,6 +313,7 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request, id string) error
 func (h *handler) update(r *http.Request, id string, mutate func(doc map[string]any) error) (*User, error) {
 	ctx := r.Context()
 	ifMatch := r.Header.Get("If-Match")
+	var hashed, plain string // a password is hashed once, whatever the retries
 	for attempt := 0; ; attempt++ {
 		cur, err := h.store.Get(ctx, id)
 		if err != nil {
@@ -297,6 +330,14 @@ func (h *handler) update(r *http.Request, id string, mutate func(doc map[string]
 		if err := mutate(doc); err != nil {
 			return nil, err
 		}
+		newPassword, _ := doc["password"].(string)
+		if newPassword != "" && newPassword != plain {
+			if hashed, _, err = h.takePassword(ctx, doc); err != nil {
+				return nil, err
+			}
+			plain = newPassword
+		}
+		delete(doc, "password")
 		if err := h.rt.Validate(doc); err != nil {
 			return nil, err
 		}
@@ -304,10 +345,13 @@ func (h *handler) update(r *http.Request, id string, mutate func(doc map[string]
 		if err != nil {
 			return nil, err
 		}
-		u.ID, u.Meta = cur.ID, cur.Meta
+		u.ID, u.Meta, u.PasswordHash = cur.ID, cur.Meta, cur.PasswordHash
+		if newPassword != "" {
+			u.PasswordHash = hashed
+		}
 		// Unchanged when both encode alike: the encoding of a User is canonical (fixed field order, empty
-		// values omitted), so equal bytes are equal users.
-		if after, err := json.Marshal(u); err == nil && bytes.Equal(before, after) {
+		// values omitted), so equal bytes are equal users. A new password is always a change.
+		if after, err := json.Marshal(u); err == nil && bytes.Equal(before, after) && newPassword == "" {
 			return cur, nil
 		}
 		u.Meta.LastModified = now()
@@ -549,18 +593,22 @@ func (h *handler) render(r *http.Request, u *User, proj schema.Projection) any {
 
 // renderAt is render with the user's location and entity tag already made (writeUser needs them too).
 func (h *handler) renderAt(u *User, proj schema.Projection, loc, tag string) any {
-	v := *u         // a shallow copy: Store users are shared and never modified
-	v.Password = "" // returned: never
+	v := *u             // a shallow copy: Store users are shared and never modified
+	v.PasswordHash = "" // not in the JSON form anyway; never handed on
 	v.Schemas = coreSchemas
 	if v.Enterprise != nil {
 		v.Schemas = enterpriseSchemas
 	}
+	if len(v.Extensions) > 0 {
+		v.Schemas = append(slices.Clip(v.Schemas), slices.Sorted(maps.Keys(v.Extensions))...)
+	}
 	v.Meta.ResourceType = h.rt.Name
 	v.Meta.Location = loc
 	v.Meta.Version = tag
-	if proj.IsDefault() {
+	if proj.IsDefault() && !h.trim && len(v.Extensions) == 0 {
 		return &v
 	}
+	// Through the declared schema: only its attributes, and the schemas list of what is left.
 	return h.rt.Apply(proj, v.doc())
 }
 
@@ -667,7 +715,7 @@ func (h *handler) decodeResource(w http.ResponseWriter, r *http.Request) (map[st
 	if raw == nil {
 		return nil, errorf(http.StatusBadRequest, InvalidSyntax, "the request body must be a JSON object")
 	}
-	doc, err := h.rt.Normalize(raw)
+	doc, err := h.rt.NormalizeReporting(raw, stateOf(r).ignore)
 	if err != nil {
 		return nil, err
 	}
@@ -675,6 +723,31 @@ func (h *handler) decodeResource(w http.ResponseWriter, r *http.Request) (map[st
 		return nil, err
 	}
 	return doc, nil
+}
+
+// takePassword removes the password from a canonical document and applies the password policy: the bcrypt
+// hash when passwords are hashed (set reports that one was sent), a 400 when they are refused. Under
+// PasswordsIgnored the resource type has no password attribute, so none reaches here.
+func (h *handler) takePassword(ctx context.Context, doc map[string]any) (hash string, set bool, err error) {
+	pw, ok := doc["password"].(string)
+	delete(doc, "password")
+	if !ok || pw == "" {
+		return "", false, nil
+	}
+	if h.passwords != PasswordsHashed {
+		return "", false, errorf(http.StatusBadRequest, InvalidValue, "this service provider does not accept passwords")
+	}
+	select {
+	case h.hashSlots <- struct{}{}:
+		defer func() { <-h.hashSlots }()
+	case <-ctx.Done():
+		return "", false, ctx.Err()
+	}
+	b, err := bcrypt.GenerateFromPassword([]byte(pw), passwordCost)
+	if errors.Is(err, bcrypt.ErrPasswordTooLong) {
+		return "", false, errorf(http.StatusBadRequest, InvalidValue, "password is longer than 72 bytes")
+	}
+	return string(b), true, err
 }
 
 // --- helpers ---

@@ -561,7 +561,7 @@ func TestResourceTypes(t *testing.T) {
 }
 
 func TestSchemas(t *testing.T) {
-	s := newTestServer(t)
+	s := newTestServer(t, scim.WithPasswords(scim.PasswordsHashed)) // the password attribute is published then
 	list := s.do("GET", "/Schemas", "")
 	require.Equal(t, 200, list.Status)
 	require.Equal(t, []any{listURN}, list.Body["schemas"])

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -23,6 +24,10 @@ type RequestInfo struct {
 	Duration  time.Duration
 	Tenant    string
 	RequestID string
+	// Ignored names the attributes a write carried that the declared schema does not have (at most 16, as the
+	// client spelled them; never their values): count them to find an identity provider mapping an
+	// attribute the app does not keep. The handler also logs them, once per request, at Warn.
+	Ignored []string
 }
 
 // WithMetrics calls fn once for every request, after its response, with its resource, method, status and
@@ -45,6 +50,7 @@ type reqState struct {
 	scimType          string
 	base              string // the mount point's absolute URL, once computed
 	events            []Event
+	ignored           []string     // attributes outside the declaration that a write carried
 	w                 statusWriter // allocated with the state: one allocation less a request
 }
 
@@ -103,10 +109,16 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // finish reports the request to the log and metrics hooks, then delivers its events: the response is out by
 // then, so nothing here delays or fails it.
 func (h *handler) finish(w *statusWriter, r *http.Request, st *reqState, start time.Time) {
+	if len(st.ignored) > 0 {
+		h.log.LogAttrs(context.WithoutCancel(r.Context()), slog.LevelWarn,
+			"scim: ignored attributes outside the declared schema (map them in the app's schema or remove them from the identity provider's mapping)",
+			slog.Any("attributes", st.ignored), slog.String("route", st.route), slog.String("tenant", st.tenant),
+			slog.String("request_id", st.requestID))
+	}
 	if h.requestLog != nil || h.metrics != nil {
 		info := RequestInfo{
 			Resource: st.resource, Route: st.route, Method: r.Method, Status: w.status, ScimType: st.scimType,
-			Duration: time.Since(start), Tenant: st.tenant, RequestID: st.requestID,
+			Duration: time.Since(start), Tenant: st.tenant, RequestID: st.requestID, Ignored: st.ignored,
 		}
 		if h.requestLog != nil {
 			level := slog.LevelInfo
@@ -125,5 +137,19 @@ func (h *handler) finish(w *statusWriter, r *http.Request, st *reqState, start t
 	if len(st.events) > 0 {
 		_ = http.NewResponseController(w).Flush() // the client has its answer before the hook runs
 		h.deliver(r, st.events)
+	}
+}
+
+// ignore records that a write carried an attribute outside the declared schema: its name only, bounded in
+// count and length whatever the request holds.
+func (st *reqState) ignore(name string) {
+	if st == nil || len(st.ignored) >= 16 {
+		return
+	}
+	if len(name) > 128 {
+		name = name[:128] + "…"
+	}
+	if !slices.Contains(st.ignored, name) {
+		st.ignored = append(st.ignored, name)
 	}
 }

@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -38,8 +39,12 @@ type operation struct {
 	value any
 }
 
-// parsePatch validates the whole request before anything is applied.
-func parsePatch(rt *schema.ResourceType, req patchRequest, maxOps int) ([]operation, error) {
+// parsePatch validates the whole request before anything is applied. An operation whose path names an
+// attribute outside the declared schema (a standard attribute the host does not keep, or one of an
+// extension it did not declare) is dropped and its path reported to ignored, as POST ignores such
+// attributes: an identity provider mapping an attribute the app does not keep must not fail every update.
+// A path that names no attribute of any schema the provider knows stays an invalidPath error.
+func parsePatch(rt *schema.ResourceType, req patchRequest, maxOps int, ignored func(string)) ([]operation, error) {
 	if req.Operations == nil {
 		return nil, errorf(http.StatusBadRequest, InvalidSyntax, `a PatchOp needs "Operations"`)
 	}
@@ -54,6 +59,10 @@ func parsePatch(rt *schema.ResourceType, req patchRequest, maxOps int) ([]operat
 		}
 		if o.Path != "" {
 			p, err := filter.ParsePath(rt, o.Path)
+			if errors.Is(err, filter.ErrUnknownAttribute) && outside(rt, o.Path) {
+				ignored(o.Path)
+				continue
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -75,17 +84,37 @@ func parsePatch(rt *schema.ResourceType, req patchRequest, maxOps int) ([]operat
 	return ops, nil
 }
 
-// applyPatch applies ops to doc in order; on error doc is left half-changed and must be discarded.
-func applyPatch(rt *schema.ResourceType, doc map[string]any, ops []operation) error {
+// outside reports whether path, which names no attribute of rt, names one of the full core or enterprise
+// User schema that rt leaves out, or an attribute of an extension schema rt does not have.
+func outside(rt *schema.ResourceType, path string) bool {
+	if _, err := filter.ParsePath(userType, path); err == nil {
+		return true
+	}
+	lower := strings.ToLower(path)
+	if !strings.HasPrefix(lower, "urn:") || strings.HasPrefix(lower, "urn:ietf:params:scim:schemas:core:") ||
+		strings.HasPrefix(lower, "urn:ietf:params:scim:api:") {
+		return false // not an extension: a core schema of another resource type, or a message
+	}
+	for _, s := range append(rt.Schemas(), userType.Schemas()...) {
+		if len(path) > len(s.ID) && strings.EqualFold(path[:len(s.ID)], s.ID) && path[len(s.ID)] == ':' {
+			return false // a schema the provider has: the attribute is simply unknown
+		}
+	}
+	return true
+}
+
+// applyPatch applies ops to doc in order; on error doc is left half-changed and must be discarded. Keys of
+// path-less values that name no attribute of rt are reported to ignored.
+func applyPatch(rt *schema.ResourceType, doc map[string]any, ops []operation, ignored func(string)) error {
 	for _, op := range ops {
-		if err := applyOp(rt, doc, op); err != nil {
+		if err := applyOp(rt, doc, op, ignored); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func applyOp(rt *schema.ResourceType, doc map[string]any, op operation) error {
+func applyOp(rt *schema.ResourceType, doc map[string]any, op operation, ignored func(string)) error {
 	if op.path != nil && op.path.Path.Attr != nil {
 		return applyAt(doc, *op.path, op.op, op.value)
 	}
@@ -115,13 +144,16 @@ func applyOp(rt *schema.ResourceType, doc map[string]any, op operation) error {
 	slices.Sort(keys) // "name" before "name.formatted": the sub-attribute wins, in a stable order
 	for _, k := range keys {
 		p, err := filter.ParsePath(rt, prefix+k)
+		if errors.Is(err, filter.ErrUnknownAttribute) && m[k] != nil {
+			ignored(prefix + k)
+		}
 		if err != nil || p.Path.Attr == nil && p.Path.Schema == nil {
 			continue
 		}
 		if t := p.Path.Target(); t != nil && t.Mutability == schema.ReadOnly {
 			continue
 		}
-		if err := applyOp(rt, doc, operation{op: op.op, path: &p, value: m[k]}); err != nil {
+		if err := applyOp(rt, doc, operation{op: op.op, path: &p, value: m[k]}, ignored); err != nil {
 			return err
 		}
 	}

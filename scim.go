@@ -48,9 +48,11 @@ type User struct {
 	Locale            string   `json:"locale,omitempty"`
 	Timezone          string   `json:"timezone,omitempty"`
 	Active            *bool    `json:"active,omitempty"`
-	// Password is write-only: the handler passes it to the Store and never returns it (RFC 7643 §4.1.1).
-	// The Store decides how to keep it; hashing it is the host's responsibility.
-	Password         string          `json:"password,omitempty"`
+	// PasswordHash is the user's password as a slow salted hash (bcrypt), set only when the handler accepts
+	// passwords (WithPasswords(PasswordsHashed)); the plaintext never reaches a Store. It is not part of
+	// the JSON form, so it never reaches a search copy, an outbox, an event or a log; a Store keeps it in a
+	// column of its own, and the host checks a sign-in with CheckPassword.
+	PasswordHash     string          `json:"-"`
 	Emails           []MultiValue    `json:"emails,omitempty"`
 	PhoneNumbers     []MultiValue    `json:"phoneNumbers,omitempty"`
 	IMs              []MultiValue    `json:"ims,omitempty"`
@@ -62,6 +64,10 @@ type User struct {
 	X509Certificates []MultiValue    `json:"x509Certificates,omitempty"`
 	Enterprise       *EnterpriseUser `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,omitempty"`
 	Meta             Meta            `json:"meta,omitzero"`
+	// Extensions holds the attributes of the host's own extension schemas (schema.UserDeclaration), by
+	// schema URN, in their canonical JSON form. Read and write them with ExtensionAttr rather than by hand.
+	// In JSON each extension is an object under its URN, as RFC 7643 §3.3 has it.
+	Extensions map[string]Attributes `json:"-"`
 }
 
 // IsActive reports the user's active flag; an unassigned flag counts as active, as SCIM clients assume.
@@ -136,7 +142,7 @@ type Meta struct {
 	Version      string    `json:"version,omitempty"`
 }
 
-// userType is the User resource type every part of the package reads: built once, never modified.
+// userType is the User resource type of a handler without WithUserSchema: built once, never modified.
 var userType = schema.User()
 
 // Option configures the handler made by NewHandler.
@@ -155,6 +161,15 @@ type config struct {
 	requestLog   *slog.Logger
 	log          *slog.Logger
 	limits       filter.Limits
+	passwords    PasswordPolicy
+	userSchema   *schema.ResourceType
+}
+
+// WithUserSchema serves the User resource type that schema.DeclareUser made: only the attributes the host
+// keeps, and its own extensions. Give the same value to a Store that maps attributes (sqlstore.WithSchema)
+// and to scimtest. Without it the handler serves every core and enterprise attribute.
+func WithUserSchema(rt *schema.ResourceType) Option {
+	return func(c *config) { c.userSchema = rt }
 }
 
 // WithTokens accepts requests whose Authorization header is "Bearer <token>" for one of tokens, compared in

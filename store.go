@@ -21,8 +21,11 @@ import (
 //
 // Check an implementation with scimtest.TestStore.
 type Store interface {
-	// Create stores a new user. The handler has set ID, Meta.Created and Meta.LastModified; the Store sets
-	// Meta.Version. It returns ErrConflict when the tenant already has the userName (without case).
+	// Create stores a new user. The handler has set ID (a random UUID), Meta.Created and Meta.LastModified;
+	// the Store sets Meta.Version. The Store may keep the handler's ID or assign its own (a table's integer
+	// key, as a decimal string, say): the returned user's ID is the resource's id from then on, and Get,
+	// Replace and Delete receive it. Ids must be unique within the tenant and never reused. It returns
+	// ErrConflict when the tenant already has the userName (without case).
 	Create(ctx context.Context, u *User) (*User, error)
 	// Get returns the user with the id, or ErrNotFound.
 	Get(ctx context.Context, id string) (*User, error)

@@ -1,8 +1,10 @@
 package scim_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -253,7 +255,7 @@ func TestETags(t *testing.T) {
 // --- PUT ---
 
 func TestPut(t *testing.T) {
-	s := newTestServer(t)
+	s := newTestServer(t, scim.WithPasswords(scim.PasswordsHashed))
 	orig := s.create(fullUser)
 	id := orig["id"].(string)
 	origMeta := orig["meta"].(map[string]any)
@@ -291,11 +293,12 @@ func TestPut(t *testing.T) {
 	// The password, write-only, is kept when a PUT (built from a GET) does not send it, replaced when it does.
 	stored, err := s.Store.Get(context.Background(), id)
 	require.NoError(t, err)
-	require.Equal(t, "t1meMa$heen", stored.Password)
+	require.True(t, scim.CheckPassword(stored, "t1meMa$heen"))
 	require.Equal(t, 200, s.do("PUT", "/Users/"+id, `{"userName":"bjensen@example.com","password":"n3w"}`).Status)
 	stored, err = s.Store.Get(context.Background(), id)
 	require.NoError(t, err)
-	require.Equal(t, "n3w", stored.Password)
+	require.True(t, scim.CheckPassword(stored, "n3w"))
+	require.False(t, scim.CheckPassword(stored, "t1meMa$heen"))
 
 	// PUT validates like POST.
 	requireError(t, s.do("PUT", "/Users/"+id, `{"displayName":"no userName"}`), 400, "invalidValue")
@@ -312,7 +315,7 @@ func TestPut(t *testing.T) {
 // --- password ---
 
 func TestPasswordNeverReturned(t *testing.T) {
-	s := newTestServer(t)
+	s := newTestServer(t, scim.WithPasswords(scim.PasswordsHashed))
 	r := s.do("POST", "/Users?attributes=password,userName", `{"userName":"pw@example.com","password":"s3cret"}`)
 	require.Equal(t, 201, r.Status)
 	id := r.Body["id"].(string)
@@ -340,7 +343,51 @@ func TestPasswordNeverReturned(t *testing.T) {
 	}
 	stored, err := s.Store.Get(context.Background(), id)
 	require.NoError(t, err)
-	require.Equal(t, "s3cret3", stored.Password, "PATCH writes the password")
+	require.True(t, scim.CheckPassword(stored, "s3cret3"), "PATCH writes the password")
+	require.NotContains(t, stored.PasswordHash, "s3cret", "as a hash")
+}
+
+// TestPasswordPolicies: by default a password is ignored (and reported), never stored, and not advertised;
+// PasswordsRefused answers 400; PasswordsHashed stores a bcrypt hash only.
+func TestPasswordPolicies(t *testing.T) {
+	t.Run("ignored by default", func(t *testing.T) {
+		var logs bytes.Buffer
+		var infos []scim.RequestInfo
+		s := newTestServer(t, scim.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))),
+			scim.WithMetrics(func(i scim.RequestInfo) { infos = append(infos, i) }))
+		r := s.do("POST", "/Users", `{"userName":"pw@example.com","password":"Sup3rS3cret!"}`)
+		require.Equal(t, 201, r.Status, "%s", r.Raw)
+		id := r.Body["id"].(string)
+		require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"password","value":"Sup3rS3cret!2"}`)).Status)
+		stored, err := s.Store.Get(context.Background(), id)
+		require.NoError(t, err)
+		require.Empty(t, stored.PasswordHash)
+		require.Equal(t, []string{"password"}, infos[0].Ignored, "the host sees the ignored attribute")
+		require.Contains(t, logs.String(), `"attributes":["password"]`)
+		require.NotContains(t, logs.String(), "Sup3rS3cret")
+		spc := s.do("GET", "/ServiceProviderConfig", "")
+		require.Equal(t, false, spc.Body["changePassword"].(map[string]any)["supported"])
+		require.NotContains(t, string(s.do("GET", "/Schemas/"+userURN, "").Raw), `"password"`)
+	})
+	t.Run("refused", func(t *testing.T) {
+		s := newTestServer(t, scim.WithPasswords(scim.PasswordsRefused))
+		requireError(t, s.do("POST", "/Users", `{"userName":"pw@example.com","password":"x"}`), 400, "invalidValue")
+		id := s.do("POST", "/Users", `{"userName":"pw@example.com"}`).Body["id"].(string)
+		requireError(t, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"password","value":"x"}`)), 400, "invalidValue")
+		requireError(t, s.do("PUT", "/Users/"+id, `{"userName":"pw@example.com","password":"x"}`), 400, "invalidValue")
+		require.Equal(t, false, s.do("GET", "/ServiceProviderConfig", "").Body["changePassword"].(map[string]any)["supported"])
+	})
+	t.Run("hashed", func(t *testing.T) {
+		s := newTestServer(t, scim.WithPasswords(scim.PasswordsHashed))
+		id := s.do("POST", "/Users", `{"userName":"pw@example.com","password":"Sup3rS3cret!"}`).Body["id"].(string)
+		stored, err := s.Store.Get(context.Background(), id)
+		require.NoError(t, err)
+		require.True(t, strings.HasPrefix(stored.PasswordHash, "$2a$"), "bcrypt")
+		require.True(t, scim.CheckPassword(stored, "Sup3rS3cret!"))
+		require.False(t, scim.CheckPassword(stored, "sup3rs3cret!"))
+		requireError(t, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"password","value":"`+strings.Repeat("x", 73)+`"}`)), 400, "invalidValue")
+		require.Equal(t, true, s.do("GET", "/ServiceProviderConfig", "").Body["changePassword"].(map[string]any)["supported"])
+	})
 }
 
 // TestPasswordNotFilterable: filtering or sorting on a "returned: never" attribute would reveal it one

@@ -25,6 +25,10 @@ var (
 	ErrInvalidFilter = errors.New("invalid filter")
 	// ErrInvalidPath marks a PATCH path that is malformed or names an unknown attribute (invalidPath).
 	ErrInvalidPath = errors.New("invalid path")
+	// ErrUnknownAttribute is wrapped, beside ErrInvalidPath, when a well-formed PATCH path names an attribute
+	// or sub-attribute the resource type does not have: the handler ignores such an operation, as it ignores
+	// attributes outside the declared schema in POST.
+	ErrUnknownAttribute = errors.New("unknown attribute")
 )
 
 // Limits bound the work a single filter can ask for.
@@ -103,7 +107,7 @@ func (p PatchPath) String() string {
 
 // ParsePath parses a PATCH operation's path (RFC 7644 §3.5.2 PATH). Every error wraps ErrInvalidPath.
 func ParsePath(rt *schema.ResourceType, path string) (PatchPath, error) {
-	fail := func(err error) (PatchPath, error) { return PatchPath{}, fmt.Errorf("%w: %v", ErrInvalidPath, err) }
+	fail := func(err error) (PatchPath, error) { return PatchPath{}, fmt.Errorf("%w: %w", ErrInvalidPath, err) }
 	if len(path) > DefaultLimits.MaxLength {
 		return fail(fmt.Errorf("longer than %d bytes", DefaultLimits.MaxLength))
 	}
@@ -115,7 +119,7 @@ func ParsePath(rt *schema.ResourceType, path string) (PatchPath, error) {
 
 // parseGeneralPath parses any PATCH path with the general parser.
 func parseGeneralPath(rt *schema.ResourceType, path string) (PatchPath, error) {
-	fail := func(err error) (PatchPath, error) { return PatchPath{}, fmt.Errorf("%w: %v", ErrInvalidPath, err) }
+	fail := func(err error) (PatchPath, error) { return PatchPath{}, fmt.Errorf("%w: %w", ErrInvalidPath, err) }
 	pre, err := preprocess(path, DefaultLimits.MaxDepth)
 	if err != nil {
 		return fail(err)
@@ -125,7 +129,7 @@ func parseGeneralPath(rt *schema.ResourceType, path string) (PatchPath, error) {
 	if !strings.Contains(pre.text, "[") {
 		p, ok := rt.Resolve(pre.text)
 		if !ok {
-			return fail(fmt.Errorf("unknown attribute %q", path))
+			return fail(fmt.Errorf("%w %q", ErrUnknownAttribute, path))
 		}
 		return PatchPath{Path: p}, nil
 	}
@@ -136,7 +140,7 @@ func parseGeneralPath(rt *schema.ResourceType, path string) (PatchPath, error) {
 	r := resolver{rt: rt, pre: pre, maxDepth: DefaultLimits.MaxDepth}
 	p, err := r.resolve(ast.AttributePath, nil)
 	if err != nil {
-		return fail(err)
+		return PatchPath{}, fmt.Errorf("%w: %w", ErrInvalidPath, err)
 	}
 	out := PatchPath{Path: p}
 	if ast.ValueExpression != nil {
@@ -149,7 +153,7 @@ func parseGeneralPath(rt *schema.ResourceType, path string) (PatchPath, error) {
 	}
 	if ast.SubAttribute != nil {
 		if out.Path.Sub = p.Attr.Sub(*ast.SubAttribute); out.Path.Sub == nil {
-			return fail(fmt.Errorf("unknown sub-attribute %q of %s", *ast.SubAttribute, p))
+			return PatchPath{}, fmt.Errorf("%w: %w: sub-attribute %q of %s", ErrInvalidPath, ErrUnknownAttribute, *ast.SubAttribute, p)
 		}
 	}
 	return out, nil
@@ -369,7 +373,7 @@ func (r *resolver) resolve(ap parser.AttributePath, parent *schema.Attribute) (s
 	}
 	p, ok := r.rt.Resolve(ap.String())
 	if !ok || p.Attr == nil {
-		return schema.Path{}, fmt.Errorf("unknown attribute %q", ap.String())
+		return schema.Path{}, fmt.Errorf("%w %q", ErrUnknownAttribute, ap.String())
 	}
 	return p, nil
 }

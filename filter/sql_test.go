@@ -407,7 +407,6 @@ func testDocs(t testing.TB) []testDoc {
 		set(0.3, "locale", str)
 		set(0.3, "timezone", func() any { return "Europe/Paris" })
 		set(0.3, "profileUrl", func() any { return "https://Example.com/" + pick() })
-		set(0.2, "password", str)
 		if maybe(0.8) {
 			u["active"] = maybe(0.6)
 		}

@@ -33,14 +33,21 @@ func invalid(format string, args ...any) error {
 // Normalize turns a decoded request body (numbers as json.Number) into the canonical JSON form of a resource:
 // attribute names in their schema spelling, extension attributes under their schema URN, string booleans
 // ("True", "false") as booleans, single values of multi-valued attributes wrapped in arrays. It drops what
-// RFC 7643 §2.5 and real clients need dropped: nulls, empty strings and arrays, unknown attributes,
-// "schemas" (derived from content on output), and readOnly attributes (RFC 7643 §7: ignored when sent).
-// Keys with dots or URN prefixes ("name.formatted", "urn:...:User:employeeNumber") are paths, never literal
-// attribute names. It reports values of the wrong type as ErrInvalidValue.
+// RFC 7643 §2.5 and real clients need dropped: nulls, empty strings and arrays, attributes outside the
+// resource type, "schemas" (derived from content on output), and readOnly attributes (RFC 7643 §7: ignored
+// when sent). Keys with dots or URN prefixes ("name.formatted", "urn:...:User:employeeNumber") are paths,
+// never literal attribute names. It reports values of the wrong JSON type as ErrInvalidValue.
 func (rt *ResourceType) Normalize(doc map[string]any) (map[string]any, error) {
+	return rt.NormalizeReporting(doc, nil)
+}
+
+// NormalizeReporting is Normalize that calls ignored (when not nil) with the name of every attribute or
+// sub-attribute it drops because the resource type does not have it: the name as sent, never its value.
+func (rt *ResourceType) NormalizeReporting(doc map[string]any, ignored func(name string)) (map[string]any, error) {
 	out := make(map[string]any, len(doc))
+	n := normalizer{rt: rt, ignored: ignored}
 	for _, k := range sortedKeys(doc) {
-		if err := rt.Put(out, k, doc[k]); err != nil {
+		if err := n.put(out, k, doc[k]); err != nil {
 			return nil, err
 		}
 	}
@@ -52,11 +59,29 @@ func (rt *ResourceType) Normalize(doc map[string]any) (map[string]any, error) {
 // paths, readOnly attributes and nulls are ignored. A key that is an extension URN takes an object of that
 // extension's attributes.
 func (rt *ResourceType) Put(doc map[string]any, key string, value any) error {
+	return normalizer{rt: rt}.put(doc, key, value)
+}
+
+// normalizer carries the resource type and the report of ignored names through a normalisation.
+type normalizer struct {
+	rt      *ResourceType
+	ignored func(name string)
+}
+
+func (n normalizer) report(name string) {
+	if n.ignored != nil {
+		n.ignored(name)
+	}
+}
+
+func (n normalizer) put(doc map[string]any, key string, value any) error {
+	rt := n.rt
 	if strings.EqualFold(key, "schemas") || value == nil {
 		return nil
 	}
 	p, ok := rt.Resolve(key)
 	if !ok {
+		n.report(key)
 		return nil
 	}
 	if p.Attr == nil { // a whole extension: its attributes, qualified by its URN
@@ -65,7 +90,7 @@ func (rt *ResourceType) Put(doc map[string]any, key string, value any) error {
 			return invalid("%s must be an object", p.Schema.ID)
 		}
 		for _, k := range sortedKeys(m) {
-			if err := rt.Put(doc, p.Schema.ID+":"+k, m[k]); err != nil {
+			if err := n.put(doc, p.Schema.ID+":"+k, m[k]); err != nil {
 				return err
 			}
 		}
@@ -80,7 +105,7 @@ func (rt *ResourceType) Put(doc map[string]any, key string, value any) error {
 		}
 		value = map[string]any{p.Sub.Name: value}
 	}
-	v, err := Coerce(p.Attr, value)
+	v, err := coerce(p.Attr, value, func(sub string) { n.report(p.String() + "." + sub) })
 	if err != nil || v == nil {
 		return err
 	}
@@ -110,10 +135,20 @@ func Container(doc map[string]any, p Path, create bool) map[string]any {
 }
 
 // Coerce converts value to the canonical form of attribute a, or returns nil when the value is unassigned
-// (null, "", [] or {}). Multi-valued attributes accept a single value and wrap it.
+// (null, "", [] or {}). Multi-valued attributes accept a single value and wrap it. A value of the wrong JSON
+// type is ErrInvalidValue; the tolerances real clients need are documented where they are made.
 func Coerce(a *Attribute, value any) (any, error) {
+	return coerce(a, value, nil)
+}
+
+// coerce is Coerce that reports the names of sub-attributes it drops because a does not have them.
+func coerce(a *Attribute, value any, ignoredSub func(string)) (any, error) {
 	if !a.MultiValued {
-		return coerceSingle(a, value)
+		// Entra sends a single complex value (the manager) as an array of one: its one element is the value.
+		if list, ok := value.([]any); ok && len(list) == 1 && a.Type == Complex {
+			value = list[0]
+		}
+		return coerceSingle(a, value, ignoredSub)
 	}
 	list, ok := value.([]any)
 	if !ok {
@@ -121,7 +156,7 @@ func Coerce(a *Attribute, value any) (any, error) {
 	}
 	out := make([]any, 0, len(list))
 	for _, e := range list {
-		v, err := coerceSingle(a, e)
+		v, err := coerceSingle(a, e, ignoredSub)
 		if err != nil {
 			return nil, err
 		}
@@ -135,7 +170,8 @@ func Coerce(a *Attribute, value any) (any, error) {
 	return out, nil
 }
 
-func coerceSingle(a *Attribute, value any) (any, error) {
+// coerceSingle converts one value of a (one element, when a is multi-valued).
+func coerceSingle(a *Attribute, value any, ignoredSub func(string)) (any, error) {
 	if value == nil {
 		return nil, nil
 	}
@@ -143,20 +179,28 @@ func coerceSingle(a *Attribute, value any) (any, error) {
 	case Complex:
 		m, ok := value.(map[string]any)
 		if !ok {
-			// Entra sends the enterprise manager as a bare id string: it is the "value" sub-attribute.
-			if s, isStr := value.(string); isStr && a.Sub("value") != nil {
-				m = map[string]any{"value": s}
-			} else {
+			// Entra sends the enterprise manager as a bare id string: for a single-valued complex attribute
+			// with a "value" sub-attribute, a string is that value. A multi-valued one takes objects only.
+			s, isStr := value.(string)
+			if !isStr || a.MultiValued || a.Sub("value") == nil {
 				return nil, invalid("%s must be an object", a.Name)
 			}
+			m = map[string]any{"value": s}
 		}
+		m = expandStringified(a, m)
 		out := make(map[string]any, len(m))
 		for _, k := range sortedKeys(m) {
 			sub := a.Sub(k)
-			if sub == nil || sub.Mutability == ReadOnly {
+			if sub == nil {
+				if ignoredSub != nil && m[k] != nil {
+					ignoredSub(k)
+				}
 				continue
 			}
-			v, err := coerceSingle(sub, m[k])
+			if sub.Mutability == ReadOnly {
+				continue
+			}
+			v, err := coerceSingle(sub, m[k], nil)
 			if err != nil {
 				return nil, err
 			}
@@ -185,17 +229,41 @@ func coerceSingle(a *Attribute, value any) (any, error) {
 		}
 		return s, nil
 	default: // string, reference, binary
-		switch v := value.(type) {
-		case string:
+		if v, ok := value.(string); ok {
 			if v == "" {
 				return nil, nil
 			}
 			return v, nil
-		case json.Number: // some clients send numeric strings (employeeNumber) as numbers: keep the digits
-			return v.String(), nil
 		}
 		return nil, invalid("%s must be a string", a.Name)
 	}
+}
+
+// expandStringified decodes Entra's app-role assignments: in its default mode a PATCH of roles carries each
+// role as stringified JSON in "value" ({"value":"{\"id\":\"…\",\"value\":\"25\",\"displayName\":\"Role1234\"}"}).
+// The object's value becomes the value and its displayName the display.
+func expandStringified(a *Attribute, m map[string]any) map[string]any {
+	s, ok := m["value"].(string)
+	if !ok || len(s) < 2 || s[0] != '{' || !a.MultiValued || a.Sub("display") == nil {
+		return m
+	}
+	var inner map[string]any
+	if json.Unmarshal([]byte(s), &inner) != nil {
+		return m
+	}
+	v, ok := inner["value"].(string)
+	if !ok {
+		return m
+	}
+	out := make(map[string]any, len(m)+1)
+	for k, x := range m {
+		out[k] = x
+	}
+	out["value"] = v
+	if d, ok := inner["displayName"].(string); ok && out["display"] == nil {
+		out["display"] = d
+	}
+	return out
 }
 
 func coerceBool(a *Attribute, value any) (any, error) {

@@ -65,12 +65,14 @@ func TestNormalize(t *testing.T) {
 		{"extension attribute without URN ignored", `{"employeeNumber": "1"}`, `{}`},
 		{"single email wrapped", `{"emails": {"value": "b@x.com", "type": "work", "primary": true}}`,
 			`{"emails": [{"value": "b@x.com", "type": "work", "primary": true}]}`},
-		{"bare email wrapped", `{"emails": "b@x.com"}`, `{"emails": [{"value": "b@x.com"}]}`},
+		{"single email object wrapped", `{"emails": {"value": "b@x.com"}}`, `{"emails": [{"value": "b@x.com"}]}`},
+		{"manager as an array of one (Entra)", `{"` + ent + `:manager": [{"value": "26118915"}]}`, `{"` + ent + `": {"manager": {"value": "26118915"}}}`},
+		{"app role as stringified JSON (Entra)", `{"roles": [{"value": "{\"id\":\"06b0\",\"value\":\"25\",\"displayName\":\"Role1234\"}"}]}`,
+			`{"roles": [{"value": "25", "display": "Role1234"}]}`},
 		{"bare manager", `{"` + ent + `": {"manager": "26118915"}}`, `{"` + ent + `": {"manager": {"value": "26118915"}}}`},
 		{"bare manager URN key", `{"` + ent + `:manager": "26118915"}`, `{"` + ent + `": {"manager": {"value": "26118915"}}}`},
 		{"manager object", `{"` + ent + `:manager": {"value": "26118915", "$ref": "../Users/26118915"}}`,
 			`{"` + ent + `": {"manager": {"value": "26118915", "$ref": "../Users/26118915"}}}`},
-		{"employee number as number", `{"` + ent + `:employeeNumber": 701984}`, `{"` + ent + `": {"employeeNumber": "701984"}}`},
 		{"Entra create", `{
 			"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
 			"externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef", "userName": "Test_User_ab6490ee@contoso.com", "active": "True",
@@ -148,6 +150,10 @@ func TestNormalizeInvalid(t *testing.T) {
 		`{"` + ent + `:manager": true}`,
 		`{"` + ent + `:costCenter": {"value": "x"}}`,
 		`{"profileUrl": false}`,
+		`{"userName": 5}`,
+		`{"emails": "notalist"}`,
+		`{"emails": ["b@x.com"]}`,
+		`{"` + ent + `:employeeNumber": 701984}`,
 	} {
 		t.Run(in, func(t *testing.T) {
 			got, err := rt.Normalize(body(t, in))
@@ -205,7 +211,7 @@ func TestCoerce(t *testing.T) {
 		{attr("userName"), "u", "u", false},
 		{attr("userName"), "", nil, false},
 		{attr("userName"), nil, nil, false},
-		{attr("userName"), json.Number("12"), "12", false},
+		{attr("userName"), json.Number("12"), nil, true},
 		{attr("userName"), 12.0, nil, true},
 		{attr("active"), "tRUE", true, false},
 		{attr("active"), "False", false, false},

@@ -45,7 +45,6 @@ func fullUser(id, userName string, variant int) *scim.User {
 		Locale:            []string{"en-US", "fr-CA"}[variant],
 		Timezone:          []string{"America/Los_Angeles", "Europe/Paris"}[variant],
 		Active:            ptr(variant == 0),
-		Password:          s("t1meMa$heen"),
 		Emails: []scim.MultiValue{
 			{Value: s("bjensen@work.example.com"), Display: s("Work"), Type: "work", Primary: true},
 			{Value: s("babs@home.example.com"), Type: "home"},

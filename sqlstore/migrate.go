@@ -88,6 +88,18 @@ CREATE TABLE scim_outbox (
 		postgres: `CREATE TABLE scim_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 		sqlite:   `CREATE TABLE scim_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 	},
+	{ // passwords only as the handler's hash, in a column of their own; plaintext that earlier versions kept
+		// in the user's JSON, its search copy and the outbox is removed
+		postgres: `
+ALTER TABLE scim_users ADD COLUMN password_hash TEXT;
+UPDATE scim_users SET data = data - 'password', search = search - 'password' WHERE data ? 'password' OR search ? 'password';
+UPDATE scim_outbox SET data = data - 'password' WHERE data ? 'password';`,
+		sqlite: `
+ALTER TABLE scim_users ADD COLUMN password_hash TEXT;
+UPDATE scim_users SET data = json_remove(data, '$.password'), search = json_remove(search, '$.password')
+	WHERE json_type(data, '$.password') IS NOT NULL OR json_type(search, '$.password') IS NOT NULL;
+UPDATE scim_outbox SET data = json_remove(data, '$.password') WHERE json_type(data, '$.password') IS NOT NULL;`,
+	},
 }
 
 // cursorKey returns the key that seals cursors, creating it on first use; replicas racing to create it all

@@ -54,7 +54,6 @@ func (s *Store) ReadOutbox(ctx context.Context, limit int) ([]OutboxEntry, error
 		if e.User, err = decodeUser(data, version); err != nil {
 			return nil, err
 		}
-		e.User.Password = ""
 		out = append(out, e)
 	}
 	return out, rows.Err()

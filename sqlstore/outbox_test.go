@@ -47,7 +47,7 @@ func TestOutbox(t *testing.T) {
 			require.Equal(t, "acme", e.Tenant)
 			require.Equal(t, id, e.UserID)
 			require.Equal(t, "out@example.com", e.User.UserName)
-			require.Empty(t, e.User.Password)
+			require.Empty(t, e.User.PasswordHash)
 		}
 		require.Equal(t, []scim.EventType{scim.UserCreated, scim.UserUpdated, scim.UserDeactivated,
 			scim.UserReactivated, scim.UserDeleted}, types)

@@ -42,6 +42,18 @@ type Store struct {
 // Option configures a Store.
 type Option func(*Store)
 
+// WithSchema makes the store follow the User resource type a host declared (schema.DeclareUser), the one
+// it gives the handler with scim.WithUserSchema: the search copy folds the declared extension attributes
+// that compare without case, so filters on them are pushed down to SQL. The default is the whole core and
+// enterprise User.
+func WithSchema(rt *schema.ResourceType) Option {
+	return func(s *Store) {
+		if rt != nil {
+			s.rt = rt
+		}
+	}
+}
+
 // WithOutbox makes every write also record its change in the scim_outbox table, in the same transaction:
 // at-least-once delivery of changes for hosts that cannot lose one (the handler's WithEvents is at most
 // once). Read the entries with ReadOutbox and remove the handled ones with AckOutbox.
@@ -141,6 +153,7 @@ type row struct {
 	active                  sql.NullBool
 	created, lastModified   string
 	data, search            string
+	passwordHash            sql.NullString
 }
 
 func (s *Store) toRow(u *scim.User) (row, error) {
@@ -165,6 +178,7 @@ func (s *Store) toRow(u *scim.User) (row, error) {
 		lastModified: u.Meta.LastModified.UTC().Format(timeFormat),
 		data:         string(data),
 		search:       string(search),
+		passwordHash: sql.NullString{String: u.PasswordHash, Valid: u.PasswordHash != ""},
 	}
 	if u.Active != nil {
 		r.active = sql.NullBool{Bool: *u.Active, Valid: true}
@@ -198,10 +212,10 @@ func (s *Store) Create(ctx context.Context, u *scim.User) (*scim.User, error) {
 	}
 	err = s.write(ctx, func(db querier) error {
 		_, err := db.ExecContext(ctx, s.q(`INSERT INTO scim_users
-			(tenant, id, user_name, user_name_fold, external_id, display_name_fold, active, created, last_modified, version, data, search)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`),
+			(tenant, id, user_name, user_name_fold, external_id, display_name_fold, active, created, last_modified, version, data, search, password_hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`),
 			scim.TenantFromContext(ctx), u.ID, r.userName, r.userNameFold, r.externalID, r.displayName, r.active,
-			r.created, r.lastModified, r.data, r.search)
+			r.created, r.lastModified, r.data, r.search, r.passwordHash)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -218,15 +232,20 @@ func (s *Store) Create(ctx context.Context, u *scim.User) (*scim.User, error) {
 func (s *Store) Get(ctx context.Context, id string) (*scim.User, error) {
 	var data string
 	var version int64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT data, version FROM scim_users WHERE tenant = ? AND id = ?`),
-		scim.TenantFromContext(ctx), id).Scan(&data, &version)
+	var hash sql.NullString
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT data, version, password_hash FROM scim_users WHERE tenant = ? AND id = ?`),
+		scim.TenantFromContext(ctx), id).Scan(&data, &version, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, scim.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	return decodeUser(data, version)
+	u, err := decodeUser(data, version)
+	if err == nil {
+		u.PasswordHash = hash.String
+	}
+	return u, err
 }
 
 func decodeUser(data string, version int64) (*scim.User, error) {
@@ -245,10 +264,10 @@ func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (*sci
 		return nil, err
 	}
 	query := `UPDATE scim_users SET user_name = ?, user_name_fold = ?, external_id = ?, display_name_fold = ?,
-		active = ?, created = ?, last_modified = ?, version = version + 1, data = ?, search = ?
+		active = ?, created = ?, last_modified = ?, version = version + 1, data = ?, search = ?, password_hash = ?
 		WHERE tenant = ? AND id = ?`
 	args := []any{r.userName, r.userNameFold, r.externalID, r.displayName, r.active, r.created, r.lastModified,
-		r.data, r.search, scim.TenantFromContext(ctx), u.ID}
+		r.data, r.search, r.passwordHash, scim.TenantFromContext(ctx), u.ID}
 	if version != "" {
 		v, err := strconv.ParseInt(version, 10, 64)
 		if err != nil {
