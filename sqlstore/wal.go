@@ -20,13 +20,13 @@ type WALConfig struct {
 	// journal_size_limit, the size the log is cut back to whenever it starts over. Default 16 MiB; negative
 	// leaves the log to SQLite's automatic checkpoints alone.
 	Limit int64
-	// Interval is how often the store looks at the log's size. Default 1 second.
+	// Interval is how often the store looks at the log's size (a stat of the file). Default 250 ms.
 	Interval time.Duration
 }
 
 // defaultWAL bounds the log to a few seconds of heavy writing: large enough that truncating it is rare, small
 // next to the database of any sizeable tenant.
-var defaultWAL = WALConfig{Limit: 16 << 20, Interval: time.Second}
+var defaultWAL = WALConfig{Limit: 16 << 20, Interval: 250 * time.Millisecond}
 
 // WithWAL sets how an SQLite store keeps its write-ahead log small (WALConfig); zero fields keep the defaults.
 // PostgreSQL stores ignore it.
