@@ -32,7 +32,14 @@ import (
 // Store is a scim.Store and scim.CursorLister over a SQL database. It is safe for concurrent use, from one
 // process or many.
 type Store struct {
-	db       *sql.DB
+	db      *sql.DB
+	dialect filter.Dialect
+	mapping filter.Mapping
+	rt      *schema.ResourceType
+	outbox  bool
+	cursors *scim.CursorSealer
+
+	// Operations: pools, the SQLite log, closing.
 	wdb      *sql.DB // writes: db, or for OpenSQLite a pool of one connection, as SQLite has one writer
 	pool     PoolConfig
 	wal      WALConfig
@@ -40,11 +47,6 @@ type Store struct {
 	stopped  sync.WaitGroup
 	closed   sync.Once
 	closeErr error
-	dialect  filter.Dialect
-	mapping  filter.Mapping
-	rt       *schema.ResourceType
-	outbox   bool
-	cursors  *scim.CursorSealer
 }
 
 // Option configures a Store.
