@@ -3,8 +3,11 @@ package scim
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/schema"
@@ -43,6 +46,25 @@ const (
 	InvalidCursor = "invalidCursor"
 )
 
+// ErrUnavailable is the sentinel for failures that are temporary: the Store's database is down, restarting,
+// out of connections or disk, or a transaction lost a deadlock or serialization race. A Store wraps such
+// errors with it (fmt.Errorf("%w: %w", scim.ErrUnavailable, err) keeps the cause for errors.Is/As); an
+// authenticator whose own lookup cannot reach its database returns it too. The handler answers 503 with a
+// Retry-After header (WithRetryAfter), so an identity provider retries later instead of recording a failure
+// (or, for an authenticator, deciding its token is wrong). Other unexpected errors stay 500, without
+// Retry-After: bugs are not retried away.
+var ErrUnavailable = errors.New("scim: temporarily unavailable")
+
+// defaultRetryAfter is the Retry-After of 503 answers without WithRetryAfter: short, as an outage that a
+// retry outlives (a restart, a failover, a burst past the pool) is seconds long.
+const defaultRetryAfter = 2 * time.Second
+
+// WithRetryAfter sets the delay a 503 answer asks clients to wait before retrying, sent as Retry-After in
+// whole seconds (rounded up). The default is 2 seconds; 0 or less keeps it.
+func WithRetryAfter(d time.Duration) Option {
+	return func(c *config) { c.retryAfter = d }
+}
+
 func errorf(status int, scimType, detail string) *Error {
 	return &Error{Status: status, ScimType: scimType, Detail: detail}
 }
@@ -67,6 +89,8 @@ func toError(err error) (*Error, bool) {
 		return errorf(http.StatusBadRequest, InvalidPath, err.Error()), true
 	case errors.Is(err, schema.ErrInvalidValue):
 		return errorf(http.StatusBadRequest, InvalidValue, err.Error()), true
+	case errors.Is(err, ErrUnavailable):
+		return errorf(http.StatusServiceUnavailable, "", "the service is temporarily unavailable: retry later"), false
 	case errors.Is(err, context.DeadlineExceeded):
 		return errorf(http.StatusServiceUnavailable, "", "the request took too long"), false
 	}
@@ -83,11 +107,23 @@ type errorBody struct {
 // writeError writes every error the handler answers. Errors that are not the client's doing are logged.
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	se, known := toError(err)
+	if se.Status == http.StatusInternalServerError && errors.Is(r.Context().Err(), context.DeadlineExceeded) {
+		// Whatever a Store made of its cancelled work (SQLite's "interrupted", a closed connection), the
+		// request ran out of time: a temporary failure, not a bug.
+		se = errorf(http.StatusServiceUnavailable, "", "the request took too long")
+	}
 	if st := stateOf(r); st != nil {
 		st.scimType = se.ScimType
 	}
 	if !known {
-		h.log.ErrorContext(r.Context(), "scim: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		level := slog.LevelError
+		if se.Status == http.StatusServiceUnavailable { // an outage, reported by every request it fails
+			level = slog.LevelWarn
+		}
+		h.log.Log(r.Context(), level, "scim: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	}
+	if se.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfter(h.retryAfter))
 	}
 	if se.Status == http.StatusUnauthorized {
 		challenge := `Bearer realm="scim"`
@@ -102,4 +138,12 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		ScimType: se.ScimType,
 		Detail:   se.Detail,
 	})
+}
+
+// retryAfter formats d as the whole seconds of a Retry-After header (RFC 9110 §10.2.3), rounded up.
+func retryAfter(d time.Duration) string {
+	if d <= 0 {
+		d = defaultRetryAfter
+	}
+	return strconv.Itoa(int(math.Ceil(d.Seconds())))
 }

@@ -99,24 +99,27 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 			h.writeError(w, r, errorf(http.StatusInternalServerError, "", "internal server error"))
 		}
 	}()
+	// One context value carries both the tenant (TenantFromContext, once authenticated) and the request's
+	// state (stateOf).
+	ctx := context.WithValue(r.Context(), tenantKey{}, st)
+	if h.timeout > 0 { // bounds the authenticator's and the Store's work too: they get this context
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.timeout)
+		defer cancel()
+	}
+	r = r.WithContext(ctx)
 	tenant, err := h.auth(r)
 	if err != nil {
 		var se *Error
-		if !errors.As(err, &se) {
+		// An authenticator that cannot reach its accounts is down (503), which is no reason to tell the
+		// identity provider its token is wrong.
+		if !errors.As(err, &se) && !errors.Is(err, ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) {
 			err = errorf(http.StatusUnauthorized, "", "missing or invalid credentials")
 		}
 		h.writeError(w, r, err)
 		return
 	}
 	st.tenant = tenant
-	// One context value carries both the tenant (TenantFromContext) and the request's state (stateOf).
-	ctx := context.WithValue(r.Context(), tenantKey{}, st)
-	if h.timeout > 0 { // bounds the Store's work too: it gets this context
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, h.timeout)
-		defer cancel()
-	}
-	r = r.WithContext(ctx)
 	if err := h.route(w, r, segs, st.route); err != nil {
 		h.writeError(w, r, err)
 	}

@@ -54,8 +54,8 @@ type reqState struct {
 	w                 statusWriter // allocated with the state: one allocation less a request
 }
 
-// stateOf returns the state of a request the handler is serving (nil before authentication): it is the
-// value of the tenant's context key, so that one context value serves both.
+// stateOf returns the state of a request the handler is serving (nil for other requests): it is the value
+// of the tenant's context key, so that one context value serves both.
 func stateOf(r *http.Request) *reqState {
 	st, _ := r.Context().Value(tenantKey{}).(*reqState)
 	return st

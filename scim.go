@@ -156,6 +156,7 @@ type config struct {
 	maxRetries   int
 	maxOps       int
 	timeout      time.Duration
+	retryAfter   time.Duration
 	events       func(context.Context, Event)
 	metrics      func(RequestInfo)
 	requestLog   *slog.Logger

@@ -32,7 +32,8 @@ func (s *Store) record(ctx context.Context, db querier, typ scim.EventType, id s
 
 // ReadOutbox returns up to limit of the oldest entries not yet acknowledged, of every tenant. A consumer
 // handles them (idempotently: an entry may be read again until acknowledged), then calls AckOutbox.
-func (s *Store) ReadOutbox(ctx context.Context, limit int) ([]OutboxEntry, error) {
+func (s *Store) ReadOutbox(ctx context.Context, limit int) (_ []OutboxEntry, err error) {
+	defer classify(ctx, &err)
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, tenant, user_id, type, version, data, created
 		FROM scim_outbox ORDER BY id LIMIT ?`), limit)
 	if err != nil {
@@ -60,7 +61,8 @@ func (s *Store) ReadOutbox(ctx context.Context, limit int) ([]OutboxEntry, error
 }
 
 // AckOutbox removes handled entries.
-func (s *Store) AckOutbox(ctx context.Context, ids ...int64) error {
+func (s *Store) AckOutbox(ctx context.Context, ids ...int64) (err error) {
+	defer classify(ctx, &err)
 	if len(ids) == 0 {
 		return nil
 	}
@@ -68,6 +70,6 @@ func (s *Store) AckOutbox(ctx context.Context, ids ...int64) error {
 	for i, id := range ids {
 		args[i] = id
 	}
-	_, err := s.db.ExecContext(ctx, s.q(`DELETE FROM scim_outbox WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`), args...)
+	_, err = s.wdb.ExecContext(ctx, s.q(`DELETE FROM scim_outbox WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`), args...)
 	return err
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -37,6 +38,15 @@ type Store struct {
 	rt      *schema.ResourceType
 	outbox  bool
 	cursors *scim.CursorSealer
+
+	// Operations: pools, the SQLite log, closing.
+	wdb      *sql.DB // writes: db, or for OpenSQLite a pool of one connection, as SQLite has one writer
+	pool     PoolConfig
+	wal      WALConfig
+	stop     chan struct{} // closed by Close: stops the WAL checkpointer
+	stopped  sync.WaitGroup
+	closed   sync.Once
+	closeErr error
 }
 
 // Option configures a Store.
@@ -65,9 +75,14 @@ var (
 )
 
 // OpenSQLite opens (creating if needed) the SQLite database file at path, in WAL mode so that readers never
-// wait for the writer, and migrates it.
+// wait for the writer, and migrates it. Writes queue for one connection of their own (SQLite serves one
+// writer at a time); the write-ahead log is kept small (WithWAL).
 func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(" + strconv.Itoa(busyTimeout) +
+		")&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	if limit := walConfig(opts).Limit; limit > 0 {
+		dsn += "&_pragma=journal_size_limit(" + strconv.FormatInt(limit, 10) + ")"
+	}
 	return open(ctx, "sqlite", dsn, filter.SQLite, opts)
 }
 
@@ -82,18 +97,30 @@ func open(ctx context.Context, driver, dsn string, d filter.Dialect, opts []Opti
 	if err != nil {
 		return nil, err
 	}
-	db.SetMaxIdleConns(idleConns)
+	opts = append([]Option{func(s *Store) { s.pool = defaultPool(d) }}, opts...)
+	var wdb *sql.DB
+	if d == filter.SQLite {
+		// Writes wait for the one writer connection in database/sql's queue, within their deadline, instead
+		// of racing for SQLite's lock in its busy handler (which sleeps and polls, and fails with
+		// SQLITE_BUSY when the busy timeout runs out).
+		if wdb, err = sql.Open(driver, dsn); err != nil {
+			db.Close()
+			return nil, err
+		}
+		wdb.SetMaxOpenConns(1)
+		wdb.SetMaxIdleConns(1)
+		opts = append(opts, func(s *Store) { s.wdb = wdb })
+	}
 	s, err := New(ctx, db, d, opts...)
 	if err != nil {
 		db.Close()
+		if wdb != nil {
+			wdb.Close()
+		}
 		return nil, err
 	}
 	return s, nil
 }
-
-// idleConns keeps the connections of concurrent requests open between them: database/sql keeps 2 by default,
-// so under Entra's concurrency connections were closed and reopened all the time (3x slower on PostgreSQL).
-const idleConns = 16
 
 // New returns a Store over db, whose dialect is d, after bringing its schema up to date. The host keeps
 // ownership of db (Close closes it).
@@ -104,6 +131,7 @@ func New(ctx context.Context, db *sql.DB, d filter.Dialect, opts ...Option) (*St
 	s := &Store{
 		db:      db,
 		dialect: d,
+		wal:     defaultWAL,
 		rt:      schema.User(),
 		mapping: filter.Mapping{
 			Dialect: d,
@@ -123,24 +151,54 @@ func New(ctx context.Context, db *sql.DB, d filter.Dialect, opts ...Option) (*St
 	for _, o := range opts {
 		o(s)
 	}
+	s.pool.apply(db)
+	if s.wdb == nil {
+		s.wdb = db
+	}
 	if err := s.migrate(ctx); err != nil {
-		return nil, fmt.Errorf("sqlstore: migrating: %w", err)
+		return nil, fmt.Errorf("sqlstore: migrating: %w", Classify(err))
 	}
 	key, err := s.cursorKey(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: cursor key: %w", err)
+		return nil, fmt.Errorf("sqlstore: cursor key: %w", Classify(err))
 	}
 	if s.cursors, err = scim.NewCursorSealer(key); err != nil {
 		return nil, err
 	}
+	if d == filter.SQLite && s.wal.Limit > 0 && s.wal.Interval > 0 {
+		if err := s.startCheckpointer(ctx); err != nil {
+			return nil, fmt.Errorf("sqlstore: locating the database file: %w", err)
+		}
+	}
 	return s, nil
 }
 
-// DB returns the database the store uses.
+// DB returns the database the store uses (for SQLite stores from OpenSQLite, the readers' pool; writes
+// through it wait for SQLite's lock in its busy handler).
 func (s *Store) DB() *sql.DB { return s.db }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops the store's background work and closes the database. An SQLite store first checkpoints its
+// write-ahead log into the database and truncates it, so the file is whole on its own (a copy or backup
+// of it alone loses nothing) and the next open has no log to replay.
+func (s *Store) Close() error {
+	s.closed.Do(func() {
+		if s.stop != nil {
+			close(s.stop)
+			s.stopped.Wait()
+		}
+		var errs []error
+		if s.dialect == filter.SQLite {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*busyTimeout*time.Millisecond)
+			errs = append(errs, s.checkpoint(ctx, busyTimeout))
+			cancel()
+		}
+		if s.wdb != s.db {
+			errs = append(errs, s.wdb.Close())
+		}
+		s.closeErr = errors.Join(append(errs, s.db.Close())...)
+	})
+	return s.closeErr
+}
 
 // timeFormat stores times as text whose lexical order is time order, identical in both dialects, and the
 // one the filter compiler binds dateTime literals in.
@@ -205,7 +263,8 @@ func (s *Store) q(query string) string {
 }
 
 // Create implements scim.Store.
-func (s *Store) Create(ctx context.Context, u *scim.User) (*scim.User, error) {
+func (s *Store) Create(ctx context.Context, u *scim.User) (_ *scim.User, err error) {
+	defer classify(ctx, &err)
 	r, err := s.toRow(u)
 	if err != nil {
 		return nil, err
@@ -229,11 +288,12 @@ func (s *Store) Create(ctx context.Context, u *scim.User) (*scim.User, error) {
 }
 
 // Get implements scim.Store.
-func (s *Store) Get(ctx context.Context, id string) (*scim.User, error) {
+func (s *Store) Get(ctx context.Context, id string) (_ *scim.User, err error) {
+	defer classify(ctx, &err)
 	var data string
 	var version int64
 	var hash sql.NullString
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT data, version, password_hash FROM scim_users WHERE tenant = ? AND id = ?`),
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT data, version, password_hash FROM scim_users WHERE tenant = ? AND id = ?`),
 		scim.TenantFromContext(ctx), id).Scan(&data, &version, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, scim.ErrNotFound
@@ -258,7 +318,8 @@ func decodeUser(data string, version int64) (*scim.User, error) {
 }
 
 // Replace implements scim.Store.
-func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (*scim.User, error) {
+func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (_ *scim.User, err error) {
+	defer classify(ctx, &err)
 	r, err := s.toRow(u)
 	if err != nil {
 		return nil, err
@@ -311,7 +372,8 @@ func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (*sci
 }
 
 // Delete implements scim.Store.
-func (s *Store) Delete(ctx context.Context, id, version string) error {
+func (s *Store) Delete(ctx context.Context, id, version string) (err error) {
+	defer classify(ctx, &err)
 	query := `DELETE FROM scim_users WHERE tenant = ? AND id = ?`
 	args := []any{scim.TenantFromContext(ctx), id}
 	if version != "" {
@@ -345,9 +407,9 @@ type querier interface {
 // write runs f on the database, in a transaction when the outbox must commit with the write.
 func (s *Store) write(ctx context.Context, f func(querier) error) error {
 	if !s.outbox {
-		return f(s.db)
+		return f(s.wdb)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -387,7 +449,8 @@ func mapErr(err error) error {
 
 // List implements scim.Store. Filter, order and page are pushed down to SQL; what the mapping cannot express
 // is answered by scim.ApplyQuery over the tenant's users.
-func (s *Store) List(ctx context.Context, q scim.Query) (*scim.Page, error) {
+func (s *Store) List(ctx context.Context, q scim.Query) (_ *scim.Page, err error) {
+	defer classify(ctx, &err)
 	where, args, err := s.where(ctx, q.Filter)
 	order := "seq"
 	if err == nil && q.SortBy.Attr != nil {
@@ -508,7 +571,8 @@ func (s *Store) scan(ctx context.Context, query string, args ...any) ([]*scim.Us
 // after the last row of the previous one, so its cost does not grow with depth and rows created or deleted
 // between pages neither repeat nor hide others. Cursors are sealed (scim.CursorSealer) with a key the
 // database keeps, so every replica reads every replica's cursors and no tenant learns another's numbers.
-func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (*scim.Page, error) {
+func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ *scim.Page, err error) {
+	defer classify(ctx, &err)
 	var after int64
 	if cursor != "" {
 		var err error
