@@ -190,7 +190,7 @@ func coerceSingle(a *Attribute, value any) (any, error) {
 			if v == "" {
 				return nil, nil
 			}
-			return v, nil
+			return v, checkIdentifier(a, v)
 		case json.Number: // some clients send numeric strings (employeeNumber) as numbers: keep the digits
 			return v.String(), nil
 		}
