@@ -117,6 +117,19 @@ var confQueryReqs = []confReq{
 				confError(t, s.do("POST", "/Users/.search", confJSON(map[string]any{"filter": f})), 400, "invalidFilter")
 			}
 		}},
+	{"RFC7644 §3.4.2.2", "LIB", "MetaVersionRefused",
+		"a filter on `meta.version` is refused with 400 `invalidFilter` and sorting by it with 400 `invalidValue`, on every store: " +
+			"the version is opaque, kept by each Store in its own form and shown as an entity tag; If-Match compares versions",
+		func(t *testing.T, s *confServer) {
+			confSeed(s)
+			for _, f := range []string{`meta.version eq "1"`, `meta.version pr`, `meta[version eq "1"]`,
+				`userName pr and not (meta.version eq "W/\"1\"")`, `urn:ietf:params:scim:schemas:core:2.0:User:meta.version eq "1"`} {
+				confError(t, s.do("GET", "/Users?filter="+url.QueryEscape(f), ""), 400, "invalidFilter")
+				confError(t, s.do("POST", "/Users/.search", confJSON(map[string]any{"filter": f})), 400, "invalidFilter")
+			}
+			confError(t, s.do("GET", "/Users?sortBy=meta.version", ""), 400, "invalidValue")
+			require.NotEmpty(t, s.filter(`meta.created pr`), "other meta sub-attributes stay filterable")
+		}},
 	{"RFC7644 §3.4.2.2", "MUST", "AttributeOperators",
 		"the operators eq, ne, co, sw, ew, pr, gt, ge, lt, le select what the RFC defines on strings, booleans and sub-attributes",
 		func(t *testing.T, s *confServer) {

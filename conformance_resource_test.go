@@ -429,6 +429,38 @@ var confResourceReqs = []confReq{
 			require.Equal(t, 200, r.Status, "a user may change the case of its own userName: %s", r.Raw)
 			require.Equal(t, 2.0, s.list("")["totalResults"])
 		}},
+	{"RFC7643 §7", "LIB", "UniquenessIdentityKey",
+		"userNames a person reads as one identity are one: case folded fully (`straße`/`strasse`, final sigma), " +
+			"compatibility forms (fullwidth `Ａdmin`), NFC/NFD and surrounding spaces; the second POST answers 409 " +
+			"`uniqueness` and `userName eq` with either finds the first",
+		func(t *testing.T, s *confServer) {
+			for _, pair := range [][2]string{
+				{"ΣΊΣΥΦΟΣ", "σίσυφος"},
+				{"straße", "strasse"},
+				{"Ａdmin", "admin"},
+				{"caf\u00e9", "cafe\u0301"}, // NFC and NFD, escaped in the JSON body
+				{"trailing ", "TRAILING"},
+			} {
+				first, second := confUnquote(pair[0]), confUnquote(pair[1])
+				s.user(first)
+				confError(t, s.do("POST", "/Users", `{"userName":"`+pair[1]+`"}`), 409, "uniqueness")
+				require.Equal(t, []string{first}, s.filter(`userName eq "`+pair[1]+`"`), "%q finds %q", second, first)
+				require.Equal(t, []string{first}, s.filter(`userName eq "`+pair[0]+`"`))
+			}
+			require.Equal(t, 5.0, s.list("")["totalResults"])
+		}},
+	{"RFC7643 §7", "LIB", "UserNameInvisibleCharacters400",
+		"a userName holding control or format characters (zero-width space or joiner, bidi controls) is refused with 400 `invalidValue` on POST, PUT and PATCH",
+		func(t *testing.T, s *confServer) {
+			id := s.user("visible@example.com")
+			for _, name := range []string{`ad\u200bmin`, `ad\u200dmin`, `\u202eadmin`, `admin\u2066`, `ad\u0000min`} {
+				confError(t, s.do("POST", "/Users", `{"userName":"`+name+`"}`), 400, "invalidValue")
+				confError(t, s.do("PUT", "/Users/"+id, `{"userName":"`+name+`"}`), 400, "invalidValue")
+				confError(t, s.patch(id, `{"op":"replace","path":"userName","value":"`+name+`"}`), 400, "invalidValue")
+			}
+			require.Equal(t, "visible@example.com", s.get(id)["userName"])
+			require.Equal(t, 1.0, s.list("")["totalResults"])
+		}},
 	{"RFC7643 §4.1.1", "MUST", "PasswordNeverReturned",
 		"the password (`writeOnly`, `returned: never`) is never returned, not even when asked for with `attributes` (SHALL NOT)",
 		func(t *testing.T, s *confServer) {
@@ -547,4 +579,13 @@ var confResourceReqs = []confReq{
 				"department": "Dept", "manager": confObj{"value": "new-boss"}}, r.Body[enterpriseNS])
 			confError(t, s.patch(id, `{"op":"replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.displayName","value":"x"}`), 400, "mutability")
 		}},
+}
+
+// confUnquote decodes the JSON escapes of a string written for a JSON body.
+func confUnquote(s string) string {
+	var out string
+	if err := json.Unmarshal([]byte(`"`+s+`"`), &out); err != nil {
+		panic(err)
+	}
+	return out
 }

@@ -472,8 +472,8 @@ func (h *handler) answerList(w http.ResponseWriter, r *http.Request, req searchR
 		if err != nil {
 			return err
 		}
-		if p, ok := neverReturnedIn(f); ok {
-			return errorf(http.StatusBadRequest, InvalidFilter, p.String()+" is never returned: it cannot be filtered on")
+		if p, why := unqueryableIn(f, nil); why != "" {
+			return errorf(http.StatusBadRequest, InvalidFilter, p.String()+" cannot be filtered on: "+why)
 		}
 		q.Filter = f
 	}
@@ -482,8 +482,8 @@ func (h *handler) answerList(w http.ResponseWriter, r *http.Request, req searchR
 		if !ok || p.Attr == nil {
 			return errorf(http.StatusBadRequest, InvalidValue, "sortBy names no attribute: "+req.SortBy)
 		}
-		if neverReturned(p) {
-			return errorf(http.StatusBadRequest, InvalidValue, p.String()+" is never returned: it cannot be sorted by")
+		if why := unqueryable(p); why != "" {
+			return errorf(http.StatusBadRequest, InvalidValue, p.String()+" cannot be sorted by: "+why)
 		}
 		q.SortBy = p
 	}
@@ -521,34 +521,47 @@ func (h *handler) answerList(w http.ResponseWriter, r *http.Request, req searchR
 	return nil
 }
 
-// neverReturned reports whether p names a "returned: never" attribute or sub-attribute (password).
-func neverReturned(p schema.Path) bool {
-	return p.Attr != nil && p.Attr.Returned == schema.Never || p.Sub != nil && p.Sub.Returned == schema.Never
+// unqueryable says why a filter or sortBy may not name p, or "" when it may:
+//   - a "returned: never" attribute or sub-attribute (password): filtering or sorting on one would let a
+//     client find its value by asking (password eq "guess" answers whether it is the password);
+//   - meta.version: an opaque version that each Store keeps in its own form (MemoryStore's documents hold
+//     it, sqlstore's a column beside them) and the handler shows as an entity tag (W/"3"), so stores
+//     answered the same filter differently, and a literal would have to guess the form; If-Match and
+//     If-None-Match are how a client compares versions.
+func unqueryable(p schema.Path) string {
+	switch {
+	case p.Attr != nil && p.Attr.Returned == schema.Never || p.Sub != nil && p.Sub.Returned == schema.Never:
+		return "it is never returned"
+	case p.Attr != nil && p.Attr.Name == "meta" && p.Sub != nil && p.Sub.Name == "version" && !p.Extension():
+		return "versions are compared with If-Match"
+	}
+	return ""
 }
 
-// neverReturnedIn returns a "returned: never" attribute the filter compares, if any. Filtering or sorting on
-// one would let a client find its value by asking (password eq "guess" answers whether it is the password),
-// so such filters are refused.
-func neverReturnedIn(e filter.Expr) (schema.Path, bool) {
+// unqueryableIn returns an attribute the filter compares that unqueryable refuses, and why. Inside a value
+// filter of the attribute at parent, paths name its sub-attributes (meta[version eq "1"] is meta.version).
+func unqueryableIn(e filter.Expr, parent *schema.Path) (schema.Path, string) {
 	switch e := e.(type) {
 	case *filter.Logical:
-		if p, ok := neverReturnedIn(e.Left); ok {
-			return p, true
+		if p, why := unqueryableIn(e.Left, parent); why != "" {
+			return p, why
 		}
-		return neverReturnedIn(e.Right)
+		return unqueryableIn(e.Right, parent)
 	case *filter.Not:
-		return neverReturnedIn(e.X)
+		return unqueryableIn(e.X, parent)
 	case *filter.ValuePath:
-		if neverReturned(e.Path) {
-			return e.Path, true
+		if why := unqueryable(e.Path); why != "" {
+			return e.Path, why
 		}
-		return neverReturnedIn(e.Filter)
+		return unqueryableIn(e.Filter, &e.Path)
 	case *filter.Compare:
-		if neverReturned(e.Path) {
-			return e.Path, true
+		p := e.Path
+		if parent != nil {
+			p = schema.Path{Schema: parent.Schema, Attr: parent.Attr, Sub: e.Path.Attr}
 		}
+		return p, unqueryable(p)
 	}
-	return schema.Path{}, false
+	return schema.Path{}, ""
 }
 
 // listCursor answers a cursor-paginated query (RFC 9865) from a Store that supports it.

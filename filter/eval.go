@@ -148,10 +148,6 @@ func compareOne(a *schema.Attribute, op Op, v, lit any) bool {
 	return ordered(op, strings.Compare(s, l))
 }
 
-// Fold maps a string to the form in which attributes with caseExact false are compared. Stores that push
-// filters down must fold the same way (SQL lower()).
-func Fold(s string) string { return strings.ToLower(s) }
-
 func substring(op Op, s, l string) bool {
 	switch op {
 	case Co:

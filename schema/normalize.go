@@ -233,7 +233,7 @@ func coerceSingle(a *Attribute, value any, ignoredSub func(string)) (any, error)
 			if v == "" {
 				return nil, nil
 			}
-			return v, nil
+			return v, checkIdentifier(a, v)
 		}
 		return nil, invalid("%s must be a string", a.Name)
 	}

@@ -28,6 +28,8 @@ var brokenStores = []struct {
 }{
 	{"caseSensitiveUserName", "userName uniqueness", "Create fails with ErrConflict when the tenant has the userName in any case"},
 	{"asciiOnlyFold", "userName uniqueness", "userName comparison folds non-ASCII letters"},
+	{"lowerOnlyFold", "userName uniqueness", "userName uniqueness and userName eq agree with filter.Fold's key"},
+	{"accentBlindFold", "userName uniqueness", "userName uniqueness and userName eq agree with filter.Fold's key"},
 	{"replaceSkipsUniqueness", "userName uniqueness", "Replace fails with ErrConflict when renaming"},
 	{"ignoresVersion", "versions", "Replace with a stale version fails"},
 	{"constantVersion", "versions", "Replace sets a new Meta.Version every time"},
@@ -135,6 +137,10 @@ func (s *brokenStore) fold(name string) string {
 			}
 			return r
 		}, name)
+	case s.is("lowerOnlyFold"): // the key before Unicode identity: ß, ς, fullwidth, NFD and spaces kept apart
+		return strings.ToLower(name)
+	case s.is("accentBlindFold"): // an accent-insensitive collation: more than filter.Fold identifies
+		return strings.NewReplacer("é", "e", "ı", "i").Replace(filter.Fold(name))
 	}
 	return filter.Fold(name)
 }

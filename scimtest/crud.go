@@ -2,11 +2,13 @@ package scimtest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/filter"
 )
 
 var roundTripChecks = []check{
@@ -296,8 +298,43 @@ var uniquenessChecks = []check{
 		mustCreate(t, s, ctx, minimalUser("U-1", "Élodie.Ørsted@example.com"))
 		_, err := s.Create(ctx, minimalUser("U-2", "élodie.ørsted@EXAMPLE.com"))
 		wantErr(t, err, scim.ErrConflict, fmt.Sprintf("Create(%s) %s", desc(minimalUser("U-2", "élodie.ørsted@EXAMPLE.com")), where(ctx)),
-			`user "U-1" has userName "Élodie.Ørsted@example.com": the same without case, as filter.Fold (strings.ToLower) folds it; `+
+			`user "U-1" has userName "Élodie.Ørsted@example.com": the same without case, as filter.Fold folds it; `+
 				`an ASCII-only lower(), such as SQLite's, misses this`)
+	}},
+	{"userName uniqueness and userName eq agree with filter.Fold's key: look-alikes conflict and find each other, distinct keys do not", func(t *testing.T, s scim.Store) {
+		ctx := inTenant(t, tenantA)
+		// Each pair has one key (full case folding, compatibility normalisation, NFC/NFD, surrounding spaces).
+		same := [][2]string{
+			{"ΣΊΣΥΦΟΣ", "σίσυφος"},
+			{"straße", "STRASSE"},
+			{"Ａdmin", "admin"},
+			{"caf\u00e9", "cafe\u0301"},
+			{"trailing ", "trailing"},
+		}
+		for i, pair := range same {
+			first, second := unquote(pair[0]), unquote(pair[1])
+			id := fmt.Sprintf("U-%d", i)
+			mustCreate(t, s, ctx, minimalUser(id, first))
+			_, err := s.Create(ctx, minimalUser(id+"-dup", second))
+			wantErr(t, err, scim.ErrConflict, fmt.Sprintf("Create(%s) %s", desc(minimalUser(id+"-dup", second)), where(ctx)),
+				fmt.Sprintf("user %q has userName %q, and filter.Fold gives both the key %q", id, first, filter.Fold(first)))
+			for _, name := range []string{first, second} {
+				page := mustList(t, s, ctx, scim.Query{Filter: parse(t, `userName eq "`+name+`"`), StartIndex: 1, Count: 10})
+				if got := idsOf(page.Users); len(got) != 1 || got[0] != id {
+					t.Fatalf(`List(userName eq %q) %s = ids %q; want [%q]: filters compare userName by filter.Fold's key, as uniqueness does`, name, where(ctx), got, id)
+				}
+			}
+		}
+		// Different keys: a store folding more (accents, inner spaces) would refuse the second.
+		for i, pair := range [][2]string{{"resume", "résumé"}, {"admin-x", "admin x"}, {"dotless-ı", "dotless-i"}} {
+			for j, name := range pair {
+				id := fmt.Sprintf("D-%d-%d", i, j)
+				if _, err := s.Create(ctx, minimalUser(id, name)); err != nil {
+					t.Fatalf("Create(%s) %s = error %v; want success: filter.Fold keys %q and %q differ, so these are two identities",
+						desc(minimalUser(id, name)), where(ctx), err, filter.Fold(pair[0]), filter.Fold(pair[1]))
+				}
+			}
+		}
 	}},
 	{"Replace fails with ErrConflict when renaming onto another user's userName in another case, and changes nothing", func(t *testing.T, s scim.Store) {
 		ctx := inTenant(t, tenantA)
@@ -475,4 +512,13 @@ func idsOf(users []*scim.User) []string {
 		ids[i] = u.ID
 	}
 	return ids
+}
+
+// unquote decodes the JSON escapes of s, so that tables can spell NFC and NFD forms apart.
+func unquote(s string) string {
+	var out string
+	if err := json.Unmarshal([]byte(`"`+s+`"`), &out); err != nil {
+		panic(err)
+	}
+	return out
 }

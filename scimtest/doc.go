@@ -18,8 +18,9 @@
 //   - versions: Create sets Meta.Version; every Replace sets a new one; a stale version gives
 //     scim.ErrVersionMismatch and changes nothing; "" means any version.
 //   - not found: unknown or deleted ids give scim.ErrNotFound from Get, Replace and Delete.
-//   - userName uniqueness: within a tenant, without case (as filter.Fold folds, non-ASCII letters too), on
-//     Create and on Replace; a user may change the case of its own userName; a freed userName can be taken.
+//   - userName uniqueness: within a tenant, by filter.Fold's key (case folded fully, compatibility forms,
+//     NFC/NFD and surrounding spaces identified, and no more; userName eq agrees), on Create and on Replace;
+//     a user may change the case of its own userName; a freed userName can be taken.
 //   - tenants: the same userName in another tenant is fine; no method ever sees another tenant's user.
 //   - filter: every operator (eq ne co sw ew gt ge lt le pr) with and, or, not, grouping and value filters,
 //     on strings with and without caseExact, booleans, dateTimes, multi-valued and extension attributes, as

@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
@@ -13,6 +16,9 @@ import (
 // migration is one step of the schema, in each dialect. Steps are append-only: a released step never changes.
 type migration struct {
 	postgres, sqlite string
+	// run, when set, runs after the DDL in the same transaction: a data change SQL cannot express, such as
+	// recomputing what Go computes (filter.Fold).
+	run func(s *Store, ctx context.Context, conn *sql.Conn) error
 }
 
 // migrations brings an empty database to the current schema. The columns are the ones queries filter, sort
@@ -100,6 +106,95 @@ UPDATE scim_users SET data = json_remove(data, '$.password'), search = json_remo
 	WHERE json_type(data, '$.password') IS NOT NULL OR json_type(search, '$.password') IS NOT NULL;
 UPDATE scim_outbox SET data = json_remove(data, '$.password') WHERE json_type(data, '$.password') IS NOT NULL;`,
 	},
+	// filter.Fold became the Unicode identity key (it was strings.ToLower): rows written before get the new
+	// one, so that uniqueness and filters see them as they see new rows.
+	{run: (*Store).refold},
+}
+
+// refoldBatch is how many rows refold reads at a time: memory stays bounded whatever the table's size.
+const refoldBatch = 500
+
+// refold recomputes, with the current filter.Fold, the folded columns (user_name_fold, display_name_fold)
+// and the search document of every row, writing only the rows that change. Two users that the new key
+// identifies (say "straße" and "strasse", both stored under the old one) stay two accounts: the one whose new
+// key another row holds already keeps its old key, so the unique index never fails the migration, and a
+// later rename or create meets the new key.
+func (s *Store) refold(ctx context.Context, conn *sql.Conn) error {
+	type stored struct {
+		seq                  int64
+		tenant, userName     string
+		fold                 string
+		display              sql.NullString
+		data, search         string
+		newFold              string
+		newDisplay           sql.NullString
+		newSearch            string
+		searchChanged, taken bool
+	}
+	for after := int64(0); ; {
+		rows, err := conn.QueryContext(ctx, s.q(`SELECT seq, tenant, user_name, user_name_fold, display_name_fold, data, search
+			FROM scim_users WHERE seq > ? ORDER BY seq LIMIT ?`), after, refoldBatch)
+		if err != nil {
+			return err
+		}
+		var batch []stored
+		for rows.Next() {
+			var r stored
+			if err := rows.Scan(&r.seq, &r.tenant, &r.userName, &r.fold, &r.display, &r.data, &r.search); err != nil {
+				rows.Close()
+				return err
+			}
+			batch = append(batch, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		for _, r := range batch {
+			after = r.seq
+			var doc, oldSearch map[string]any
+			if err := json.Unmarshal([]byte(r.data), &doc); err != nil {
+				return fmt.Errorf("user seq %d: %w", r.seq, err)
+			}
+			if err := json.Unmarshal([]byte(r.search), &oldSearch); err != nil {
+				return fmt.Errorf("user seq %d: %w", r.seq, err)
+			}
+			b, err := json.Marshal(filter.FoldDocument(s.rt, doc))
+			if err != nil {
+				return err
+			}
+			var newSearch map[string]any
+			_ = json.Unmarshal(b, &newSearch) // compared as values: PostgreSQL's jsonb text differs from Go's
+			r.newSearch = string(b)
+			r.searchChanged = !reflect.DeepEqual(oldSearch, newSearch)
+			r.newFold = filter.Fold(r.userName)
+			r.newDisplay = r.display
+			if dn, ok := doc["displayName"].(string); ok && dn != "" {
+				r.newDisplay = sql.NullString{String: filter.Fold(dn), Valid: true}
+			}
+			if r.newFold == r.fold && r.newDisplay == r.display && !r.searchChanged {
+				continue
+			}
+			if r.newFold != r.fold {
+				var one int
+				err := conn.QueryRowContext(ctx, s.q(`SELECT 1 FROM scim_users WHERE tenant = ? AND user_name_fold = ?`),
+					r.tenant, r.newFold).Scan(&one)
+				switch {
+				case err == nil:
+					r.newFold = r.fold // taken: keep the old key, see above
+				case !errors.Is(err, sql.ErrNoRows):
+					return err
+				}
+			}
+			if _, err := conn.ExecContext(ctx, s.q(`UPDATE scim_users SET user_name_fold = ?, display_name_fold = ?, search = ?
+				WHERE seq = ?`), r.newFold, r.newDisplay, r.newSearch, r.seq); err != nil {
+				return fmt.Errorf("user seq %d: %w", r.seq, err)
+			}
+		}
+	}
 }
 
 // cursorKey returns the key that seals cursors, creating it on first use; replicas racing to create it all
@@ -160,8 +255,15 @@ func (s *Store) migrate(ctx context.Context) error {
 		if s.dialect == filter.SQLite {
 			ddl = m.sqlite
 		}
-		if _, err := conn.ExecContext(ctx, ddl); err != nil {
-			return fmt.Errorf("step %d: %w", v, err)
+		if ddl != "" {
+			if _, err := conn.ExecContext(ctx, ddl); err != nil {
+				return fmt.Errorf("step %d: %w", v, err)
+			}
+		}
+		if m.run != nil {
+			if err := m.run(s, ctx, conn); err != nil {
+				return fmt.Errorf("step %d: %w", v, err)
+			}
 		}
 		if _, err := conn.ExecContext(ctx, s.q(`INSERT INTO scim_migrations (version, applied) VALUES (?, ?)`), v, now()); err != nil {
 			return err

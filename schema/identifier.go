@@ -1,0 +1,31 @@
+package schema
+
+import (
+	"strings"
+	"unicode"
+)
+
+// Uniqueness values (RFC 7643 §7).
+const (
+	UniqueNone   = "none"
+	UniqueServer = "server"
+	UniqueGlobal = "global"
+)
+
+// checkIdentifier refuses control and format characters (Unicode Cc and Cf: zero-width space and joiner,
+// bidi controls) in a string sent for an attribute whose uniqueness is "server" or "global", such as
+// userName. They are invisible or reorder what is shown, so two accounts could look like one identity to a
+// person; the comparison key (filter.Fold) drops format characters too, and refusing them keeps the stored
+// name what an administrator reads. Only values a client sends pass here, so a user stored before the check
+// can still be patched.
+func checkIdentifier(a *Attribute, s string) error {
+	if a.Uniqueness != UniqueServer && a.Uniqueness != UniqueGlobal {
+		return nil
+	}
+	if i := strings.IndexFunc(s, invisible); i >= 0 {
+		return invalid("%s must not contain control or format characters (%U at byte %d)", a.Name, []rune(s[i:])[0], i)
+	}
+	return nil
+}
+
+func invisible(r rune) bool { return unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) }
