@@ -23,7 +23,7 @@ const pageTemplates = `
 <label>Password <input id="password" name="password" type="password" autocomplete="current-password" required></label>
 <button id="sign-in">Sign in</button>
 </form>
-<p>The demo admins (acme-admin, globex-admin) and their passwords are printed when the app starts.</p>
+<p>The demo admins are acme-admin and globex-admin; their passwords are in the file the app names when it starts.</p>
 {{template "bottom"}}{{end}}
 
 {{define "admin"}}{{template "top" .}}
