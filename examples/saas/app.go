@@ -277,7 +277,7 @@ func (a *app) revokeSessions(ctx context.Context, account, userID string) (int64
 type demoAdmin struct{ account, login, password string }
 
 // seedDemo creates the demo accounts and their admins when missing, and gives each admin a new random
-// password (only its hash is stored, so it cannot be printed again at the next start).
+// password (only its hash is stored, so it cannot be shown again at the next start).
 func (a *app) seedDemo(ctx context.Context) ([]demoAdmin, error) {
 	demo := []demoAdmin{{account: "Acme", login: "acme-admin"}, {account: "Globex", login: "globex-admin"}}
 	for i := range demo {
