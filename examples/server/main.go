@@ -31,7 +31,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout); errors.Is(err, flag.ErrHelp) {
+		os.Exit(2) // -h: the usage was printed
+	} else if err != nil {
 		slog.Error("server failed", "error", err)
 		os.Exit(1)
 	}
