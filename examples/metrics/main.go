@@ -12,25 +12,27 @@
 //
 // The labels come from scim.RequestInfo: the resource ("Users", "Schemas", ...; "" for unknown paths), the
 // HTTP method and the status code, so their number stays small. RequestInfo carries no personal data: no
-// token, user id or attribute value ever becomes a label. Without SCIM_TOKEN the program prints a generated
-// token.
+// token, user id or attribute value ever becomes a label. Without SCIM_TOKEN the program generates a token
+// and writes it to -token-file (metrics-token.txt, readable by its owner only), never to stdout.
 package main
 
 import (
-	"errors"
+	"context"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strconv"
-	"time"
+	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/examples/internal/host"
 )
 
 // metrics are the SCIM request metrics, registered with one Prometheus registry.
@@ -74,28 +76,36 @@ func newServer(store scim.Store, token string, m *metrics, reg *prometheus.Regis
 
 func main() {
 	addr := flag.String("addr", ":8091", "address to listen on")
+	tokenFile := flag.String("token-file", "metrics-token.txt", "where a generated token is written (mode 0600) when SCIM_TOKEN is unset")
 	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *addr, *tokenFile); err != nil {
+		slog.Error("metrics example failed", "error", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx ends, then shuts down gracefully.
+func run(ctx context.Context, addr, tokenFile string) error {
 	token := os.Getenv("SCIM_TOKEN")
 	if token == "" {
 		token, _ = scim.MintToken()
-		fmt.Printf("SCIM_TOKEN not set; generated token: %s\n", token)
+		path, err := host.WriteSecret(tokenFile, []byte(token+"\n"))
+		if err != nil {
+			return err
+		}
+		fmt.Printf("SCIM_TOKEN not set: generated a token, written to %s\n", path)
 	}
 	// A registry of our own rather than prometheus.DefaultRegisterer: no global state. Add the Go and
 	// process collectors to it if you want them (collectors.NewGoCollector()).
 	reg := prometheus.NewRegistry()
-	srv := &http.Server{
-		Addr:              *addr,
-		Handler:           newServer(scim.NewMemoryStore(), token, newMetrics(reg), reg),
-		ReadHeaderTimeout: 10 * time.Second,
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
 	}
-	host, port, _ := net.SplitHostPort(*addr)
-	if host == "" {
-		host = "localhost"
-	}
-	base := "http://" + net.JoinHostPort(host, port)
+	base := host.URL(ln.Addr())
 	fmt.Printf("SCIM at %s/scim/v2, metrics at %s/metrics\n", base, base)
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		slog.Error("server failed", "error", err)
-		os.Exit(1)
-	}
+	srv := host.NewServer(newServer(scim.NewMemoryStore(), token, newMetrics(reg), reg))
+	return host.Serve(ctx, srv, ln)
 }

@@ -12,6 +12,8 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"runtime"
 	"strings"
 	"time"
 
@@ -29,9 +31,18 @@ type app struct {
 	log     *slog.Logger
 	pages   *template.Template
 	baseURL string // public URL of the app, "" to derive it from each request
+	https   bool   // baseURL is https: cookies are Secure and browsers are told to keep to https (HSTS)
 	// passwordIter is the PBKDF2 iteration count for new password hashes (passwordIterations; tests lower it).
 	passwordIter int
+	logins       *loginGuard
+	// now is the clock of sessions and sign-in throttling; tests move it.
+	now func() time.Time
 }
+
+// appSchemaVersion is the layout of the app's tables, kept in SQLite's user_version. Version 2 keys user
+// sessions by SCIM id and gives every session an idle and an absolute expiry; older session tables are
+// dropped (a session is cheap to lose: its owner signs in again).
+const appSchemaVersion = 2
 
 // appSchema is the app's own tables. sqlstore creates its own (scim_users, scim_migrations) beside them.
 const appSchema = `
@@ -46,12 +57,14 @@ CREATE TABLE IF NOT EXISTS admins (
 	login         TEXT NOT NULL UNIQUE,
 	password_hash TEXT NOT NULL
 );
--- Sessions of the admins on the app's pages; id_hash is the SHA-256 of the cookie's value.
+-- Sessions of the admins on the app's pages; id_hash is the SHA-256 of the cookie's value. A session ends at
+-- expires (absolute) or when unused since last_seen for longer than adminIdle.
 CREATE TABLE IF NOT EXISTS admin_sessions (
-	id_hash  TEXT PRIMARY KEY,
-	admin_id INTEGER NOT NULL REFERENCES admins(id) ON DELETE CASCADE,
-	csrf     TEXT NOT NULL,
-	expires  TEXT NOT NULL
+	id_hash   TEXT PRIMARY KEY,
+	admin_id  INTEGER NOT NULL REFERENCES admins(id) ON DELETE CASCADE,
+	csrf      TEXT NOT NULL,
+	last_seen TEXT NOT NULL,
+	expires   TEXT NOT NULL
 );
 -- SCIM tokens: only their hash (scim.HashToken) and last four characters are kept.
 CREATE TABLE IF NOT EXISTS scim_tokens (
@@ -62,21 +75,61 @@ CREATE TABLE IF NOT EXISTS scim_tokens (
 	created    TEXT NOT NULL
 );
 -- Sessions of the account's users (the people the identity provider provisions) in the product itself.
--- user_key is the folded userName: SCIM compares userNames without case.
+-- user_id is the user's SCIM id, which never changes: a userName can be renamed at any moment, so a session
+-- keyed by it could follow a rename past the revocation meant for it.
 CREATE TABLE IF NOT EXISTS app_sessions (
 	id_hash    TEXT PRIMARY KEY,
 	account_id TEXT NOT NULL REFERENCES accounts(id),
-	user_name  TEXT NOT NULL,
-	user_key   TEXT NOT NULL,
-	created    TEXT NOT NULL
+	user_id    TEXT NOT NULL,
+	last_seen  TEXT NOT NULL,
+	expires    TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS app_sessions_user ON app_sessions (account_id, user_key);
+CREATE INDEX IF NOT EXISTS app_sessions_user ON app_sessions (account_id, user_id);
 `
+
+// Session lifetimes: a session ends when unused for the idle time, and at the latest after the absolute one,
+// however busy, so that a stolen cookie does not last forever.
+const (
+	adminIdle   = 30 * time.Minute
+	adminMaxAge = 12 * time.Hour
+	userIdle    = 2 * time.Hour
+	userMaxAge  = 24 * time.Hour
+	// touchEvery is how stale last_seen may get before a request writes it again: one write per session per
+	// minute rather than one per request.
+	touchEvery = time.Minute
+)
+
+// migrate creates the app's tables, or brings older ones to appSchemaVersion. BEGIN takes SQLite's write
+// lock (_txlock=immediate), so two processes starting together migrate once.
+func migrate(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var version int
+	if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return err
+	}
+	if version >= appSchemaVersion {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS app_sessions; DROP TABLE IF EXISTS admin_sessions`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, appSchema); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, appSchemaVersion)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
 
 // newApp creates the app's tables and the SCIM Store in db, and builds the SCIM handler. baseURL is the
 // app's public URL behind a proxy ("" derives it from each request).
 func newApp(ctx context.Context, db *sql.DB, log *slog.Logger, baseURL string) (*app, error) {
-	if _, err := db.ExecContext(ctx, appSchema); err != nil {
+	if err := migrate(ctx, db); err != nil {
 		return nil, fmt.Errorf("creating the app's tables: %w", err)
 	}
 	store, err := sqlstore.New(ctx, db, filter.SQLite)
@@ -89,8 +142,11 @@ func newApp(ctx context.Context, db *sql.DB, log *slog.Logger, baseURL string) (
 		log:     log,
 		pages:   template.Must(template.New("").Parse(pageTemplates)),
 		baseURL: strings.TrimRight(baseURL, "/"),
+		https:   strings.HasPrefix(baseURL, "https://"),
 
 		passwordIter: passwordIterations,
+		logins:       newLoginGuard(loginsPerIP, loginsPerAccount, runtime.GOMAXPROCS(0)),
+		now:          time.Now,
 	}
 	opts := []scim.Option{
 		scim.WithAuthenticator(a.authenticate),
@@ -107,19 +163,63 @@ func newApp(ctx context.Context, db *sql.DB, log *slog.Logger, baseURL string) (
 
 // handler routes the app's pages and mounts the SCIM handler at /scim/v2.
 func (a *app) handler() http.Handler {
+	pages := http.NewServeMux()
+	pages.HandleFunc("GET /{$}", a.home)
+	pages.HandleFunc("GET /login", a.loginPage)
+	pages.HandleFunc("POST /login", a.login)
+	pages.HandleFunc("POST /logout", a.admin(a.logout))
+	pages.HandleFunc("GET /admin", a.admin(a.adminPage))
+	pages.HandleFunc("POST /admin/tokens", a.admin(a.generateToken))
+	pages.HandleFunc("POST /admin/tokens/{id}/revoke", a.admin(a.revokeToken))
+	pages.HandleFunc("GET /admin/users", a.admin(a.usersPage))
+	pages.HandleFunc("POST /admin/users/{id}/sign-in", a.admin(a.signInAs))
+	pages.HandleFunc("GET /app", a.appPage)
+
+	// Cross-origin POSTs to the pages are refused (Sec-Fetch-Site, else Origin against the Host). The admin
+	// forms also carry a CSRF token; the login form cannot (there is no session yet), and without this check
+	// an attacker's page could sign the victim's browser into the attacker's account (login CSRF).
+	cop := http.NewCrossOriginProtection()
+	if a.baseURL != "" { // behind a proxy the Host header may not be the public one
+		if u, err := url.Parse(a.baseURL); err == nil {
+			_ = cop.AddTrustedOrigin(u.Scheme + "://" + u.Host)
+		}
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", a.scim))
-	mux.HandleFunc("GET /{$}", a.home)
-	mux.HandleFunc("GET /login", a.loginPage)
-	mux.HandleFunc("POST /login", a.login)
-	mux.HandleFunc("POST /logout", a.admin(a.logout))
-	mux.HandleFunc("GET /admin", a.admin(a.adminPage))
-	mux.HandleFunc("POST /admin/tokens", a.admin(a.generateToken))
-	mux.HandleFunc("POST /admin/tokens/{id}/revoke", a.admin(a.revokeToken))
-	mux.HandleFunc("GET /admin/users", a.admin(a.usersPage))
-	mux.HandleFunc("POST /admin/users/{id}/sign-in", a.admin(a.signInAs))
-	mux.HandleFunc("GET /app", a.appPage)
+	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", a.transportHeaders(a.scim)))
+	mux.Handle("/", a.transportHeaders(pageHeaders(cop.Handler(pages))))
 	return mux
+}
+
+// transportHeaders sets the headers every response gets: no MIME sniffing, and HSTS when the app is served
+// over https, so that a browser never again sends its session cookie in clear.
+func (a *app) transportHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		if a.https || r.TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// pageHeaders sets the headers of the app's pages. Every page but the login form shows personal data or a
+// secret (user lists, the signed-in user, a new token), and even the login form is not worth caching: no
+// page is stored by the browser or a proxy (Cache-Control: no-store).
+func pageHeaders(next http.Handler) http.Handler {
+	// The policy allows the pages nothing but their own inline style (by its hash) and forms posting back to
+	// the app: no script at all, no framing, no foreign form targets.
+	style := sha256.Sum256([]byte(pageStyle))
+	csp := "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(style[:]) + "'; " +
+		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // authenticate is the SCIM handler's authenticator: the bearer token's hash names an account in scim_tokens,
@@ -145,49 +245,39 @@ func (a *app) authenticate(r *http.Request) (string, error) {
 }
 
 // onEvent reacts to committed changes to provisioned users: a deactivated or deleted user loses their
-// sessions now, not at their next sign-in; a renamed user keeps theirs. It runs after the SCIM response was
-// sent (scim.WithEvents), so its work never delays or fails the identity provider's request.
+// sessions now, not at their next request. It runs after the SCIM response was sent (scim.WithEvents), so
+// its work never delays or fails the identity provider's request. Sessions are keyed by the user's id, so a
+// rename needs nothing, and events arriving in any order revoke the right sessions. The events are the fast
+// path only: appPage also checks the user is still active at every request, in case an event was lost.
 func (a *app) onEvent(ctx context.Context, e scim.Event) {
 	a.log.InfoContext(ctx, "scim user event", "type", string(e.Type), "account", e.Tenant, "user_id", e.UserID,
 		"changed", e.Changed, "request_id", e.RequestID)
 	switch e.Type {
 	case scim.UserDeactivated, scim.UserDeleted:
-		n, err := a.revokeSessions(ctx, e.Tenant, e.Before.UserName)
+		n, err := a.revokeSessions(ctx, e.Tenant, e.UserID)
 		if err != nil {
 			a.log.ErrorContext(ctx, "revoking sessions", "account", e.Tenant, "user_id", e.UserID, "error", err)
 			return
 		}
 		a.log.InfoContext(ctx, "revoked app sessions", "account", e.Tenant, "user_id", e.UserID, "sessions", n)
-	case scim.UserUpdated, scim.UserReactivated:
-		if userKey(e.Before.UserName) != userKey(e.After.UserName) {
-			_, err := a.db.ExecContext(ctx, `UPDATE app_sessions SET user_name = ?, user_key = ?
-				WHERE account_id = ? AND user_key = ?`,
-				e.After.UserName, userKey(e.After.UserName), e.Tenant, userKey(e.Before.UserName))
-			if err != nil {
-				a.log.ErrorContext(ctx, "renaming sessions", "account", e.Tenant, "user_id", e.UserID, "error", err)
-			}
-		}
 	}
 }
 
 // revokeSessions deletes every app session of the account's user, and says how many there were.
-func (a *app) revokeSessions(ctx context.Context, account, userName string) (int64, error) {
-	res, err := a.db.ExecContext(ctx, `DELETE FROM app_sessions WHERE account_id = ? AND user_key = ?`,
-		account, userKey(userName))
+func (a *app) revokeSessions(ctx context.Context, account, userID string) (int64, error) {
+	res, err := a.db.ExecContext(ctx, `DELETE FROM app_sessions WHERE account_id = ? AND user_id = ?`,
+		account, userID)
 	if err != nil {
 		return 0, err
 	}
 	return res.RowsAffected()
 }
 
-// userKey folds a userName the way the library compares them (filter.Fold).
-func userKey(userName string) string { return filter.Fold(userName) }
-
-// demoAdmin is the sign-in of a demo account's admin, printed at start.
+// demoAdmin is the sign-in of a demo account's admin, written at start where only the operator reads it.
 type demoAdmin struct{ account, login, password string }
 
 // seedDemo creates the demo accounts and their admins when missing, and gives each admin a new random
-// password (only its hash is stored, so it cannot be printed again at the next start).
+// password (only its hash is stored, so it cannot be shown again at the next start).
 func (a *app) seedDemo(ctx context.Context) ([]demoAdmin, error) {
 	demo := []demoAdmin{{account: "Acme", login: "acme-admin"}, {account: "Globex", login: "globex-admin"}}
 	for i := range demo {

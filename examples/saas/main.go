@@ -19,52 +19,67 @@
 //     Store with the account as tenant (scim.WithTenant).
 //   - Events (scim.WithEvents): when the identity provider deactivates or deletes a user, the app revokes
 //     that user's sessions at once. A provisioned user gets a session from the demo "Sign in as" button on
-//     the users page; /app shows whether it is still valid.
+//     the users page; /app shows whether it is still valid. Sessions are keyed by the user's SCIM id, and
+//     /app checks at every request that the user is still active, so a lost or reordered event revokes
+//     nothing less.
 //   - One structured log line per SCIM request (scim.WithRequestLog).
+//   - A model host's habits around the pages: sign-in throttled per address and per login with a bounded
+//     pool of password checks (429 with Retry-After), cross-origin POSTs refused (login CSRF), sessions
+//     with an idle and an absolute expiry, Secure cookies and HSTS behind an https -base-url, a
+//     Content-Security-Policy, nosniff and Cache-Control: no-store.
 //
 // The demo accounts Acme (admin acme-admin) and Globex (admin globex-admin) are created on first start; their
-// admins get a new random password at every start, printed on stdout.
+// admins get a new random password at every start, written to the file -credentials (saas-admins.txt,
+// readable by its owner only) rather than to stdout, whose path is printed.
 package main
 
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
-	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go)
+
+	"github.com/scimkit/scim/examples/internal/host"
 )
 
 func main() {
 	addr := flag.String("addr", ":8090", "address to listen on")
 	dbPath := flag.String("db", "saas.db", "SQLite file holding the app's tables and its SCIM users")
 	baseURL := flag.String("base-url", "", "public URL of the app behind a proxy, e.g. https://app.example.com")
+	credentials := flag.String("credentials", "saas-admins.txt", "where the demo admins' new passwords are written (mode 0600)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(*addr, *dbPath, *baseURL, log); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, config{*addr, *dbPath, *baseURL, *credentials}, log, os.Stdout); err != nil {
 		log.Error("saas example failed", "error", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, dbPath, baseURL string, log *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+// config is the program's flags.
+type config struct {
+	addr, dbPath, baseURL, credentials string
+}
 
-	db, err := openDB(dbPath)
+// run serves the app until ctx ends, then shuts down gracefully and closes the database. stdout gets the
+// URLs and where the demo passwords are, never a password.
+func run(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) error {
+	db, err := openDB(c.dbPath)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	a, err := newApp(ctx, db, log, baseURL)
+	defer db.Close() // on the early returns; host.Serve closes it after the last request otherwise
+	a, err := newApp(ctx, db, log, c.baseURL)
 	if err != nil {
 		return err
 	}
@@ -72,38 +87,27 @@ func run(addr, dbPath, baseURL string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-
-	ln, err := net.Listen("tcp", addr)
+	var b strings.Builder
+	for _, d := range admins {
+		fmt.Fprintf(&b, "account %-7s login %-13s password %s\n", d.account, d.login, d.password)
+	}
+	credentials, err := host.WriteSecret(c.credentials, []byte(b.String()))
 	if err != nil {
 		return err
 	}
-	url := baseURL
-	if url == "" {
-		url = "http://" + localAddr(ln.Addr())
-	}
-	fmt.Printf("SaaS example app: %s (data in %s)\n", url, dbPath)
-	for _, c := range admins {
-		fmt.Printf("  account %-7s sign in as %s / %s\n", c.account, c.login, c.password)
-	}
-	fmt.Printf("  SCIM Tenant URL: %s/scim/v2 (generate a token on the admin page)\n", url)
 
-	srv := &http.Server{
-		Handler:           a.handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second, // the SCIM handler bounds its own work to 30 s
-		IdleTimeout:       120 * time.Second,
-	}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
 		return err
 	}
-	return nil
+	url := strings.TrimRight(c.baseURL, "/")
+	if url == "" {
+		url = host.URL(ln.Addr())
+	}
+	fmt.Fprintf(stdout, "SaaS example app: %s (data in %s)\n", url, c.dbPath)
+	fmt.Fprintf(stdout, "  demo admins acme-admin and globex-admin: new passwords in %s\n", credentials)
+	fmt.Fprintf(stdout, "  SCIM Tenant URL: %s/scim/v2 (generate a token on the admin page)\n", url)
+	return host.Serve(ctx, host.NewServer(a.handler()), ln, db)
 }
 
 // openDB opens (creating if needed) the SQLite file at path with the settings sqlstore.OpenSQLite uses: WAL,
@@ -113,16 +117,4 @@ func openDB(path string) (*sql.DB, error) {
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)" +
 		"&_pragma=foreign_keys(1)&_txlock=immediate"
 	return sql.Open("sqlite", dsn)
-}
-
-// localAddr is the host:port to print for a listener: "localhost" for a wildcard address.
-func localAddr(a net.Addr) string {
-	host, port, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "localhost"
-	}
-	return net.JoinHostPort(host, port)
 }

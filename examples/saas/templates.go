@@ -6,19 +6,7 @@ const pageTemplates = `
 {{define "top"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
-<style>
-body{font:15px/1.5 system-ui,sans-serif;max-width:56rem;margin:0 auto;padding:1rem 1.5rem;color:#222}
-header{display:flex;gap:1rem;align-items:center;border-bottom:1px solid #ddd;padding-bottom:.5rem;margin-bottom:1rem}
-header .who{margin-left:auto;color:#666}
-form.inline{display:inline}
-table{border-collapse:collapse;width:100%}
-th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #eee}
-code,.token{font-family:ui-monospace,monospace;background:#f4f4f4;padding:.1rem .3rem;word-break:break-all}
-.box{border:1px solid #cde;background:#f6fbff;padding:.75rem 1rem;margin:1rem 0}
-.active{color:#17692a}.inactive{color:#a12}.error{color:#a12}
-button{font:inherit;padding:.25rem .75rem;cursor:pointer}
-label{display:block;margin:.5rem 0}
-</style></head><body>
+<style>` + pageStyle + `</style></head><body>
 {{if .S}}<header><strong>{{.S.AccountName}}</strong><a href="/admin">Administration</a><a href="/admin/users">Provisioned users</a>
 <span class="who">{{.S.Login}}</span>
 <form class="inline" method="post" action="/logout"><input type="hidden" name="csrf" value="{{.S.CSRF}}"><button>Sign out</button></form>
@@ -35,7 +23,7 @@ label{display:block;margin:.5rem 0}
 <label>Password <input id="password" name="password" type="password" autocomplete="current-password" required></label>
 <button id="sign-in">Sign in</button>
 </form>
-<p>The demo admins (acme-admin, globex-admin) and their passwords are printed when the app starts.</p>
+<p>The demo admins are acme-admin and globex-admin; their passwords are in the file the app names when it starts.</p>
 {{template "bottom"}}{{end}}
 
 {{define "admin"}}{{template "top" .}}
@@ -83,4 +71,20 @@ provisioning. The provisioning logs show every user Entra creates, updates or di
 {{else}}<p id="signed-out">You are not signed in, or your session was revoked.</p>{{end}}
 <p><a href="/admin/users">Provisioned users</a></p>
 {{template "bottom"}}{{end}}
+`
+
+// pageStyle is the pages' style sheet, inline in every page. The Content-Security-Policy allows it by its
+// hash, computed from this constant (pageHeaders): no inline style or script injected into a page can run.
+const pageStyle = `
+body{font:15px/1.5 system-ui,sans-serif;max-width:56rem;margin:0 auto;padding:1rem 1.5rem;color:#222}
+header{display:flex;gap:1rem;align-items:center;border-bottom:1px solid #ddd;padding-bottom:.5rem;margin-bottom:1rem}
+header .who{margin-left:auto;color:#666}
+form.inline{display:inline}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #eee}
+code,.token{font-family:ui-monospace,monospace;background:#f4f4f4;padding:.1rem .3rem;word-break:break-all}
+.box{border:1px solid #cde;background:#f6fbff;padding:.75rem 1rem;margin:1rem 0}
+.active{color:#17692a}.inactive{color:#a12}.error{color:#a12}
+button{font:inherit;padding:.25rem .75rem;cursor:pointer}
+label{display:block;margin:.5rem 0}
 `

@@ -18,15 +18,15 @@ import (
 	"github.com/scimkit/scim"
 )
 
-// The app's cookies. Both are HttpOnly and SameSite=Lax; their values are random ids whose SHA-256 is the
-// session row's key.
+// The app's cookies. Both are HttpOnly and SameSite=Lax, Secure when the app is served over https; their
+// values are random ids whose SHA-256 is the session row's key.
 const (
 	adminCookie = "saas_admin" // an account admin on the app's admin pages
 	userCookie  = "saas_user"  // a provisioned user in the product (/app)
 )
 
-// adminTTL is how long an admin session lasts.
-const adminTTL = 12 * time.Hour
+// maxLoginForm bounds the sign-in form's body: a login and a password, not the 10 MB ParseForm accepts.
+const maxLoginForm = 4 << 10
 
 // adminSession is the signed-in admin of a request.
 type adminSession struct {
@@ -58,23 +58,33 @@ func (a *app) admin(next func(http.ResponseWriter, *http.Request, *adminSession)
 	}
 }
 
-// adminSession returns the request's admin session, or nil when there is none or it expired.
+// adminSession returns the request's admin session, or nil when there is none, it was unused for adminIdle
+// or it is older than adminMaxAge. Using it keeps it alive, up to its absolute expiry.
 func (a *app) adminSession(r *http.Request) (*adminSession, error) {
 	c, err := r.Cookie(adminCookie)
 	if err != nil {
 		return nil, nil
 	}
+	now := a.now()
 	s := &adminSession{IDHash: sha256Hex(c.Value)}
+	var lastSeen string
 	err = a.db.QueryRowContext(r.Context(), `
-		SELECT s.csrf, ad.login, acc.id, acc.name
+		SELECT s.csrf, s.last_seen, ad.login, acc.id, acc.name
 		FROM admin_sessions s JOIN admins ad ON ad.id = s.admin_id JOIN accounts acc ON acc.id = ad.account_id
-		WHERE s.id_hash = ? AND s.expires > ?`, s.IDHash, timestamp(time.Now())).
-		Scan(&s.CSRF, &s.Login, &s.AccountID, &s.AccountName)
+		WHERE s.id_hash = ? AND s.expires > ? AND s.last_seen > ?`,
+		s.IDHash, timestamp(now), timestamp(now.Add(-adminIdle))).
+		Scan(&s.CSRF, &lastSeen, &s.Login, &s.AccountID, &s.AccountName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
+	}
+	if lastSeen < timestamp(now.Add(-touchEvery)) {
+		if _, err := a.db.ExecContext(r.Context(), `UPDATE admin_sessions SET last_seen = ? WHERE id_hash = ?`,
+			timestamp(now), s.IDHash); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -87,36 +97,60 @@ func (a *app) loginPage(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, "login", map[string]any{"Title": "Sign in"})
 }
 
-// login checks an admin's password and starts a session.
+// login checks an admin's password and starts a session. Cross-origin posts never get here (handler), and
+// the attempts are throttled (loginGuard) before any password is hashed.
 func (a *app) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxLoginForm)
 	login := strings.TrimSpace(r.PostFormValue("login"))
-	var adminID int64
-	var hash string
-	err := a.db.QueryRowContext(r.Context(), `SELECT id, password_hash FROM admins WHERE login = ?`, login).
-		Scan(&adminID, &hash)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	now := a.now()
+	done, retry := a.logins.admit(r, login, now)
+	if done == nil {
+		w.Header().Set("Retry-After", retryAfter(retry))
+		a.render(w, r, http.StatusTooManyRequests, "login", map[string]any{
+			"Title": "Sign in", "Login": login,
+			"Error": "Too many sign-in attempts. Try again in " + retryAfter(retry) + " seconds."})
+		return
+	}
+	ok, adminID, err := a.checkAdmin(r, login)
+	done(ok)
+	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	// An unknown login costs the same hashing as a wrong password: no timing oracle for logins.
-	if !a.checkPassword(hash, r.PostFormValue("password")) || err != nil {
+	if !ok {
 		a.render(w, r, http.StatusUnauthorized, "login", map[string]any{
 			"Title": "Sign in", "Login": login, "Error": "Wrong login or password."})
 		return
 	}
 	id := randomString(32)
-	now := time.Now()
-	_, err = a.db.ExecContext(r.Context(), `DELETE FROM admin_sessions WHERE expires <= ?`, timestamp(now))
+	_, err = a.db.ExecContext(r.Context(), `DELETE FROM admin_sessions WHERE expires <= ? OR last_seen <= ?`,
+		timestamp(now), timestamp(now.Add(-adminIdle)))
 	if err == nil {
-		_, err = a.db.ExecContext(r.Context(), `INSERT INTO admin_sessions (id_hash, admin_id, csrf, expires)
-			VALUES (?, ?, ?, ?)`, sha256Hex(id), adminID, randomString(32), timestamp(now.Add(adminTTL)))
+		_, err = a.db.ExecContext(r.Context(), `INSERT INTO admin_sessions (id_hash, admin_id, csrf, last_seen, expires)
+			VALUES (?, ?, ?, ?, ?)`, sha256Hex(id), adminID, randomString(32), timestamp(now), timestamp(now.Add(adminMaxAge)))
 	}
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	setCookie(w, r, adminCookie, id, adminTTL)
+	a.setCookie(w, r, adminCookie, id, adminMaxAge)
 	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+}
+
+// checkAdmin checks the password of the form against login's, and returns the admin's id when it matches.
+func (a *app) checkAdmin(r *http.Request, login string) (bool, int64, error) {
+	var adminID int64
+	var hash string
+	err := a.db.QueryRowContext(r.Context(), `SELECT id, password_hash FROM admins WHERE login = ?`, login).
+		Scan(&adminID, &hash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, 0, err
+	}
+	// An unknown login costs the same hashing as a wrong password: no timing oracle for logins.
+	if !a.checkPassword(hash, r.PostFormValue("password")) || err != nil {
+		return false, 0, nil
+	}
+	return true, adminID, nil
 }
 
 func (a *app) logout(w http.ResponseWriter, r *http.Request, s *adminSession) {
@@ -124,7 +158,7 @@ func (a *app) logout(w http.ResponseWriter, r *http.Request, s *adminSession) {
 		a.serverError(w, r, err)
 		return
 	}
-	setCookie(w, r, adminCookie, "", -1)
+	a.setCookie(w, r, adminCookie, "", -1)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
@@ -161,9 +195,6 @@ func (a *app) renderAdmin(w http.ResponseWriter, r *http.Request, s *adminSessio
 	if err := rows.Err(); err != nil {
 		a.serverError(w, r, err)
 		return
-	}
-	if newToken != "" {
-		w.Header().Set("Cache-Control", "no-store") // the token must not linger in a cache
 	}
 	a.render(w, r, http.StatusOK, "admin", map[string]any{
 		"Title": s.AccountName + ": administration", "S": s, "Tokens": tokens, "NewToken": newToken,
@@ -218,8 +249,10 @@ func (a *app) usersPage(w http.ResponseWriter, r *http.Request, s *adminSession)
 		return
 	}
 	sessions := map[string]int{}
-	rows, err := a.db.QueryContext(r.Context(), `SELECT user_key, count(*) FROM app_sessions
-		WHERE account_id = ? GROUP BY user_key`, s.AccountID)
+	now := a.now()
+	rows, err := a.db.QueryContext(r.Context(), `SELECT user_id, count(*) FROM app_sessions
+		WHERE account_id = ? AND expires > ? AND last_seen > ? GROUP BY user_id`,
+		s.AccountID, timestamp(now), timestamp(now.Add(-userIdle)))
 	if err != nil {
 		a.serverError(w, r, err)
 		return
@@ -241,7 +274,7 @@ func (a *app) usersPage(w http.ResponseWriter, r *http.Request, s *adminSession)
 	users := make([]userRow, len(page.Users))
 	for i, u := range page.Users {
 		users[i] = userRow{ID: u.ID, UserName: u.UserName, DisplayName: u.DisplayName, Active: u.IsActive(),
-			Sessions: sessions[userKey(u.UserName)]}
+			Sessions: sessions[u.ID]}
 	}
 	a.render(w, r, http.StatusOK, "users", map[string]any{
 		"Title": s.AccountName + ": provisioned users", "S": s, "Users": users, "Total": page.TotalResults,
@@ -264,34 +297,71 @@ func (a *app) signInAs(w http.ResponseWriter, r *http.Request, s *adminSession) 
 		http.Error(w, "this user is deactivated and cannot sign in", http.StatusForbidden)
 		return
 	}
-	id := randomString(32)
-	_, err = a.db.ExecContext(r.Context(), `INSERT INTO app_sessions (id_hash, account_id, user_name, user_key, created)
-		VALUES (?, ?, ?, ?, ?)`, sha256Hex(id), s.AccountID, u.UserName, userKey(u.UserName), timestamp(time.Now()))
+	id, now := randomString(32), a.now()
+	_, err = a.db.ExecContext(r.Context(), `DELETE FROM app_sessions WHERE expires <= ? OR last_seen <= ?`,
+		timestamp(now), timestamp(now.Add(-userIdle)))
+	if err == nil {
+		_, err = a.db.ExecContext(r.Context(), `INSERT INTO app_sessions (id_hash, account_id, user_id, last_seen, expires)
+			VALUES (?, ?, ?, ?, ?)`, sha256Hex(id), s.AccountID, u.ID, timestamp(now), timestamp(now.Add(userMaxAge)))
+	}
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	setCookie(w, r, userCookie, id, 0)
+	a.setCookie(w, r, userCookie, id, userMaxAge)
 	http.Redirect(w, r, "/app", http.StatusSeeOther)
 }
 
-// appPage is the product as a provisioned user sees it: signed in while their session lives.
+// appPage is the product as a provisioned user sees it: signed in while their session lives and they are
+// still active. The user is read from the Store at every request, by the session's user id: a deactivation
+// or deletion ends the session here even if its event was lost, and the page shows the current userName.
 func (a *app) appPage(w http.ResponseWriter, r *http.Request) {
 	data := map[string]any{"Title": "The product"}
-	if c, err := r.Cookie(userCookie); err == nil {
-		var userName, account string
-		err := a.db.QueryRowContext(r.Context(), `SELECT s.user_name, acc.name
-			FROM app_sessions s JOIN accounts acc ON acc.id = s.account_id WHERE s.id_hash = ?`,
-			sha256Hex(c.Value)).Scan(&userName, &account)
-		switch {
-		case err == nil:
-			data["UserName"], data["Account"] = userName, account
-		case !errors.Is(err, sql.ErrNoRows):
-			a.serverError(w, r, err)
-			return
-		}
+	u, account, err := a.appUser(r)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	if u != nil {
+		data["UserName"], data["Account"] = u.UserName, account
 	}
 	a.render(w, r, http.StatusOK, "app", data)
+}
+
+// appUser returns the provisioned user signed in by the request's session and their account's name, or nil
+// when there is no live session or its user is no longer active (the session is then deleted).
+func (a *app) appUser(r *http.Request) (*scim.User, string, error) {
+	c, err := r.Cookie(userCookie)
+	if err != nil {
+		return nil, "", nil
+	}
+	now, idHash := a.now(), sha256Hex(c.Value)
+	var accountID, accountName, userID, lastSeen string
+	err = a.db.QueryRowContext(r.Context(), `SELECT s.account_id, acc.name, s.user_id, s.last_seen
+		FROM app_sessions s JOIN accounts acc ON acc.id = s.account_id
+		WHERE s.id_hash = ? AND s.expires > ? AND s.last_seen > ?`,
+		idHash, timestamp(now), timestamp(now.Add(-userIdle))).Scan(&accountID, &accountName, &userID, &lastSeen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	u, err := a.store.Get(scim.WithTenant(r.Context(), accountID), userID)
+	if err != nil && !errors.Is(err, scim.ErrNotFound) {
+		return nil, "", err
+	}
+	if err != nil || !u.IsActive() {
+		_, err := a.db.ExecContext(r.Context(), `DELETE FROM app_sessions WHERE id_hash = ?`, idHash)
+		return nil, "", err
+	}
+	if lastSeen < timestamp(now.Add(-touchEvery)) {
+		if _, err := a.db.ExecContext(r.Context(), `UPDATE app_sessions SET last_seen = ? WHERE id_hash = ?`,
+			timestamp(now), idHash); err != nil {
+			return nil, "", err
+		}
+	}
+	return u, accountName, nil
 }
 
 // publicURL is the app's URL as its users reach it: -base-url, or the request's scheme and host.
@@ -314,7 +384,6 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, status int, page st
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("X-Frame-Options", "DENY")
 	w.WriteHeader(status)
 	_, _ = w.Write(b.Bytes())
 }
@@ -324,11 +393,12 @@ func (a *app) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	http.Error(w, "internal server error", http.StatusInternalServerError)
 }
 
-// setCookie sets a session cookie: HttpOnly, SameSite=Lax, Secure over TLS. maxAge 0 makes a browser-session
-// cookie, a negative one deletes it.
-func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
+// setCookie sets a session cookie: HttpOnly, SameSite=Lax, and Secure when the app is served over https
+// (its -base-url, or TLS of its own), so that it is never sent in clear. maxAge 0 makes a browser-session
+// cookie, a negative one deletes it; the server enforces the session's expiry either way.
+func (a *app) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
 	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: r.TLS != nil}
+		Secure: a.https || r.TLS != nil}
 	switch {
 	case maxAge < 0:
 		c.MaxAge = -1

@@ -1,12 +1,13 @@
 // Command server serves SCIM 2.0 at http://localhost:8080/scim/v2: point Microsoft Entra ID, Okta or curl at
 // it.
 //
-//	SCIM_TOKEN=secret go run ./examples/server -addr :8080
+//	SCIM_TOKEN=secret go run ./examples/server -addr 127.0.0.1:8080
 //	go run ./examples/server -store postgres -dsn postgres://user@127.0.0.1:5432/db
 //
 // By default users are kept in the SQLite file scim.db in the working directory, so they survive a restart;
 // -store memory keeps them in memory, -store postgres in PostgreSQL. Without SCIM_TOKEN it generates a token
-// and prints it.
+// and writes it to the file -token-file (scim-token.txt, readable by its owner only), never to stdout or the
+// log. SIGINT or SIGTERM shut it down gracefully: in-flight requests finish, then the store is closed.
 package main
 
 import (
@@ -14,64 +15,79 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/examples/internal/host"
 	"github.com/scimkit/scim/sqlstore"
 )
 
 func main() {
-	addr := flag.String("addr", ":8080", "address to listen on")
-	base := flag.String("base-url", "", "public URL of /scim/v2 behind a proxy, e.g. https://api.example.com/scim/v2")
-	storeKind := flag.String("store", "sqlite", "where users are kept: memory, sqlite or postgres")
-	dsn := flag.String("dsn", "", "SQLite file (default scim.db) or PostgreSQL URL (default $DATABASE_URL)")
-	flag.Parse()
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	store, where, err := openStore(ctx, *storeKind, *dsn)
-	if err != nil {
-		slog.Error("opening the store", "store", *storeKind, "error", err)
+	if err := run(ctx, os.Args[1:], os.Stdout); errors.Is(err, flag.ErrHelp) {
+		os.Exit(2) // -h: the usage was printed
+	} else if err != nil {
+		slog.Error("server failed", "error", err)
 		os.Exit(1)
+	}
+}
+
+// run is the whole program: it serves until ctx ends. stdout gets what the operator needs to connect, never
+// a secret.
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	addr := fs.String("addr", ":8080", "address to listen on")
+	base := fs.String("base-url", "", "public URL of /scim/v2 behind a proxy, e.g. https://api.example.com/scim/v2")
+	storeKind := fs.String("store", "sqlite", "where users are kept: memory, sqlite or postgres")
+	dsn := fs.String("dsn", "", "SQLite file (default scim.db) or PostgreSQL URL (default $DATABASE_URL)")
+	tokenFile := fs.String("token-file", "scim-token.txt", "where a generated token is written (mode 0600) when SCIM_TOKEN is unset")
+	if err := fs.Parse(args); err != nil {
+		return err
 	}
 
 	token := os.Getenv("SCIM_TOKEN")
 	if token == "" {
 		token, _ = scim.MintToken()
-		fmt.Printf("SCIM_TOKEN not set; generated token: %s\n", token)
+		path, err := host.WriteSecret(*tokenFile, []byte(token+"\n"))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "SCIM_TOKEN not set: generated a token, written to %s\n", path)
 	}
 	opts := []scim.Option{scim.WithTokens(token)}
 	if *base != "" {
 		opts = append(opts, scim.WithBaseURL(*base))
 	}
 
-	mux := http.NewServeMux()
-	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.NewHandler(store, opts...)))
-	srv := &http.Server{
-		Addr:              *addr,
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	store, where, err := openStore(ctx, *storeKind, *dsn)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("opening the %s store: %w", *storeKind, err)
+	}
+	var closers []io.Closer
+	if c, ok := store.(io.Closer); ok { // sqlstore: closing SQLite checkpoints its WAL into scim.db
+		closers = append(closers, c)
 	}
 
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
-	slog.Info("serving SCIM 2.0", "url", "http://localhost"+*addr+"/scim/v2", "store", *storeKind, "at", where)
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		slog.Error("server failed", "error", err)
-		os.Exit(1)
+	mux := http.NewServeMux()
+	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.NewHandler(store, opts...)))
+	url := *base
+	if url == "" {
+		url = host.URL(ln.Addr()) + "/scim/v2"
 	}
+	fmt.Fprintf(stdout, "serving SCIM 2.0 at %s (store %s: %s)\n", url, *storeKind, where)
+	return host.Serve(ctx, host.NewServer(mux), ln, closers...)
 }
 
 // openStore opens the store the flags name, and says where its data is.
@@ -93,7 +109,7 @@ func openStore(ctx context.Context, kind, dsn string) (scim.Store, string, error
 			return nil, "", errors.New("-store postgres needs -dsn or DATABASE_URL")
 		}
 		s, err := sqlstore.OpenPostgres(ctx, dsn)
-		return s, "postgres", err // the DSN may hold a password: never log it
+		return s, "postgres", err // the DSN may hold a password: never print it
 	}
 	return nil, "", fmt.Errorf("unknown -store %q: want memory, sqlite or postgres", kind)
 }

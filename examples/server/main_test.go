@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/sqlstore"
+)
+
+// syncBuffer is stdout for a program running on another goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestServer runs the program as the README does (SQLite, no SCIM_TOKEN): it prints a URL that works and the
+// path of the generated token, never the token; on SIGTERM it finishes and closes the store, which
+// checkpoints SQLite's write-ahead log into scim.db.
+func TestServer(t *testing.T) {
+	t.Setenv("SCIM_TOKEN", "")
+	dir := t.TempDir()
+	db, tokenFile := filepath.Join(dir, "scim.db"), filepath.Join(dir, "scim-token.txt")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-dsn", db, "-token-file", tokenFile}, &stdout)
+	}()
+
+	var url string
+	require.Eventually(t, func() bool {
+		m := regexp.MustCompile(`at (http://\S+/scim/v2) `).FindStringSubmatch(stdout.String())
+		if m != nil {
+			url = m[1]
+		}
+		return m != nil
+	}, 10*time.Second, 10*time.Millisecond, "no URL printed: %s", &stdout)
+	require.Regexp(t, `^http://127\.0\.0\.1:\d+/scim/v2$`, url)
+
+	info, err := os.Stat(tokenFile)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+	raw, err := os.ReadFile(tokenFile)
+	require.NoError(t, err)
+	token := strings.TrimSpace(string(raw))
+	require.NotEmpty(t, token)
+	require.NotContains(t, stdout.String(), token, "the token is never printed")
+	require.Contains(t, stdout.String(), tokenFile)
+
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url+"/Users",
+		strings.NewReader(`{"userName":"jane@contoso.com"}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/scim+json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+
+	cancel() // SIGTERM
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the server did not shut down")
+	}
+	_, err = os.Stat(db + "-wal")
+	require.ErrorIs(t, err, os.ErrNotExist, "closing the store checkpoints and removes the WAL")
+	store, err := sqlstore.OpenSQLite(t.Context(), db)
+	require.NoError(t, err)
+	defer store.Close()
+	page, err := store.List(t.Context(), scim.Query{StartIndex: 1, Count: 10})
+	require.NoError(t, err)
+	require.Len(t, page.Users, 1)
+}
