@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/scimkit/scim/filter"
@@ -175,4 +176,19 @@ func userFromDoc(doc map[string]any) (*User, error) {
 		return nil, err
 	}
 	return u, nil
+}
+
+// Equal returns the value v when the query's filter is exactly `attr eq v` for the named top-level attribute
+// of the core schema (compared without case: "userName", "externalId", "id"), so that a Store answers the hot
+// lookups (Entra ID's `userName eq "…"` before every create, `externalId eq "…"`) from an index without
+// taking the filter apart itself. userName compares without case (filter.Fold gives the key every part of
+// the library compares); externalId and id compare exactly.
+func (q Query) Equal(attr string) (string, bool) {
+	c, ok := q.Filter.(*filter.Compare)
+	if !ok || c.Op != filter.Eq || c.Path.Sub != nil || c.Path.Attr == nil || c.Path.Extension() ||
+		!strings.EqualFold(c.Path.Attr.Name, attr) {
+		return "", false
+	}
+	v, ok := c.Value.(string)
+	return v, ok
 }
