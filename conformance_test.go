@@ -177,14 +177,19 @@ type confStoreKind struct {
 	open func(t *testing.T) scim.Store
 }
 
-var confStoreKinds = []confStoreKind{
-	{"memory", func(*testing.T) scim.Store { return scim.NewMemoryStore() }},
-	{"sqlite", confOpenSQLite},
-	{"postgres", confOpenPostgres},
+var confStoreKinds = confStoreKindsWith()
+
+// confStoreKindsWith returns the stores, the SQL ones opened with opts.
+func confStoreKindsWith(opts ...sqlstore.Option) []confStoreKind {
+	return []confStoreKind{
+		{"memory", func(*testing.T) scim.Store { return scim.NewMemoryStore() }},
+		{"sqlite", func(t *testing.T) scim.Store { return confOpenSQLite(t, opts...) }},
+		{"postgres", func(t *testing.T) scim.Store { return confOpenPostgres(t, opts...) }},
+	}
 }
 
-func confOpenSQLite(t *testing.T) scim.Store {
-	s, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "scim.db"))
+func confOpenSQLite(t *testing.T, opts ...sqlstore.Option) *sqlstore.Store {
+	s, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "scim.db"), opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s
@@ -197,7 +202,7 @@ var confPostgresAdmin = sync.OnceValues(func() (*sql.DB, error) {
 
 // confOpenPostgres returns a store over a fresh PostgreSQL schema (scimconf_<random>), dropped when the test
 // ends, or skips when SCIM_TEST_POSTGRES_DSN is not set.
-func confOpenPostgres(t *testing.T) scim.Store {
+func confOpenPostgres(t *testing.T, opts ...sqlstore.Option) *sqlstore.Store {
 	dsn := os.Getenv("SCIM_TEST_POSTGRES_DSN")
 	if dsn == "" {
 		t.Skip("SCIM_TEST_POSTGRES_DSN is not set (see README: Running the PostgreSQL tests)")
@@ -220,7 +225,7 @@ func confOpenPostgres(t *testing.T) scim.Store {
 	} else {
 		dsn += " search_path=" + name
 	}
-	s, err := sqlstore.OpenPostgres(context.Background(), dsn)
+	s, err := sqlstore.OpenPostgres(context.Background(), dsn, opts...)
 	require.NoError(t, err)
 	s.DB().SetMaxOpenConns(8) // many tests share one server
 	t.Cleanup(func() { s.Close() })

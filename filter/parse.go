@@ -210,12 +210,18 @@ func preprocess(in string, maxDepth int) (*preprocessed, error) {
 				return nil, errors.New("unbalanced ']'")
 			}
 			depth--
-			inner := b.String()[start:]
+			inner := strings.TrimSpace(b.String()[start:])
 			rest := b.String()[:start]
 			b.Reset()
 			b.WriteString(rest)
+			if extra, end, ok := p.trailingCompare(in, i+1); ok {
+				// Entra's validator writes emails[type eq "work"].value eq "x": not RFC grammar, but it has one
+				// meaning, emails[type eq "work" and value eq "x"].
+				inner = "(" + inner + ") and " + extra
+				i = end - 1
+			}
 			fmt.Fprintf(&b, "%s%d pr]", vfPrefix, len(p.vfs))
-			p.vfs = append(p.vfs, strings.TrimSpace(inner))
+			p.vfs = append(p.vfs, inner)
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			// Collapse whitespace runs to one space; the grammar allows exactly one between tokens.
 			if b.Len() > 0 && b.String()[b.Len()-1] != ' ' {
@@ -230,6 +236,57 @@ func preprocess(in string, maxDepth int) (*preprocessed, error) {
 	}
 	p.text = tidyParens(strings.TrimSpace(b.String()))
 	return p, nil
+}
+
+// trailingCompare reads a comparison of a sub-attribute written after a value filter's closing bracket,
+// ".value eq "x"" starting at in[i], and returns it in pre-processed form (its string literal replaced by a
+// placeholder) with the index just past it. It reports false when in[i:] is not such a comparison (a PATCH
+// path's plain ".value", say), consuming nothing.
+func (p *preprocessed) trailingCompare(in string, i int) (string, int, bool) {
+	if i >= len(in) || in[i] != '.' {
+		return "", 0, false
+	}
+	j := i + 1
+	for j < len(in) && (isLetter(in[j]) || in[j] >= '0' && in[j] <= '9' || in[j] == '_' || in[j] == '-' || in[j] == '$') {
+		j++
+	}
+	sub := in[i+1 : j]
+	if sub == "" || j >= len(in) || in[j] != ' ' {
+		return "", 0, false
+	}
+	k := j + 1
+	for k < len(in) && isLetter(in[k]) {
+		k++
+	}
+	op := strings.ToLower(in[j+1 : k])
+	switch op {
+	case "pr":
+		return sub + " pr", k, true
+	case "eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le":
+	default:
+		return "", 0, false
+	}
+	if k >= len(in) || in[k] != ' ' || k+1 >= len(in) {
+		return "", 0, false
+	}
+	k++
+	if in[k] == '"' {
+		end, str, err := scanString(in, k)
+		if err != nil {
+			return "", 0, false
+		}
+		lit := fmt.Sprintf(`"%d"`, len(p.strs))
+		p.strs = append(p.strs, str)
+		return sub + " " + op + " " + lit, end + 1, true
+	}
+	end := k
+	for end < len(in) && in[end] != ' ' && in[end] != ')' && in[end] != '"' && in[end] != '[' {
+		end++
+	}
+	if end == k {
+		return "", 0, false
+	}
+	return sub + " " + op + " " + in[k:end], end, true
 }
 
 // tidyParens removes spaces just inside parentheses and around brackets, which the grammar does not allow

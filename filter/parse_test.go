@@ -354,7 +354,6 @@ func TestParseErrors(t *testing.T) {
 		{"string as attribute", `"userName" eq "x"`},
 		{"placeholder as attribute", `scimkitvf0 pr`},
 		{"placeholder in value path", `emails[scimkitvf0 pr]`},
-		{"value path with sub-attribute in filter", `emails[type eq "work"].value eq "x"`},
 		{"nested value filters in value path", `emails[type eq "work" and emails[type eq "x"]]`},
 		{"trailing colon URN", entURN + `: pr`},
 		{"invalid UTF-8", "userName eq \"\xff\" and \xfe pr"},
@@ -565,4 +564,37 @@ func TestParsePathErrors(t *testing.T) {
 func TestParsePathTrailingColon(t *testing.T) {
 	_, err := ParsePath(schema.User(), entURN+":")
 	require.ErrorIs(t, err, ErrInvalidPath)
+}
+
+// TestParseTrailingSubAttributeCompare: Entra's validator filters on emails[type eq "work"].value eq "…",
+// which is read as emails[type eq "work" and value eq "…"] and matches exactly what that filter matches.
+func TestParseTrailingSubAttributeCompare(t *testing.T) {
+	rt := schema.User()
+	doc := map[string]any{"emails": []any{
+		map[string]any{"type": "home", "value": "x@contoso.com"},
+		map[string]any{"type": "work", "value": "y@contoso.com"},
+	}}
+	for _, tt := range []struct {
+		filter string
+		match  bool
+	}{
+		{`emails[type eq "work"].value eq "y@contoso.com"`, true},
+		{`emails[type eq "work"].value eq "x@contoso.com"`, false}, // the home address is not the work one
+		{`emails[type eq "work"].value eq "Y@CONTOSO.COM" and emails[type eq "home"].value pr`, true},
+		{`emails[type eq "work" or type eq "home"].value sw "x"`, true},
+		{`not (emails[type eq "work"].value co "x")`, true},
+	} {
+		t.Run(tt.filter, func(t *testing.T) {
+			e, err := Parse(rt, tt.filter)
+			require.NoError(t, err)
+			require.Equal(t, tt.match, Match(e, doc))
+		})
+	}
+	for _, bad := range []string{`emails[type eq "work"].value eq`, `emails[type eq "work"].value zz "x"`, `emails[type eq "work"].nope eq "x"`} {
+		_, err := Parse(rt, bad)
+		require.ErrorIs(t, err, ErrInvalidFilter, bad)
+	}
+	pp, err := ParsePath(rt, `emails[type eq "work"].value`) // a PATCH path keeps its sub-attribute
+	require.NoError(t, err)
+	require.Equal(t, "value", pp.Path.Sub.Name)
 }
