@@ -245,3 +245,54 @@ func TestEntraOtherShapes(t *testing.T) {
 	require.Equal(t, 200, status)
 	require.Equal(t, "Babs", entraGet(t, c, id)["nickName"])
 }
+
+// TestEntraRolesManagerAndTypes replays Entra's app-role and manager shapes (../shared/ENTRA.md, "Beyond the
+// five mappings") and checks that values of the wrong JSON type are refused rather than guessed at.
+func TestEntraRolesManagerAndTypes(t *testing.T) {
+	c := entraClient{t: t, base: newEntraServer(t)}
+	status, _, body := c.do("POST", "/Users", `{"userName":"roles@contoso.com",
+		"roles":[{"primary":true,"type":"WindowsAzureActiveDirectoryRole","value":"Admin"}]}`)
+	require.Equal(t, 201, status)
+	id := body["id"].(string)
+	require.Equal(t, []any{map[string]any{"primary": true, "type": "WindowsAzureActiveDirectoryRole", "value": "Admin"}}, body["roles"])
+
+	// Default mode: the role as stringified JSON inside value, decoded into a role.
+	status, _, body = c.do("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
+		{"op":"Add","path":"roles","value":[{"value":"{\"id\":\"06b07648-ecfe-589f-9d2f-6325724a46ee\",\"value\":\"25\",\"displayName\":\"Role1234\"}"}]}]}`)
+	require.Equal(t, 200, status, "%v", body)
+	require.Contains(t, body["roles"], map[string]any{"value": "25", "display": "Role1234"})
+
+	// AppRoleAssignmentsComplex: a replace of the whole list.
+	status, _, body = c.do("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
+		{"op":"replace","path":"roles","value":[{"value":"Reader","display":"Reader"},{"value":"Writer","display":"Writer"}]}]}`)
+	require.Equal(t, 200, status, "%v", body)
+	require.Equal(t, []any{map[string]any{"value": "Reader", "display": "Reader"}, map[string]any{"value": "Writer", "display": "Writer"}}, body["roles"])
+
+	// The manager: documented (bare path, an array of one object) and seen in the wild (a bare id).
+	const ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	status, _, body = c.do("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
+		{"op":"Add","path":"manager","value":[{"$ref":"../Users/00aa","value":"00aa"}]}]}`)
+	require.Equal(t, 200, status, "%v", body)
+	require.Equal(t, map[string]any{"value": "00aa", "$ref": "../Users/00aa"}, body[ent].(map[string]any)["manager"])
+	status, _, body = c.do("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
+		{"op":"Add","path":"`+ent+`:manager","value":"271"}]}`)
+	require.Equal(t, 200, status, "%v", body)
+	require.Equal(t, "271", body[ent].(map[string]any)["manager"].(map[string]any)["value"])
+
+	// Strict types: never coerced into something the client did not say.
+	before := entraGet(t, c, id)
+	for _, bad := range []string{
+		`{"userName":5}`,
+		`{"userName":"t@contoso.com","emails":"notalist"}`,
+		`{"userName":"t@contoso.com","emails":["t@contoso.com"]}`,
+		`{"userName":"t@contoso.com","active":"yes"}`,
+		`{"userName":"t@contoso.com","` + ent + `":{"employeeNumber":42}}`,
+	} {
+		status, _, body := c.do("POST", "/Users", bad)
+		require.Equal(t, 400, status, bad)
+		require.Equal(t, "invalidValue", body["scimType"], bad)
+	}
+	status, _, _ = c.do("PATCH", "/Users/"+id, `{"Operations":[{"op":"replace","path":"displayName","value":{"x":1}}]}`)
+	require.Equal(t, 400, status)
+	require.Equal(t, before, entraGet(t, c, id), "refused writes change nothing")
+}

@@ -59,6 +59,11 @@ func parsePatch(rt *schema.ResourceType, req patchRequest, maxOps int, ignored f
 		}
 		if o.Path != "" {
 			p, err := filter.ParsePath(rt, o.Path)
+			if errors.Is(err, filter.ErrUnknownAttribute) {
+				if q, ok := inOneExtension(rt, o.Path); ok {
+					p, err = q, nil
+				}
+			}
 			if errors.Is(err, filter.ErrUnknownAttribute) && outside(rt, o.Path) {
 				ignored(o.Path)
 				continue
@@ -82,6 +87,24 @@ func parsePatch(rt *schema.ResourceType, req patchRequest, maxOps int, ignored f
 		ops = append(ops, op)
 	}
 	return ops, nil
+}
+
+// inOneExtension resolves a path without a URN that names no core attribute against the extensions: Entra
+// ID's documented PATCH of the manager uses the bare path "manager". Exactly one extension must have it.
+func inOneExtension(rt *schema.ResourceType, path string) (filter.PatchPath, bool) {
+	if strings.HasPrefix(strings.ToLower(path), "urn:") {
+		return filter.PatchPath{}, false
+	}
+	var found []filter.PatchPath
+	for _, e := range rt.Extensions {
+		if p, err := filter.ParsePath(rt, e.Schema.ID+":"+path); err == nil {
+			found = append(found, p)
+		}
+	}
+	if len(found) != 1 {
+		return filter.PatchPath{}, false
+	}
+	return found[0], true
 }
 
 // outside reports whether path, which names no attribute of rt, names one of the full core or enterprise
