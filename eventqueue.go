@@ -81,7 +81,7 @@ func newPublicHandler(h *handler) *Handler {
 }
 
 // eventQueue delivers events to the hook. Two mechanisms together keep each user's events in commit order:
-// a striped lock per user (lockUser), held from the Store write through the enqueue, makes enqueue order
+// a striped lock per user (lockedWrite), held from the Store write through the enqueue, makes enqueue order
 // the commit order within the process; and each user's events go to one worker's FIFO lane.
 type eventQueue struct {
 	hook func(context.Context, Event)

@@ -71,7 +71,10 @@ type Handler struct {
 }
 
 // ServeHTTP authenticates, routes and answers one request; see NewHandler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.h.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.h.ServeHTTP(w, r)
+	runtime.KeepAlive(h) // a request in flight keeps its Handler, and so its event queue, open
+}
 
 type handler struct {
 	config
