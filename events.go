@@ -2,10 +2,8 @@ package scim
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"reflect"
-	"runtime/debug"
 	"time"
 
 	"github.com/scimkit/scim/schema"
@@ -39,17 +37,26 @@ type Event struct {
 	Changed []string
 	// RequestID is the request's id, as in its log line and X-Request-Id header.
 	RequestID string
+	// Version is the user's meta.version after the change (before it, for UserDeleted): the ETag's
+	// version. Versions are opaque, so a hook compares them for equality only: an event whose Version is
+	// not the one the Store now holds for the user describes a change that a later one superseded.
+	Version string
 }
 
 // WithEvents calls fn for every committed change: a user created, updated, deactivated, reactivated or
 // deleted, through any route.
 //
-// Delivery: fn runs after the Store committed and after the response was sent (and flushed), on the
-// request's goroutine, once per change, in the order of each user's changes. Its context carries the tenant
-// and no cancellation, and ends after 30 seconds. A panic in fn is recovered and logged; nothing fn does can
-// fail the client's request or touch the data. The guarantee is at most once: a process that dies between
-// the commit and fn loses the event. Hosts that need at least once record changes in the same transaction
-// as the write (a transactional outbox in their Store).
+// Delivery is asynchronous: a write queues its event as it commits, and a fixed set of workers (sized with
+// WithEventQueue) calls fn, so a slow fn never delays a response or the next request on its connection.
+// Each user's events (same tenant and id) are delivered one at a time, in the order the Store committed
+// them within this process; different users' events run in parallel. fn's context carries the request's
+// values and tenant (TenantFromContext), not its cancellation, and ends after EventQueue.Timeout (30 s by
+// default) or when Shutdown runs out of time. A panic in fn is recovered and logged; nothing fn does can
+// fail the client's request or touch the data. The queue is bounded: an event that finds it full for
+// EventQueue.Wait is dropped, logged and counted (Handler.EventStats), and Handler.Shutdown delivers what
+// is queued before a host exits. The guarantee is at most once: a process that dies between the commit and
+// fn loses the event. Hosts that need at least once record changes in the same transaction as the write (a
+// transactional outbox in their Store).
 func WithEvents(fn func(ctx context.Context, e Event)) Option {
 	return func(c *config) { c.events = fn }
 }
@@ -63,11 +70,11 @@ func (h *handler) changeEvent(r *http.Request, before, after *User) Event {
 	}
 	switch {
 	case before == nil:
-		e.Type, e.UserID = UserCreated, after.ID
+		e.Type, e.UserID, e.Version = UserCreated, after.ID, after.Meta.Version
 	case after == nil:
-		e.Type, e.UserID = UserDeleted, before.ID
+		e.Type, e.UserID, e.Version = UserDeleted, before.ID, before.Meta.Version
 	default:
-		e.Type, e.UserID = UserUpdated, after.ID
+		e.Type, e.UserID, e.Version = UserUpdated, after.ID, after.Meta.Version
 		e.Changed = changedPaths(h.rt, before, after)
 		if was, is := before.IsActive(), after.IsActive(); was != is {
 			e.Type = UserReactivated
@@ -107,32 +114,15 @@ func changedPaths(rt *schema.ResourceType, before, after *User) []string {
 	return out
 }
 
-// emit queues an event of the request for delivery once the response is out.
+// emit queues the event of a write the Store has just committed. The caller holds the user's lock
+// (lockUser) from before the write, so that the user's events are queued in commit order.
 func (h *handler) emit(r *http.Request, before, after *User) {
-	if h.events == nil {
+	if h.queue == nil {
 		return
 	}
-	if st := stateOf(r); st != nil {
-		st.events = append(st.events, h.changeEvent(r, before, after))
-	}
-}
-
-// deliver runs the event hook for the request's events, bounded and isolated from the request.
-func (h *handler) deliver(r *http.Request, events []Event) {
-	if len(events) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
-	defer cancel()
-	for _, e := range events {
-		func() {
-			defer func() {
-				if v := recover(); v != nil {
-					h.log.ErrorContext(ctx, "scim: event hook panicked", "event", string(e.Type), "request_id", e.RequestID,
-						"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-				}
-			}()
-			h.events(ctx, e)
-		}()
-	}
+	e := h.changeEvent(r, before, after)
+	// The hook's context: the request's values without its cancellation or the request state, which the
+	// handler goes on writing; the tenant as a plain value in its place.
+	ctx := WithTenant(context.WithoutCancel(r.Context()), e.Tenant)
+	h.queue.enqueue(ctx, e)
 }

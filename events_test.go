@@ -15,7 +15,7 @@ import (
 	"github.com/scimkit/scim"
 )
 
-// eventLog collects delivered events; delivery happens after the response, so tests wait for them.
+// eventLog collects delivered events; delivery is asynchronous, so tests wait for them.
 type eventLog struct {
 	mu     sync.Mutex
 	events []scim.Event
@@ -70,6 +70,7 @@ func TestEventsLifecycle(t *testing.T) {
 	require.Empty(t, e.After.PasswordHash, "events never carry a password")
 	require.Equal(t, r.Header.Get("X-Request-Id"), e.RequestID)
 	require.WithinDuration(t, time.Now(), e.Time, time.Minute)
+	require.Equal(t, r.Header.Get("ETag"), `W/"`+e.Version+`"`, "the event's version is the user's")
 
 	require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"displayName","value":"Ev"}`,
 		`{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department","value":"Ops"}`)).Status)
@@ -95,10 +96,13 @@ func TestEventsLifecycle(t *testing.T) {
 	require.Equal(t, scim.UserReactivated, e.Type)
 	require.NotContains(t, e.Changed, "password", "PUT keeps the password it was not sent")
 
-	require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"password","value":"new"}`)).Status)
+	r = s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"password","value":"new"}`))
+	require.Equal(t, 200, r.Status)
 	e = log.next(t)
 	require.Equal(t, []string{"password"}, e.Changed)
 	require.Empty(t, e.After.PasswordHash)
+	require.Equal(t, r.Header.Get("ETag"), `W/"`+e.Version+`"`)
+	last := e.Version
 
 	require.Equal(t, 204, s.do("DELETE", "/Users/"+id, "").Status)
 	e = log.next(t)
@@ -106,6 +110,7 @@ func TestEventsLifecycle(t *testing.T) {
 	require.Equal(t, id, e.UserID)
 	require.Nil(t, e.After)
 	require.Equal(t, "ev@example.com", e.Before.UserName)
+	require.Equal(t, last, e.Version, "a deletion reports the version it deleted")
 	require.Equal(t, 404, s.do("DELETE", "/Users/"+id, "").Status)
 	log.none(t)
 }

@@ -84,6 +84,10 @@ func ExampleWithEvents() {
 	id := created.Header().Get("Location")[strings.LastIndex(created.Header().Get("Location"), "/")+1:]
 	send("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 		"Operations":[{"op":"Replace","path":"active","value":"False"}]}`)
+	// Hooks run on the handler's workers. At exit, after the http.Server's Shutdown, deliver what is queued.
+	if err := h.Shutdown(context.Background()); err != nil {
+		fmt.Println(err)
+	}
 	fmt.Println("revoke sessions of", <-revoked)
 	// Output: revoke sessions of /jane@contoso.com
 }

@@ -26,11 +26,11 @@ import (
 	"github.com/scimkit/scim/schema"
 )
 
-// NewHandler returns an http.Handler serving the SCIM 2.0 protocol for Users over store. Mount it under a
+// NewHandler returns a Handler serving the SCIM 2.0 protocol for Users over store. Mount it under a
 // prefix with http.StripPrefix:
 //
 //	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.NewHandler(store, opts...)))
-func NewHandler(store Store, opts ...Option) http.Handler {
+func NewHandler(store Store, opts ...Option) *Handler {
 	c := config{
 		auth:         func(*http.Request) (string, error) { return "", ErrUnauthorized },
 		maxResults:   1000,
@@ -51,13 +51,29 @@ func NewHandler(store Store, opts ...Option) http.Handler {
 	if c.passwords == PasswordsIgnored { // not an attribute of this service provider: ignored like any other
 		rt = rt.Without("password")
 	}
-	return &handler{
+	h := &handler{
 		config:    c,
 		store:     store,
 		rt:        rt,
 		trim:      c.userSchema != nil && !c.userSchema.IsFull(),
 		hashSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
 	}
+	if c.events != nil {
+		h.queue = newEventQueue(c.events, c.eventQueue, c.log)
+	}
+	return newPublicHandler(h)
+}
+
+// Handler serves the SCIM protocol (an http.Handler) and owns the delivery of its events (WithEvents): a
+// host shuts it down after its http.Server, so that the events of the last requests reach the hook.
+type Handler struct {
+	h *handler // the implementation; Handler is its public face, with the methods a host calls
+}
+
+// ServeHTTP authenticates, routes and answers one request; see NewHandler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.h.ServeHTTP(w, r)
+	runtime.KeepAlive(h) // a request in flight keeps its Handler, and so its event queue, open
 }
 
 type handler struct {
@@ -70,6 +86,8 @@ type handler struct {
 	// hashSlots bounds the password hashes computed at once: each costs tens of milliseconds of CPU, so a
 	// burst of password writes queues here instead of taking every core from other requests and tenants.
 	hashSlots chan struct{}
+	// queue delivers events to the WithEvents hook; nil without one.
+	queue *eventQueue
 }
 
 const contentType = "application/scim+json"
@@ -233,14 +251,19 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
 	u.ID = newID()
 	u.PasswordHash = hash
 	u.Meta = Meta{ResourceType: h.rt.Name, Created: now, LastModified: now}
-	created, err := h.store.Create(r.Context(), u)
+	var created *User
+	err = h.lockedWrite(r, u.ID, func() (err error) {
+		if created, err = h.store.Create(r.Context(), u); err == nil && created != nil && created.ID != "" {
+			h.emit(r, nil, created)
+		}
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	if created == nil || created.ID == "" {
 		return errors.New("scim: the Store's Create returned a user without an id")
 	}
-	h.emit(r, nil, created)
 	return h.writeUser(w, r, http.StatusCreated, created, h.projection(r))
 }
 
@@ -358,15 +381,18 @@ func (h *handler) update(r *http.Request, id string, mutate func(doc map[string]
 			return cur, nil
 		}
 		u.Meta.LastModified = now()
-		updated, err := h.store.Replace(ctx, u, cur.Meta.Version)
+		var updated *User
+		err = h.lockedWrite(r, cur.ID, func() (err error) {
+			if updated, err = h.store.Replace(ctx, u, cur.Meta.Version); err == nil {
+				h.emit(r, cur, updated)
+			}
+			return err
+		})
 		if errors.Is(err, ErrVersionMismatch) && ifMatch == "" && attempt < h.maxRetries {
 			if err := sleepCtx(ctx, time.Duration(attempt)*time.Millisecond); err != nil {
 				return nil, err
 			}
 			continue
-		}
-		if err == nil {
-			h.emit(r, cur, updated)
 		}
 		return updated, err
 	}
@@ -391,14 +417,19 @@ func (h *handler) delete(w http.ResponseWriter, r *http.Request, id string) erro
 		if ifMatch != "" && !etagMatches(ifMatch, cur.Meta.Version) {
 			return ErrVersionMismatch
 		}
-		err = h.store.Delete(r.Context(), id, cur.Meta.Version)
+		err = h.lockedWrite(r, cur.ID, func() error {
+			err := h.store.Delete(r.Context(), id, cur.Meta.Version)
+			if err == nil {
+				h.emit(r, cur, nil)
+			}
+			return err
+		})
 		if errors.Is(err, ErrVersionMismatch) && ifMatch == "" && attempt < h.maxRetries {
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		h.emit(r, cur, nil)
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -54,7 +55,12 @@ func newTestServer(t *testing.T, opts ...scim.Option) *testServer {
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "host page") })
 	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, h.Shutdown(ctx)) // delivers the last events; ends the workers
+	})
 	return &testServer{t: t, URL: srv.URL + "/scim/v2", Store: store}
 }
 

@@ -48,8 +48,7 @@ type reqState struct {
 	requestID, tenant string
 	resource, route   string
 	scimType          string
-	base              string // the mount point's absolute URL, once computed
-	events            []Event
+	base              string       // the mount point's absolute URL, once computed
 	ignored           []string     // attributes outside the declaration that a write carried
 	w                 statusWriter // allocated with the state: one allocation less a request
 }
@@ -106,8 +105,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer (to flush it).
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// finish reports the request to the log and metrics hooks, then delivers its events: the response is out by
-// then, so nothing here delays or fails it.
+// finish reports the request to the log and metrics hooks: the response is out by then, so nothing here
+// delays or fails it. (Events go to the handler's queue as they commit: see eventQueue.)
 func (h *handler) finish(w *statusWriter, r *http.Request, st *reqState, start time.Time) {
 	if len(st.ignored) > 0 {
 		h.log.LogAttrs(context.WithoutCancel(r.Context()), slog.LevelWarn,
@@ -133,10 +132,6 @@ func (h *handler) finish(w *statusWriter, r *http.Request, st *reqState, start t
 		if h.metrics != nil {
 			h.metrics(info)
 		}
-	}
-	if len(st.events) > 0 {
-		_ = http.NewResponseController(w).Flush() // the client has its answer before the hook runs
-		h.deliver(r, st.events)
 	}
 }
 

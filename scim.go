@@ -158,6 +158,7 @@ type config struct {
 	timeout      time.Duration
 	retryAfter   time.Duration
 	events       func(context.Context, Event)
+	eventQueue   EventQueue
 	metrics      func(RequestInfo)
 	requestLog   *slog.Logger
 	log          *slog.Logger

@@ -27,7 +27,7 @@ import (
 type app struct {
 	db      *sql.DB
 	store   *sqlstore.Store
-	scim    http.Handler
+	scim    *scim.Handler
 	log     *slog.Logger
 	pages   *template.Template
 	baseURL string // public URL of the app, "" to derive it from each request

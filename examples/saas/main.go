@@ -107,7 +107,7 @@ func run(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) erro
 	fmt.Fprintf(stdout, "SaaS example app: %s (data in %s)\n", url, c.dbPath)
 	fmt.Fprintf(stdout, "  demo admins acme-admin and globex-admin: new passwords in %s\n", credentials)
 	fmt.Fprintf(stdout, "  SCIM Tenant URL: %s/scim/v2 (generate a token on the admin page)\n", url)
-	return host.Serve(ctx, host.NewServer(a.handler()), ln, db)
+	return host.Serve(ctx, host.NewServer(a.handler()), ln, a, db) // a before db: its event hook uses db
 }
 
 // openDB opens (creating if needed) the SQLite file at path with the settings sqlstore.OpenSQLite uses: WAL,
@@ -117,4 +117,12 @@ func openDB(path string) (*sql.DB, error) {
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)" +
 		"&_pragma=foreign_keys(1)&_txlock=immediate"
 	return sql.Open("sqlite", dsn)
+}
+
+// Close delivers the SCIM events still queued (scim.Handler.Shutdown): the hook runs on the handler's
+// workers, after the requests that queued them, so it needs the database after the last request has ended.
+func (a *app) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), host.ShutdownTimeout)
+	defer cancel()
+	return a.scim.Shutdown(ctx)
 }

@@ -70,13 +70,15 @@ func startApp(t *testing.T) *testApp {
 	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	a, err := newApp(ctx, db, log, "")
 	require.NoError(t, err)
+	// Cleanups run last first: srv.Close, then the last events are delivered, then db.Close.
+	t.Cleanup(func() { require.NoError(t, a.Close()) })
 	a.passwordIter = 1000 // 600,000 iterations take a second each under the race detector
 	clock := &testClock{now: time.Now()}
 	a.now = clock.Now
 	admins, err := a.seedDemo(ctx)
 	require.NoError(t, err)
 	srv := httptest.NewServer(a.handler())
-	t.Cleanup(srv.Close) // runs first: waits for in-flight requests (and their event hooks) before db.Close
+	t.Cleanup(srv.Close) // runs first: waits for in-flight requests before the events drain and db.Close
 	ta := &testApp{app: a, url: srv.URL, admins: map[string]string{}, clock: clock}
 	for _, d := range admins {
 		ta.admins[d.login] = d.password

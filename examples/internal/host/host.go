@@ -37,9 +37,10 @@ func NewServer(h http.Handler) *http.Server {
 }
 
 // Serve serves srv on ln until ctx ends (SIGINT or SIGTERM in the examples), then shuts it down: no new
-// connections, in-flight requests (and the event hooks they run) finish within ShutdownTimeout. Only then
-// are the closers closed, in order: a store closed under a running request would fail it, and closing the
-// SQLite store is what checkpoints its write-ahead log into the database file.
+// connections, in-flight requests finish within ShutdownTimeout. Only then are the closers closed, in order
+// (the SCIM handler's event queue before the database its hook uses): a store closed under a running
+// request would fail it, and closing the SQLite store is what checkpoints its write-ahead log into the
+// database file.
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, closers ...io.Closer) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
