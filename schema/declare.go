@@ -134,7 +134,7 @@ func checkExtension(s *Schema) (*Schema, error) {
 	if s == nil {
 		return nil, errors.New("schema: nil extension")
 	}
-	if len(s.ID) < 5 || !strings.EqualFold(s.ID[:4], "urn:") || strings.HasSuffix(s.ID, ":") || strings.ContainsAny(s.ID, " \"[].") {
+	if len(s.ID) < 5 || !strings.EqualFold(s.ID[:4], "urn:") || strings.HasSuffix(s.ID, ":") || strings.ContainsAny(s.ID, " \"[]") {
 		return nil, fmt.Errorf("schema: extension id %q must be a URN such as urn:ietf:params:scim:schemas:extension:MyApp:2.0:User", s.ID)
 	}
 	if len(s.Attributes) == 0 {
