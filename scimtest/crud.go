@@ -151,7 +151,7 @@ var versionChecks = []check{
 		for i := range 3 {
 			u := k.minimalUser("V-1", "versioned")
 			u.DisplayName = fmt.Sprint("change ", i)
-			u = k.declared(u) // without displayName if undeclared
+			u = k.declared(u)        // without displayName if undeclared
 			u.Meta.Version = version // as the handler passes it
 			got := k.replace(t, ctx, u, version)
 			for _, old := range seen {
@@ -257,6 +257,12 @@ var notFoundChecks = []check{
 		v := k.create(t, ctx, k.minimalUser("Gone-1", "gone")).Meta.Version
 		if err := k.s.Delete(ctx, k.id("Gone-1"), ""); err != nil {
 			t.Fatalf("Delete(%q) %s: %v", "Gone-1", where(ctx), err)
+		}
+		// A Store assigning its own ids must not hand the deleted user's id to the next user (SQLite's
+		// INTEGER PRIMARY KEY without AUTOINCREMENT does): a client still holding it would reach someone else.
+		if next := k.create(t, ctx, k.minimalUser("Gone-2", "next")); next.ID == k.id("Gone-1") {
+			t.Fatalf("Create(user id %q) after Delete(%q) returned id %q, the deleted user's: ids are never reused, "+
+				"since clients (Entra ID) keep the ids of users they deleted", "Gone-2", k.id("Gone-1"), next.ID)
 		}
 		why := "the user was deleted"
 		_, err := k.s.Get(ctx, k.id("Gone-1"))

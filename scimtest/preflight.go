@@ -87,7 +87,7 @@ func preflight(t *testing.T, k *kit) {
 		for i, u := range page.Users {
 			ids[i] = describeUser(u)
 		}
-		t.Fatalf("List(all) %s, holding one user with ID %q, returned TotalResults %d and users %v; want that user alone",
+		t.Fatalf("List(all) %s, holding one user with ID %q, returned TotalResults %d and users %v; want that user alone, with the ID Create returned",
 			where(ctx), id, page.TotalResults, ids)
 	}
 }
