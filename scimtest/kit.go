@@ -52,6 +52,9 @@ type config struct {
 	passwords        bool
 	defaults         map[string]any
 	hostExt          []schema.Path // the host's own extension attributes (top level)
+	// keep names every declared attribute, complex ones sub-attribute by sub-attribute, so that the
+	// schema's projection cuts a declared "name.formatted" out of a whole name.
+	keep schema.Projection
 }
 
 func newConfig(t *testing.T, o Options) *config {
@@ -75,6 +78,15 @@ func newConfig(t *testing.T, o Options) *config {
 			c.defaults = map[string]any{}
 		}
 		c.defaults[name] = v
+	}
+	for _, p := range c.rt.Attributes() {
+		if p.Attr.Type != schema.Complex {
+			c.keep.Attributes = append(c.keep.Attributes, p)
+			continue
+		}
+		for _, sub := range p.Attr.SubAttributes {
+			c.keep.Attributes = append(c.keep.Attributes, schema.Path{Schema: p.Schema, Attr: p.Attr, Sub: sub})
+		}
 	}
 	for _, e := range c.rt.Extensions {
 		if strings.EqualFold(e.Schema.ID, schema.EnterpriseUserURN) {
@@ -200,7 +212,7 @@ func (c *config) declared(u *scim.User) *scim.User {
 		return u
 	}
 	hash := u.PasswordHash
-	doc := c.rt.Apply(schema.Projection{}, docOf(u))
+	doc := c.rt.Apply(c.keep, docOf(u))
 	out := fromDoc(doc)
 	out.Schemas = nil
 	if c.passwords {
