@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
@@ -24,8 +25,13 @@ import (
 // it in the subtest named. Without this, a check that silently stopped checking would go unnoticed.
 
 var brokenStores = []struct {
-	bug, group, subtest string // the subtest expected to fail (a prefix of its name)
+	bug, group, subtest string // the subtest expected to fail (a prefix of its name); "" for the group itself
 }{
+	{"noID", "preflight", ""},
+	{"getByGivenID", "preflight", ""},
+	{"listGivenIDs", "preflight", ""},
+	{"hostIDParseError", "not found", "Get, Replace and Delete of an unknown id"},
+	{"reusesIDs", "not found", "Get, Replace and Delete of a deleted user"},
 	{"caseSensitiveUserName", "userName uniqueness", "Create fails with ErrConflict when the tenant has the userName in any case"},
 	{"asciiOnlyFold", "userName uniqueness", "userName comparison folds non-ASCII letters"},
 	{"lowerOnlyFold", "userName uniqueness", "userName uniqueness and userName eq agree with filter.Fold's key"},
@@ -73,12 +79,26 @@ func TestKitCatchesBrokenStores(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the test binary once per broken store")
 	}
-	t.Run("none", func(t *testing.T) {
+	for _, bug := range []string{"none", "hostIDs"} { // hostIDs: its own integer ids, correctly
+		t.Run(bug, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenStore$", "-test.count=1")
+			cmd.Env = append(os.Environ(), "SCIMTEST_BROKEN="+bug)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("the broken store without a bug (%s) fails the kit, so the other cases prove nothing: %v\n%s", bug, err, out)
+			}
+		})
+	}
+	// A broken basic contract stops the whole run with one message.
+	t.Run("preflight stops the run", func(t *testing.T) {
 		t.Parallel()
-		cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenStore$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "SCIMTEST_BROKEN=none")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("the broken store without a bug fails the kit, so the other cases prove nothing: %v\n%s", err, out)
+		cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenStore$", "-test.v", "-test.count=1")
+		cmd.Env = append(os.Environ(), "SCIMTEST_BROKEN=noID")
+		out, err := cmd.CombinedOutput()
+		const msg = "Create returned a user without an ID: a Store must keep the handler's ID or assign its own"
+		if err == nil || !bytes.Contains(out, []byte(msg)) || bytes.Contains(out, []byte("TestBrokenStore/round_trip")) ||
+			bytes.Count(out, []byte("--- FAIL")) != 2 {
+			t.Errorf("a Store whose Create loses the ID: want the run to stop after the preflight with %q; its output:\n%s", msg, out)
 		}
 	})
 	for _, b := range brokenStores {
@@ -89,6 +109,9 @@ func TestKitCatchesBrokenStores(t *testing.T) {
 			cmd.Env = append(os.Environ(), "SCIMTEST_BROKEN="+b.bug)
 			out, err := cmd.CombinedOutput()
 			want := "--- FAIL: TestBrokenStore/" + group + "/" + strings.ReplaceAll(b.subtest, " ", "_")
+			if b.subtest == "" {
+				want = "--- FAIL: TestBrokenStore/" + group + " "
+			}
 			if err == nil || !bytes.Contains(out, []byte(want)) {
 				t.Errorf("the kit did not fail a Store with bug %q in %q (exit: %v); its output:\n%s", b.bug, want, err, out)
 			}
@@ -98,16 +121,53 @@ func TestKitCatchesBrokenStores(t *testing.T) {
 
 // brokenStore is the docs' example Store with one bug switched on.
 type brokenStore struct {
-	bug   string
-	mu    sync.Mutex
-	users []brokenEntry
-	seq   int
+	bug    string
+	mu     sync.Mutex
+	users  []brokenEntry
+	seq    int
+	nextID int // the last id given, for the bugs of a Store with its own integer ids
 }
 
 type brokenEntry struct {
 	tenant string
 	user   *scim.User
 	seq    int
+	given  string // the id the handler gave Create
+}
+
+// hostIDs reports whether the store assigns its own integer ids.
+func (s *brokenStore) hostIDs() bool {
+	return slices.Contains([]string{"hostIDs", "noID", "getByGivenID", "listGivenIDs", "hostIDParseError", "reusesIDs"}, s.bug)
+}
+
+// assign gives u the store's own id.
+func (s *brokenStore) assign(u *scim.User) {
+	if s.is("reusesIDs") { // the largest id in use, plus one: SQLite's rowid without AUTOINCREMENT
+		top := 0
+		for _, e := range s.users {
+			n, _ := strconv.Atoi(e.user.ID)
+			top = max(top, n)
+		}
+		u.ID = strconv.Itoa(top + 1)
+		return
+	}
+	s.nextID++
+	u.ID = strconv.Itoa(s.nextID)
+}
+
+// checkID is what a Store with integer ids does first with an id; the bug hostIDParseError reports a
+// malformed one as a failure rather than as not found.
+func (s *brokenStore) checkID(id string) error {
+	if !s.hostIDs() {
+		return nil
+	}
+	if _, err := strconv.Atoi(id); err != nil {
+		if s.is("hostIDParseError") {
+			return fmt.Errorf("parse id: %w", err)
+		}
+		return scim.ErrNotFound
+	}
+	return nil
 }
 
 func (s *brokenStore) is(bug string) bool { return s.bug == bug }
@@ -199,12 +259,31 @@ func (s *brokenStore) Create(ctx context.Context, u *scim.User) (*scim.User, err
 	u = s.store(u)
 	u.Meta.Version = s.version()
 	s.seq++
-	s.users = append(s.users, brokenEntry{tenant, u, s.seq})
+	given := u.ID
+	if s.hostIDs() {
+		s.assign(u)
+	}
+	switch {
+	case s.is("getByGivenID"): // keeps the handler's id, returns its own
+		kept := *u
+		kept.ID = given
+		s.users = append(s.users, brokenEntry{tenant, &kept, s.seq, given})
+		return u, nil
+	case s.is("noID"):
+		s.users = append(s.users, brokenEntry{tenant, u, s.seq, given})
+		out := *u
+		out.ID = ""
+		return &out, nil
+	}
+	s.users = append(s.users, brokenEntry{tenant, u, s.seq, given})
 	return u, nil
 }
 
 func (s *brokenStore) Get(ctx context.Context, id string) (*scim.User, error) {
 	if err := s.ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.checkID(id); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -217,6 +296,9 @@ func (s *brokenStore) Get(ctx context.Context, id string) (*scim.User, error) {
 
 func (s *brokenStore) Replace(ctx context.Context, u *scim.User, version string) (*scim.User, error) {
 	if err := s.ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.checkID(u.ID); err != nil {
 		return nil, err
 	}
 	tenant := s.tenant(ctx)
@@ -259,6 +341,9 @@ func (s *brokenStore) Delete(ctx context.Context, id, version string) error {
 	if err := s.ctxErr(ctx); err != nil {
 		return err
 	}
+	if err := s.checkID(id); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := s.find(s.tenant(ctx), id)
@@ -280,7 +365,13 @@ func (s *brokenStore) snapshot(ctx context.Context) ([]*scim.User, []int) {
 	var seqs []int
 	for _, e := range s.users {
 		if e.tenant == tenant || s.is("listAnyTenant") {
-			users, seqs = append(users, e.user), append(seqs, e.seq)
+			u := e.user
+			if s.is("listGivenIDs") { // builds users from a copy that still has the handler's id
+				c := *u
+				c.ID = e.given
+				u = &c
+			}
+			users, seqs = append(users, u), append(seqs, e.seq)
 		}
 	}
 	return users, seqs

@@ -62,26 +62,29 @@ func oneWinner(t *testing.T, errs []error, what string, losing ...error) int {
 }
 
 var concurrencyChecks = []check{
-	{"64 parallel Creates of one userName in different cases: exactly one succeeds, the others get ErrConflict", func(t *testing.T, s scim.Store) {
-		ctx := inTenant(t, tenantA)
+	{"64 parallel Creates of one userName in different cases: exactly one succeeds, the others get ErrConflict", func(t *testing.T, k *kit) {
+		ctx := inTenant(t, k.tenantA)
 		const name = "concurrent.user@example.com"
 		errs := race(parallel, func(i int) error {
-			_, err := s.Create(ctx, minimalUser(fmt.Sprintf("C-%02d", i), caseVariant(name, i)))
+			got, err := k.s.Create(ctx, k.minimalUser(fmt.Sprintf("C-%02d", i), caseVariant(name, i)))
+			if err == nil {
+				k.record(ctx, fmt.Sprintf("C-%02d", i), got)
+			}
 			return err
 		})
 		w := oneWinner(t, errs, fmt.Sprintf("Creates of userName %q in %d spellings %s", name, parallel, where(ctx)), scim.ErrConflict)
-		page := mustList(t, s, ctx, all(parse(t, `userName eq "`+name+`"`)))
-		if ids := idsOf(page.Users); len(ids) != 1 || ids[0] != fmt.Sprintf("C-%02d", w) {
+		page := mustList(t, k.s, ctx, all(k.mustParse(t, `userName eq "`+name+`"`)))
+		if ids := k.names(ctx, page.Users); len(ids) != 1 || ids[0] != fmt.Sprintf("C-%02d", w) {
 			t.Fatalf("List(filter userName eq %q) after the race = ids %q; want only the winner, C-%02d", name, ids, w)
 		}
-		if page := mustList(t, s, ctx, all(nil)); page.TotalResults != 1 {
-			t.Fatalf("List(all) after the race = TotalResults %d, ids %q; want 1: a refused Create stores nothing", page.TotalResults, idsOf(page.Users))
+		if page := mustList(t, k.s, ctx, all(nil)); page.TotalResults != 1 {
+			t.Fatalf("List(all) after the race = TotalResults %d, ids %q; want 1: a refused Create stores nothing", page.TotalResults, k.names(ctx, page.Users))
 		}
 	}},
-	{"parallel Creates of different userNames all succeed", func(t *testing.T, s scim.Store) {
-		ctx := inTenant(t, tenantA)
+	{"parallel Creates of different userNames all succeed", func(t *testing.T, k *kit) {
+		ctx := inTenant(t, k.tenantA)
 		errs := race(parallel, func(i int) error {
-			_, err := s.Create(ctx, minimalUser(fmt.Sprintf("D-%02d", i), fmt.Sprintf("distinct%02d@example.com", i)))
+			_, err := k.s.Create(ctx, k.minimalUser(fmt.Sprintf("D-%02d", i), fmt.Sprintf("distinct%02d@example.com", i)))
 			return err
 		})
 		for i, err := range errs {
@@ -89,54 +92,54 @@ var concurrencyChecks = []check{
 				t.Errorf("Create(userName %q) racing %d Creates of other userNames %s: %v; want success", fmt.Sprintf("distinct%02d@example.com", i), parallel-1, where(ctx), err)
 			}
 		}
-		if page := mustList(t, s, ctx, all(nil)); page.TotalResults != parallel || len(page.Users) != parallel {
+		if page := mustList(t, k.s, ctx, all(nil)); page.TotalResults != parallel || len(page.Users) != parallel {
 			t.Fatalf("List(all) after %d parallel Creates = %d users, TotalResults %d; want %d", parallel, len(page.Users), page.TotalResults, parallel)
 		}
 	}},
-	{"64 parallel Replaces with the same version: exactly one succeeds, the others get ErrVersionMismatch", func(t *testing.T, s scim.Store) {
-		ctx := inTenant(t, tenantA)
-		v := mustCreate(t, s, ctx, minimalUser("R-1", "racer")).Meta.Version
+	{"64 parallel Replaces with the same version: exactly one succeeds, the others get ErrVersionMismatch", func(t *testing.T, k *kit) {
+		ctx := inTenant(t, k.tenantA)
+		v := k.create(t, ctx, k.minimalUser("R-1", "racer")).Meta.Version
 		results := make([]*scim.User, parallel)
 		errs := race(parallel, func(i int) error {
-			u := minimalUser("R-1", "racer")
-			u.DisplayName = fmt.Sprint("writer ", i)
+			u := k.minimalUser("R-1", fmt.Sprintf("writer-%02d", i)) // userName: the one attribute every declaration has
 			u.Meta.Version = v
 			var err error
-			results[i], err = s.Replace(ctx, u, v)
+			results[i], err = k.s.Replace(ctx, k.mine(u), v)
 			return err
 		})
 		w := oneWinner(t, errs, fmt.Sprintf("Replaces of user R-1 with version %q %s", v, where(ctx)), scim.ErrVersionMismatch)
-		got := mustGet(t, s, ctx, "R-1")
-		if got.DisplayName != fmt.Sprint("writer ", w) || got.Meta.Version != results[w].Meta.Version {
-			t.Fatalf("Get(%q) after the race = displayName %q, version %q; want the winner's, %q and %q", "R-1",
-				got.DisplayName, got.Meta.Version, fmt.Sprint("writer ", w), results[w].Meta.Version)
+		got := k.get(t, ctx, "R-1")
+		if got.UserName != fmt.Sprintf("writer-%02d", w) || got.Meta.Version != results[w].Meta.Version {
+			t.Fatalf("Get(%q) after the race = userName %q, version %q; want the winner's, %q and %q", "R-1",
+				got.UserName, got.Meta.Version, fmt.Sprintf("writer-%02d", w), results[w].Meta.Version)
 		}
 	}},
-	{"64 parallel Replaces renaming different users to one userName: exactly one succeeds, the others get ErrConflict", func(t *testing.T, s scim.Store) {
-		ctx := inTenant(t, tenantA)
+	{"64 parallel Replaces renaming different users to one userName: exactly one succeeds, the others get ErrConflict", func(t *testing.T, k *kit) {
+		ctx := inTenant(t, k.tenantA)
 		for i := range parallel {
-			mustCreate(t, s, ctx, minimalUser(fmt.Sprintf("N-%02d", i), fmt.Sprintf("name%02d", i)))
+			k.create(t, ctx, k.minimalUser(fmt.Sprintf("N-%02d", i), fmt.Sprintf("name%02d", i)))
 		}
 		const name = "wanted.name@example.com"
 		errs := race(parallel, func(i int) error {
-			_, err := s.Replace(ctx, minimalUser(fmt.Sprintf("N-%02d", i), caseVariant(name, i)), "")
+			_, err := k.s.Replace(ctx, k.mine(k.minimalUser(fmt.Sprintf("N-%02d", i), caseVariant(name, i))), "")
 			return err
 		})
 		w := oneWinner(t, errs, fmt.Sprintf("Replaces renaming users N-00..N-%02d to userName %q in %d spellings %s", parallel-1, name, parallel, where(ctx)), scim.ErrConflict)
-		page := mustList(t, s, ctx, all(parse(t, `userName eq "`+name+`"`)))
-		if ids := idsOf(page.Users); len(ids) != 1 || ids[0] != fmt.Sprintf("N-%02d", w) {
+		page := mustList(t, k.s, ctx, all(k.mustParse(t, `userName eq "`+name+`"`)))
+		if ids := k.names(ctx, page.Users); len(ids) != 1 || ids[0] != fmt.Sprintf("N-%02d", w) {
 			t.Fatalf("List(filter userName eq %q) after the race = ids %q; want only the winner, N-%02d", name, ids, w)
 		}
 	}},
-	{"parallel Deletes with the same version: exactly one succeeds", func(t *testing.T, s scim.Store) {
-		ctx := inTenant(t, tenantA)
-		v := mustCreate(t, s, ctx, minimalUser("X-1", "deleted")).Meta.Version
-		errs := race(parallel, func(int) error { return s.Delete(ctx, "X-1", v) })
+	{"parallel Deletes with the same version: exactly one succeeds", func(t *testing.T, k *kit) {
+		ctx := inTenant(t, k.tenantA)
+		v := k.create(t, ctx, k.minimalUser("X-1", "deleted")).Meta.Version
+		errs := race(parallel, func(int) error { return k.s.Delete(ctx, k.id("X-1"), v) })
 		oneWinner(t, errs, fmt.Sprintf("Deletes of user X-1 with version %q %s", v, where(ctx)), scim.ErrNotFound, scim.ErrVersionMismatch)
 	}},
-	{"List, ListCursor and Get answer correctly while users are written", func(t *testing.T, s scim.Store) {
-		ctx := inTenant(t, tenantA)
+	{"List, ListCursor and Get answer correctly while users are written", func(t *testing.T, k *kit) {
+		ctx := inTenant(t, k.tenantA)
 		const writers, readers, rounds = 4, 4, 40
+		s := k.s
 		cl, _ := s.(scim.CursorLister)
 		var mu sync.Mutex
 		var problems []string
@@ -154,19 +157,19 @@ var concurrencyChecks = []check{
 			wwg.Go(func() {
 				for i := range rounds {
 					id := fmt.Sprintf("W-%d-%02d", w, i)
-					u := minimalUser(id, fmt.Sprintf("w%d.%02d@example.com", w, i))
+					u := k.minimalUser(id, fmt.Sprintf("w%d.%02d@example.com", w, i))
 					created, err := s.Create(ctx, u)
 					if err != nil {
 						report("Create(%q): %v", id, err)
 						continue
 					}
-					next := minimalUser(id, fmt.Sprintf("w%d.%02d@example.com", w, i))
-					next.DisplayName = "replaced"
+					k.record(ctx, id, created)
+					next := k.minimalUser(created.ID, fmt.Sprintf("W%d.%02d@example.com", w, i))
 					if _, err := s.Replace(ctx, next, created.Meta.Version); err != nil {
 						report("Replace(%q, version %q) by its only writer: %v", id, created.Meta.Version, err)
 					}
 					if i%2 == 1 {
-						if err := s.Delete(ctx, id, ""); err != nil {
+						if err := s.Delete(ctx, created.ID, ""); err != nil {
 							report("Delete(%q): %v", id, err)
 							continue
 						}
@@ -176,7 +179,11 @@ var concurrencyChecks = []check{
 				}
 			})
 		}
-		f, byName := parse(t, `userName sw "w" and displayName ne "nobody"`), path(t, "userName")
+		f, ok := k.parse(t, `userName sw "w" and displayName ne "nobody"`)
+		if !ok {
+			f = k.mustParse(t, `userName sw "w" and not (userName eq "nobody")`)
+		}
+		byName, _ := k.path("userName")
 		for r := range readers {
 			wg.Go(func() {
 				for n := 0; ; n++ {
@@ -199,7 +206,7 @@ var concurrencyChecks = []check{
 						report("List(%s) = %d users %q, TotalResults %d: more than count, more than TotalResults, or a nil user",
 							describeQuery(q), len(page.Users), idsOf(page.Users), page.TotalResults)
 					}
-					id := fmt.Sprintf("W-%d-%02d", n%writers, n%rounds)
+					id := k.id(fmt.Sprintf("W-%d-%02d", n%writers, n%rounds))
 					if u, err := s.Get(ctx, id); err != nil && !errors.Is(err, scim.ErrNotFound) {
 						report("Get(%q): %v; want the user or ErrNotFound", id, err)
 					} else if err == nil && (u == nil || u.ID != id) {
@@ -232,7 +239,7 @@ var concurrencyChecks = []check{
 		for _, ids := range live {
 			want = append(want, ids...)
 		}
-		got := idsOf(mustList(t, s, ctx, all(nil)).Users)
+		got := k.names(ctx, mustList(t, s, ctx, all(nil)).Users)
 		if !sameSet(got, want) || len(got) != len(want) {
 			t.Fatalf("List(all) %s after the concurrent writes = ids %q; want %q (missing %q, unexpected %q)",
 				where(ctx), got, want, minus(want, got), minus(got, want))

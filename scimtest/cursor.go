@@ -34,7 +34,7 @@ func describeCursor(q scim.Query, cursor string) string {
 // set) after every page that has a next one. It returns the ids in the order the pages gave them. When
 // total is not negative every page must report it as TotalResults, and the page that brings the users
 // seen to total must be the last.
-func walk(t *testing.T, cl scim.CursorLister, ctx context.Context, q scim.Query, total int, between func(page int, seen []string)) []string {
+func walk(t *testing.T, k *kit, cl scim.CursorLister, ctx context.Context, q scim.Query, total int, between func(page int, seen []string)) []string {
 	t.Helper()
 	var seen []string
 	cursor := ""
@@ -51,7 +51,7 @@ func walk(t *testing.T, cl scim.CursorLister, ctx context.Context, q scim.Query,
 		if page == nil {
 			t.Fatalf("%s returned a nil Page and no error", call)
 		}
-		ids := idsOf(page.Users)
+		ids := k.names(ctx, page.Users)
 		if len(ids) > q.Count {
 			t.Fatalf("%s returned %d users %q; want at most count, %d", call, len(ids), ids, q.Count)
 		}
@@ -77,17 +77,21 @@ func walk(t *testing.T, cl scim.CursorLister, ctx context.Context, q scim.Query,
 }
 
 var cursorChecks = []check{
-	{"ListCursor pages of 3 return every user once, in List order, with NextCursor \"\" on the last page", func(t *testing.T, s scim.Store) {
-		cl := cursorLister(t, s)
-		p := populate(t, s)
+	{"ListCursor pages of 3 return every user once, in List order, with NextCursor \"\" on the last page", func(t *testing.T, k *kit) {
+		cl := cursorLister(t, k.s)
+		p := populate(t, k)
 		for _, f := range []string{"", `emails pr`, `active eq true`, `userName eq "nobody"`, `emails[type eq "work"] or externalId pr`} {
 			q := scim.Query{Count: 3}
 			lq := all(nil)
 			if f != "" {
-				q.Filter, lq.Filter = parse(t, f), parse(t, f)
+				e, ok := k.parse(t, f)
+				if !ok {
+					continue // undeclared
+				}
+				q.Filter, lq.Filter = e, e
 			}
-			want := idsOf(scim.ApplyQuery(p.order, lq).Users)
-			got := walk(t, cl, p.ctx, q, len(want), nil)
+			want := p.names(scim.ApplyQuery(p.order, lq).Users)
+			got := walk(t, k, cl, p.ctx, q, len(want), nil)
 			if !slices.Equal(got, want) {
 				t.Errorf("ListCursor pages of %d (filter %q) %s joined = ids %q; want %q, every match once, in the order List gives them",
 					q.Count, f, where(p.ctx), got, want)
@@ -95,30 +99,30 @@ var cursorChecks = []check{
 		}
 		// Pages of 1 and of the whole result.
 		for _, count := range []int{1, popCount, popCount + 1} {
-			want := idsOf(p.order)
-			if got := walk(t, cl, p.ctx, scim.Query{Count: count}, popCount, nil); !slices.Equal(got, want) {
+			want := p.names(p.order)
+			if got := walk(t, k, cl, p.ctx, scim.Query{Count: count}, popCount, nil); !slices.Equal(got, want) {
 				t.Errorf("ListCursor pages of %d %s joined = ids %q; want %q, every user once, in List order", count, where(p.ctx), got, want)
 			}
 		}
 	}},
-	{"ListCursor rejects a cursor it did not make with ErrInvalidCursor", func(t *testing.T, s scim.Store) {
-		cl := cursorLister(t, s)
-		p := populate(t, s)
+	{"ListCursor rejects a cursor it did not make with ErrInvalidCursor", func(t *testing.T, k *kit) {
+		cl := cursorLister(t, k.s)
+		p := populate(t, k)
 		for _, c := range []string{"not-a-cursor", "%%%", strings.Repeat("Z", 40), "\x00"} {
 			_, err := cl.ListCursor(p.ctx, scim.Query{Count: 3}, c)
 			wantErr(t, err, scim.ErrInvalidCursor, describeCursor(scim.Query{Count: 3}, c)+" "+where(p.ctx),
 				"the Store never made that cursor (the handler answers 400 invalidCursor)")
 		}
 	}},
-	{"a cursor made in one tenant reveals nothing of another", func(t *testing.T, s scim.Store) {
-		cl := cursorLister(t, s)
-		p := populate(t, s)
+	{"a cursor made in one tenant reveals nothing of another", func(t *testing.T, k *kit) {
+		cl := cursorLister(t, k.s)
+		p := populate(t, k)
 		q := scim.Query{Count: 3}
 		page, err := cl.ListCursor(p.ctx, q, "")
 		if err != nil || page == nil || page.NextCursor == "" {
 			t.Fatalf("%s %s = page %v, error %v; want a first page with a NextCursor", describeCursor(q, ""), where(p.ctx), page, err)
 		}
-		b := inTenant(t, tenantB)
+		b := inTenant(t, k.tenantB)
 		other, err := cl.ListCursor(b, q, page.NextCursor)
 		if err != nil {
 			if !errors.Is(err, scim.ErrInvalidCursor) {
@@ -127,22 +131,22 @@ var cursorChecks = []check{
 			}
 			return
 		}
-		for _, u := range other.Users {
-			if !strings.HasPrefix(u.ID, "b-") {
-				t.Fatalf("%s %s, with a cursor made %s, returned user %q of tenant %q; want only users of %q (or ErrInvalidCursor)",
-					describeCursor(q, page.NextCursor), where(b), where(p.ctx), u.ID, tenantA, tenantB)
+		for _, id := range k.names(b, other.Users) {
+			if !strings.HasPrefix(id, "b-") {
+				t.Fatalf("%s %s, with a cursor made %s, returned user %q; want only users of %q (or ErrInvalidCursor)",
+					describeCursor(q, page.NextCursor), where(b), where(p.ctx), id, k.tenantB)
 			}
 		}
 	}},
-	{"ListCursor pages stay correct while users are created, replaced and deleted between them", func(t *testing.T, s scim.Store) {
-		cl := cursorLister(t, s)
-		p := populate(t, s)
-		full := idsOf(p.order)
+	{"ListCursor pages stay correct while users are created, replaced and deleted between them", func(t *testing.T, k *kit) {
+		cl := cursorLister(t, k.s)
+		p := populate(t, k)
+		full := p.names(p.order)
 		deleted := map[string]bool{}
 		var created, gone []string // gone: deleted before any page returned them
 		seenSoFar := []string{}
 		del := func(id string) {
-			if err := s.Delete(p.ctx, id, ""); err != nil {
+			if err := k.s.Delete(p.ctx, k.id(id), ""); err != nil {
 				t.Fatalf("Delete(%q) %s between cursor pages: %v", id, where(p.ctx), err)
 			}
 			deleted[id] = true
@@ -151,9 +155,10 @@ var cursorChecks = []check{
 			}
 		}
 		replace := func(id string) {
-			u := fixture(id)
+			u := k.fixture(id)
 			u.DisplayName = "replaced between pages"
-			mustReplace(t, s, p.ctx, u, "")
+			u = k.declared(u) // without displayName if undeclared
+			k.replace(t, p.ctx, u, "")
 		}
 		var log []string
 		between := func(page int, seen []string) {
@@ -167,7 +172,7 @@ var cursorChecks = []check{
 				del(unseen[len(unseen)/2])
 				replace(unseen[0])
 				replace(seen[0])
-				mustCreate(t, s, p.ctx, minimalUser("New-1", "new.one@example.com"))
+				k.create(t, p.ctx, k.minimalUser("New-1", "new.one@example.com"))
 				created = append(created, "New-1")
 				log = append(log, fmt.Sprintf("after page 1: deleted %q and %q, replaced %q and %q, created New-1",
 					last, unseen[len(unseen)/2], unseen[0], seen[0]))
@@ -175,12 +180,12 @@ var cursorChecks = []check{
 				unseen := minus(minus(full, seen), keys(deleted))
 				del(unseen[len(unseen)-1])
 				replace(seen[len(seen)-1])
-				mustCreate(t, s, p.ctx, minimalUser("New-2", "new.two@example.com"))
+				k.create(t, p.ctx, k.minimalUser("New-2", "new.two@example.com"))
 				created = append(created, "New-2")
 				log = append(log, fmt.Sprintf("after page 2: deleted %q, replaced %q, created New-2", unseen[len(unseen)-1], seen[len(seen)-1]))
 			}
 		}
-		got := walk(t, cl, p.ctx, scim.Query{Count: 3}, -1, between)
+		got := walk(t, k, cl, p.ctx, scim.Query{Count: 3}, -1, between)
 		call := fmt.Sprintf("ListCursor pages of 3 %s (%s)", where(p.ctx), strings.Join(log, "; "))
 		for i, id := range got {
 			if slices.Contains(got[:i], id) {

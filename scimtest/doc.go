@@ -9,15 +9,27 @@
 //		})
 //	}
 //
+// A host that declared its User resource (schema.DeclareUser), names its tenants itself or lets its Store
+// assign ids says so with Options:
+//
+//	scimtest.TestStore(t, newStore, scimtest.Options{Schema: rt, Tenants: [2]string{"1", "2"},
+//		Defaults: map[string]any{"active": true}})
+//
+// Before the requirements, a preflight checks the basic contract (Create returns an ID, kept or the Store's
+// own, and a version; Get finds the user by that ID with its times to the millisecond; Replace changes the
+// version; List returns the user) and stops the run with one message when it fails.
+//
 // What a Store must do, one subtest per requirement:
 //
-//   - round trip: Create, Get, Replace and List return every attribute of scim.User as given (core and
-//     enterprise, every sub-attribute, multi-valued attributes with several elements in order, active=false,
-//     the password, meta times exactly and in UTC); what a Replace leaves unassigned becomes unassigned;
-//     users returned earlier never change afterwards.
+//   - round trip: Create, Get, Replace and List return every declared attribute of scim.User as given (core,
+//     enterprise and the host's extensions, every sub-attribute, multi-valued attributes with several
+//     elements in order, active=false, meta times exactly and in UTC, the password hash with
+//     Options.Passwords); what a Replace leaves unassigned becomes unassigned (or its Options.Defaults
+//     value); users returned earlier never change afterwards.
 //   - versions: Create sets Meta.Version; every Replace sets a new one; a stale version gives
 //     scim.ErrVersionMismatch and changes nothing; "" means any version.
-//   - not found: unknown or deleted ids give scim.ErrNotFound from Get, Replace and Delete.
+//   - not found: unknown or deleted ids (malformed ones too, for a Store with integer ids) give
+//     scim.ErrNotFound from Get, Replace and Delete; a deleted user's id is never given again.
 //   - userName uniqueness: within a tenant, by filter.Fold's key (case folded fully, compatibility forms,
 //     NFC/NFD and surrounding spaces identified, and no more; userName eq agrees), on Create and on Replace;
 //     a user may change the case of its own userName; a freed userName can be taken.
@@ -40,12 +52,14 @@
 //   - context: with a cancelled context every method fails and changes nothing.
 //
 // Expected answers are computed with scim.ApplyQuery, the library's reference implementation of List, over
-// the kit's own copies of the users it created. Filters and sortBy paths are resolved against a fresh
-// schema.User(): a Store must map attributes by name (schema.Path.String), never by pointer.
+// the kit's own copies of the users it created, cut down to the declaration, with the ids the Store assigned.
+// Filters and sortBy paths are resolved against Options.Schema (or a fresh schema.User()), and skipped when
+// they name an undeclared attribute: a Store must map attributes by name (schema.Path.String), never by
+// pointer.
 //
 // examples/store in this module is the simplest Store that passes: a mutex, a slice and scim.ApplyQuery.
 //
 // Subtests run one after the other, each with a fresh Store from newStore, which is given the subtest's t
 // (for t.Cleanup); newStore may empty one shared database rather than create a new one. The checks use
-// the tenants "scimtest-a", "scimtest-b" and "".
+// the tenants "scimtest-a", "scimtest-b" and "", or the two of Options.Tenants.
 package scimtest

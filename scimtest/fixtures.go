@@ -8,7 +8,8 @@ import (
 )
 
 // Fixtures. Every function returns fresh values: a Store owns the users it is given (Create and Replace), so
-// the checks build one copy to give and another to compare with.
+// the checks build one copy to give and another to compare with. The config's methods cut them down to the
+// declaration and add the host's extension attributes (and a password hash, when the Store keeps one).
 
 // t0 is the base time of the fixtures: UTC, with milliseconds, as the handler makes them.
 var t0 = time.Date(2024, time.March, 10, 9, 30, 0, 123_000_000, time.UTC)
@@ -20,7 +21,7 @@ func ptr[T any](v T) *T { return &v }
 // fullUser returns a user with every attribute of scim.User assigned (all sub-attributes, several elements in
 // every multi-valued attribute, the enterprise extension), as the handler passes it to Create. variant 0 and 1
 // differ in every value, so Replacing one by the other changes everything; variant 1 has active=false.
-func fullUser(id, userName string, variant int) *scim.User {
+func rawFullUser(id, userName string, variant int) *scim.User {
 	v := []string{"a", "b"}[variant]
 	s := func(x string) string { return x + "-" + v }
 	created := at(time.Duration(variant) * time.Hour)
@@ -123,8 +124,24 @@ func fullUser(id, userName string, variant int) *scim.User {
 	return u
 }
 
-// minimalUser returns a user with only what the handler always sets: id, userName and meta.
-func minimalUser(id, userName string) *scim.User {
+// fullUser is rawFullUser as the handler gives it to a Store of the declaration: declared attributes only,
+// the host's extension attributes assigned, and a password hash if the Store keeps them.
+func (c *config) fullUser(id, userName string, variant int) *scim.User {
+	u := c.withExt(rawFullUser(id, userName, variant), 100+variant)
+	u.PasswordHash = []string{
+		"$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
+		"$2a$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z8RpHdYAXx7VwnGJ4nT7e3nq",
+	}[variant]
+	return c.declared(u)
+}
+
+// minimalUser is rawMinimalUser as the handler gives it to a Store of the declaration.
+func (c *config) minimalUser(id, userName string) *scim.User {
+	return c.declared(rawMinimalUser(id, userName))
+}
+
+// rawMinimalUser returns a user with only what the handler always sets: id, userName and meta.
+func rawMinimalUser(id, userName string) *scim.User {
 	return &scim.User{ID: id, UserName: userName, Meta: scim.Meta{ResourceType: "User", Created: t0, LastModified: t0}}
 }
 
@@ -134,9 +151,19 @@ func minimalUser(id, userName string) *scim.User {
 // the caseExact id.
 const popCount = 13
 
-// population returns the population's users in creation order, with ids prefixed by prefix (one tenant
+// population is rawPopulation as the handler gives it to a Store of the declaration, the host's extension
+// attributes assigned to most users.
+func (c *config) population(prefix string) []*scim.User {
+	users := rawPopulation(prefix)
+	for i, u := range users {
+		users[i] = c.declared(c.withExt(u, i))
+	}
+	return users
+}
+
+// rawPopulation returns the population's users in creation order, with ids prefixed by prefix (one tenant
 // gets "", the look-alike tenant "b-", so that ids never collide across tenants).
-func population(prefix string) []*scim.User {
+func rawPopulation(prefix string) []*scim.User {
 	type u = scim.User
 	id := func(s string) string { return prefix + s }
 	mk := func(x *u, created, modified time.Duration) *scim.User {
@@ -216,13 +243,14 @@ func population(prefix string) []*scim.User {
 	}
 }
 
-// fixture returns a fresh copy of the population's user with the id (tenantA's, or tenantB's with "b-").
-func fixture(id string) *scim.User {
+// fixture returns a fresh copy of the population's user with the fixture id (tenantA's, or tenantB's with
+// "b-").
+func (c *config) fixture(id string) *scim.User {
 	prefix := ""
 	if strings.HasPrefix(id, "b-") {
 		prefix = "b-"
 	}
-	for _, u := range population(prefix) {
+	for _, u := range c.population(prefix) {
 		if u.ID == id {
 			return u
 		}

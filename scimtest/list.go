@@ -13,32 +13,10 @@ import (
 	"github.com/scimkit/scim/schema"
 )
 
-// userSchema resolves the checks' filters and sortBy paths. It is a fresh schema.User(), not the handler's
-// instance: filters and sort keys name attributes by name (Path.String(), Attr.Name), never by pointer, and a
-// Store must map them the same way.
-var userSchema = schema.User()
+// The checks' filters and sortBy paths are resolved against the declaration (kit.parse, kit.path), a value
+// of the host's: a Store must map attributes by name (schema.Path.String, Attr.Name), never by pointer.
 
 const enterprise = schema.EnterpriseUserURN + ":"
-
-// parse parses a filter of the checks; a failure is a bug in the kit.
-func parse(t *testing.T, f string) filter.Expr {
-	t.Helper()
-	e, err := filter.Parse(userSchema, f)
-	if err != nil {
-		t.Fatalf("scimtest: filter %q does not parse: %v", f, err)
-	}
-	return e
-}
-
-// path resolves a sortBy path of the checks.
-func path(t *testing.T, p string) schema.Path {
-	t.Helper()
-	r, ok := userSchema.Resolve(p)
-	if !ok {
-		t.Fatalf("scimtest: path %q does not resolve", p)
-	}
-	return r
-}
 
 // describeQuery describes q for messages.
 func describeQuery(q scim.Query) string {
@@ -60,49 +38,51 @@ func describeQuery(q scim.Query) string {
 // pop is the population (see population) created in a Store: in tenantA, interleaved with look-alikes
 // (same userNames, ids prefixed "b-") in tenantB that must never show through.
 type pop struct {
-	s   scim.Store
+	k   *kit
 	ctx context.Context
-	// order holds the kit's own copies of the users (never given to the Store) in the Store's unsorted List
-	// order: scim.ApplyQuery over them is the reference answer to every query.
+	// order holds the kit's own copies of the users (never given to the Store) as the Store must return them
+	// (its ids, the defaults), in the Store's unsorted List order: scim.ApplyQuery over them is the reference
+	// answer to every query.
 	order []*scim.User
 }
 
-func populate(t *testing.T, s scim.Store) *pop {
+func populate(t *testing.T, k *kit) *pop {
 	t.Helper()
-	a, b := inTenant(t, tenantA), inTenant(t, tenantB)
-	bs := population("b-")
-	for i, u := range population("") {
-		mustCreate(t, s, a, u)
-		mustCreate(t, s, b, bs[i])
+	a, b := inTenant(t, k.tenantA), inTenant(t, k.tenantB)
+	bs := k.population("b-")
+	for i, u := range k.population("") {
+		k.create(t, a, u)
+		k.create(t, b, bs[i])
 	}
-	page := mustList(t, s, a, scim.Query{StartIndex: 1, Count: 1000})
+	page := mustList(t, k.s, a, scim.Query{StartIndex: 1, Count: 1000})
 	byID := map[string]*scim.User{}
-	for _, u := range population("") {
-		byID[u.ID] = u
-	}
 	var wantIDs []string
-	for _, u := range population("") {
+	for _, u := range k.population("") {
+		byID[u.ID] = u
 		wantIDs = append(wantIDs, u.ID)
 	}
-	got := idsOf(page.Users)
+	got := k.names(a, page.Users)
 	if !sameSet(got, wantIDs) || len(got) != len(wantIDs) || page.TotalResults != popCount {
 		t.Fatalf("List(all, startIndex 1, count 1000) %s after creating %d users = ids %q, TotalResults %d; want each of %q once, TotalResults %d",
 			where(a), popCount, got, page.TotalResults, wantIDs, popCount)
 	}
-	p := &pop{s: s, ctx: a}
-	for _, u := range page.Users {
-		checkUser(t, fmt.Sprintf("List(all) %s", where(a)), u, byID[u.ID])
-		p.order = append(p.order, byID[u.ID])
+	p := &pop{k: k, ctx: a}
+	for i, u := range page.Users {
+		k.checkUser(t, fmt.Sprintf("List(all) %s", where(a)), u, byID[got[i]])
+		p.order = append(p.order, k.expect(byID[got[i]]))
 	}
 	return p
 }
+
+// names returns the fixture ids of users the Store returned (or ApplyQuery over p.order).
+func (p *pop) names(users []*scim.User) []string { return p.k.names(p.ctx, users) }
 
 // checkQuery compares the Store's answer to q with the reference scim.ApplyQuery over the same users, and
 // reports a difference with t.Errorf so that every query of a check is reported.
 func (p *pop) checkQuery(t *testing.T, q scim.Query) {
 	t.Helper()
 	call := fmt.Sprintf("List(%s) %s", describeQuery(q), where(p.ctx))
-	page, err := p.s.List(p.ctx, q)
+	page, err := p.k.s.List(p.ctx, q)
 	if err != nil {
 		t.Errorf("%s: unexpected error %v", call, err)
 		return
@@ -112,7 +92,7 @@ func (p *pop) checkQuery(t *testing.T, q scim.Query) {
 		return
 	}
 	want := scim.ApplyQuery(p.order, q)
-	got, wantIDs := idsOf(page.Users), idsOf(want.Users)
+	got, wantIDs := p.names(page.Users), p.names(want.Users)
 	switch {
 	case slices.Equal(got, wantIDs):
 	case sameSet(got, wantIDs) && len(got) == len(wantIDs):
@@ -120,10 +100,10 @@ func (p *pop) checkQuery(t *testing.T, q scim.Query) {
 			t.Errorf("%s returned ids %q; want %q, the same users in another order: sorted by the sort key of %s "+
 				"(strings of caseExact=false attributes folded with filter.Fold and compared bytewise; multi-valued "+
 				"attributes by their primary, else first, value), unassigned values last when ascending and first "+
-				"when descending, ties in the Store's unsorted List order %q", call, got, wantIDs, q.SortBy, idsOf(p.order))
+				"when descending, ties in the Store's unsorted List order %q", call, got, wantIDs, q.SortBy, p.names(p.order))
 		} else {
 			t.Errorf("%s returned ids %q; want %q, the same users in another order: without sortBy, matches come "+
-				"in the Store's stable order, the order of the unfiltered List %q", call, got, wantIDs, idsOf(p.order))
+				"in the Store's stable order, the order of the unfiltered List %q", call, got, wantIDs, p.names(p.order))
 		}
 	default:
 		t.Errorf("%s returned ids %q; want %q (missing %q, unexpected %q), as scim.ApplyQuery answers over the same users "+
@@ -133,6 +113,14 @@ func (p *pop) checkQuery(t *testing.T, q scim.Query) {
 	if page.TotalResults != want.TotalResults {
 		t.Errorf("%s returned TotalResults %d; want %d, the number of users matching the filter, whatever the page",
 			call, page.TotalResults, want.TotalResults)
+	}
+}
+
+// checkFilter checks the filter f when it names only declared attributes.
+func (p *pop) checkFilter(t *testing.T, f string) {
+	t.Helper()
+	if e, ok := p.k.parse(t, f); ok {
+		p.checkQuery(t, all(e))
 	}
 }
 
@@ -184,7 +172,7 @@ var filterGroups = []struct {
 		`emails co "work"`, `emails eq "BOB@example.com"`, `emails pr`, `emails.type eq "work"`, `emails.type ne "HOME"`,
 		`emails.type co "o"`, `emails.type pr`)},
 	{"every operator on id (caseExact true)", operators("id", stringOps,
-		`"Ada-01"`, `"ada-01"`, `"ALAN"`, `"alan"`, `"-0"`, `"Z"`)},
+		`"{id:Ada-01}"`, `"Ada-01"`, `"ada-01"`, `"ALAN"`, `"alan"`, `"-0"`, `"Z"`)},
 	{"every operator on externalId (caseExact true, not unique)", operators("externalId", stringOps,
 		`"EXT-1"`, `"ext-1"`, `"ext"`, `"EXT"`, `"hal"`)},
 	{"every operator on active (boolean, sometimes unassigned)", []string{
@@ -222,7 +210,7 @@ var filterGroups = []struct {
 		`emails.type eq "work" and emails.value co "home"`,
 		`not (emails[type eq "work"]) and active pr`,
 		`meta.created gt "2024-03-10T09:30:00.123Z" and meta.lastModified lt "2024-03-10T13:30:00.123Z"`,
-		`id eq "Ada-01" or id eq "ada-01" or externalId eq "hal"`,
+		`id eq "{id:Ada-01}" or id eq "ada-01" or externalId eq "hal"`,
 		`urn:ietf:params:scim:schemas:core:2.0:User:userName eq "ALAN"`,
 		enterprise + `employeeNumber sw "e" and not (` + enterprise + `manager pr)`,
 		`title pr or nickName pr`,
@@ -244,7 +232,7 @@ var hardCoded = []struct {
 	{`userName co "\\"`, []string{"bsl-11"}},
 	{`userName eq "école@example.com"`, []string{"eco-12"}},
 	{`id eq "ada-01"`, nil},
-	{`id eq "Ada-01"`, []string{"Ada-01"}},
+	{`id eq "{id:Ada-01}"`, []string{"Ada-01"}},
 	{`externalId eq "EXT-1"`, []string{"Ada-01", "ALAN-04"}},
 	{`externalId eq "ext-1"`, nil},
 	{`displayName ne "Ada Lovelace"`, []string{"Grace-02", "alan-03", "ALAN-04", "zed-06", "bob-07", "eve-08", "pct-09", "und-10", "bsl-11", "eco-12", "Hal-13"}},
@@ -267,27 +255,41 @@ var hardCoded = []struct {
 var filterChecks = func() []check {
 	var out []check
 	for _, g := range filterGroups {
-		out = append(out, check{g.name, func(t *testing.T, s scim.Store) {
-			p := populate(t, s)
+		out = append(out, check{g.name, func(t *testing.T, k *kit) {
+			p := populate(t, k)
 			for _, f := range g.filters {
-				p.checkQuery(t, all(parse(t, f)))
+				p.checkFilter(t, f)
 			}
 		}})
 	}
-	out = append(out, check{"filters answered as the kit states (not only as scim.ApplyQuery does)", func(t *testing.T, s scim.Store) {
-		p := populate(t, s)
+	out = append(out, check{"every operator on the host's extension attributes", func(t *testing.T, k *kit) {
+		if len(k.hostExt) == 0 {
+			t.Skip("the declaration has no extension schema of the host's own")
+		}
+		p := populate(t, k)
+		for _, f := range k.extFilters() {
+			p.checkFilter(t, f)
+		}
+	}})
+	out = append(out, check{"filters answered as the kit states (not only as scim.ApplyQuery does)", func(t *testing.T, k *kit) {
+		p := populate(t, k)
+		full := (&config{rt: k.full, full: k.full}).newKit(nil) // the kit's own fixtures, every attribute, fixture ids
 		for _, h := range hardCoded {
-			q := all(parse(t, h.filter))
-			if ref := idsOf(scim.ApplyQuery(population(""), q).Users); !sameSet(ref, h.ids) {
+			if ref := idsOf(scim.ApplyQuery(rawPopulation(""), all(full.mustParse(t, h.filter))).Users); !sameSet(ref, h.ids) {
 				t.Errorf("scimtest: the reference scim.ApplyQuery answers filter %s with ids %q, the kit expects %q: "+
 					"a bug in the library or the kit, not in this Store", h.filter, ref, h.ids)
 			}
-			page, err := p.s.List(p.ctx, q)
+			e, ok := k.parse(t, h.filter)
+			if !ok || !sameSet(p.names(scim.ApplyQuery(p.order, all(e)).Users), h.ids) {
+				continue // an undeclared attribute, or the Store's ids or defaults change the answer: checked above
+			}
+			q := all(e)
+			page, err := k.s.List(p.ctx, q)
 			if err != nil {
 				t.Errorf("List(%s) %s: unexpected error %v", describeQuery(q), where(p.ctx), err)
 				continue
 			}
-			if got := idsOf(page.Users); !sameSet(got, h.ids) || len(got) != len(h.ids) || page.TotalResults != len(h.ids) {
+			if got := p.names(page.Users); !sameSet(got, h.ids) || len(got) != len(h.ids) || page.TotalResults != len(h.ids) {
 				t.Errorf("List(%s) %s returned ids %q, TotalResults %d; want ids %q (in any order), TotalResults %d (missing %q, unexpected %q)",
 					describeQuery(q), where(p.ctx), got, page.TotalResults, h.ids, len(h.ids), minus(h.ids, got), minus(got, h.ids))
 			}
@@ -303,16 +305,20 @@ var sortPaths = []string{
 }
 
 var sortChecks = []check{
-	{"sortBy orders every attribute type, ascending and descending, unassigned last then first, ties in List order", func(t *testing.T, s scim.Store) {
-		p := populate(t, s)
-		for _, sp := range sortPaths {
+	{"sortBy orders every attribute type, ascending and descending, unassigned last then first, ties in List order", func(t *testing.T, k *kit) {
+		p := populate(t, k)
+		for _, sp := range append(slices.Clone(sortPaths), k.extSortPaths()...) {
+			by, ok := k.path(sp)
+			if !ok {
+				continue // undeclared
+			}
 			for _, desc := range []bool{false, true} {
-				p.checkQuery(t, scim.Query{SortBy: path(t, sp), Descending: desc, StartIndex: 1, Count: 1000})
+				p.checkQuery(t, scim.Query{SortBy: by, Descending: desc, StartIndex: 1, Count: 1000})
 			}
 		}
 	}},
-	{"sortBy combines with filters and pages", func(t *testing.T, s scim.Store) {
-		p := populate(t, s)
+	{"sortBy combines with filters and pages", func(t *testing.T, k *kit) {
+		p := populate(t, k)
 		for _, q := range []struct {
 			filter, sortBy string
 			desc           bool
@@ -326,15 +332,21 @@ var sortChecks = []check{
 			{"", "userName", false, 13, 5},
 			{"", "displayName", false, 0, 2},
 		} {
-			sq := scim.Query{SortBy: path(t, q.sortBy), Descending: q.desc, StartIndex: q.start, Count: q.count}
+			by, ok := k.path(q.sortBy)
+			if !ok {
+				continue // undeclared
+			}
+			sq := scim.Query{SortBy: by, Descending: q.desc, StartIndex: q.start, Count: q.count}
 			if q.filter != "" {
-				sq.Filter = parse(t, q.filter)
+				if sq.Filter, ok = k.parse(t, q.filter); !ok {
+					continue
+				}
 			}
 			p.checkQuery(t, sq)
 		}
 	}},
-	{"sortBy orders as the kit states (not only as scim.ApplyQuery does)", func(t *testing.T, s scim.Store) {
-		p := populate(t, s)
+	{"sortBy orders as the kit states (not only as scim.ApplyQuery does)", func(t *testing.T, k *kit) {
+		p := populate(t, k)
 		for _, c := range []struct {
 			sortBy string
 			desc   bool
@@ -349,18 +361,22 @@ var sortChecks = []check{
 			{"meta.created", false, [][]string{{"eve-08"}, {"Ada-01", "Grace-02"}, {"bob-07"}, {"alan-03"},
 				{"ALAN-04", "kat-05"}, {"zed-06"}, {"pct-09", "und-10"}, {"bsl-11"}, {"eco-12"}, {"Hal-13"}}},
 		} {
-			q := scim.Query{SortBy: path(t, c.sortBy), Descending: c.desc, StartIndex: 1, Count: 1000}
+			by, ok := k.path(c.sortBy)
+			if !ok {
+				continue // undeclared
+			}
+			q := scim.Query{SortBy: by, Descending: c.desc, StartIndex: 1, Count: 1000}
 			want := p.inGroups(c.groups)
-			if ref := idsOf(scim.ApplyQuery(p.order, q).Users); !slices.Equal(ref, want) {
+			if ref := p.names(scim.ApplyQuery(p.order, q).Users); !slices.Equal(ref, want) {
 				t.Errorf("scimtest: the reference scim.ApplyQuery sorts (%s) as %q, the kit expects %q: a bug in the "+
 					"library or the kit, not in this Store", describeQuery(q), ref, want)
 			}
-			page, err := p.s.List(p.ctx, q)
+			page, err := k.s.List(p.ctx, q)
 			if err != nil {
 				t.Errorf("List(%s) %s: unexpected error %v", describeQuery(q), where(p.ctx), err)
 				continue
 			}
-			if got := idsOf(page.Users); !slices.Equal(got, want) {
+			if got := p.names(page.Users); !slices.Equal(got, want) {
 				t.Errorf("List(%s) %s returned ids %q; want %q (strings folded and compared bytewise, as Go does: "+
 					"a database collation that ignores punctuation or places accented letters among plain ones differs)",
 					describeQuery(q), where(p.ctx), got, want)
@@ -373,9 +389,9 @@ var sortChecks = []check{
 func (p *pop) inGroups(groups [][]string) []string {
 	var out []string
 	for _, g := range groups {
-		for _, u := range p.order {
-			if slices.Contains(g, u.ID) {
-				out = append(out, u.ID)
+		for _, id := range p.names(p.order) {
+			if slices.Contains(g, id) {
+				out = append(out, id)
 			}
 		}
 	}
@@ -383,12 +399,15 @@ func (p *pop) inGroups(groups [][]string) []string {
 }
 
 var paginationChecks = []check{
-	{"startIndex and count cut the page out of all matches, and TotalResults counts them all", func(t *testing.T, s scim.Store) {
-		p := populate(t, s)
+	{"startIndex and count cut the page out of all matches, and TotalResults counts them all", func(t *testing.T, k *kit) {
+		p := populate(t, k)
 		for _, f := range []string{"", `emails pr`, `userName eq "nobody"`} {
 			var fe filter.Expr
 			if f != "" {
-				fe = parse(t, f)
+				var ok bool
+				if fe, ok = k.parse(t, f); !ok {
+					continue // undeclared
+				}
 			}
 			for _, start := range []int{0, 1, 2, 8, 12, 13, 14, 100} {
 				for _, count := range []int{0, 1, 3, 8, 13, 14, 1000} {
@@ -397,14 +416,17 @@ var paginationChecks = []check{
 			}
 		}
 	}},
-	{"count 0 gives TotalResults and no users", func(t *testing.T, s scim.Store) {
-		p := populate(t, s)
+	{"count 0 gives TotalResults and no users", func(t *testing.T, k *kit) {
+		p := populate(t, k)
 		for _, f := range []string{"", `emails pr`} {
 			q := scim.Query{StartIndex: 1, Count: 0}
 			if f != "" {
-				q.Filter = parse(t, f)
+				var ok bool
+				if q.Filter, ok = k.parse(t, f); !ok {
+					continue // undeclared
+				}
 			}
-			page := mustList(t, s, p.ctx, q)
+			page := mustList(t, k.s, p.ctx, q)
 			want := scim.ApplyQuery(p.order, q).TotalResults
 			if len(page.Users) != 0 || page.TotalResults != want {
 				t.Errorf("List(%s) %s = %d users, TotalResults %d; want no users (count 0 asks for TotalResults alone, "+
@@ -412,23 +434,24 @@ var paginationChecks = []check{
 			}
 		}
 	}},
-	{"an empty tenant lists no users and TotalResults 0", func(t *testing.T, s scim.Store) {
-		ctx := inTenant(t, tenantA)
-		for _, q := range []scim.Query{{StartIndex: 1, Count: 10}, all(parse(t, `userName eq "x"`)), {StartIndex: 1, Count: 10, SortBy: path(t, "userName")}} {
-			page := mustList(t, s, ctx, q)
+	{"an empty tenant lists no users and TotalResults 0", func(t *testing.T, k *kit) {
+		ctx := inTenant(t, k.tenantA)
+		byName, _ := k.path("userName")
+		for _, q := range []scim.Query{{StartIndex: 1, Count: 10}, all(k.mustParse(t, `userName eq "x"`)), {StartIndex: 1, Count: 10, SortBy: byName}} {
+			page := mustList(t, k.s, ctx, q)
 			if len(page.Users) != 0 || page.TotalResults != 0 {
 				t.Errorf("List(%s) of an empty Store = ids %q, TotalResults %d; want none, 0", describeQuery(q), idsOf(page.Users), page.TotalResults)
 			}
 		}
-		mustCreate(t, s, inTenant(t, tenantB), minimalUser("B-1", "b"))
-		page := mustList(t, s, ctx, scim.Query{StartIndex: 1, Count: 10})
+		k.create(t, inTenant(t, k.tenantB), k.minimalUser("B-1", "b"))
+		page := mustList(t, k.s, ctx, scim.Query{StartIndex: 1, Count: 10})
 		if len(page.Users) != 0 || page.TotalResults != 0 {
 			t.Errorf("List(all) %s, a tenant without users while another has one, = ids %q, TotalResults %d; want none, 0", where(ctx), idsOf(page.Users), page.TotalResults)
 		}
 	}},
-	{"pages of the unsorted List join up in a stable order, with no duplicates and no gaps", func(t *testing.T, s scim.Store) {
-		p := populate(t, s)
-		full := idsOf(p.order)
+	{"pages of the unsorted List join up in a stable order, with no duplicates and no gaps", func(t *testing.T, k *kit) {
+		p := populate(t, k)
+		full := p.names(p.order)
 		for i, id := range full {
 			if slices.Contains(full[:i], id) {
 				t.Fatalf("List(all) %s returned user %q twice: %q", where(p.ctx), id, full)
@@ -438,32 +461,33 @@ var paginationChecks = []check{
 			var joined []string
 			for start := 1; start <= popCount; start += count {
 				q := scim.Query{StartIndex: start, Count: count}
-				page := mustList(t, s, p.ctx, q)
+				page := mustList(t, k.s, p.ctx, q)
 				if page.TotalResults != popCount {
 					t.Fatalf("List(%s) %s returned TotalResults %d; want %d whatever the page", describeQuery(q), where(p.ctx), page.TotalResults, popCount)
 				}
-				joined = append(joined, idsOf(page.Users)...)
+				joined = append(joined, p.names(page.Users)...)
 			}
 			if !slices.Equal(joined, full) {
 				t.Fatalf("pages of %d of List(all) %s joined = %q; want the unpaged List %q: without sortBy the order must be "+
 					"stable, so that pages have no duplicates and no gaps", count, where(p.ctx), joined, full)
 			}
 		}
-		again := idsOf(mustList(t, s, p.ctx, scim.Query{StartIndex: 1, Count: 1000}).Users)
+		again := p.names(mustList(t, k.s, p.ctx, scim.Query{StartIndex: 1, Count: 1000}).Users)
 		if !slices.Equal(again, full) {
 			t.Fatalf("List(all) %s a second time = %q; the first time %q: without sortBy the order must be stable", where(p.ctx), again, full)
 		}
 	}},
-	{"Replace does not move a user in the unsorted List order", func(t *testing.T, s scim.Store) {
-		p := populate(t, s)
-		before := idsOf(p.order)
+	{"Replace does not move a user in the unsorted List order", func(t *testing.T, k *kit) {
+		p := populate(t, k)
+		before := p.names(p.order)
 		for _, i := range []int{0, popCount / 2, popCount - 1} {
-			u := fixture(before[i])
+			u := k.fixture(before[i])
 			u.DisplayName = "changed"
 			u.Meta.LastModified = at(1000 * time.Hour)
-			mustReplace(t, s, p.ctx, u, "")
+			u = k.declared(u)
+			k.replace(t, p.ctx, u, "")
 		}
-		after := idsOf(mustList(t, s, p.ctx, scim.Query{StartIndex: 1, Count: 1000}).Users)
+		after := p.names(mustList(t, k.s, p.ctx, scim.Query{StartIndex: 1, Count: 1000}).Users)
 		if !slices.Equal(after, before) {
 			t.Fatalf("List(all) %s after replacing users %q = %q; want the order before, %q: index pages taken while users "+
 				"change must not skip or repeat users", where(p.ctx), []string{before[0], before[popCount/2], before[popCount-1]}, after, before)

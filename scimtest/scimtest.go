@@ -12,18 +12,43 @@ import (
 	"github.com/scimkit/scim"
 )
 
-// TestStore checks that the Store made by newStore behaves as the handler needs: every attribute of a User
-// round-trips, userName is unique without case within a tenant, tenants are isolated, versions are checked,
-// List answers every filter, sort and page as scim.ApplyQuery does, cursor pages (if the Store is a
+// TestStore checks that the Store made by newStore behaves as the handler needs: every declared attribute
+// of a User round-trips, userName is unique without case within a tenant, tenants are isolated, versions are
+// checked, List answers every filter, sort and page as scim.ApplyQuery does, cursor pages (if the Store is a
 // scim.CursorLister) stay correct while users change, uniqueness and versions hold under concurrent writes,
 // and a cancelled context stops every method.
 //
-// Each requirement is a subtest of t, run one after the other (never in parallel), and each calls newStore
-// for a fresh, empty Store: newStore may reset one shared database, and may register clean-up with
-// t.Cleanup on the subtest's t it is given. Failures name the method, what it was given, what it returned
-// and what was expected.
-func TestStore(t *testing.T, newStore func(t *testing.T) scim.Store) {
+// opts (at most one) says what the host declared and how it names tenants; without it the kit checks every
+// core and enterprise attribute in its own tenants. A Store may keep the ids the kit gives Create or assign
+// its own: the kit follows the ids Create returns.
+//
+// A preflight checks the basic contract first (Create returns an ID and a version, Get finds the user by that
+// ID with its times, Replace changes the version, List returns the user) and stops the run with one message
+// when it fails, since every other check builds on it. Then each requirement is a subtest of t, run one after
+// the other (never in parallel), and each calls newStore for a fresh, empty Store: newStore may reset one
+// shared database, and may register clean-up with t.Cleanup on the subtest's t it is given. Failures name
+// the method, what it was given, what it returned and what was expected.
+func TestStore(t *testing.T, newStore func(t *testing.T) scim.Store, opts ...Options) {
 	t.Helper()
+	if len(opts) > 1 {
+		t.Fatalf("scimtest: TestStore takes at most one Options, got %d", len(opts))
+	}
+	var o Options
+	if len(opts) == 1 {
+		o = opts[0]
+	}
+	c := newConfig(t, o)
+	fresh := func(t *testing.T) *kit {
+		t.Helper()
+		s := newStore(t)
+		if s == nil {
+			t.Fatal("newStore returned a nil Store")
+		}
+		return c.newKit(s)
+	}
+	if !t.Run("preflight", func(t *testing.T) { preflight(t, fresh(t)) }) {
+		t.Fatal("scimtest: the Store fails the basic contract above (preflight); no other check was run")
+	}
 	groups := []struct {
 		name  string
 		tests []check
@@ -42,14 +67,8 @@ func TestStore(t *testing.T, newStore func(t *testing.T) scim.Store) {
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
-			for _, c := range g.tests {
-				t.Run(c.name, func(t *testing.T) {
-					s := newStore(t)
-					if s == nil {
-						t.Fatal("newStore returned a nil Store")
-					}
-					c.run(t, s)
-				})
+			for _, ch := range g.tests {
+				t.Run(ch.name, func(t *testing.T) { ch.run(t, fresh(t)) })
 			}
 		})
 	}
@@ -58,15 +77,8 @@ func TestStore(t *testing.T, newStore func(t *testing.T) scim.Store) {
 // check is one requirement: its name reads as the requirement, run checks it against a fresh Store.
 type check struct {
 	name string
-	run  func(t *testing.T, s scim.Store)
+	run  func(t *testing.T, k *kit)
 }
-
-// Tenants used by the checks. Most checks work in tenantA; tenantB holds look-alike users that must never
-// show through.
-const (
-	tenantA = "scimtest-a"
-	tenantB = "scimtest-b"
-)
 
 func inTenant(t *testing.T, tenant string) context.Context {
 	return scim.WithTenant(t.Context(), tenant)

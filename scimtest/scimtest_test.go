@@ -1,12 +1,100 @@
 package scimtest_test
 
 import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/schema"
 	"github.com/scimkit/scim/scimtest"
 )
 
 func TestMemoryStore(t *testing.T) {
 	scimtest.TestStore(t, func(*testing.T) scim.Store { return scim.NewMemoryStore() })
+}
+
+// appExt is a host extension with an attribute of every simple type, multi-valued and complex ones.
+var appExt = &schema.Schema{
+	ID: "urn:ietf:params:scim:schemas:extension:ScimTest:2.0:User",
+	Attributes: []*schema.Attribute{
+		{Name: "costCode", Type: schema.String},
+		{Name: "badge", Type: schema.String, CaseExact: true},
+		{Name: "contractor", Type: schema.Boolean},
+		{Name: "level", Type: schema.Integer},
+		{Name: "fte", Type: schema.Decimal},
+		{Name: "hired", Type: schema.DateTime},
+		{Name: "tags", Type: schema.String, MultiValued: true},
+		{Name: "desk", Type: schema.Complex, SubAttributes: []*schema.Attribute{
+			{Name: "building", Type: schema.String}, {Name: "floor", Type: schema.Integer},
+		}},
+	},
+}
+
+// A declared subset with an extension of the host's: only those attributes go to the Store and come back,
+// and filters on the others are skipped.
+func TestMemoryStoreDeclared(t *testing.T) {
+	rt := schema.MustDeclareUser(schema.UserDeclaration{
+		Attributes: []string{"userName", "active", "displayName", "emails", "name.formatted",
+			schema.EnterpriseUserURN + ":employeeNumber"},
+		Extensions: []*schema.Schema{appExt},
+	})
+	scimtest.TestStore(t, func(*testing.T) scim.Store { return scim.NewMemoryStore() },
+		scimtest.Options{Schema: rt, Passwords: true})
+}
+
+// hostStore is a Store as a host's own table makes it: integer ids it assigns, integer tenants (an account's
+// key), and an active flag that is never unassigned (a NOT NULL column). MemoryStore keeps the users.
+type hostStore struct {
+	*scim.MemoryStore
+	mu   sync.Mutex
+	next int
+}
+
+func (s *hostStore) tenant(ctx context.Context) error {
+	if _, err := strconv.Atoi(scim.TenantFromContext(ctx)); err != nil {
+		return fmt.Errorf("hostStore: tenant %q is not an account id", scim.TenantFromContext(ctx))
+	}
+	return nil
+}
+
+func (s *hostStore) Create(ctx context.Context, u *scim.User) (*scim.User, error) {
+	if err := s.tenant(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.next++
+	u.ID = strconv.Itoa(s.next)
+	s.mu.Unlock()
+	if u.Active == nil {
+		u.Active = new(true)
+	}
+	return s.MemoryStore.Create(ctx, u)
+}
+
+func (s *hostStore) Replace(ctx context.Context, u *scim.User, version string) (*scim.User, error) {
+	if err := s.tenant(ctx); err != nil {
+		return nil, err
+	}
+	if u.Active == nil {
+		u.Active = new(true)
+	}
+	return s.MemoryStore.Replace(ctx, u, version)
+}
+
+func (s *hostStore) List(ctx context.Context, q scim.Query) (*scim.Page, error) {
+	if err := s.tenant(ctx); err != nil {
+		return nil, err
+	}
+	return s.MemoryStore.List(ctx, q)
+}
+
+// A Store with its own ids and tenants passes what a UUID-keeping one passes, given its tenants and its
+// default for active.
+func TestHostIDsAndTenants(t *testing.T) {
+	rt := schema.MustDeclareUser(schema.UserDeclaration{Extensions: []*schema.Schema{appExt}})
+	scimtest.TestStore(t, func(*testing.T) scim.Store { return &hostStore{MemoryStore: scim.NewMemoryStore()} },
+		scimtest.Options{Schema: rt, Tenants: [2]string{"1", "2"}, Defaults: map[string]any{"active": true}})
 }
