@@ -1,0 +1,93 @@
+package scim
+
+import "context"
+
+// Group is a SCIM Group resource (RFC 7643 §4.2). Its JSON form is the canonical SCIM representation.
+type Group struct {
+	// Schemas lists the schema URNs the resource uses. The handler derives it on output.
+	Schemas     []string `json:"schemas,omitempty"`
+	ID          string   `json:"id,omitempty"`
+	ExternalID  string   `json:"externalId,omitempty"`
+	DisplayName string   `json:"displayName,omitempty"`
+	// Members are the group's members where the handler asked a GroupStore to load them (see GetGroup); nil
+	// otherwise. They are never a partial list that a client could write back.
+	Members []Member `json:"members,omitempty"`
+	// MembersOmitted is set by a GroupStore that did not load Members because the group has more than the
+	// maxMembers it was given: the handler then leaves the attribute out rather than send part of it.
+	MembersOmitted bool `json:"-"`
+	Meta           Meta `json:"meta,omitzero"`
+}
+
+// Member is one member of a group: a user of the same tenant, named by its id (RFC 7643 §4.2).
+type Member struct {
+	// Value is the member user's id.
+	Value string `json:"value"`
+	// Display is a human-readable name for the member (the user's displayName or userName), set by the Store
+	// when it has one.
+	Display string `json:"display,omitempty"`
+	// Ref is the member's URI; the handler sets it on output.
+	Ref string `json:"$ref,omitempty"`
+	// Type is "User"; groups as members are refused.
+	Type string `json:"type,omitempty"`
+}
+
+// GroupUpdate is one atomic change to a group: its attributes other than members (when Group is not nil) and
+// membership deltas. Adding K members or removing K members costs the Store O(K) writes however large the
+// group is; it never rewrites the whole member list.
+type GroupUpdate struct {
+	// Group, when not nil, holds the group's new displayName, externalId and meta.lastModified (its Members are
+	// ignored).
+	Group *Group
+	// Add lists the user ids to make members; ids already members are skipped.
+	Add []string
+	// Remove lists the user ids to remove; ids that are not members are skipped.
+	Remove []string
+}
+
+// GroupPage is one page of a ListGroups answer.
+type GroupPage struct {
+	Groups []*Group
+	// TotalResults is how many groups match the query in all pages.
+	TotalResults int
+	// NextCursor names the position after this page in a cursor answer; "" on the last page.
+	NextCursor string
+}
+
+// GroupStore is the optional capability of keeping groups, found by type assertion on the Store, as
+// database/sql/driver finds its optional interfaces. A host whose Store is not a GroupStore still answers
+// GET /Groups with an empty list (Okta probes it) and advertises no Group resource type.
+//
+// A GroupStore enforces atomically, per tenant: displayName unique without case (filter.Fold, ErrConflict),
+// versions (ErrVersionMismatch, as for users), members that are users of the tenant (UnknownMemberError for
+// any other id, changing nothing), and integrity: deleting a user removes its memberships, deactivating it
+// keeps them. Every method reads the tenant from the context, like Store's.
+type GroupStore interface {
+	// CreateGroup stores a new group with its initial Members (their Value only). The handler has set ID,
+	// Meta.Created and Meta.LastModified; the Store sets Meta.Version and may assign its own ID, as in
+	// Store.Create.
+	CreateGroup(ctx context.Context, g *Group) (*Group, error)
+	// GetGroup returns the group with the id, or ErrNotFound. maxMembers bounds the members loaded: 0 loads
+	// none; n > 0 loads them when the group has at most n, and otherwise returns Members nil with
+	// MembersOmitted set, so that a huge member list is never read whole by accident.
+	GetGroup(ctx context.Context, id string, maxMembers int) (*Group, error)
+	// UpdateGroup applies u to the group with the id if its version is still version (any when empty) and
+	// returns the group with its new version and no members loaded.
+	UpdateGroup(ctx context.Context, id string, u GroupUpdate, version string) (*Group, error)
+	// DeleteGroup removes the group and its memberships if its version is still version (any when empty).
+	DeleteGroup(ctx context.Context, id, version string) error
+	// ListGroups returns one page of the groups matching q (its filter resolved against the Group schema,
+	// members[value eq "…"] included), without members unless maxMembers > 0 (as in GetGroup).
+	ListGroups(ctx context.Context, q Query, maxMembers int) (*GroupPage, error)
+	// MemberIDs calls yield with the ids of the group's members in a stable order, until yield returns false;
+	// the handler uses it to compute the difference a PUT of the whole member list makes.
+	MemberIDs(ctx context.Context, id string, yield func(userID string) bool) error
+	// GroupsOf returns, for each of the user ids, the groups it belongs to directly (value and display).
+	GroupsOf(ctx context.Context, userIDs []string) (map[string][]GroupRef, error)
+}
+
+// UnknownMemberError is a GroupStore's error for a member id that is not a user of the tenant (a group's id,
+// a deleted user, a typo). The handler answers 400 invalidValue naming it.
+type UnknownMemberError struct{ ID string }
+
+// Error names the id.
+func (e *UnknownMemberError) Error() string { return "scim: no user with id " + e.ID + " can be a member" }
