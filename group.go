@@ -90,4 +90,6 @@ type GroupStore interface {
 type UnknownMemberError struct{ ID string }
 
 // Error names the id.
-func (e *UnknownMemberError) Error() string { return "scim: no user with id " + e.ID + " can be a member" }
+func (e *UnknownMemberError) Error() string {
+	return "scim: no user with id " + e.ID + " can be a member"
+}
