@@ -74,6 +74,10 @@ type Query struct {
 	// ErrTooMany rather than work through a whole tenant. Lookups its indexes answer are not counted. The
 	// handler sets it (WithMaxScan); Collector enforces it.
 	MaxScan int
+	// MaxBytes, when positive, is the most bytes of users a page needs: a Store may return fewer users than
+	// Count once the users it has read encode to more (RFC 7644 §3.4.2.4 allows a shorter page), so that a
+	// page of very large users is not read whole. The handler sets it (WithMaxPageBytes).
+	MaxBytes int
 }
 
 // Page is one page of a List answer.

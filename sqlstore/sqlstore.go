@@ -479,11 +479,15 @@ func (s *Store) List(ctx context.Context, q scim.Query) (_ *scim.Page, err error
 			return nil, err
 		}
 		defer rows.Close()
+		size := 0
 		for rows.Next() {
 			var data string
 			var version int64
 			if err := rows.Scan(&data, &version, &page.TotalResults); err != nil {
 				return nil, err
+			}
+			if size += len(data); q.MaxBytes > 0 && size > q.MaxBytes && len(page.Users) > 0 {
+				break // a shorter page (RFC 7644 §3.4.2.4) rather than more than the handler can send
 			}
 			u, err := decodeUser(data, version)
 			if err != nil {
@@ -623,6 +627,7 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ 
 	defer rows.Close()
 	var last int64
 	got := false
+	size := 0
 	for rows.Next() {
 		var seq, version int64
 		var data string
@@ -630,7 +635,9 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ 
 			return nil, err
 		}
 		got = true
-		if len(page.Users) == q.Count { // one row more than the page: there is a next page
+		size += len(data)
+		// One row more than the page, or than MaxBytes allows: there is a next page, after the last user sent.
+		if len(page.Users) == q.Count || q.MaxBytes > 0 && size > q.MaxBytes && len(page.Users) > 0 {
 			page.NextCursor = s.cursors.Seal(scim.TenantFromContext(ctx), last)
 			break
 		}
