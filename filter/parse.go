@@ -69,10 +69,10 @@ func (l Limits) Parse(rt *schema.ResourceType, filter string) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c := CostOf(e); c.Terms > l.MaxTerms {
-		return nil, fmt.Errorf("%w: more than %d comparisons", ErrInvalidFilter, l.MaxTerms)
-	} else if c.MultiValued > l.MaxMultiValued {
+	if c := CostOf(e); c.MultiValued > l.MaxMultiValued {
 		return nil, fmt.Errorf("%w: more than %d comparisons on multi-valued attributes", ErrInvalidFilter, l.MaxMultiValued)
+	} else if c.Terms > l.MaxTerms {
+		return nil, fmt.Errorf("%w: more than %d comparisons", ErrInvalidFilter, l.MaxTerms)
 	}
 	return e, nil
 }
