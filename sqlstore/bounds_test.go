@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -22,7 +23,8 @@ func TestGoFallbackBounded(t *testing.T) {
 			for i := range 30 {
 				_, err := s.Create(ctx, &scim.User{ID: fmt.Sprintf("b%02d", i), UserName: fmt.Sprintf("u%02d", i),
 					Title:  []string{"odd", "even"}[i%2],
-					Emails: []scim.MultiValue{{Value: fmt.Sprintf("e%02d@x", 29-i)}}})
+					Emails: []scim.MultiValue{{Value: fmt.Sprintf("e%02d@x", 29-i)}},
+					Meta:   scim.Meta{Created: time.Now().UTC().Truncate(time.Millisecond)}})
 				require.NoError(t, err)
 			}
 			rt := schema.User()
