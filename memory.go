@@ -201,7 +201,10 @@ func (s *MemoryStore) List(ctx context.Context, q Query) (*Page, error) {
 		return &Page{Users: users, TotalResults: len(candidates)}, nil
 	}
 	// Streamed over the entries: only the page (or, sorted, a heap as deep as the page) is kept, and past
-	// q.MaxScan users the query is refused rather than run over the whole tenant.
+	// q.MaxScan users the query is refused rather than run over the whole tenant (here known up front).
+	if q.MaxScan > 0 && len(candidates) > q.MaxScan {
+		return nil, ErrTooMany
+	}
 	c := NewCollector(ctx, q)
 	for _, e := range candidates {
 		if err := c.Add(e.user); err != nil {
@@ -288,11 +291,11 @@ func (s *MemoryStore) ListCursor(ctx context.Context, q Query, cursor string) (*
 		}
 		return page, nil
 	}
+	if q.MaxScan > 0 && len(candidates) > q.MaxScan { // each would be examined: refused before any is
+		return nil, ErrTooMany
+	}
 	var last int64
 	for i, e := range candidates {
-		if q.MaxScan > 0 && i >= q.MaxScan {
-			return nil, ErrTooMany
-		}
 		if i%64 == 63 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
