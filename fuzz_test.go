@@ -120,3 +120,54 @@ func FuzzPatch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBounds: whatever a client sends (a PATCH, then a search), no answer passes its budget: a user never
+// holds more values in a multi-valued attribute than WithMaxValues, a list never answers more than
+// WithMaxPageBytes (beyond one user) or more items than count, and every refusal is a 4xx SCIM error.
+func FuzzBounds(f *testing.F) {
+	f.Add(`{"Operations":[{"op":"add","path":"emails","value":[{"value":"a"},{"value":"b"},{"value":"c"}]}]}`,
+		`{"filter":"emails co \"a\" or emails co \"b\"","sortBy":"emails","count":3}`)
+	f.Add(`{"Operations":[{"op":"add","value":{"roles":[{"value":"1"},{"value":"2"},{"value":"3"},{"value":"4"}]}}]}`,
+		`{"excludedAttributes":["a","b","c","d","e","f"],"startIndex":2}`)
+	f.Add(`{"Operations":[{"op":"remove","path":"emails","value":[{"value":"x","type":"work"}]}]}`,
+		`{"filter":"title pr","sortBy":"userName","sortOrder":"descending","count":2}`)
+	f.Fuzz(func(t *testing.T, patch, search string) {
+		const maxValues, maxPage = 3, 2048
+		h := scim.NewHandler(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithMaxValues(maxValues),
+			scim.WithMaxPageBytes(maxPage), scim.WithMaxScan(4), scim.WithMaxAttributeNames(5), scim.WithMaxOperations(5))
+		var ids []string
+		for i := range 4 {
+			rec := fuzzServe(h, "POST", "/Users", `{"userName":"u`+strconv.Itoa(i)+`","title":"t","displayName":"`+strings.Repeat("d", 400*i)+`"}`)
+			var created struct{ ID string }
+			_ = json.Unmarshal(rec.Body.Bytes(), &created)
+			ids = append(ids, created.ID)
+		}
+		rec := fuzzServe(h, "PATCH", "/Users/"+ids[0], patch)
+		checkAnswer(t, rec, "PATCH")
+		var u map[string]any
+		_ = json.Unmarshal(fuzzServe(h, "GET", "/Users/"+ids[0], "").Body.Bytes(), &u)
+		for k, v := range u {
+			if list, ok := v.([]any); ok && k != "schemas" && len(list) > maxValues {
+				t.Fatalf("%s holds %d values, past %d", k, len(list), maxValues)
+			}
+		}
+		rec = fuzzServe(h, "POST", "/Users/.search", search)
+		checkAnswer(t, rec, "search")
+		if rec.Code != 200 {
+			return
+		}
+		var page struct {
+			ItemsPerPage int
+			Resources    []json.RawMessage
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
+			t.Fatalf("list: %v", err)
+		}
+		if page.ItemsPerPage != len(page.Resources) {
+			t.Fatalf("itemsPerPage %d for %d resources", page.ItemsPerPage, len(page.Resources))
+		}
+		if page.ItemsPerPage > 1 && rec.Body.Len() > maxPage+200 { // 200: the envelope
+			t.Fatalf("a page of %d bytes, past %d", rec.Body.Len(), maxPage)
+		}
+	})
+}

@@ -40,9 +40,16 @@ func NewHandler(store Store, opts ...Option) *Handler {
 		timeout:      30 * time.Second,
 		log:          slog.Default(),
 		limits:       filter.DefaultLimits,
+		maxValues:    defaultMaxValues,
+		maxAttrNames: defaultMaxAttributeNames,
+		maxScan:      defaultMaxScan,
+		maxPageBytes: defaultMaxPageBytes,
 	}
 	for _, o := range opts {
 		o(&c)
+	}
+	if c.maxResourceBytes == 0 { // what a body may carry, and room for what the server adds (id, meta)
+		c.maxResourceBytes = int(min(c.maxBodyBytes, 1<<30)) + 1024
 	}
 	rt := c.userSchema
 	if rt == nil {
@@ -235,6 +242,10 @@ func notAllowed(w http.ResponseWriter, r *http.Request, allow string) error {
 // --- Users ---
 
 func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
+	proj, err := h.projection(r) // refused before any work
+	if err != nil {
+		return err
+	}
 	doc, err := h.decodeResource(w, r)
 	if err != nil {
 		return err
@@ -251,6 +262,13 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
 	u.ID = newID()
 	u.PasswordHash = hash
 	u.Meta = Meta{ResourceType: h.rt.Name, Created: now, LastModified: now}
+	b, err := json.Marshal(u)
+	if err != nil {
+		return err
+	}
+	if err := h.checkSize(len(b)); err != nil {
+		return err
+	}
 	var created *User
 	err = h.lockedWrite(r, u.ID, func() (err error) {
 		if created, err = h.store.Create(r.Context(), u); err == nil && created != nil && created.ID != "" {
@@ -264,10 +282,14 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
 	if created == nil || created.ID == "" {
 		return errors.New("scim: the Store's Create returned a user without an id")
 	}
-	return h.writeUser(w, r, http.StatusCreated, created, h.projection(r))
+	return h.writeUser(w, r, http.StatusCreated, created, proj)
 }
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request, id string) error {
+	proj, err := h.projection(r)
+	if err != nil {
+		return err
+	}
 	u, err := h.store.Get(r.Context(), id)
 	if err != nil {
 		return err
@@ -277,10 +299,14 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request, id string) error {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	return h.writeUser(w, r, http.StatusOK, u, h.projection(r))
+	return h.writeUser(w, r, http.StatusOK, u, proj)
 }
 
 func (h *handler) replace(w http.ResponseWriter, r *http.Request, id string) error {
+	proj, err := h.projection(r)
+	if err != nil {
+		return err
+	}
 	body, err := h.decodeResource(w, r)
 	if err != nil {
 		return err
@@ -309,10 +335,14 @@ func (h *handler) replace(w http.ResponseWriter, r *http.Request, id string) err
 	if err != nil {
 		return err
 	}
-	return h.writeUser(w, r, http.StatusOK, u, h.projection(r))
+	return h.writeUser(w, r, http.StatusOK, u, proj)
 }
 
 func (h *handler) patch(w http.ResponseWriter, r *http.Request, id string) error {
+	proj, err := h.projection(r)
+	if err != nil {
+		return err
+	}
 	var req patchRequest
 	if err := h.decodeBody(w, r, &req); err != nil {
 		return err
@@ -322,14 +352,15 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request, id string) error
 	if err != nil {
 		return err
 	}
-	u, err := h.update(r, id, func(doc map[string]any) error { return applyPatch(h.rt, doc, ops, st.ignore) })
+	env := patchEnv{ctx: r.Context(), rt: h.rt, ignored: st.ignore, maxValues: h.maxValues}
+	u, err := h.update(r, id, func(doc map[string]any) error { return applyPatch(env, doc, ops) })
 	if re := (*schema.RequiredError)(nil); errors.As(err, &re) { // it removed a required attribute (RFC 7644 §3.5.2.2)
 		return errorf(http.StatusBadRequest, Mutability, re.Path.String()+" is required: a PATCH cannot remove it")
 	}
 	if err != nil {
 		return err
 	}
-	return h.writeUser(w, r, http.StatusOK, u, h.projection(r))
+	return h.writeUser(w, r, http.StatusOK, u, proj)
 }
 
 // update reads the user, lets mutate change its canonical document, and replaces it with the version it
@@ -364,6 +395,9 @@ func (h *handler) update(r *http.Request, id string, mutate func(doc map[string]
 			plain = newPassword
 		}
 		delete(doc, "password")
+		if err := h.checkValues(doc); err != nil {
+			return nil, err
+		}
 		if err := h.rt.Validate(doc); err != nil {
 			return nil, err
 		}
@@ -377,8 +411,12 @@ func (h *handler) update(r *http.Request, id string, mutate func(doc map[string]
 		}
 		// Unchanged when both encode alike: the encoding of a User is canonical (fixed field order, empty
 		// values omitted), so equal bytes are equal users. A new password is always a change.
-		if after, err := json.Marshal(u); err == nil && bytes.Equal(before, after) && newPassword == "" {
+		after, err := json.Marshal(u)
+		if err == nil && bytes.Equal(before, after) && newPassword == "" {
 			return cur, nil
+		}
+		if err := h.checkSize(len(after)); err != nil {
+			return nil, err
 		}
 		u.Meta.LastModified = now()
 		var updated *User
@@ -491,7 +529,11 @@ type listResponse struct {
 }
 
 func (h *handler) answerList(w http.ResponseWriter, r *http.Request, req searchRequest) error {
-	q := Query{StartIndex: 1, Count: h.maxResults}
+	q := Query{StartIndex: 1, Count: h.maxResults, MaxScan: h.maxScan, MaxBytes: h.maxPageBytes}
+	proj, err := h.parseProjection(req.Attributes, req.ExcludedAttributes) // refused before the Store works
+	if err != nil {
+		return err
+	}
 	if req.StartIndex != nil {
 		q.StartIndex = max(*req.StartIndex, 1) // RFC 7644 §3.4.2.4: below 1 means 1
 	}
@@ -499,7 +541,7 @@ func (h *handler) answerList(w http.ResponseWriter, r *http.Request, req searchR
 		q.Count = min(max(*req.Count, 0), h.maxResults)
 	}
 	if req.Filter != "" {
-		f, err := h.limits.Parse(h.rt, req.Filter)
+		f, err := h.limits.Parse(h.rt, req.Filter) // its length, depth and comparisons bounded
 		if err != nil {
 			return err
 		}
@@ -526,29 +568,42 @@ func (h *handler) answerList(w http.ResponseWriter, r *http.Request, req searchR
 		return errorf(http.StatusBadRequest, InvalidValue, `sortOrder must be "ascending" or "descending"`)
 	}
 	var page *Page
-	var err error
 	if req.Cursor != nil {
 		page, err = h.listCursor(r.Context(), q, req)
-		q.StartIndex = 0
 	} else {
 		page, err = h.store.List(r.Context(), q)
+	}
+	if errors.Is(err, ErrTooMany) {
+		return h.tooMany()
 	}
 	if err != nil {
 		return err
 	}
-	proj := h.rt.ParseProjection(req.Attributes, req.ExcludedAttributes)
-	resp := listResponse{
+	items, short, err := h.renderPage(r.Context(), r, page.Users, proj)
+	if err != nil {
+		return err
+	}
+	if short && req.Cursor != nil {
+		// The next cursor must follow the last user sent: ask again for the users that fit.
+		q.Count = len(items)
+		if page, err = h.listCursor(r.Context(), q, req); err != nil {
+			return err
+		}
+		if items, _, err = h.renderPage(r.Context(), r, page.Users[:min(len(page.Users), q.Count)], proj); err != nil {
+			return err
+		}
+	}
+	if req.Cursor != nil {
+		q.StartIndex = 0
+	}
+	h.writeJSON(w, http.StatusOK, listResponse{
 		Schemas:      []string{schema.ListResponseURN},
 		TotalResults: page.TotalResults,
-		ItemsPerPage: len(page.Users),
+		ItemsPerPage: len(items),
 		StartIndex:   q.StartIndex,
 		NextCursor:   page.NextCursor,
-		Resources:    make([]any, 0, len(page.Users)),
-	}
-	for _, u := range page.Users {
-		resp.Resources = append(resp.Resources, h.render(r, u, proj))
-	}
-	h.writeJSON(w, http.StatusOK, resp)
+		Resources:    items,
+	})
 	return nil
 }
 
@@ -612,13 +667,13 @@ func (h *handler) listCursor(ctx context.Context, q Query, req searchRequest) (*
 
 // --- encoding ---
 
-// projection reads the attributes and excludedAttributes query parameters.
-func (h *handler) projection(r *http.Request) schema.Projection {
+// projection reads the attributes and excludedAttributes query parameters (bounded: parseProjection).
+func (h *handler) projection(r *http.Request) (schema.Projection, error) {
 	if r.URL.RawQuery == "" { // the common case: nothing to parse
-		return schema.Projection{}
+		return schema.Projection{}, nil
 	}
 	q := r.URL.Query()
-	return h.rt.ParseProjection(splitList(q.Get("attributes")), splitList(q.Get("excludedAttributes")))
+	return h.parseProjection(splitList(q.Get("attributes")), splitList(q.Get("excludedAttributes")))
 }
 
 func splitList(s string) []string {
@@ -764,6 +819,9 @@ func (h *handler) decodeResource(w http.ResponseWriter, r *http.Request) (map[st
 	}
 	doc, err := h.rt.NormalizeReporting(raw, stateOf(r).ignore)
 	if err != nil {
+		return nil, err
+	}
+	if err := h.checkValues(doc); err != nil {
 		return nil, err
 	}
 	if err := h.rt.Validate(doc); err != nil {

@@ -191,15 +191,27 @@ func (s *MemoryStore) List(ctx context.Context, q Query) (*Page, error) {
 	if !indexed {
 		candidates = t.order
 	}
-	users := make([]*User, len(candidates))
-	for i, e := range candidates {
-		users[i] = e.user
-	}
 	if _, exact := q.Filter.(*filter.Compare); exact && indexed && q.SortBy.Attr == nil {
 		// The index answered the whole filter (userName eq ..., Entra's lookup): nothing to re-check.
-		return &Page{Users: pageOf(users, q.StartIndex, q.Count), TotalResults: len(users)}, nil
+		entries := pageOf(candidates, q.StartIndex, q.Count)
+		users := make([]*User, len(entries))
+		for i, e := range entries {
+			users[i] = e.user
+		}
+		return &Page{Users: users, TotalResults: len(candidates)}, nil
 	}
-	return ApplyQuery(users, q), nil
+	// Streamed over the entries: only the page (or, sorted, a heap as deep as the page) is kept, and past
+	// q.MaxScan users the query is refused rather than run over the whole tenant (here known up front).
+	if q.MaxScan > 0 && len(candidates) > q.MaxScan {
+		return nil, ErrTooMany
+	}
+	c := NewCollector(ctx, q)
+	for _, e := range candidates {
+		if err := c.Add(e.user); err != nil {
+			return nil, err
+		}
+	}
+	return c.Page(), nil
 }
 
 // lookup returns, in creation order, the entries that can match e when e pins an indexed attribute with
@@ -269,8 +281,26 @@ func (s *MemoryStore) ListCursor(ctx context.Context, q Query, cursor string) (*
 	}
 	// Both are in creation order: skip to the first entry after the cursor.
 	start, _ := slices.BinarySearchFunc(candidates, after+1, func(e *memEntry, seq int64) int { return cmp.Compare(e.seq, seq) })
+	if q.Filter == nil || indexed && isCompare(q.Filter) { // every candidate matches: no scan at all
+		page.TotalResults = len(candidates)
+		for _, e := range candidates[start:min(start+max(q.Count, 0), len(candidates))] {
+			page.Users = append(page.Users, e.user)
+		}
+		if n := len(page.Users); n > 0 && start+n < len(candidates) {
+			page.NextCursor = s.cursors.Seal(TenantFromContext(ctx), candidates[start+n-1].seq)
+		}
+		return page, nil
+	}
+	if q.MaxScan > 0 && len(candidates) > q.MaxScan { // each would be examined: refused before any is
+		return nil, ErrTooMany
+	}
 	var last int64
 	for i, e := range candidates {
+		if i%64 == 63 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		if !q.Matches(e.user) {
 			continue
 		}
@@ -287,6 +317,12 @@ func (s *MemoryStore) ListCursor(ctx context.Context, q Query, cursor string) (*
 		}
 	}
 	return page, nil
+}
+
+// isCompare reports whether e is a single comparison: one an index lookup answers whole.
+func isCompare(e filter.Expr) bool {
+	_, ok := e.(*filter.Compare)
+	return ok
 }
 
 var _ CursorLister = (*MemoryStore)(nil)

@@ -1,10 +1,12 @@
 package scim
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
-	"reflect"
 	"slices"
 	"strings"
 
@@ -52,6 +54,7 @@ func parsePatch(rt *schema.ResourceType, req patchRequest, maxOps int, ignored f
 		return nil, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("at most %d operations per request", maxOps))
 	}
 	ops := make([]operation, 0, len(req.Operations))
+	units := 0
 	for i, o := range req.Operations {
 		op := operation{op: strings.ToLower(o.Op), value: o.Value}
 		if op.op != "add" && op.op != "replace" && op.op != "remove" {
@@ -85,6 +88,19 @@ func parsePatch(rt *schema.ResourceType, req patchRequest, maxOps int, ignored f
 			}
 		}
 		ops = append(ops, op)
+		// Each key of a path-less (or whole-extension) value is an operation of its own: it is applied as
+		// one, so it counts toward the limit as one.
+		if m, ok := op.value.(map[string]any); ok && (op.path == nil || op.path.Path.Attr == nil) {
+			units += len(m) - 1
+			for _, v := range m {
+				if ext, ok := v.(map[string]any); ok { // {"urn:...:User": {...}}: its keys, too
+					units += len(ext)
+				}
+			}
+		}
+		if units += 1; units > maxOps {
+			return nil, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("at most %d operations per request (path-less keys count as one each)", maxOps))
+		}
 	}
 	return ops, nil
 }
@@ -126,20 +142,35 @@ func outside(rt *schema.ResourceType, path string) bool {
 	return true
 }
 
+// patchEnv is what applying a PATCH needs beside the document: the resource type, the report of ignored
+// keys, the request's context (checked before every operation, so a PATCH that runs out of time stops) and
+// the most values a multi-valued attribute may hold.
+type patchEnv struct {
+	ctx       context.Context
+	rt        *schema.ResourceType
+	ignored   func(string)
+	maxValues int
+}
+
 // applyPatch applies ops to doc in order; on error doc is left half-changed and must be discarded. Keys of
-// path-less values that name no attribute of rt are reported to ignored.
-func applyPatch(rt *schema.ResourceType, doc map[string]any, ops []operation, ignored func(string)) error {
+// path-less values that name no attribute of rt are reported to ignored. Every operation costs time linear
+// in the values it touches (sets keyed by canonical JSON, never pairwise comparisons).
+func applyPatch(env patchEnv, doc map[string]any, ops []operation) error {
 	for _, op := range ops {
-		if err := applyOp(rt, doc, op, ignored); err != nil {
+		if err := applyOp(env, doc, op); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func applyOp(rt *schema.ResourceType, doc map[string]any, op operation, ignored func(string)) error {
+func applyOp(env patchEnv, doc map[string]any, op operation) error {
+	if err := env.ctx.Err(); err != nil {
+		return err
+	}
+	rt, ignored := env.rt, env.ignored
 	if op.path != nil && op.path.Path.Attr != nil {
-		return applyAt(doc, *op.path, op.op, op.value)
+		return applyAt(env, doc, *op.path, op.op, op.value)
 	}
 	if op.op == "remove" { // a whole extension (path-less removes are refused by parsePatch): all its attributes
 		delete(doc, op.path.Path.Schema.ID)
@@ -176,7 +207,7 @@ func applyOp(rt *schema.ResourceType, doc map[string]any, op operation, ignored 
 		if t := p.Path.Target(); t != nil && t.Mutability == schema.ReadOnly {
 			continue
 		}
-		if err := applyOp(rt, doc, operation{op: op.op, path: &p, value: m[k]}, ignored); err != nil {
+		if err := applyOp(env, doc, operation{op: op.op, path: &p, value: m[k]}); err != nil {
 			return err
 		}
 	}
@@ -184,7 +215,7 @@ func applyOp(rt *schema.ResourceType, doc map[string]any, op operation, ignored 
 }
 
 // applyAt applies one operation at a resolved attribute path.
-func applyAt(doc map[string]any, pp filter.PatchPath, op string, value any) error {
+func applyAt(env patchEnv, doc map[string]any, pp filter.PatchPath, op string, value any) error {
 	p, a := pp.Path, pp.Path.Attr
 	c := schema.Container(doc, p, true)
 	defer pruneEmpty(doc, p)
@@ -192,7 +223,7 @@ func applyAt(doc map[string]any, pp filter.PatchPath, op string, value any) erro
 		return errorf(http.StatusBadRequest, Mutability, p.String()+" is immutable")
 	}
 	if op == "remove" {
-		return removeAt(c, pp, value)
+		return removeAt(env, c, pp, value)
 	}
 	if a.MultiValued && setsPrimary(pp, value) {
 		// RFC 7643 §2.4: a new primary value demotes the others.
@@ -202,7 +233,7 @@ func applyAt(doc map[string]any, pp filter.PatchPath, op string, value any) erro
 	}
 	switch {
 	case pp.Filter != nil:
-		return setFiltered(c, pp, value)
+		return setFiltered(env, c, pp, value)
 	case p.Sub != nil:
 		sv, err := schema.Coerce(p.Sub, value)
 		if err != nil {
@@ -238,18 +269,35 @@ func applyAt(doc map[string]any, pp filter.PatchPath, op string, value any) erro
 		}
 	case a.MultiValued && op == "add":
 		list, _ := c[a.Name].([]any)
-		for _, nv := range v.([]any) {
-			// A value already there, "primary" aside, is not added again: re-adding the primary email
-			// must not duplicate it because the demotion above has just cleared its flag. It is made
-			// primary again instead.
-			i := slices.IndexFunc(list, func(old any) bool { return sameBesidesPrimary(old, nv) })
-			if i < 0 {
+		added := v.([]any)
+		if err := env.checkValues(p, len(added)); err != nil { // before any work on them
+			return err
+		}
+		// A value already there, "primary" aside, is not added again: re-adding the primary email must not
+		// duplicate it because the demotion above has just cleared its flag. It is made primary again
+		// instead. Values are found by canonical key: linear, where comparing pairs was quadratic.
+		at := make(map[string]int, len(list)+len(added))
+		for i, old := range list {
+			if _, dup := at[valueKey(old)]; !dup {
+				at[valueKey(old)] = i
+			}
+		}
+		for _, nv := range added {
+			k := valueKey(nv)
+			i, found := at[k]
+			if !found {
+				at[k] = len(list)
 				list = append(list, nv)
 				continue
 			}
 			if nm, ok := nv.(map[string]any); ok && nm["primary"] == true {
-				list[i].(map[string]any)["primary"] = true // sameBesidesPrimary matched two objects
+				if om, ok := list[i].(map[string]any); ok { // equal keys: both are objects
+					om["primary"] = true
+				}
 			}
+		}
+		if err := env.checkValues(p, len(list)); err != nil {
+			return err
 		}
 		c[a.Name] = list
 	case a.Type == schema.Complex && !a.MultiValued: // sub-attributes not given are left as they are
@@ -266,7 +314,7 @@ func applyAt(doc map[string]any, pp filter.PatchPath, op string, value any) erro
 // setFiltered sets the value (of the sub-attribute, when the path names one) of every element the path's
 // filter selects. When none is selected it creates the element the filter describes, if the filter is an
 // equality such as type eq "work" that can describe one; otherwise it is RFC 7644's noTarget.
-func setFiltered(c map[string]any, pp filter.PatchPath, value any) error {
+func setFiltered(env patchEnv, c map[string]any, pp filter.PatchPath, value any) error {
 	a := pp.Path.Attr
 	var targets []map[string]any
 	for _, e := range elements(c, a) {
@@ -280,6 +328,9 @@ func setFiltered(c map[string]any, pp filter.PatchPath, value any) error {
 			return errorf(http.StatusBadRequest, NoTarget, "no value matches "+pp.String())
 		}
 		list, _ := c[a.Name].([]any)
+		if err := env.checkValues(pp.Path, len(list)+1); err != nil {
+			return err
+		}
 		c[a.Name] = append(list, e)
 		targets = []map[string]any{e}
 	}
@@ -345,7 +396,7 @@ func describe(e filter.Expr) (map[string]any, bool) {
 
 // removeAt removes the attribute, sub-attribute or filtered elements pp names. A value given with a remove
 // on a multi-valued attribute lists the elements to remove (Entra's members removal); only those go.
-func removeAt(c map[string]any, pp filter.PatchPath, value any) error {
+func removeAt(env patchEnv, c map[string]any, pp filter.PatchPath, value any) error {
 	a, sub := pp.Path.Attr, pp.Path.Sub
 	switch {
 	case pp.Filter != nil:
@@ -375,9 +426,13 @@ func removeAt(c map[string]any, pp filter.PatchPath, value any) error {
 			return err
 		}
 		listed, _ := v.([]any)
+		if err := env.checkValues(pp.Path, len(listed)); err != nil {
+			return err
+		}
+		gone := newValueSet(listed)
 		var keep []any
 		for _, e := range elements(c, a) {
-			if !slices.ContainsFunc(listed, func(l any) bool { return contains(e, l) }) {
+			if !gone.containsPart(e) {
 				keep = append(keep, e)
 			}
 		}
@@ -388,38 +443,88 @@ func removeAt(c map[string]any, pp filter.PatchPath, value any) error {
 	return nil
 }
 
-// sameBesidesPrimary reports whether two values of a multi-valued attribute are equal when their
-// "primary" sub-attributes are ignored.
-func sameBesidesPrimary(a, b any) bool {
-	am, aok := a.(map[string]any)
-	bm, bok := b.(map[string]any)
-	if !aok || !bok {
-		return reflect.DeepEqual(a, b)
-	}
-	strip := func(m map[string]any) map[string]any {
-		out := make(map[string]any, len(m))
-		for k, v := range m {
-			if k != "primary" {
-				out[k] = v
+// valueKey returns the canonical key of a value of a multi-valued attribute, "primary" aside: its JSON
+// (encoding/json writes object keys sorted), so equal keys are equal values.
+func valueKey(v any) string {
+	if m, ok := v.(map[string]any); ok {
+		if _, has := m["primary"]; has {
+			stripped := make(map[string]any, len(m))
+			for k, sv := range m {
+				if k != "primary" {
+					stripped[k] = sv
+				}
 			}
+			v = stripped
 		}
-		return out
 	}
-	return reflect.DeepEqual(strip(am), strip(bm))
+	b, err := json.Marshal(v)
+	if err != nil { // canonical values always marshal; a unique key keeps a bad one from matching others
+		return fmt.Sprintf("\x00%p", &v)
+	}
+	return string(b)
 }
 
-// contains reports whether element e has every sub-attribute value that l has.
-func contains(e map[string]any, l any) bool {
-	lm, ok := l.(map[string]any)
-	if !ok || len(lm) == 0 {
-		return false
+// valueSet answers whether an element has every sub-attribute value of one of the listed values (a remove
+// with a value lists the elements to remove by some of their sub-attributes, Entra's members removal). The
+// listed values are grouped by which sub-attributes they give (few: they are the attribute's), so each
+// element is looked up once per group: linear, where comparing every pair was quadratic.
+type valueSet struct {
+	groups map[string]*valueGroup // by the sorted names of the sub-attributes given
+}
+
+type valueGroup struct {
+	names []string
+	keys  map[string]bool // JSON of the listed values restricted to names
+}
+
+func newValueSet(listed []any) valueSet {
+	s := valueSet{groups: map[string]*valueGroup{}}
+	for _, l := range listed {
+		lm, ok := l.(map[string]any)
+		if !ok || len(lm) == 0 { // matches no element, as before
+			continue
+		}
+		names := slices.Sorted(maps.Keys(lm))
+		id := strings.Join(names, "\x00")
+		g := s.groups[id]
+		if g == nil {
+			g = &valueGroup{names: names, keys: map[string]bool{}}
+			s.groups[id] = g
+		}
+		g.keys[valueKey(projectValue(lm, names))] = true
 	}
-	for k, v := range lm {
-		if !reflect.DeepEqual(e[k], v) {
-			return false
+	return s
+}
+
+// containsPart reports whether e has every sub-attribute value of some listed value.
+func (s valueSet) containsPart(e map[string]any) bool {
+	for _, g := range s.groups {
+		part := projectValue(e, g.names)
+		if len(part) == len(g.names) && g.keys[valueKey(part)] {
+			return true
 		}
 	}
-	return true
+	return false
+}
+
+// projectValue returns the sub-attributes of m among names ("primary" kept: valueKey sees it as a value
+// here, since it is compared like the others).
+func projectValue(m map[string]any, names []string) map[string]any {
+	out := make(map[string]any, len(names))
+	for _, n := range names {
+		if v, ok := m[n]; ok {
+			out["k"+n] = v // prefixed: valueKey strips a key named "primary", which must count here
+		}
+	}
+	return out
+}
+
+// checkValues refuses n values for the multi-valued attribute at p when the limit is lower.
+func (env patchEnv) checkValues(p schema.Path, n int) error {
+	if env.maxValues > 0 && n > env.maxValues {
+		return errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("%s would have more than %d values", schema.Path{Schema: p.Schema, Attr: p.Attr}, env.maxValues))
+	}
+	return nil
 }
 
 // setsPrimary reports whether an add or replace makes some value of a multi-valued attribute primary.

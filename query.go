@@ -3,8 +3,8 @@ package scim
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/json"
-	"slices"
 	"strings"
 	"time"
 
@@ -19,35 +19,22 @@ func (q Query) Matches(u *User) bool {
 }
 
 // ApplyQuery answers q over users in Go: it filters, sorts (stably, so users keep their given order among
-// equals) and cuts out the page. It is the fallback for Stores whose database cannot express a query, and
-// the whole List of a Store that keeps few users.
+// equals) and cuts out the page. It is the whole List of a Store that keeps few users. Its cost is a
+// conversion of every user to its canonical document and the evaluation of the filter on it (some
+// microseconds a user), on top of holding users in memory: a Store of thousands of users should stream them
+// into a Collector instead, which keeps only the page and enforces q.MaxScan. ApplyQuery ignores MaxScan.
 func ApplyQuery(users []*User, q Query) *Page {
-	var matched []*User
-	var docs []map[string]any
+	q.MaxScan = 0
+	c := NewCollector(context.Background(), q)
 	for _, u := range users {
-		d := u.doc()
-		if q.Filter == nil || filter.Match(q.Filter, d) {
-			matched = append(matched, u)
-			docs = append(docs, d)
-		}
+		_ = c.Add(u) // without MaxScan and with a context that never ends, Add cannot fail
 	}
-	if q.SortBy.Attr != nil {
-		keys := make([]any, len(docs))
-		for i, d := range docs {
-			keys[i] = SortKey(d, q.SortBy)
-		}
-		idx := make([]int, len(matched))
-		for i := range idx {
-			idx[i] = i
-		}
-		slices.SortStableFunc(idx, func(a, b int) int { return CompareSortKeys(keys[a], keys[b], q.Descending) })
-		sorted := make([]*User, len(matched))
-		for i, j := range idx {
-			sorted[i] = matched[j]
-		}
-		matched = sorted
-	}
-	return &Page{Users: pageOf(matched, q.StartIndex, q.Count), TotalResults: len(matched)}
+	return c.Page()
+}
+
+// matchDoc reports whether the canonical document of a user satisfies the query's filter.
+func matchDoc(q Query, doc map[string]any) bool {
+	return q.Filter == nil || filter.Match(q.Filter, doc)
 }
 
 // pageOf cuts the 1-based page [start, start+count) out of items, clamping both ends.

@@ -155,16 +155,22 @@ type config struct {
 	maxBodyBytes int64
 	maxRetries   int
 	maxOps       int
-	timeout      time.Duration
-	retryAfter   time.Duration
-	events       func(context.Context, Event)
-	eventQueue   EventQueue
-	metrics      func(RequestInfo)
-	requestLog   *slog.Logger
-	log          *slog.Logger
-	limits       filter.Limits
-	passwords    PasswordPolicy
-	userSchema   *schema.ResourceType
+	// The cost model's limits (limits.go).
+	maxValues        int
+	maxResourceBytes int
+	maxAttrNames     int
+	maxScan          int
+	maxPageBytes     int
+	timeout          time.Duration
+	retryAfter       time.Duration
+	events           func(context.Context, Event)
+	eventQueue       EventQueue
+	metrics          func(RequestInfo)
+	requestLog       *slog.Logger
+	log              *slog.Logger
+	limits           filter.Limits
+	passwords        PasswordPolicy
+	userSchema       *schema.ResourceType
 }
 
 // WithUserSchema serves the User resource type that schema.DeclareUser made: only the attributes the host
@@ -285,7 +291,8 @@ func WithFilterLimits(l filter.Limits) Option {
 	return func(c *config) { c.limits = l }
 }
 
-// WithMaxOperations sets how many operations one PATCH may carry (default 1000); more get 400 invalidValue.
+// WithMaxOperations sets how many operations one PATCH may carry (default 1000), each key of a path-less
+// value counting as one; more get 400 invalidValue.
 func WithMaxOperations(n int) Option {
 	return func(c *config) {
 		if n > 0 {

@@ -51,6 +51,9 @@ var (
 	ErrVersionMismatch = errors.New("scim: version mismatch")
 	// ErrInvalidCursor: a ListCursor cursor the Store cannot use (400, scimType invalidCursor, RFC 9865).
 	ErrInvalidCursor = errors.New("scim: invalid cursor")
+	// ErrTooMany: the query needs more than Query.MaxScan users examined one by one, a filter or sortBy
+	// the Store's indexes cannot answer over a large tenant (400, scimType tooMany, naming the limit).
+	ErrTooMany = errors.New("scim: the query needs too many users examined")
 )
 
 // Query selects a page of users (RFC 7644 §3.4.2).
@@ -66,6 +69,15 @@ type Query struct {
 	StartIndex int
 	// Count is how many results to return at most; 0 asks for TotalResults alone.
 	Count int
+	// MaxScan, when positive, is how many users a Store may examine one by one (in Go, or row by row
+	// where its database cannot evaluate the filter or sort) to answer: past it the Store returns
+	// ErrTooMany rather than work through a whole tenant. Lookups its indexes answer are not counted. The
+	// handler sets it (WithMaxScan); Collector enforces it.
+	MaxScan int
+	// MaxBytes, when positive, is the most bytes of users a page needs: a Store may return fewer users than
+	// Count once the users it has read encode to more (RFC 7644 §3.4.2.4 allows a shorter page), so that a
+	// page of very large users is not read whole. The handler sets it (WithMaxPageBytes).
+	MaxBytes int
 }
 
 // Page is one page of a List answer.

@@ -38,10 +38,18 @@ type Limits struct {
 	// MaxDepth is the deepest nesting of and/or/not/value filters and parentheses accepted. A run of one
 	// operator (a or b or c ...) is one level however long it is. Zero or less means DefaultLimits.MaxDepth.
 	MaxDepth int
+	// MaxTerms is the most comparisons a filter may hold, those inside value filters included: each is
+	// evaluated on every candidate resource. Zero or less means DefaultLimits.MaxTerms.
+	MaxTerms int
+	// MaxMultiValued is the most comparisons on multi-valued attributes (emails co "x") and value filters
+	// (emails[type eq "work"]) a filter may hold: each iterates the attribute's values of every candidate,
+	// a subquery over a JSON array in SQL. Zero or less means DefaultLimits.MaxMultiValued.
+	MaxMultiValued int
 }
 
-// DefaultLimits are generous for every real client: Entra's filters are under 300 bytes and two levels deep.
-var DefaultLimits = Limits{MaxLength: 4096, MaxDepth: 32}
+// DefaultLimits are generous for every real client: Entra's filters are under 300 bytes, two levels deep
+// and of one or two comparisons.
+var DefaultLimits = Limits{MaxLength: 4096, MaxDepth: 32, MaxTerms: 100, MaxMultiValued: 10}
 
 // Parse parses filter and resolves its attribute names against rt, with DefaultLimits.
 func Parse(rt *schema.ResourceType, filter string) (Expr, error) {
@@ -55,9 +63,53 @@ func (l Limits) Parse(rt *schema.ResourceType, filter string) (Expr, error) {
 		return nil, fmt.Errorf("%w: longer than %d bytes", ErrInvalidFilter, l.MaxLength)
 	}
 	if e, ok := parseSimple(rt, filter); ok {
-		return e, nil
+		return e, nil // one comparison: within every limit
 	}
-	return l.parseGeneral(rt, filter)
+	e, err := l.parseGeneral(rt, filter)
+	if err != nil {
+		return nil, err
+	}
+	if c := CostOf(e); c.MultiValued > l.MaxMultiValued {
+		return nil, fmt.Errorf("%w: more than %d comparisons on multi-valued attributes", ErrInvalidFilter, l.MaxMultiValued)
+	} else if c.Terms > l.MaxTerms {
+		return nil, fmt.Errorf("%w: more than %d comparisons", ErrInvalidFilter, l.MaxTerms)
+	}
+	return e, nil
+}
+
+// Cost is what evaluating a filter costs per candidate resource, in the units Limits bound.
+type Cost struct {
+	// Terms counts comparisons, those inside value filters included.
+	Terms int
+	// MultiValued counts comparisons on multi-valued attributes and value filters: iterations over values.
+	MultiValued int
+}
+
+// CostOf returns the cost of e.
+func CostOf(e Expr) Cost {
+	var c Cost
+	var walk func(e Expr, inValueFilter bool)
+	walk = func(e Expr, in bool) {
+		switch e := e.(type) {
+		case *Logical:
+			walk(e.Left, in)
+			walk(e.Right, in)
+		case *Not:
+			walk(e.X, in)
+		case *ValuePath:
+			if e.Path.Attr != nil && e.Path.Attr.MultiValued {
+				c.MultiValued++
+			}
+			walk(e.Filter, true)
+		case *Compare:
+			c.Terms++
+			if !in && e.Path.Attr != nil && e.Path.Attr.MultiValued {
+				c.MultiValued++
+			}
+		}
+	}
+	walk(e, false)
+	return c
 }
 
 // parseGeneral parses any filter with the general parser.
@@ -82,6 +134,12 @@ func (l Limits) orDefault() Limits {
 	}
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = DefaultLimits.MaxDepth
+	}
+	if l.MaxTerms <= 0 {
+		l.MaxTerms = DefaultLimits.MaxTerms
+	}
+	if l.MaxMultiValued <= 0 {
+		l.MaxMultiValued = DefaultLimits.MaxMultiValued
 	}
 	return l
 }

@@ -301,6 +301,11 @@ func (c *compiler) collateC(x string) string {
 func (c *compiler) expr(e Expr, el *elem) (string, error) {
 	switch e := e.(type) {
 	case *Logical:
+		if e.Op == Or && el == nil {
+			if merged, ok := c.mergeOr(e); ok {
+				return c.expr(merged, el)
+			}
+		}
 		l, err := c.expr(e.Left, el)
 		if err != nil {
 			return "", err
@@ -332,6 +337,100 @@ func (c *compiler) expr(e Expr, el *elem) (string, error) {
 		return c.compare(e, el)
 	}
 	return "", unsupported("expression %T", e)
+}
+
+// mergeOr rewrites a run of "or" whose comparisons on one multi-valued attribute could share one pass over
+// its values (emails co "a" or emails co "b" becomes emails[value co "a" or value co "b"]): one subquery
+// over the array instead of one per comparison, so a long list of alternatives costs little more than one.
+// It reports false when there is nothing to merge.
+func (c *compiler) mergeOr(e *Logical) (Expr, bool) {
+	var terms []Expr
+	var flatten func(x Expr)
+	flatten = func(x Expr) {
+		if l, ok := x.(*Logical); ok && l.Op == Or {
+			flatten(l.Left)
+			flatten(l.Right)
+			return
+		}
+		terms = append(terms, x)
+	}
+	flatten(e)
+	type key struct {
+		s *schema.Schema
+		a *schema.Attribute
+	}
+	groups := map[key][]int{}
+	merged := false
+	for i, t := range terms {
+		if x, ok := t.(*Compare); ok && c.mergeable(x) {
+			k := key{x.Path.Schema, x.Path.Attr}
+			groups[k] = append(groups[k], i)
+			merged = merged || len(groups[k]) > 1
+		}
+	}
+	if !merged {
+		return nil, false
+	}
+	var out Expr
+	or := func(x Expr) {
+		if out == nil {
+			out = x
+		} else {
+			out = &Logical{Op: Or, Left: out, Right: x}
+		}
+	}
+	for i, t := range terms {
+		x, ok := t.(*Compare)
+		if !ok || !c.mergeable(x) {
+			or(t)
+			continue
+		}
+		idx := groups[key{x.Path.Schema, x.Path.Attr}]
+		if len(idx) == 1 {
+			or(t)
+			continue
+		}
+		if idx[0] != i { // the group is written at its first member
+			continue
+		}
+		var f Expr
+		for _, j := range idx {
+			y := terms[j].(*Compare)
+			var inner Expr = &Compare{Path: schema.Path{Attr: y.Path.Sub}, Op: y.Op, Value: y.Value}
+			if f == nil {
+				f = inner
+			} else {
+				f = &Logical{Op: Or, Left: f, Right: inner}
+			}
+		}
+		or(&ValuePath{Path: schema.Path{Schema: x.Path.Schema, Attr: x.Path.Attr}, Filter: f})
+	}
+	return out, true
+}
+
+// mergeable reports whether mergeOr may fold x into a value filter: a string comparison on a sub-attribute
+// of a multi-valued complex attribute, other than PostgreSQL's "eq" (jsonb containment, which a GIN index
+// serves) and "ne"/"pr"/null (not an "any element" test).
+func (c *compiler) mergeable(x *Compare) bool {
+	p := x.Path
+	if p.Attr == nil || !p.Attr.MultiValued || p.Attr.Type != schema.Complex || p.Sub == nil {
+		return false
+	}
+	switch p.Sub.Type {
+	case schema.String, schema.Reference, schema.Binary:
+	default:
+		return false
+	}
+	if _, ok := x.Value.(string); !ok {
+		return false
+	}
+	switch x.Op {
+	case Co, Sw, Ew, Gt, Ge, Lt, Le:
+		return true
+	case Eq:
+		return !c.pg
+	}
+	return false
 }
 
 // ref locates one value: a column, or JSON keys below the document's root or below an array element.

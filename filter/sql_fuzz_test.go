@@ -38,6 +38,7 @@ var sqlFuzzSeeds = []string{
 	`tags ew "" or tags gt "a"`,
 	`birthday sw "1981"`,
 	`not (userType eq "Employee") and (emails[type eq "home"] or ims pr)`,
+	`emails co "a" or title sw "b" or emails.display ew "c" or emails.type eq "work"`,
 }
 
 var sqlFuzzValues = []string{"ÉRIC", "a%b_c", "x\x00y", "", "İ", "O'Neil", "{}", "work", "\xff"}

@@ -767,6 +767,13 @@ func filterCorpus(t testing.TB, docs []testDoc) []string {
 			out = append(out, "not ("+a+" or "+b+")")
 		}
 	}
+	// Runs of "or" on one multi-valued attribute, which the compiler merges into one subquery.
+	out = append(out,
+		`emails co "a" or emails co "e"`,
+		`emails.value sw "x" or title eq "y" or emails ew "com" or emails.type eq "work" or emails.display gt "m"`,
+		`(emails co "@" or phoneNumbers co "5" or emails.display eq "x" or phoneNumbers sw "+") and not (emails co "z" or emails co "q")`,
+		`emails eq "a@example.com" or emails.value eq "b@example.com" or emails[type eq "home"] or emails co ""`,
+		`emails.primary eq true or emails.value co "." or emails ne "x" or emails co "o"`)
 	return out
 }
 

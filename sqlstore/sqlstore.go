@@ -452,18 +452,24 @@ func mapErr(err error) error {
 func (s *Store) List(ctx context.Context, q scim.Query) (_ *scim.Page, err error) {
 	defer classify(ctx, &err)
 	where, args, err := s.where(ctx, q.Filter)
-	order := "seq"
-	if err == nil && q.SortBy.Attr != nil {
-		var by string
-		if by, err = s.mapping.OrderBy(q.SortBy, q.Descending); err == nil {
-			order = by + ", seq"
-		}
-	}
 	if errors.Is(err, filter.ErrUnsupported) {
-		return s.listInGo(ctx, q)
+		where, args, _ = s.where(ctx, nil)
+		return s.listInGo(ctx, q, where, args)
 	}
 	if err != nil {
 		return nil, err
+	}
+	order := "seq"
+	if q.SortBy.Attr != nil {
+		by, err := s.mapping.OrderBy(q.SortBy, q.Descending)
+		if errors.Is(err, filter.ErrUnsupported) { // SQL still filters: only the matches are sorted in Go
+			q.Filter = nil
+			return s.listInGo(ctx, q, where, args)
+		}
+		if err != nil {
+			return nil, err
+		}
+		order = by + ", seq"
 	}
 	page := &scim.Page{Users: []*scim.User{}}
 	if q.Count > 0 {
@@ -473,11 +479,15 @@ func (s *Store) List(ctx context.Context, q scim.Query) (_ *scim.Page, err error
 			return nil, err
 		}
 		defer rows.Close()
+		size := 0
 		for rows.Next() {
 			var data string
 			var version int64
 			if err := rows.Scan(&data, &version, &page.TotalResults); err != nil {
 				return nil, err
+			}
+			if size += len(data); q.MaxBytes > 0 && size > q.MaxBytes && len(page.Users) > 0 {
+				break // a shorter page (RFC 7644 §3.4.2.4) rather than more than the handler can send
 			}
 			u, err := decodeUser(data, version)
 			if err != nil {
@@ -536,35 +546,47 @@ func (s *Store) placeholder(n int) string {
 	return "?"
 }
 
-// listInGo answers a query the mapping cannot express by evaluating it in Go over the tenant's users.
-func (s *Store) listInGo(ctx context.Context, q scim.Query) (*scim.Page, error) {
-	users, err := s.scan(ctx, `SELECT data, version FROM scim_users WHERE tenant = ? ORDER BY seq`, scim.TenantFromContext(ctx))
+// listInGo answers a query the mapping cannot express by evaluating it in Go, streaming the tenant's rows
+// through a scim.Collector: only the page (or a heap as deep as the page, when sorting) is held, the context
+// is checked as rows come, and past q.MaxScan rows the query is refused with scim.ErrTooMany.
+// The rows are those of where (the tenant's, or the matches of a filter SQL could express).
+func (s *Store) listInGo(ctx context.Context, q scim.Query, where string, args []any) (*scim.Page, error) {
+	c := scim.NewCollector(ctx, q)
+	err := s.stream(ctx, q.MaxScan, `SELECT seq, data, version FROM scim_users WHERE `+where+` ORDER BY seq`,
+		func(_ int64, u *scim.User) error { return c.Add(u) }, args...)
 	if err != nil {
 		return nil, err
 	}
-	return scim.ApplyQuery(users, q), nil
+	return c.Page(), nil
 }
 
-func (s *Store) scan(ctx context.Context, query string, args ...any) ([]*scim.User, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+// stream decodes the users of a query of (seq, data, version) rows one at a time, handing each to f. It
+// reads one row past maxScan (when positive) at most: LIMIT keeps the database from producing more. The
+// query's placeholders are the dialect's own.
+func (s *Store) stream(ctx context.Context, maxScan int, query string, f func(seq int64, u *scim.User) error, args ...any) error {
+	if maxScan > 0 {
+		query += " LIMIT " + strconv.Itoa(maxScan+1)
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	var users []*scim.User
 	for rows.Next() {
+		var seq, version int64
 		var data string
-		var version int64
-		if err := rows.Scan(&data, &version); err != nil {
-			return nil, err
+		if err := rows.Scan(&seq, &data, &version); err != nil {
+			return err
 		}
 		u, err := decodeUser(data, version)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		users = append(users, u)
+		if err := f(seq, u); err != nil {
+			return err
+		}
 	}
-	return users, rows.Err()
+	return rows.Err()
 }
 
 // ListCursor implements scim.CursorLister with keyset pagination on the creation sequence: a page starts
@@ -605,6 +627,7 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ 
 	defer rows.Close()
 	var last int64
 	got := false
+	size := 0
 	for rows.Next() {
 		var seq, version int64
 		var data string
@@ -612,7 +635,9 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ 
 			return nil, err
 		}
 		got = true
-		if len(page.Users) == q.Count { // one row more than the page: there is a next page
+		size += len(data)
+		// One row more than the page, or than MaxBytes allows: there is a next page, after the last user sent.
+		if len(page.Users) == q.Count || q.MaxBytes > 0 && size > q.MaxBytes && len(page.Users) > 0 {
 			page.NextCursor = s.cursors.Seal(scim.TenantFromContext(ctx), last)
 			break
 		}
@@ -632,39 +657,40 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ 
 	return page, err
 }
 
+// listCursorInGo is ListCursor for a filter the mapping cannot express: the rows are streamed and matched
+// in Go, at most q.MaxScan of them (scim.ErrTooMany past it), keeping only the page.
 func (s *Store) listCursorInGo(ctx context.Context, q scim.Query, after int64) (*scim.Page, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT seq, data, version FROM scim_users WHERE tenant = ? ORDER BY seq`),
-		scim.TenantFromContext(ctx))
+	page := &scim.Page{Users: []*scim.User{}}
+	var last int64
+	scanned := 0
+	err := s.stream(ctx, q.MaxScan, `SELECT seq, data, version FROM scim_users WHERE tenant = `+s.placeholder(1)+` ORDER BY seq`,
+		func(seq int64, u *scim.User) error {
+			if scanned++; q.MaxScan > 0 && scanned > q.MaxScan {
+				return scim.ErrTooMany
+			}
+			if scanned%64 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			if !q.Matches(u) {
+				return nil
+			}
+			page.TotalResults++
+			switch {
+			case seq <= after:
+			case len(page.Users) < q.Count:
+				page.Users = append(page.Users, u)
+				last = seq
+			case page.NextCursor == "" && q.Count > 0:
+				page.NextCursor = s.cursors.Seal(scim.TenantFromContext(ctx), last)
+			}
+			return nil
+		}, scim.TenantFromContext(ctx))
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	page := &scim.Page{Users: []*scim.User{}}
-	var last int64
-	for rows.Next() {
-		var seq, version int64
-		var data string
-		if err := rows.Scan(&seq, &data, &version); err != nil {
-			return nil, err
-		}
-		u, err := decodeUser(data, version)
-		if err != nil {
-			return nil, err
-		}
-		if !q.Matches(u) {
-			continue
-		}
-		page.TotalResults++
-		switch {
-		case seq <= after:
-		case len(page.Users) < q.Count:
-			page.Users = append(page.Users, u)
-			last = seq
-		case page.NextCursor == "" && q.Count > 0:
-			page.NextCursor = s.cursors.Seal(scim.TenantFromContext(ctx), last)
-		}
-	}
-	return page, rows.Err()
+	return page, nil
 }
 
 // now is used by migrations to stamp when they ran.

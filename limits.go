@@ -1,0 +1,138 @@
+package scim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/scimkit/scim/schema"
+)
+
+// The cost model: every request's work is bounded by its input, and its input by these limits, each an
+// option. What grows with a tenant (filters and sorts the Store cannot answer from an index) is bounded by
+// the users it may examine; what grows with a body (PATCH, projection lists) by the values and names it may
+// carry; what a response carries by its size.
+
+// Defaults of the limits below.
+const (
+	defaultMaxValues         = 1000
+	defaultMaxAttributeNames = 100
+	defaultMaxScan           = 10000
+	defaultMaxPageBytes      = 8 << 20
+)
+
+// WithMaxValues sets how many values one multi-valued attribute of a user may hold (emails, roles, …);
+// default 1000. A POST, PUT or PATCH that would exceed it gets 400 invalidValue naming the attribute.
+func WithMaxValues(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxValues = n
+		}
+	}
+}
+
+// WithMaxResourceBytes sets the largest user, as encoded JSON, that a POST, PUT or PATCH may leave behind;
+// larger ones get 413. The default is the request body limit (WithMaxBodyBytes) and 1 KiB for what the server
+// adds (id, meta): a PATCH cannot grow a user past what a PUT could send.
+func WithMaxResourceBytes(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxResourceBytes = n
+		}
+	}
+}
+
+// WithMaxAttributeNames sets how many names the attributes and excludedAttributes parameters may list
+// together (default 100; a schema has fewer attributes than that); more get 400 invalidValue.
+func WithMaxAttributeNames(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxAttrNames = n
+		}
+	}
+}
+
+// WithMaxScan sets how many users a Store may examine one by one to answer a list (Query.MaxScan): a
+// filter or sortBy its indexes or SQL cannot answer is evaluated user by user, and past this many the
+// request gets 400 tooMany instead of working through the whole tenant. The default is 10000.
+func WithMaxScan(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxScan = n
+		}
+	}
+}
+
+// WithMaxPageBytes sets the largest list response, encoded (default 8 MiB): a page whose users would
+// encode larger carries fewer of them, itemsPerPage saying how many (RFC 7644 §3.4.2.4 allows fewer than
+// count). The Store sees it as Query.MaxBytes.
+func WithMaxPageBytes(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxPageBytes = n
+		}
+	}
+}
+
+// tooMany is the client's answer to ErrTooMany.
+func (h *handler) tooMany() *Error {
+	return errorf(http.StatusBadRequest, TooMany, fmt.Sprintf("the query needs more than %d users examined one by one "+
+		"(the limit): narrow the filter with an indexed attribute (userName, externalId or id eq) or sort by an indexed attribute", h.maxScan))
+}
+
+// checkValues refuses a canonical document with a multi-valued attribute of more than maxValues values.
+func (h *handler) checkValues(doc map[string]any) error {
+	for _, p := range h.rt.Attributes() {
+		if !p.Attr.MultiValued {
+			continue
+		}
+		if c := schema.Container(doc, p, false); c != nil {
+			if list, ok := c[p.Attr.Name].([]any); ok && len(list) > h.maxValues {
+				return errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("%s has more than %d values (the limit)", p, h.maxValues))
+			}
+		}
+	}
+	return nil
+}
+
+// checkSize refuses a user whose encoding is n bytes when that is more than maxResourceBytes.
+func (h *handler) checkSize(n int) error {
+	if n > h.maxResourceBytes {
+		return errorf(http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the resource would be larger than %d bytes (the limit)", h.maxResourceBytes))
+	}
+	return nil
+}
+
+// parseProjection resolves the attributes and excludedAttributes lists once for the request, after
+// bounding them: each name is compared with each attribute of each user rendered.
+func (h *handler) parseProjection(attributes, excluded []string) (schema.Projection, error) {
+	if len(attributes)+len(excluded) > h.maxAttrNames {
+		return schema.Projection{}, errorf(http.StatusBadRequest, InvalidValue,
+			fmt.Sprintf("attributes and excludedAttributes list more than %d names (the limit)", h.maxAttrNames))
+	}
+	return h.rt.ParseProjection(attributes, excluded), nil
+}
+
+// renderPage encodes the users of a page, each on its own, until the next would take the page past
+// maxPageBytes (one user is always sent). It checks ctx as it goes: a page is up to maxResults users.
+func (h *handler) renderPage(ctx context.Context, r *http.Request, users []*User, proj schema.Projection) ([]any, bool, error) {
+	out := make([]any, 0, len(users))
+	size := 0
+	for i, u := range users {
+		if i%16 == 15 {
+			if err := ctx.Err(); err != nil {
+				return nil, false, err
+			}
+		}
+		b, err := json.Marshal(h.render(r, u, proj))
+		if err != nil {
+			return nil, false, err
+		}
+		if size += len(b) + 1; size > h.maxPageBytes && len(out) > 0 {
+			return out, true, nil
+		}
+		out = append(out, json.RawMessage(b))
+	}
+	return out, false, nil
+}
