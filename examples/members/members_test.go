@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -180,6 +181,7 @@ func TestAppEditsAreVisible(t *testing.T) {
 	id, etag := created["id"].(string), hdr.Get("ETag")
 	lastModified := created["meta"].(map[string]any)["lastModified"]
 
+	time.Sleep(5 * time.Millisecond) // times have millisecond precision: the edit must fall in a later one
 	_, err := c.db.Exec(`UPDATE members SET display_name = 'Robert' WHERE id = ?`, id)
 	require.NoError(t, err)
 
