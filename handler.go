@@ -36,6 +36,7 @@ func NewHandler(store Store, opts ...Option) http.Handler {
 		timeout:      30 * time.Second,
 		log:          slog.Default(),
 		limits:       filter.DefaultLimits,
+		tenantLim:    newTenantLimiter(DefaultTenantLimits),
 	}
 	for _, o := range opts {
 		o(&c)
@@ -94,6 +95,13 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		defer cancel()
 	}
 	r = r.WithContext(ctx)
+	// Per-tenant limits (limit.go) apply once the tenant is known, and their wait counts against the timeout.
+	e, err := h.tenantLim.acquire(ctx, tenant, w.Header())
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	defer h.tenantLim.release(e)
 	if err := h.route(w, r, segs, st.route); err != nil {
 		h.writeError(w, r, err)
 	}

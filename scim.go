@@ -155,6 +155,7 @@ type config struct {
 	requestLog   *slog.Logger
 	log          *slog.Logger
 	limits       filter.Limits
+	tenantLim    *tenantLimiter // nil: no per-tenant limits
 }
 
 // WithTokens accepts requests whose Authorization header is "Bearer <token>" for one of tokens, compared in
