@@ -38,7 +38,8 @@ type TenantLimits struct {
 }
 
 // DefaultTenantLimits is what a handler applies without WithTenantLimits: 8 requests of a tenant at once
-// (Entra ID's provisioning sends about that many), 32 more waiting up to a second, no rate limit.
+// (as many as the benchmark's Entra sync sends, so a well-behaved client never waits), 32 more waiting up to
+// a second, no rate limit.
 //
 // The short wait absorbs a client's bursts without an error (Entra counts a 429 as a failed step to retry
 // later); a long one would only hide an overload, holding connections and memory until the clients time
