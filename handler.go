@@ -44,6 +44,7 @@ func NewHandler(store Store, opts ...Option) *Handler {
 		maxAttrNames: defaultMaxAttributeNames,
 		maxScan:      defaultMaxScan,
 		maxPageBytes: defaultMaxPageBytes,
+		tenantLim:    newTenantLimiter(DefaultTenantLimits),
 	}
 	for _, o := range opts {
 		o(&c)
@@ -145,6 +146,13 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st.tenant = tenant
+	// Per-tenant limits (limit.go) apply once the tenant is known, and their wait counts against the timeout.
+	e, err := h.tenantLim.acquire(ctx, tenant, w.Header())
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	defer h.tenantLim.release(e)
 	if err := h.route(w, r, segs, st.route); err != nil {
 		h.writeError(w, r, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/scimkit/scim/filter"
 )
@@ -15,13 +16,16 @@ import (
 // with "eq" (alone or inside an "and") use those indexes instead of scanning. Data is lost when the process
 // exits: use it for tests, demos and small deployments.
 type MemoryStore struct {
-	mu      sync.RWMutex
+	mu      sync.RWMutex // guards the map only: each tenant has its own lock
 	tenants map[string]*memTenant
-	seq     int64 // creation order, for stable listing
+	seq     atomic.Int64 // creation order, for stable listing
 	cursors *CursorSealer
 }
 
+// memTenant is one tenant's users. Its own lock keeps one tenant's long scans from delaying another's
+// writes (a writer on a shared lock would wait for every reader of every tenant).
 type memTenant struct {
+	mu           sync.RWMutex
 	byID         map[string]*memEntry
 	byUserName   map[string]*memEntry   // folded userName
 	byExternalID map[string][]*memEntry // externalId is not unique
@@ -40,10 +44,19 @@ func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{tenants: map[string]*memTenant{}, cursors: sealer}
 }
 
+// tenant returns the tenant of ctx (made if create), or nil. Tenants are never removed from the map, so the
+// pointer stays valid without the store's lock.
 func (s *MemoryStore) tenant(ctx context.Context, create bool) *memTenant {
 	name := TenantFromContext(ctx)
+	s.mu.RLock()
 	t := s.tenants[name]
-	if t == nil && create {
+	s.mu.RUnlock()
+	if t != nil || !create {
+		return t
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t = s.tenants[name]; t == nil {
 		t = &memTenant{
 			byID:         map[string]*memEntry{},
 			byUserName:   map[string]*memEntry{},
@@ -59,17 +72,16 @@ func (s *MemoryStore) Create(ctx context.Context, u *User) (*User, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	t := s.tenant(ctx, true)
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if _, taken := t.byUserName[filter.Fold(u.UserName)]; taken {
 		return nil, ErrConflict
 	}
 	if _, taken := t.byID[u.ID]; taken {
 		return nil, ErrConflict
 	}
-	s.seq++
-	e := &memEntry{user: u, seq: s.seq, version: 1}
+	e := &memEntry{user: u, seq: s.seq.Add(1), version: 1} // under t.mu: t.order stays sorted by seq
 	u.Meta.Version = "1"
 	t.byID[u.ID] = e
 	t.index(e)
@@ -82,9 +94,9 @@ func (s *MemoryStore) Get(ctx context.Context, id string) (*User, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	if t := s.tenant(ctx, false); t != nil {
+		t.mu.RLock()
+		defer t.mu.RUnlock()
 		if e := t.byID[id]; e != nil {
 			return e.user, nil
 		}
@@ -97,11 +109,11 @@ func (s *MemoryStore) Replace(ctx context.Context, u *User, version string) (*Us
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	t := s.tenant(ctx, false)
 	var e *memEntry
 	if t != nil {
+		t.mu.Lock()
+		defer t.mu.Unlock()
 		e = t.byID[u.ID]
 	}
 	if e == nil {
@@ -126,11 +138,11 @@ func (s *MemoryStore) Delete(ctx context.Context, id, version string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	t := s.tenant(ctx, false)
 	var e *memEntry
 	if t != nil {
+		t.mu.Lock()
+		defer t.mu.Unlock()
 		e = t.byID[id]
 	}
 	if e == nil {
@@ -173,12 +185,12 @@ func (s *MemoryStore) List(ctx context.Context, q Query) (*Page, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	t := s.tenant(ctx, false)
 	if t == nil {
 		return &Page{Users: []*User{}}, nil
 	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
 	if q.Filter == nil && q.SortBy.Attr == nil { // the common page of everything: no conversion at all
 		entries := pageOf(t.order, q.StartIndex, q.Count)
 		users := make([]*User, len(entries))
@@ -268,13 +280,13 @@ func (s *MemoryStore) ListCursor(ctx context.Context, q Query, cursor string) (*
 			return nil, err
 		}
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	page := &Page{Users: []*User{}}
 	t := s.tenant(ctx, false)
 	if t == nil {
 		return page, nil
 	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
 	candidates, indexed := t.lookup(q.Filter)
 	if !indexed {
 		candidates = t.order

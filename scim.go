@@ -171,6 +171,7 @@ type config struct {
 	limits           filter.Limits
 	passwords        PasswordPolicy
 	userSchema       *schema.ResourceType
+	tenantLim        *tenantLimiter // nil: no per-tenant limits
 }
 
 // WithUserSchema serves the User resource type that schema.DeclareUser made: only the attributes the host

@@ -122,7 +122,10 @@ func (t *target) close() {
 func (t *target) name() string { return t.server + "/" + t.store }
 
 // do sends c and returns the status and the body (read whole, so the connection is kept alive).
-func (t *target) do(c call) (int, []byte, http.Header, error) {
+func (t *target) do(c call) (int, []byte, http.Header, error) { return t.doAs(benchToken, c) }
+
+// doAs is do with another bearer token (another tenant).
+func (t *target) doAs(token string, c call) (int, []byte, http.Header, error) {
 	var body io.Reader
 	if c.body != nil {
 		body = bytes.NewReader(c.body)
@@ -131,7 +134,7 @@ func (t *target) do(c call) (int, []byte, http.Header, error) {
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+benchToken)
+	req.Header.Set("Authorization", "Bearer "+token)
 	if c.body != nil {
 		req.Header.Set("Content-Type", "application/scim+json")
 	}

@@ -5,6 +5,7 @@
 //
 //	go run ./bench -quick                      # 1k and 100k users, in under a minute
 //	go run ./bench -json r.json -svg r.svg     # 1k, 100k and 1M users, plus a 100k-user initial sync
+//	go run ./bench -fairness                   # tenant B's latency beside tenant A's flood, limits off and on
 //
 // Operations: GET by id; userName eq (hit and miss); a list page of 100; Entra's multi-op PATCH; Entra's
 // POST; and an Entra sync (per user a userName filter that misses, then a POST; 8 at a time), reported in
@@ -55,6 +56,9 @@ type options struct {
 	poolSize    int
 	rounds      int
 	sqlIdle     int
+	fairness    bool
+	fairUsers   int
+	fairConc    int
 }
 
 func main() {
@@ -72,8 +76,28 @@ func main() {
 	flag.IntVar(&o.heapUsers, "heap-users", 1_000_000, "users for the MemoryStore heap measurement (0: skip)")
 	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds the measured time of each op is split into")
 	flag.IntVar(&o.sqlIdle, "sql-max-idle", 0, "set the SQL stores' database/sql MaxIdleConns (0: as the library leaves it)")
+	flag.BoolVar(&o.fairness, "fairness", false, "run only the two-tenant fairness benchmark (stores memory,sqlite; 4s per line by default)")
+	flag.IntVar(&o.fairUsers, "fair-users", 5_000, "tenant A's users in the fairness benchmark")
+	flag.IntVar(&o.fairConc, "fair-flood", 32, "tenant A's concurrent clients in the fairness benchmark")
 	flag.StringVar(&stores, "stores", "memory,sqlite,postgres,elimity,ceiling", "servers to run")
 	flag.Parse()
+	if o.fairness {
+		if o.duration == 0 {
+			o.duration = 4 * time.Second
+		}
+		if stores == "memory,sqlite,postgres,elimity,ceiling" {
+			stores = "memory,sqlite"
+		}
+		o.stores = map[string]bool{}
+		for _, s := range strings.Split(stores, ",") {
+			o.stores[strings.TrimSpace(s)] = true
+		}
+		logf("machine: %s", machine())
+		if err := runFairness(o, o.fairUsers, o.fairConc); err != nil {
+			fatalf("%v", err)
+		}
+		return
+	}
 
 	o.sizes = []int{1_000, 100_000, 1_000_000}
 	if o.quick {
