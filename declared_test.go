@@ -219,3 +219,24 @@ func TestDeclareUserRefusesMistakes(t *testing.T) {
 		})
 	}
 }
+
+// TestDeclarationShrank: a user a Store kept from before the declaration shrank shows nothing undeclared, and
+// loses it at its next write.
+func TestDeclarationShrank(t *testing.T) {
+	store := scim.NewMemoryStore()
+	old := &scim.User{ID: "u1", UserName: "old@contoso.com", Title: "Kept-Before", Name: &scim.Name{Formatted: "Old", GivenName: "Kept-Before"},
+		Extensions: map[string]scim.Attributes{"urn:example:Gone:2.0:User": {"x": "Kept-Before"}}}
+	_, err := store.Create(scim.WithTenant(context.Background(), ""), old)
+	require.NoError(t, err)
+	s := confNewServer(t, "memory", store, scim.WithUserSchema(entraOnly))
+	got := s.do("GET", "/Users/u1", "")
+	require.Equal(t, 200, got.Status, "%s", got.Raw)
+	require.NotContains(t, string(got.Raw), "Kept-Before")
+	require.Equal(t, []any{"urn:ietf:params:scim:schemas:core:2.0:User"}, got.Body["schemas"])
+	require.Equal(t, 200, s.patch("u1", `{"op":"replace","path":"displayName","value":"Old"}`).Status)
+	u, err := store.Get(scim.WithTenant(context.Background(), ""), "u1")
+	require.NoError(t, err)
+	require.Empty(t, u.Title)
+	require.Equal(t, &scim.Name{Formatted: "Old"}, u.Name)
+	require.Empty(t, u.Extensions)
+}

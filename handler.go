@@ -392,6 +392,9 @@ func (h *handler) update(r *http.Request, id string, mutate func(doc map[string]
 			return nil, err
 		}
 		doc := cur.doc()
+		if h.trim { // what the Store kept from before the declaration shrank is not carried along
+			h.rt.Trim(doc)
+		}
 		if err := mutate(doc); err != nil {
 			return nil, err
 		}
@@ -719,7 +722,11 @@ func (h *handler) renderAt(u *User, proj schema.Projection, loc, tag string) any
 		return &v
 	}
 	// Through the declared schema: only its attributes, and the schemas list of what is left.
-	return h.rt.Apply(proj, v.doc())
+	doc := v.doc()
+	if h.trim {
+		h.rt.Trim(doc) // sub-attributes too: Apply copies a selected attribute whole
+	}
+	return h.rt.Apply(proj, doc)
 }
 
 // The schemas lists of a rendered user; shared, never modified.
