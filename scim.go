@@ -165,6 +165,9 @@ type config struct {
 	limits       filter.Limits
 	passwords    PasswordPolicy
 	userSchema   *schema.ResourceType
+	// Groups (groups_handler.go); zero means the default.
+	maxGroupBodyBytes int64
+	maxMembers        int
 }
 
 // WithUserSchema serves the User resource type that schema.DeclareUser made: only the attributes the host

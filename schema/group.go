@@ -25,5 +25,12 @@ func Group() *ResourceType {
 	if a := rt.Core.Attr("displayName"); a != nil {
 		a.Uniqueness = "server"
 	}
+	// A member's value is a user's id, and ids compare exactly (RFC 7643 §3.1 makes id caseExact): a filter
+	// members[value eq "…"] must agree with the membership index that answers it.
+	if a := rt.Core.Attr("members"); a != nil {
+		if v := a.Sub("value"); v != nil {
+			v.CaseExact = true
+		}
+	}
 	return rt
 }
