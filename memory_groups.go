@@ -163,8 +163,8 @@ func (t *memTenant) withMembers(e *memGroup, maxMembers int) *Group {
 	if maxMembers > 0 {
 		if len(t.groups.members[c.ID]) > maxMembers {
 			c.MembersOmitted = true
-		} else {
-			c.Members = t.memberList(c.ID)
+		} else if list := t.memberList(c.ID); len(list) > 0 {
+			c.Members = list
 		}
 	}
 	return &c
