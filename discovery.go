@@ -95,27 +95,41 @@ type resourceType struct {
 	Meta             discoveryMeta     `json:"meta"`
 }
 
+// types returns the resource types served: User, and Group when the Store keeps groups.
+func (h *handler) types() []*schema.ResourceType {
+	if _, ok := h.groupStore(); ok {
+		return []*schema.ResourceType{h.rt, groupType}
+	}
+	return []*schema.ResourceType{h.rt}
+}
+
 // resourceTypes answers /ResourceTypes (rest empty) or /ResourceTypes/{name}.
 func (h *handler) resourceTypes(r *http.Request, rest []string) any {
-	rt := resourceType{
-		Schemas:     []string{schema.ResourceTypeURN},
-		ID:          h.rt.Name,
-		Name:        h.rt.Name,
-		Endpoint:    h.rt.Endpoint,
-		Description: h.rt.Description,
-		Schema:      h.rt.Core.ID,
-		Meta:        discoveryMeta{ResourceType: "ResourceType", Location: h.base(r) + "/ResourceTypes/" + h.rt.Name},
-	}
-	for _, e := range h.rt.Extensions {
-		rt.SchemaExtensions = append(rt.SchemaExtensions, schemaExtension{Schema: e.Schema.ID, Required: e.Required})
+	var all []any
+	for _, t := range h.types() {
+		rt := resourceType{
+			Schemas:     []string{schema.ResourceTypeURN},
+			ID:          t.Name,
+			Name:        t.Name,
+			Endpoint:    t.Endpoint,
+			Description: t.Description,
+			Schema:      t.Core.ID,
+			// Group has no extension: an empty list, never null (Entra's discovery rejects nulls).
+			SchemaExtensions: []schemaExtension{},
+			Meta:             discoveryMeta{ResourceType: "ResourceType", Location: h.base(r) + "/ResourceTypes/" + t.Name},
+		}
+		for _, e := range t.Extensions {
+			rt.SchemaExtensions = append(rt.SchemaExtensions, schemaExtension{Schema: e.Schema.ID, Required: e.Required})
+		}
+		if len(rest) == 1 && strings.EqualFold(rest[0], t.Name) {
+			return rt
+		}
+		all = append(all, rt)
 	}
 	if len(rest) == 1 {
-		if !strings.EqualFold(rest[0], h.rt.Name) {
-			return errorf(http.StatusNotFound, "", "no such resource type: "+rest[0])
-		}
-		return rt
+		return errorf(http.StatusNotFound, "", "no such resource type: "+rest[0])
 	}
-	return listOf([]any{rt})
+	return listOf(all)
 }
 
 type schemaResource struct {
@@ -127,7 +141,11 @@ type schemaResource struct {
 // schemas answers /Schemas (rest empty) or /Schemas/{urn}.
 func (h *handler) schemas(r *http.Request, rest []string) any {
 	var all []any
-	for _, s := range h.rt.Schemas() {
+	var schemas []*schema.Schema
+	for _, t := range h.types() {
+		schemas = append(schemas, t.Schemas()...)
+	}
+	for _, s := range schemas {
 		res := schemaResource{
 			Schemas: []string{schema.SchemaURN},
 			Schema:  s,

@@ -174,7 +174,7 @@ func (q *eventQueue) enqueue(ctx context.Context, e Event) {
 		return
 	}
 	qe := &queuedEvent{ctx: ctx, Event: e}
-	lane := q.lanes[q.slot(e.Tenant, e.UserID)%len(q.lanes)]
+	lane := q.lanes[q.slot(e.Tenant, e.key())%len(q.lanes)]
 	q.queued.Add(1) // before the send: the worker's decrement never comes first
 	select {
 	case lane <- qe:

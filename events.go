@@ -37,6 +37,16 @@ type Event struct {
 	Changed []string
 	// RequestID is the request's id, as in its log line and X-Request-Id header.
 	RequestID string
+	// Resource is "User" for the events above and "Group" for the group events (GroupCreated, …), whose
+	// UserID, Before and After are empty: a hook switches on Type.
+	Resource string
+	// GroupID is the group's id, for group events.
+	GroupID string
+	// Group is the group after the change (before it, for GroupDeleted), without members; shared, read-only.
+	Group *Group
+	// Added and Removed list the user ids that a GroupCreated, GroupMembersAdded or GroupMembersRemoved
+	// event made or unmade members.
+	Added, Removed []string
 	// Version is the user's meta.version after the change (before it, for UserDeleted): the ETag's
 	// version. Versions are opaque, so a hook compares them for equality only: an event whose Version is
 	// not the one the Store now holds for the user describes a change that a later one superseded.
@@ -63,7 +73,8 @@ func WithEvents(fn func(ctx context.Context, e Event)) Option {
 
 // changeEvent builds the event of a write from the user before (nil: created) and after (nil: deleted).
 func (h *handler) changeEvent(r *http.Request, before, after *User) Event {
-	e := Event{Tenant: TenantFromContext(r.Context()), Time: now(), Before: blankPassword(before), After: blankPassword(after)}
+	e := Event{Tenant: TenantFromContext(r.Context()), Time: now(), Before: blankPassword(before), After: blankPassword(after),
+		Resource: "User"}
 	st := stateOf(r)
 	if st != nil {
 		e.RequestID = st.requestID

@@ -36,7 +36,9 @@ type Member struct {
 // group is; it never rewrites the whole member list.
 type GroupUpdate struct {
 	// Group, when not nil, holds the group's new displayName, externalId and meta.lastModified (its Members are
-	// ignored).
+	// ignored). The handler leaves it nil when only members change, so that concurrent membership PATCHes
+	// never write back a displayName they read; the Store then moves meta.lastModified itself when the
+	// deltas change anything, and keeps the version when they change nothing.
 	Group *Group
 	// Add lists the user ids to make members; ids already members are skipped.
 	Add []string

@@ -209,6 +209,8 @@ func (h *handler) route(w http.ResponseWriter, r *http.Request, segs []string, p
 		}
 		h.writeJSON(w, http.StatusOK, v)
 		return nil
+	case "/Groups", "/Groups/.search", "/Groups/{id}", "/.search":
+		return h.routeGroups(w, r, segs, pattern) // groups_handler.go
 	case "/Bulk", "/Me":
 		return errorf(http.StatusNotImplemented, "", "/"+segs[0]+" is not supported")
 	}
@@ -222,8 +224,8 @@ func routeOf(segs []string) (resource, route string) {
 		case !strings.EqualFold(segs[0], e.name) || len(segs) > 2:
 		case len(segs) == 1:
 			return e.name, e.list
-		case e.name == "Users" && segs[1] == ".search":
-			return e.name, "/Users/.search"
+		case e.search != "" && segs[1] == ".search":
+			return e.name, e.search
 		default:
 			return e.name, e.item
 		}
@@ -232,13 +234,15 @@ func routeOf(segs []string) (resource, route string) {
 }
 
 // endpoints are the names routeOf knows, with their patterns (constants: no allocation a request).
-var endpoints = []struct{ name, list, item string }{
-	{"Users", "/Users", "/Users/{id}"},
-	{"ServiceProviderConfig", "/ServiceProviderConfig", "/ServiceProviderConfig/{id}"},
-	{"ResourceTypes", "/ResourceTypes", "/ResourceTypes/{name}"},
-	{"Schemas", "/Schemas", "/Schemas/{id}"},
-	{"Bulk", "/Bulk", "/Bulk/{id}"},
-	{"Me", "/Me", "/Me/{id}"},
+var endpoints = []struct{ name, list, item, search string }{
+	{"Users", "/Users", "/Users/{id}", "/Users/.search"},
+	{"Groups", "/Groups", "/Groups/{id}", "/Groups/.search"},
+	{".search", "/.search", "/.search/{id}", ""}, // POST /.search: every resource type (RFC 7644 §3.4.3)
+	{"ServiceProviderConfig", "/ServiceProviderConfig", "/ServiceProviderConfig/{id}", ""},
+	{"ResourceTypes", "/ResourceTypes", "/ResourceTypes/{name}", ""},
+	{"Schemas", "/Schemas", "/Schemas/{id}", ""},
+	{"Bulk", "/Bulk", "/Bulk/{id}", ""},
+	{"Me", "/Me", "/Me/{id}", ""},
 }
 
 // notAllowed answers 405 with the Allow header.
@@ -590,7 +594,11 @@ func (h *handler) answerList(w http.ResponseWriter, r *http.Request, req searchR
 	if err != nil {
 		return err
 	}
-	items, short, err := h.renderPage(r.Context(), r, page.Users, proj)
+	users, err := h.withGroups(r, page.Users, proj) // one GroupsOf call a page, when groups are sent
+	if err != nil {
+		return err
+	}
+	items, short, err := h.renderPage(r.Context(), r, users, proj)
 	if err != nil {
 		return err
 	}
@@ -600,7 +608,10 @@ func (h *handler) answerList(w http.ResponseWriter, r *http.Request, req searchR
 		if page, err = h.listCursor(r.Context(), q, req); err != nil {
 			return err
 		}
-		if items, _, err = h.renderPage(r.Context(), r, page.Users[:min(len(page.Users), q.Count)], proj); err != nil {
+		if users, err = h.withGroups(r, page.Users[:min(len(page.Users), q.Count)], proj); err != nil {
+			return err
+		}
+		if items, _, err = h.renderPage(r.Context(), r, users, proj); err != nil {
 			return err
 		}
 	}
@@ -737,6 +748,13 @@ var (
 )
 
 func (h *handler) writeUser(w http.ResponseWriter, r *http.Request, status int, u *User, proj schema.Projection) error {
+	if status != http.StatusCreated { // a new user is in no group yet: no GroupsOf call
+		us, err := h.withGroups(r, []*User{u}, proj)
+		if err != nil {
+			return err
+		}
+		u = us[0]
+	}
 	loc, tag := h.location(r, u.ID), etag(u.Meta.Version)
 	w.Header().Set("ETag", tag)
 	w.Header().Set("Content-Location", loc)
@@ -794,17 +812,22 @@ func (h *handler) location(r *http.Request, id string) string {
 // decodeBody decodes a JSON request body into v: a known content type, at most maxBodyBytes, one JSON value
 // with numbers kept exact.
 func (h *handler) decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	return h.decodeBodyMax(w, r, v, h.maxBodyBytes)
+}
+
+// decodeBodyMax is decodeBody with its own bound: group writes carry whole member lists.
+func (h *handler) decodeBodyMax(w http.ResponseWriter, r *http.Request, v any, maxBytes int64) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/scim+json" && mt != "application/json") {
 			return errorf(http.StatusUnsupportedMediaType, "", "Content-Type must be application/scim+json or application/json")
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return errorf(http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the request body is larger than %d bytes", h.maxBodyBytes))
+			return errorf(http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the request body is larger than %d bytes", maxBytes))
 		}
 		return errorf(http.StatusBadRequest, InvalidSyntax, "the request body could not be read")
 	}

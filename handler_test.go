@@ -169,7 +169,12 @@ func TestRouting(t *testing.T) {
 		{"GET", "/ResourceTypes", 200, ""},
 		{"GET", "/Schemas", 200, ""},
 		{"GET", "/Nope", 404, ""},
-		{"GET", "/Groups", 404, ""},
+		{"GET", "/Groups", 200, ""}, // MemoryStore keeps groups
+		{"GET", "/groups/.search", 405, "POST"},
+		{"GET", "/.search", 405, "POST"},
+		{"DELETE", "/Groups", 405, "GET, POST"},
+		{"POST", "/Groups/x", 405, "GET, PUT, PATCH, DELETE"},
+		{"GET", "/Groups/x/y", 404, ""},
 		{"GET", "/Users/" + id + "/extra", 404, ""},
 		{"GET", "/ServiceProviderConfig/x", 404, ""},
 		{"GET", "/ResourceTypes/User/x", 404, ""},
@@ -545,9 +550,9 @@ func TestResourceTypes(t *testing.T) {
 	list := s.do("GET", "/ResourceTypes", "")
 	require.Equal(t, 200, list.Status)
 	require.Equal(t, []any{listURN}, list.Body["schemas"])
-	require.Equal(t, 1.0, list.Body["totalResults"])
+	require.Equal(t, 2.0, list.Body["totalResults"])
 	rts := resources(t, list.Body)
-	require.Len(t, rts, 1)
+	require.Len(t, rts, 2) // MemoryStore keeps groups: User and Group
 	user := rts[0]
 	require.Equal(t, []any{"urn:ietf:params:scim:schemas:core:2.0:ResourceType"}, user["schemas"])
 	require.Equal(t, "User", user["id"])
@@ -563,7 +568,18 @@ func TestResourceTypes(t *testing.T) {
 		require.Equal(t, 200, one.Status)
 		require.Equal(t, user, one.Body)
 	}
-	requireError(t, s.do("GET", "/ResourceTypes/Group", ""), 404, "")
+	group := s.do("GET", "/ResourceTypes/group", "")
+	require.Equal(t, 200, group.Status)
+	require.Equal(t, rts[1], group.Body)
+	require.Equal(t, "/Groups", group.Body["endpoint"])
+	require.Equal(t, []any{}, group.Body["schemaExtensions"])
+
+	// A Store that keeps no groups serves no Group type.
+	u := serveHandler(t, scim.NewHandler(usersOnly{scim.NewMemoryStore()}, scim.WithTokens(testToken)))
+	require.Equal(t, 1.0, u.do("GET", "/ResourceTypes", "").Body["totalResults"])
+	requireError(t, u.do("GET", "/ResourceTypes/Group", ""), 404, "")
+	require.Equal(t, 2.0, u.do("GET", "/Schemas", "").Body["totalResults"])
+	requireError(t, u.do("GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group", ""), 404, "")
 }
 
 func TestSchemas(t *testing.T) {
@@ -573,9 +589,9 @@ func TestSchemas(t *testing.T) {
 	require.Equal(t, []any{listURN}, list.Body["schemas"])
 	requireNoNulls(t, "", list.Body)
 	all := resources(t, list.Body)
-	require.Equal(t, 2.0, list.Body["totalResults"])
-	require.Equal(t, 2.0, list.Body["itemsPerPage"])
-	require.Len(t, all, 2)
+	require.Equal(t, 3.0, list.Body["totalResults"])
+	require.Equal(t, 3.0, list.Body["itemsPerPage"])
+	require.Len(t, all, 3)
 	byID := map[string]map[string]any{}
 	for _, sc := range all {
 		require.Equal(t, []any{"urn:ietf:params:scim:schemas:core:2.0:Schema"}, sc["schemas"])
@@ -621,7 +637,9 @@ func TestSchemas(t *testing.T) {
 			requireNoNulls(t, "", one.Body)
 		}
 	}
-	requireError(t, s.do("GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group", ""), 404, "")
+	require.Contains(t, byID, groupURN)
+	require.Equal(t, "server", attr(byID[groupURN], "displayName")["uniqueness"])
+	attr(byID[groupURN], "members")
 	requireError(t, s.do("GET", "/Schemas/nope", ""), 404, "")
 }
 

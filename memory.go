@@ -30,6 +30,7 @@ type memTenant struct {
 	byUserName   map[string]*memEntry   // folded userName
 	byExternalID map[string][]*memEntry // externalId is not unique
 	order        []*memEntry            // by seq: creation order
+	groups       memGroups              // the tenant's groups and memberships (memory_groups.go)
 }
 
 type memEntry struct {
@@ -153,6 +154,7 @@ func (s *MemoryStore) Delete(ctx context.Context, id, version string) error {
 	}
 	t.unindex(e)
 	delete(t.byID, id)
+	t.groups.dropUser(id) // a deleted user is nobody's member (GroupStore's integrity rule)
 	if i, found := slices.BinarySearchFunc(t.order, e.seq, func(x *memEntry, seq int64) int {
 		return cmp.Compare(x.seq, seq)
 	}); found {
@@ -191,6 +193,9 @@ func (s *MemoryStore) List(ctx context.Context, q Query) (*Page, error) {
 	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
+	if mentionsGroups(q.Filter) { // groups.value eq "…": the members of a group, from the membership index
+		return t.listByGroups(q), nil
+	}
 	if q.Filter == nil && q.SortBy.Attr == nil { // the common page of everything: no conversion at all
 		entries := pageOf(t.order, q.StartIndex, q.Count)
 		users := make([]*User, len(entries))

@@ -13,8 +13,8 @@ import (
 // RequestInfo is what the handler reports of each request to WithMetrics and WithRequestLog. It holds no
 // personal data: no token, no attribute values, no user ids.
 type RequestInfo struct {
-	// Resource is the endpoint's name: "Users", "Schemas", "ResourceTypes", "ServiceProviderConfig", "Bulk",
-	// "Me", or "" for unknown paths.
+	// Resource is the endpoint's name: "Users", "Groups", ".search" (POST /.search), "Schemas",
+	// "ResourceTypes", "ServiceProviderConfig", "Bulk", "Me", or "" for unknown paths.
 	Resource string
 	// Route is the path pattern: "/Users", "/Users/{id}", "/Users/.search", "/Schemas/{id}", ...
 	Route     string

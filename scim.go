@@ -172,6 +172,9 @@ type config struct {
 	passwords        PasswordPolicy
 	userSchema       *schema.ResourceType
 	tenantLim        *tenantLimiter // nil: no per-tenant limits
+	// Groups (groups_handler.go); zero means the default.
+	maxGroupBodyBytes int64
+	maxMembers        int
 }
 
 // WithUserSchema serves the User resource type that schema.DeclareUser made: only the attributes the host

@@ -120,8 +120,8 @@ func (l Limits) parseGeneral(rt *schema.ResourceType, filter string) (Expr, erro
 	}
 	r := resolver{rt: rt, pre: pre, maxDepth: l.MaxDepth}
 	e, err := r.parseFilter(pre.text, 0)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidFilter, err)
+	if err != nil { // ErrUnknownAttribute stays visible: a search across resource types skips a type on it
+		return nil, fmt.Errorf("%w: %w", ErrInvalidFilter, err)
 	}
 	return e, nil
 }

@@ -28,6 +28,24 @@ func (rt *ResourceType) ParseProjection(attributes, excluded []string) Projectio
 // IsDefault reports whether the projection asks for nothing beyond the default attribute set.
 func (p Projection) IsDefault() bool { return len(p.Attributes) == 0 && len(p.Excluded) == 0 }
 
+// Includes reports whether the projection returns the attribute p names (some of its sub-attributes at
+// least), so that the handler computes an attribute (a user's groups, a group's members) only when it will
+// be sent.
+func (p Projection) Includes(path Path) bool {
+	return path.Attr != nil && p.selects(Path{Schema: path.Schema, Attr: path.Attr}) != selectNone
+}
+
+// Names reports whether Attributes names the attribute of path (or one of its sub-attributes) explicitly:
+// what a list of groups needs before it loads members, which it leaves out by default.
+func (p Projection) Names(path Path) bool {
+	for _, q := range p.Attributes {
+		if path.Attr != nil && q.Schema == path.Schema && q.Attr == path.Attr {
+			return true
+		}
+	}
+	return false
+}
+
 // Apply returns a copy of the canonical document doc holding only the projected attributes. The "schemas"
 // key is always kept.
 func (rt *ResourceType) Apply(p Projection, doc map[string]any) map[string]any {

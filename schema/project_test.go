@@ -114,3 +114,24 @@ func TestParseProjection(t *testing.T) {
 	require.True(t, rt.ParseProjection(nil, nil).IsDefault())
 	require.True(t, rt.ParseProjection([]string{"foo"}, []string{"bar"}).IsDefault())
 }
+
+func TestIncludesAndNames(t *testing.T) {
+	rt := User()
+	groups, _ := rt.Resolve("groups")
+	tests := []struct {
+		attrs, excluded []string
+		includes, names bool
+	}{
+		{nil, nil, true, false},
+		{nil, []string{"groups"}, false, false},
+		{nil, []string{"groups.display"}, true, false},
+		{[]string{"userName"}, nil, false, false},
+		{[]string{"groups"}, nil, true, true},
+		{[]string{"groups.value"}, nil, true, true},
+	}
+	for _, tt := range tests {
+		p := rt.ParseProjection(tt.attrs, tt.excluded)
+		require.Equal(t, tt.includes, p.Includes(groups), "%v %v", tt.attrs, tt.excluded)
+		require.Equal(t, tt.names, p.Names(groups), "%v %v", tt.attrs, tt.excluded)
+	}
+}

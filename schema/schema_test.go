@@ -280,3 +280,42 @@ func TestResolveWholeSchema(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[string]any{"userName": "nested"}, doc, "core attributes nested under the core URN land at the top")
 }
+
+func TestGroup(t *testing.T) {
+	rt := Group()
+	require.Equal(t, "Group", rt.Name)
+	require.Equal(t, "/Groups", rt.Endpoint)
+	require.Equal(t, GroupURN, rt.Core.ID)
+	require.Empty(t, rt.Extensions)
+	attr := func(path string) *Attribute {
+		p, ok := rt.Resolve(path)
+		require.True(t, ok, path)
+		return p.Target()
+	}
+	require.True(t, attr("displayName").Required)
+	require.False(t, attr("displayName").CaseExact)
+	require.Equal(t, "server", attr("displayName").Uniqueness)
+	require.True(t, attr("members").MultiValued)
+	for _, sub := range []string{"value", "display", "$ref", "type"} {
+		attr("members." + sub)
+	}
+	require.Equal(t, Reference, attr("MEMBERS.$ref").Type)
+	require.Equal(t, ReadOnly, attr("id").Mutability)
+	attr("externalId")
+	attr("meta.lastModified")
+	attr(GroupURN + ":displayName")
+	_, ok := rt.Resolve("userName")
+	require.False(t, ok)
+	p, _ := rt.Resolve("members.value")
+	require.False(t, p.Extension())
+
+	// The same machinery: normalisation and projection.
+	doc, err := rt.Normalize(map[string]any{"DisplayName": "Eng", "members": []any{map[string]any{"value": "u1", "$ref": nil}},
+		"schemas": []any{GroupURN}, "id": "x"})
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"displayName": "Eng", "members": []any{map[string]any{"value": "u1"}}}, doc)
+	doc["id"] = "g1"
+	out := rt.Apply(rt.ParseProjection(nil, []string{"members"}), doc)
+	require.Equal(t, map[string]any{"displayName": "Eng", "id": "g1", "schemas": []any{GroupURN}}, out)
+	require.NotSame(t, Group().Core, rt.Core)
+}

@@ -1,0 +1,718 @@
+package scim
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/schema"
+)
+
+// Groups (RFC 7643 §4.2) are served when the Store is also a GroupStore. Their attributes go through the
+// same schema machinery as users' (schema.Group); their members never do: a member list is read and written
+// as deltas (GroupUpdate), so no request rewrites or reloads a whole large group by accident.
+
+const (
+	defaultMaxGroupBodyBytes = 16 << 20
+	defaultMaxMembers        = 10000
+)
+
+// WithMaxGroupBodyBytes sets the largest body of a group write (POST, PUT and PATCH of /Groups); larger
+// ones get 413. The default is 16 MiB: Okta's App Integration Wizard apps PUT a group with its whole member
+// list, some 100 bytes a member, so 16 MiB carries about 150,000 members. User writes keep
+// WithMaxBodyBytes.
+func WithMaxGroupBodyBytes(n int64) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxGroupBodyBytes = n
+		}
+	}
+}
+
+// WithMaxMembersReturned sets how many members a group may have for GET /Groups/{id} (and a group write
+// answered with the group) to return them; above it the members attribute is left out, never cut short,
+// so that no client can write back a partial list. Lists of groups leave members out unless the request
+// names them (attributes=members), with the same bound. The default is 10,000. A client pages the members
+// of any group with GET /Users?filter=groups.value eq "<id>".
+func WithMaxMembersReturned(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxMembers = n
+		}
+	}
+}
+
+func (h *handler) groupBodyBytes() int64 { return cmp0(h.maxGroupBodyBytes, defaultMaxGroupBodyBytes) }
+func (h *handler) maxMembersReturned() int {
+	return int(cmp0(int64(h.maxMembers), defaultMaxMembers))
+}
+
+func cmp0(v, def int64) int64 {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// groupStore returns the Store's GroupStore capability, found by type assertion.
+func (h *handler) groupStore() (GroupStore, bool) {
+	gs, ok := h.store.(GroupStore)
+	return gs, ok
+}
+
+// errNoGroups answers writes to /Groups when the Store keeps no groups. 501 (as for /Bulk): the service
+// provider lacks the function, whoever asks; 403 would tell an identity provider its credentials are at
+// fault, and 404 that the group vanished, which makes Entra ID retry and Okta re-create it.
+var errNoGroups = errorf(http.StatusNotImplemented, "", "this service provider does not keep groups")
+
+// membersPath is the members attribute of the Group type, for projections.
+var membersPath, _ = groupType.Resolve("members")
+
+// routeGroups serves /Groups, /Groups/.search, /Groups/{id} and POST /.search.
+func (h *handler) routeGroups(w http.ResponseWriter, r *http.Request, segs []string, pattern string) error {
+	gs, ok := h.groupStore()
+	switch pattern {
+	case "/.search":
+		if r.Method == http.MethodPost {
+			return h.searchAll(w, r)
+		}
+		return notAllowed(w, r, "POST")
+	case "/Groups":
+		switch r.Method {
+		case http.MethodGet:
+			if !ok { // Okta probes /Groups of every app: an empty list, never 404
+				h.writeJSON(w, http.StatusOK, listOf([]any{}))
+				return nil
+			}
+			req, err := listParams(r)
+			if err != nil {
+				return err
+			}
+			return h.answerGroups(w, r, gs, req)
+		case http.MethodPost:
+			if !ok {
+				return errNoGroups
+			}
+			return h.createGroup(w, r, gs)
+		}
+		return notAllowed(w, r, "GET, POST")
+	case "/Groups/.search":
+		if r.Method != http.MethodPost {
+			return notAllowed(w, r, "POST")
+		}
+		var req searchRequest
+		if err := h.decodeBody(w, r, &req); err != nil {
+			return err
+		}
+		if !ok {
+			h.writeJSON(w, http.StatusOK, listOf([]any{}))
+			return nil
+		}
+		return h.answerGroups(w, r, gs, req)
+	}
+	id := segs[1]
+	switch r.Method {
+	case http.MethodGet:
+		if !ok {
+			return ErrNotFound // no group exists here, as the empty list says
+		}
+		return h.getGroup(w, r, gs, id)
+	case http.MethodPut:
+		if !ok {
+			return errNoGroups
+		}
+		return h.replaceGroup(w, r, gs, id)
+	case http.MethodPatch:
+		if !ok {
+			return errNoGroups
+		}
+		return h.patchGroup(w, r, gs, id)
+	case http.MethodDelete:
+		if !ok {
+			return errNoGroups
+		}
+		return h.deleteGroup(w, r, gs, id)
+	}
+	return notAllowed(w, r, "GET, PUT, PATCH, DELETE")
+}
+
+// groupErr maps a GroupStore's errors whose wording differs from users'.
+func groupErr(err error) error {
+	var um *UnknownMemberError
+	switch {
+	case errors.As(err, &um):
+		return errorf(http.StatusBadRequest, InvalidValue, "no user with id "+strconv.Quote(um.ID)+" can be a member")
+	case errors.Is(err, ErrConflict):
+		return errorf(http.StatusConflict, Uniqueness, "displayName is already taken")
+	}
+	return err
+}
+
+// groupProjection reads the attributes and excludedAttributes query parameters against the Group type.
+func groupProjection(r *http.Request) schema.Projection {
+	if r.URL.RawQuery == "" {
+		return schema.Projection{}
+	}
+	q := r.URL.Query()
+	return groupType.ParseProjection(splitList(q.Get("attributes")), splitList(q.Get("excludedAttributes")))
+}
+
+// decodeGroup decodes a POST or PUT body: the group's attributes (a canonical document, validated) and its
+// member ids, in order, without repeats.
+func (h *handler) decodeGroup(w http.ResponseWriter, r *http.Request) (*Group, []string, error) {
+	var raw map[string]any
+	if err := h.decodeBodyMax(w, r, &raw, h.groupBodyBytes()); err != nil {
+		return nil, nil, err
+	}
+	if raw == nil {
+		return nil, nil, errorf(http.StatusBadRequest, InvalidSyntax, "the request body must be a JSON object")
+	}
+	doc, err := groupType.NormalizeReporting(raw, stateOf(r).ignore)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids, err := memberIDsOf(doc["members"])
+	if err != nil {
+		return nil, nil, err
+	}
+	delete(doc, "members") // validated on their own: a long list is not compared pairwise
+	if err := groupType.Validate(doc); err != nil {
+		return nil, nil, err
+	}
+	g := &Group{}
+	g.DisplayName, _ = doc["displayName"].(string)
+	g.ExternalID, _ = doc["externalId"].(string)
+	return g, ids, nil
+}
+
+// memberIDsOf returns the ids of a canonical members value (as schema.Coerce makes it), in order, without
+// repeats. A member needs a value; a member of type Group is refused (nested groups are not kept, and Entra
+// ID provisions none).
+func memberIDsOf(v any) ([]string, error) {
+	list, _ := v.([]any)
+	ids := make([]string, 0, len(list))
+	seen := make(map[string]struct{}, len(list))
+	for _, e := range list {
+		m, _ := e.(map[string]any)
+		id, _ := m["value"].(string)
+		if id == "" {
+			return nil, errorf(http.StatusBadRequest, InvalidValue, "every member needs a value: the member's id")
+		}
+		if t, _ := m["type"].(string); strings.EqualFold(t, "Group") {
+			return nil, errorf(http.StatusBadRequest, InvalidValue, "member "+strconv.Quote(id)+" is a group: groups cannot be members")
+		}
+		if _, dup := seen[id]; !dup {
+			seen[id] = struct{}{}
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+func membersOf(ids []string) []Member {
+	out := make([]Member, len(ids))
+	for i, id := range ids {
+		out[i] = Member{Value: id}
+	}
+	return out
+}
+
+func (h *handler) createGroup(w http.ResponseWriter, r *http.Request, gs GroupStore) error {
+	proj := groupProjection(r)
+	g, ids, err := h.decodeGroup(w, r)
+	if err != nil {
+		return err
+	}
+	t := now()
+	g.ID = newID()
+	g.Members = membersOf(ids)
+	g.Meta = Meta{ResourceType: "Group", Created: t, LastModified: t}
+	var created *Group
+	err = h.lockedWrite(r, groupKey(g.ID), func() (err error) {
+		if created, err = gs.CreateGroup(r.Context(), g); err == nil && created != nil && created.ID != "" {
+			h.emitGroup(r, GroupCreated, created, nil, ids, nil)
+		}
+		return err
+	})
+	if err != nil {
+		return groupErr(err)
+	}
+	if created == nil || created.ID == "" {
+		return errors.New("scim: the GroupStore's CreateGroup returned a group without an id")
+	}
+	if c := *created; c.Members == nil && !c.MembersOmitted && len(ids) <= h.maxMembersReturned() {
+		c.Members = membersOf(ids) // what was stored: the answer needs no second read
+		created = &c
+	}
+	return h.writeGroup(w, r, http.StatusCreated, created, proj)
+}
+
+// membersLimit is the maxMembers to load for a single group under proj.
+func (h *handler) membersLimit(proj schema.Projection) int {
+	if proj.Includes(membersPath) {
+		return h.maxMembersReturned()
+	}
+	return 0
+}
+
+func (h *handler) getGroup(w http.ResponseWriter, r *http.Request, gs GroupStore, id string) error {
+	proj := groupProjection(r)
+	g, err := gs.GetGroup(r.Context(), id, h.membersLimit(proj))
+	if err != nil {
+		return err
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, g.Meta.Version) {
+		w.Header().Set("ETag", etag(g.Meta.Version))
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	return h.writeGroup(w, r, http.StatusOK, g, proj)
+}
+
+// replaceGroup is PUT: the body's attributes, and the difference between its member list and the group's
+// (MemberIDs) as deltas, so that a PUT of 100,000 members with one changed writes one membership.
+func (h *handler) replaceGroup(w http.ResponseWriter, r *http.Request, gs GroupStore, id string) error {
+	proj := groupProjection(r)
+	body, ids, err := h.decodeGroup(w, r)
+	if err != nil {
+		return err
+	}
+	ifMatch := r.Header.Get("If-Match")
+	for attempt := 0; ; attempt++ {
+		cur, err := gs.GetGroup(r.Context(), id, 0)
+		if err != nil {
+			return err
+		}
+		if ifMatch != "" && !etagMatches(ifMatch, cur.Meta.Version) {
+			return ErrVersionMismatch
+		}
+		want := make(map[string]struct{}, len(ids))
+		for _, id := range ids {
+			want[id] = struct{}{}
+		}
+		have := map[string]struct{}{}
+		var remove []string
+		if err := gs.MemberIDs(r.Context(), id, func(uid string) bool {
+			have[uid] = struct{}{}
+			if _, keep := want[uid]; !keep {
+				remove = append(remove, uid)
+			}
+			return true
+		}); err != nil {
+			return err
+		}
+		var add []string
+		for _, uid := range ids {
+			if _, ok := have[uid]; !ok {
+				add = append(add, uid)
+			}
+		}
+		u := GroupUpdate{Add: add, Remove: remove}
+		changed := changedGroupAttrs(cur, body)
+		if len(changed) > 0 {
+			u.Group = &Group{DisplayName: body.DisplayName, ExternalID: body.ExternalID}
+		}
+		// The diff was computed from this version: only that version may take it.
+		g, err := h.writeGroupUpdate(r, gs, cur, u, changed, cur.Meta.Version)
+		if errors.Is(err, ErrVersionMismatch) && ifMatch == "" && attempt < h.maxRetries {
+			if err := sleepCtx(r.Context(), time.Duration(attempt)*time.Millisecond); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		return h.answerGroupWrite(w, r, gs, g, proj, http.StatusOK)
+	}
+}
+
+// changedGroupAttrs names the attributes (other than members) whose values differ between cur and next.
+func changedGroupAttrs(cur, next *Group) []string {
+	var out []string
+	if cur.DisplayName != next.DisplayName {
+		out = append(out, "displayName")
+	}
+	if cur.ExternalID != next.ExternalID {
+		out = append(out, "externalId")
+	}
+	return out
+}
+
+// writeGroupUpdate commits u (when it changes anything) under the group's lock and queues its events. With
+// events on, the deltas are first cut to real changes (GroupsOf of the K ids named: O(K), never the group's
+// size), so that the events name only members that came or went, and a write that changes nothing is not
+// made at all. It returns the group after the write, or cur when nothing was written.
+func (h *handler) writeGroupUpdate(r *http.Request, gs GroupStore, cur *Group, u GroupUpdate, changed []string, version string) (*Group, error) {
+	var out *Group
+	err := h.lockedWrite(r, groupKey(cur.ID), func() error {
+		if h.queue != nil && len(u.Add)+len(u.Remove) > 0 {
+			ids := append(slices.Clip(u.Add), u.Remove...)
+			of, err := gs.GroupsOf(r.Context(), ids)
+			if err != nil {
+				return err
+			}
+			member := func(uid string) bool {
+				return slices.ContainsFunc(of[uid], func(g GroupRef) bool { return g.Value == cur.ID })
+			}
+			// An id that is no user is kept in Add: the Store refuses it (UnknownMemberError).
+			u.Add = slices.DeleteFunc(slices.Clone(u.Add), member)
+			u.Remove = slices.DeleteFunc(slices.Clone(u.Remove), func(uid string) bool { return !member(uid) })
+		}
+		if u.Group == nil && len(u.Add) == 0 && len(u.Remove) == 0 {
+			out = cur
+			return nil
+		}
+		if u.Group != nil {
+			u.Group.ID, u.Group.Meta = cur.ID, cur.Meta
+			u.Group.Meta.LastModified = now()
+		}
+		g, err := gs.UpdateGroup(r.Context(), cur.ID, u, version)
+		if err != nil {
+			return err
+		}
+		out = g
+		h.emitGroup(r, GroupUpdated, g, changed, u.Add, u.Remove)
+		return nil
+	})
+	return out, groupErr(err)
+}
+
+// answerGroupWrite answers a PUT (or a PATCH that asked for the group) with the group; its members are
+// read again only when the projection includes them.
+func (h *handler) answerGroupWrite(w http.ResponseWriter, r *http.Request, gs GroupStore, g *Group, proj schema.Projection, status int) error {
+	if n := h.membersLimit(proj); n > 0 {
+		full, err := gs.GetGroup(r.Context(), g.ID, n)
+		if err != nil {
+			return err
+		}
+		g = full
+	}
+	return h.writeGroup(w, r, status, g, proj)
+}
+
+func (h *handler) deleteGroup(w http.ResponseWriter, r *http.Request, gs GroupStore, id string) error {
+	ifMatch := r.Header.Get("If-Match")
+	if ifMatch == "" && h.events == nil {
+		if err := gs.DeleteGroup(r.Context(), id, ""); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	for attempt := 0; ; attempt++ {
+		cur, err := gs.GetGroup(r.Context(), id, 0)
+		if err != nil {
+			return err
+		}
+		if ifMatch != "" && !etagMatches(ifMatch, cur.Meta.Version) {
+			return ErrVersionMismatch
+		}
+		err = h.lockedWrite(r, groupKey(cur.ID), func() error {
+			err := gs.DeleteGroup(r.Context(), id, cur.Meta.Version)
+			if err == nil {
+				h.emitGroup(r, GroupDeleted, cur, nil, nil, nil)
+			}
+			return err
+		})
+		if errors.Is(err, ErrVersionMismatch) && ifMatch == "" && attempt < h.maxRetries {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
+// listParams reads a list's query parameters into a searchRequest.
+func listParams(r *http.Request) (searchRequest, error) {
+	q := r.URL.Query()
+	req := searchRequest{
+		Attributes:         splitList(q.Get("attributes")),
+		ExcludedAttributes: splitList(q.Get("excludedAttributes")),
+		Filter:             q.Get("filter"),
+		SortBy:             q.Get("sortBy"),
+		SortOrder:          q.Get("sortOrder"),
+	}
+	if q.Has("cursor") {
+		c := q.Get("cursor")
+		req.Cursor = &c
+	}
+	for name, dst := range map[string]**int{"startIndex": &req.StartIndex, "count": &req.Count} {
+		if s := q.Get(name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				return req, errorf(http.StatusBadRequest, InvalidValue, name+" must be an integer")
+			}
+			*dst = &n
+		}
+	}
+	return req, nil
+}
+
+// query turns a list request into a Query over the resource type rt: the filter and sortBy resolved
+// against rt, the page bounded by maxResults. It is the user list's logic for any resource type.
+func (h *handler) query(rt *schema.ResourceType, req searchRequest) (Query, error) {
+	q := Query{StartIndex: 1, Count: h.maxResults}
+	if req.StartIndex != nil {
+		q.StartIndex = max(*req.StartIndex, 1)
+	}
+	if req.Count != nil {
+		q.Count = min(max(*req.Count, 0), h.maxResults)
+	}
+	if req.Filter != "" {
+		f, err := h.limits.Parse(rt, req.Filter)
+		if err != nil {
+			return q, err
+		}
+		if p, why := unqueryableIn(f, nil); why != "" {
+			return q, errorf(http.StatusBadRequest, InvalidFilter, p.String()+" cannot be filtered on: "+why)
+		}
+		q.Filter = f
+	}
+	if req.SortBy != "" {
+		p, ok := rt.Resolve(req.SortBy)
+		if !ok || p.Attr == nil {
+			return q, errorf(http.StatusBadRequest, InvalidValue, "sortBy names no attribute: "+req.SortBy)
+		}
+		if why := unqueryable(p); why != "" {
+			return q, errorf(http.StatusBadRequest, InvalidValue, p.String()+" cannot be sorted by: "+why)
+		}
+		q.SortBy = p
+	}
+	switch strings.ToLower(req.SortOrder) {
+	case "", "ascending":
+	case "descending":
+		q.Descending = true
+	default:
+		return q, errorf(http.StatusBadRequest, InvalidValue, `sortOrder must be "ascending" or "descending"`)
+	}
+	return q, nil
+}
+
+// answerGroups answers GET /Groups and POST /Groups/.search. Members are loaded only when the request names
+// them (attributes=members): Entra ID and Okta page groups and never need them.
+func (h *handler) answerGroups(w http.ResponseWriter, r *http.Request, gs GroupStore, req searchRequest) error {
+	if req.Cursor != nil {
+		return errorf(http.StatusBadRequest, InvalidValue, "cursor pagination is not supported for groups: use startIndex")
+	}
+	q, err := h.query(groupType, req)
+	if err != nil {
+		return err
+	}
+	proj := groupType.ParseProjection(req.Attributes, req.ExcludedAttributes)
+	page, err := gs.ListGroups(r.Context(), q, h.listMembersLimit(proj))
+	if err != nil {
+		return err
+	}
+	resp := listResponse{
+		Schemas:      []string{schema.ListResponseURN},
+		TotalResults: page.TotalResults,
+		ItemsPerPage: len(page.Groups),
+		StartIndex:   q.StartIndex,
+		Resources:    make([]any, 0, len(page.Groups)),
+	}
+	for _, g := range page.Groups {
+		resp.Resources = append(resp.Resources, h.renderGroup(r, g, proj))
+	}
+	h.writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// listMembersLimit is the maxMembers of a list of groups: none unless the request names members.
+func (h *handler) listMembersLimit(proj schema.Projection) int {
+	if proj.Names(membersPath) && proj.Includes(membersPath) {
+		return h.maxMembersReturned()
+	}
+	return 0
+}
+
+// writeGroup writes one group with its ETag and location headers.
+func (h *handler) writeGroup(w http.ResponseWriter, r *http.Request, status int, g *Group, proj schema.Projection) error {
+	loc := h.base(r) + groupType.Endpoint + "/" + g.ID
+	w.Header().Set("ETag", etag(g.Meta.Version))
+	w.Header().Set("Content-Location", loc)
+	if status == http.StatusCreated {
+		w.Header().Set("Location", loc)
+	}
+	h.writeJSON(w, status, h.renderGroup(r, g, proj))
+	return nil
+}
+
+// renderGroup returns what is sent for g under proj: its canonical document with meta filled in, members
+// with their $ref and type (when loaded: a group whose members were omitted, or not loaded, has none).
+func (h *handler) renderGroup(r *http.Request, g *Group, proj schema.Projection) map[string]any {
+	base := h.base(r)
+	c := *g
+	c.Members = nil
+	if !g.MembersOmitted && len(g.Members) > 0 {
+		c.Members = make([]Member, len(g.Members))
+		for i, m := range g.Members {
+			m.Ref = base + "/Users/" + m.Value
+			m.Type = "User"
+			c.Members[i] = m
+		}
+	}
+	c.Meta.ResourceType = groupType.Name
+	c.Meta.Location = base + groupType.Endpoint + "/" + g.ID
+	c.Meta.Version = etag(g.Meta.Version)
+	return groupType.Apply(proj, c.doc())
+}
+
+// doc returns the canonical JSON form of the group (without schemas), built directly: a large group's
+// members would make a JSON round trip costly.
+func (g *Group) doc() map[string]any {
+	d := map[string]any{"id": g.ID}
+	if g.DisplayName != "" {
+		d["displayName"] = g.DisplayName
+	}
+	if g.ExternalID != "" {
+		d["externalId"] = g.ExternalID
+	}
+	if len(g.Members) > 0 {
+		ms := make([]any, len(g.Members))
+		for i, m := range g.Members {
+			e := map[string]any{"value": m.Value}
+			for k, v := range map[string]string{"display": m.Display, "$ref": m.Ref, "type": m.Type} {
+				if v != "" {
+					e[k] = v
+				}
+			}
+			ms[i] = e
+		}
+		d["members"] = ms
+	}
+	meta := map[string]any{}
+	for k, v := range map[string]string{"resourceType": g.Meta.ResourceType, "location": g.Meta.Location, "version": g.Meta.Version} {
+		if v != "" {
+			meta[k] = v
+		}
+	}
+	for k, t := range map[string]time.Time{"created": g.Meta.Created, "lastModified": g.Meta.LastModified} {
+		if !t.IsZero() {
+			meta[k] = t.Format(time.RFC3339Nano)
+		}
+	}
+	if len(meta) > 0 {
+		d["meta"] = meta
+	}
+	return d
+}
+
+// withGroups returns users with their read-only groups attribute computed from the GroupStore (value,
+// display, $ref, type "direct"), in one GroupsOf call, when the projection sends groups; otherwise users
+// as they are, and no call is made.
+func (h *handler) withGroups(r *http.Request, users []*User, proj schema.Projection) ([]*User, error) {
+	gs, ok := h.groupStore()
+	if !ok || len(users) == 0 {
+		return users, nil
+	}
+	p, ok := h.rt.Resolve("groups")
+	if !ok || !proj.Includes(p) {
+		return users, nil
+	}
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	of, err := gs.GroupsOf(r.Context(), ids)
+	if err != nil {
+		return nil, err
+	}
+	base := h.base(r)
+	out := make([]*User, len(users))
+	for i, u := range users {
+		c := *u // Store users are shared: a copy
+		c.Groups = nil
+		for _, g := range of[u.ID] {
+			c.Groups = append(c.Groups, GroupRef{Value: g.Value, Display: g.Display, Ref: base + "/Groups/" + g.Value, Type: "direct"})
+		}
+		out[i] = &c
+	}
+	return out, nil
+}
+
+// searchAll answers POST /.search (RFC 7644 §3.4.3): Users, then Groups, as one list paged by startIndex
+// and count. The filter is resolved against each resource type; a type whose attributes it does not name
+// (userName, for groups) contributes nothing, and a filter no type can resolve is invalidFilter. sortBy
+// orders within each type.
+func (h *handler) searchAll(w http.ResponseWriter, r *http.Request) error {
+	var req searchRequest
+	if err := h.decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	if req.Cursor != nil {
+		return errorf(http.StatusBadRequest, InvalidValue, "cursor pagination is not supported across resource types: use startIndex")
+	}
+	gs, hasGroups := h.groupStore()
+	typed := func(rt *schema.ResourceType) (Query, bool, error) {
+		r := req
+		if p, ok := rt.Resolve(r.SortBy); r.SortBy != "" && (!ok || p.Attr == nil) {
+			r.SortBy = "" // an attribute of another type: this one is not sorted
+		}
+		q, err := h.query(rt, r)
+		if errors.Is(err, filter.ErrUnknownAttribute) {
+			return q, false, nil
+		}
+		return q, err == nil, err
+	}
+	uq, users, err := typed(h.rt)
+	if err != nil {
+		return err
+	}
+	var gq Query
+	groups := false
+	if hasGroups {
+		if gq, groups, err = typed(groupType); err != nil {
+			return err
+		}
+	}
+	if !users && !groups {
+		_, err := h.query(h.rt, req) // the users' error names what is unknown
+		return err
+	}
+	start, count := uq.StartIndex, uq.Count
+	if !users {
+		start, count = gq.StartIndex, gq.Count
+	}
+	resp := listResponse{Schemas: []string{schema.ListResponseURN}, StartIndex: start, Resources: []any{}}
+	before := 0 // users matched in all, before the groups
+	if users {
+		page, err := h.store.List(r.Context(), uq)
+		if err != nil {
+			return err
+		}
+		proj := h.rt.ParseProjection(req.Attributes, req.ExcludedAttributes)
+		us, err := h.withGroups(r, page.Users, proj)
+		if err != nil {
+			return err
+		}
+		for _, u := range us {
+			resp.Resources = append(resp.Resources, h.render(r, u, proj))
+		}
+		before = page.TotalResults
+		resp.TotalResults = page.TotalResults
+	}
+	if groups {
+		gq.StartIndex = max(start-before, 1)
+		gq.Count = max(count-len(resp.Resources), 0)
+		proj := groupType.ParseProjection(req.Attributes, req.ExcludedAttributes)
+		page, err := gs.ListGroups(r.Context(), gq, h.listMembersLimit(proj))
+		if err != nil {
+			return err
+		}
+		for _, g := range page.Groups {
+			resp.Resources = append(resp.Resources, h.renderGroup(r, g, proj))
+		}
+		resp.TotalResults += page.TotalResults
+	}
+	resp.ItemsPerPage = len(resp.Resources)
+	h.writeJSON(w, http.StatusOK, resp)
+	return nil
+}

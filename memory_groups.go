@@ -1,0 +1,636 @@
+package scim
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strconv"
+
+	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/schema"
+)
+
+// MemoryStore keeps groups too (it is a GroupStore): per tenant, indexes by id, displayName (without case)
+// and externalId, and the memberships twice, group → users and user → groups, so that a membership change
+// costs O(K) for K members changed, and "the groups of this user" and "the members of this group" are map
+// lookups. Everything sits under the store's one lock, with the users: a member is checked to be a user, and
+// a deleted user leaves its groups, atomically.
+
+// memGroups is one tenant's groups; its maps are made on the tenant's first group.
+type memGroups struct {
+	byID         map[string]*memGroup
+	byName       map[string]*memGroup   // filter.Fold(displayName): unique per tenant
+	byExternalID map[string][]*memGroup // externalId is not unique
+	order        []*memGroup            // by seq: creation order
+	members      map[string]map[string]struct{}
+	of           map[string]map[string]struct{} // the reverse index: user id → group ids
+}
+
+// memGroup is one stored group: its attributes without members (replaced on every write, never modified,
+// so that a returned copy may share its slices), creation order and version.
+type memGroup struct {
+	g       *Group
+	seq     int64
+	version int64
+}
+
+var _ GroupStore = (*MemoryStore)(nil)
+
+func (gs *memGroups) init() {
+	if gs.byID == nil {
+		gs.byID = map[string]*memGroup{}
+		gs.byName = map[string]*memGroup{}
+		gs.byExternalID = map[string][]*memGroup{}
+		gs.members = map[string]map[string]struct{}{}
+		gs.of = map[string]map[string]struct{}{}
+	}
+}
+
+func (gs *memGroups) index(e *memGroup) {
+	gs.byName[filter.Fold(e.g.DisplayName)] = e
+	if x := e.g.ExternalID; x != "" {
+		gs.byExternalID[x] = append(gs.byExternalID[x], e)
+	}
+}
+
+func (gs *memGroups) unindex(e *memGroup) {
+	delete(gs.byName, filter.Fold(e.g.DisplayName))
+	if x := e.g.ExternalID; x != "" {
+		list := slices.DeleteFunc(gs.byExternalID[x], func(o *memGroup) bool { return o == e })
+		if len(list) == 0 {
+			delete(gs.byExternalID, x)
+		} else {
+			gs.byExternalID[x] = list
+		}
+	}
+}
+
+// link makes the user a member of the group; it reports whether it was not one already.
+func (gs *memGroups) link(gid, uid string) bool {
+	m := gs.members[gid]
+	if _, ok := m[uid]; ok {
+		return false
+	}
+	if m == nil {
+		m = map[string]struct{}{}
+		gs.members[gid] = m
+	}
+	m[uid] = struct{}{}
+	o := gs.of[uid]
+	if o == nil {
+		o = map[string]struct{}{}
+		gs.of[uid] = o
+	}
+	o[gid] = struct{}{}
+	return true
+}
+
+// unlink removes the membership; it reports whether there was one.
+func (gs *memGroups) unlink(gid, uid string) bool {
+	if _, ok := gs.members[gid][uid]; !ok {
+		return false
+	}
+	delete(gs.members[gid], uid)
+	if len(gs.members[gid]) == 0 {
+		delete(gs.members, gid)
+	}
+	delete(gs.of[uid], gid)
+	if len(gs.of[uid]) == 0 {
+		delete(gs.of, uid)
+	}
+	return true
+}
+
+// bump gives the group a new version and lastModified, as every change of its members does.
+func (gs *memGroups) bump(e *memGroup, g *Group, modified bool) {
+	c := *e.g
+	if g != nil {
+		c.DisplayName, c.ExternalID = g.DisplayName, g.ExternalID
+		if !g.Meta.LastModified.IsZero() {
+			c.Meta.LastModified = g.Meta.LastModified
+		}
+	} else if modified {
+		c.Meta.LastModified = now()
+	}
+	e.version++
+	c.Meta.Version = strconv.FormatInt(e.version, 10)
+	e.g = &c
+}
+
+// dropUser removes a deleted user from all its groups, each of which gets a new version.
+func (gs *memGroups) dropUser(uid string) {
+	for gid := range gs.of[uid] {
+		gs.unlink(gid, uid)
+		if e := gs.byID[gid]; e != nil {
+			gs.bump(e, nil, true)
+		}
+	}
+}
+
+// memberIDs returns the group's member ids in the users' creation order: stable, as MemberIDs promises.
+func (t *memTenant) memberIDs(gid string) []string {
+	ids := make([]string, 0, len(t.groups.members[gid]))
+	for uid := range t.groups.members[gid] {
+		ids = append(ids, uid)
+	}
+	slices.SortFunc(ids, func(a, b string) int { return cmp.Compare(t.userSeq(a), t.userSeq(b)) })
+	return ids
+}
+
+func (t *memTenant) userSeq(id string) int64 {
+	if e := t.byID[id]; e != nil {
+		return e.seq
+	}
+	return 0
+}
+
+// memberList returns the group's members as Member values, with the users' display names.
+func (t *memTenant) memberList(gid string) []Member {
+	ids := t.memberIDs(gid)
+	out := make([]Member, len(ids))
+	for i, id := range ids {
+		out[i] = Member{Value: id, Type: "User"}
+		if e := t.byID[id]; e != nil {
+			out[i].Display = cmp.Or(e.user.DisplayName, e.user.UserName)
+		}
+	}
+	return out
+}
+
+// withMembers returns a copy of the stored group with its members loaded as GetGroup's maxMembers says.
+func (t *memTenant) withMembers(e *memGroup, maxMembers int) *Group {
+	c := *e.g
+	if maxMembers > 0 {
+		if len(t.groups.members[c.ID]) > maxMembers {
+			c.MembersOmitted = true
+		} else if list := t.memberList(c.ID); len(list) > 0 {
+			c.Members = list
+		}
+	}
+	return &c
+}
+
+// unknownMember returns the first id that is not a user of the tenant, as an *UnknownMemberError.
+func (t *memTenant) unknownMember(ids []string) error {
+	for _, id := range ids {
+		if t.byID[id] == nil { // a group's id is not a user's: groups as members are refused
+			return &UnknownMemberError{ID: id}
+		}
+	}
+	return nil
+}
+
+// CreateGroup implements GroupStore.
+func (s *MemoryStore) CreateGroup(ctx context.Context, g *Group) (*Group, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	t := s.tenant(ctx, true)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	gs := &t.groups
+	gs.init()
+	if _, taken := gs.byName[filter.Fold(g.DisplayName)]; taken {
+		return nil, ErrConflict
+	}
+	if _, taken := gs.byID[g.ID]; taken {
+		return nil, ErrConflict
+	}
+	ids := make([]string, len(g.Members))
+	for i, m := range g.Members {
+		ids[i] = m.Value
+	}
+	if err := t.unknownMember(ids); err != nil {
+		return nil, err
+	}
+	c := *g
+	c.Members, c.MembersOmitted = nil, false
+	c.Meta.Version = "1"
+	e := &memGroup{g: &c, seq: s.seq.Add(1), version: 1} // under t.mu: gs.order stays sorted by seq
+	gs.byID[c.ID] = e
+	gs.index(e)
+	gs.order = append(gs.order, e)
+	for _, id := range ids {
+		gs.link(c.ID, id)
+	}
+	out := c
+	return &out, nil
+}
+
+// GetGroup implements GroupStore.
+func (s *MemoryStore) GetGroup(ctx context.Context, id string, maxMembers int) (*Group, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if t := s.tenant(ctx, false); t != nil {
+		t.mu.RLock()
+		defer t.mu.RUnlock()
+		if e := t.groups.byID[id]; e != nil {
+			return t.withMembers(e, maxMembers), nil
+		}
+	}
+	return nil, ErrNotFound
+}
+
+// UpdateGroup implements GroupStore: the attributes and both deltas in one step under the lock, or nothing
+// when a check fails. A change that changes nothing (members already there, or not there) keeps the version.
+func (s *MemoryStore) UpdateGroup(ctx context.Context, id string, u GroupUpdate, version string) (*Group, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	t := s.tenant(ctx, false)
+	if t == nil {
+		return nil, ErrNotFound
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.groups.byID[id] == nil {
+		return nil, ErrNotFound
+	}
+	gs := &t.groups
+	e := gs.byID[id]
+	if version != "" && version != e.g.Meta.Version {
+		return nil, ErrVersionMismatch
+	}
+	if u.Group != nil {
+		if other, taken := gs.byName[filter.Fold(u.Group.DisplayName)]; taken && other != e {
+			return nil, ErrConflict
+		}
+	}
+	if err := t.unknownMember(u.Add); err != nil {
+		return nil, err
+	}
+	changed := u.Group != nil && (u.Group.DisplayName != e.g.DisplayName || u.Group.ExternalID != e.g.ExternalID)
+	membersChanged := false
+	for _, uid := range u.Add {
+		membersChanged = gs.link(id, uid) || membersChanged
+	}
+	for _, uid := range u.Remove {
+		membersChanged = gs.unlink(id, uid) || membersChanged
+	}
+	if changed || membersChanged {
+		gs.unindex(e)
+		g := u.Group
+		if !changed {
+			g = nil
+		}
+		gs.bump(e, g, true)
+		gs.index(e)
+	}
+	out := *e.g
+	return &out, nil
+}
+
+// DeleteGroup implements GroupStore.
+func (s *MemoryStore) DeleteGroup(ctx context.Context, id, version string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t := s.tenant(ctx, false)
+	if t == nil {
+		return ErrNotFound
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.groups.byID[id] == nil {
+		return ErrNotFound
+	}
+	gs := &t.groups
+	e := gs.byID[id]
+	if version != "" && version != e.g.Meta.Version {
+		return ErrVersionMismatch
+	}
+	for uid := range gs.members[id] {
+		gs.unlink(id, uid)
+	}
+	gs.unindex(e)
+	delete(gs.byID, id)
+	if i, found := slices.BinarySearchFunc(gs.order, e.seq, func(x *memGroup, seq int64) int {
+		return cmp.Compare(x.seq, seq)
+	}); found {
+		gs.order = slices.Delete(gs.order, i, i+1)
+	}
+	return nil
+}
+
+// MemberIDs implements GroupStore. The ids are copied under the lock and yielded after it, so yield may
+// call the Store.
+func (s *MemoryStore) MemberIDs(ctx context.Context, id string, yield func(userID string) bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t := s.tenant(ctx, false)
+	if t == nil {
+		return ErrNotFound
+	}
+	t.mu.RLock()
+	if t.groups.byID[id] == nil {
+		t.mu.RUnlock()
+		return ErrNotFound
+	}
+	ids := t.memberIDs(id)
+	t.mu.RUnlock()
+	for _, uid := range ids {
+		if !yield(uid) {
+			break
+		}
+	}
+	return ctx.Err()
+}
+
+// GroupsOf implements GroupStore, from the reverse index.
+func (s *MemoryStore) GroupsOf(ctx context.Context, userIDs []string) (map[string][]GroupRef, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := map[string][]GroupRef{}
+	t := s.tenant(ctx, false)
+	if t == nil {
+		return out, nil
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, uid := range userIDs {
+		if refs := t.groupRefs(uid); len(refs) > 0 {
+			out[uid] = refs
+		}
+	}
+	return out, nil
+}
+
+// groupRefs returns the groups of a user (value and display), in the groups' creation order.
+func (t *memTenant) groupRefs(uid string) []GroupRef {
+	gs := &t.groups
+	es := make([]*memGroup, 0, len(gs.of[uid]))
+	for gid := range gs.of[uid] {
+		if e := gs.byID[gid]; e != nil {
+			es = append(es, e)
+		}
+	}
+	slices.SortFunc(es, func(a, b *memGroup) int { return cmp.Compare(a.seq, b.seq) })
+	refs := make([]GroupRef, len(es))
+	for i, e := range es {
+		refs[i] = GroupRef{Value: e.g.ID, Display: e.g.DisplayName}
+	}
+	return refs
+}
+
+// ListGroups implements GroupStore. Filters that pin id, displayName or externalId with "eq", or a member
+// (members[value eq "u"], members eq "u"), alone or inside an "and", start from an index; member
+// comparisons are answered from the membership sets wherever they appear, so that no group's member list
+// is built to answer them.
+func (s *MemoryStore) ListGroups(ctx context.Context, q Query, maxMembers int) (*GroupPage, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	page := &GroupPage{Groups: []*Group{}}
+	t := s.tenant(ctx, false)
+	if t == nil {
+		return page, nil
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.groups.byID == nil {
+		return page, nil
+	}
+	gs := &t.groups
+	candidates, indexed := gs.lookup(q.Filter)
+	if !indexed {
+		candidates = gs.order
+	}
+	var matched []*memGroup
+	var docs []map[string]any
+	for _, e := range candidates {
+		var doc map[string]any
+		if q.Filter == nil || t.matchGroup(q.Filter, e, &doc) {
+			matched = append(matched, e)
+			docs = append(docs, doc)
+		}
+	}
+	if q.SortBy.Attr != nil {
+		for i := range docs {
+			if docs[i] == nil {
+				docs[i] = e2doc(matched[i])
+			}
+		}
+		matched = sortByKey(matched, docs, q)
+	}
+	page.TotalResults = len(matched)
+	for _, e := range pageOf(matched, q.StartIndex, q.Count) {
+		page.Groups = append(page.Groups, t.withMembers(e, maxMembers))
+	}
+	return page, nil
+}
+
+func e2doc(e *memGroup) map[string]any { return e.g.doc() }
+
+// sortByKey orders items by q.SortBy over their documents, stably (as ApplyQuery does for users).
+func sortByKey[T any](items []T, docs []map[string]any, q Query) []T {
+	keys := make([]any, len(docs))
+	for i, d := range docs {
+		keys[i] = SortKey(d, q.SortBy)
+	}
+	idx := make([]int, len(items))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return CompareSortKeys(keys[a], keys[b], q.Descending) })
+	out := make([]T, len(items))
+	for i, j := range idx {
+		out[i] = items[j]
+	}
+	return out
+}
+
+// lookup returns, in creation order, the groups that can match e when e pins an indexed attribute or a
+// member with "eq" (alone or as a side of an "and"); false when e needs a scan.
+func (gs *memGroups) lookup(e filter.Expr) ([]*memGroup, bool) {
+	if uid, ok := valueEq(e, "members"); ok {
+		out := make([]*memGroup, 0, len(gs.of[uid]))
+		for gid := range gs.of[uid] {
+			out = append(out, gs.byID[gid])
+		}
+		slices.SortFunc(out, func(a, b *memGroup) int { return cmp.Compare(a.seq, b.seq) })
+		return out, true
+	}
+	switch e := e.(type) {
+	case *filter.Logical:
+		if e.Op != filter.And {
+			return nil, false
+		}
+		if c, ok := gs.lookup(e.Left); ok {
+			return c, true
+		}
+		return gs.lookup(e.Right)
+	case *filter.Compare:
+		v, ok := e.Value.(string)
+		if e.Op != filter.Eq || !ok || e.Path.Sub != nil || e.Path.Schema == nil || e.Path.Extension() {
+			return nil, false
+		}
+		var out []*memGroup
+		switch e.Path.Attr.Name {
+		case "id":
+			if x := gs.byID[v]; x != nil {
+				out = append(out, x)
+			}
+		case "displayName":
+			if x := gs.byName[filter.Fold(v)]; x != nil {
+				out = append(out, x)
+			}
+		case "externalId":
+			out = slices.Clone(gs.byExternalID[v])
+			slices.SortFunc(out, func(a, b *memGroup) int { return cmp.Compare(a.seq, b.seq) })
+		default:
+			return nil, false
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// matchGroup evaluates e for a group: member comparisons (members[value eq "u"], members eq "u") from the
+// membership set, the rest over the group's document, made once (in *doc) and with its members only when
+// the rest still names them.
+func (t *memTenant) matchGroup(e filter.Expr, g *memGroup, doc *map[string]any) bool {
+	if uid, ok := valueEq(e, "members"); ok {
+		_, member := t.groups.members[g.g.ID][uid]
+		return member
+	}
+	switch x := e.(type) {
+	case *filter.Logical:
+		if x.Op == filter.And {
+			return t.matchGroup(x.Left, g, doc) && t.matchGroup(x.Right, g, doc)
+		}
+		return t.matchGroup(x.Left, g, doc) || t.matchGroup(x.Right, g, doc)
+	case *filter.Not:
+		return !t.matchGroup(x.X, g, doc)
+	}
+	if *doc == nil {
+		*doc = g.g.doc()
+	}
+	d := *doc
+	if _, has := d["members"]; !has && names(e, "members") {
+		if list := t.memberList(g.g.ID); len(list) > 0 {
+			ms := make([]any, len(list))
+			for i, m := range list {
+				ms[i] = map[string]any{"value": m.Value, "display": m.Display, "type": m.Type}
+			}
+			d["members"] = ms
+		}
+	}
+	return filter.Match(e, d)
+}
+
+// valueEq recognises the comparison of a multi-valued reference attribute's value with one id: attr.value
+// eq "x", attr eq "x" (the parser reads it as attr.value) or attr[value eq "x"], for attr "members" of a
+// group or "groups" of a user.
+func valueEq(e filter.Expr, attr string) (string, bool) {
+	var c *filter.Compare
+	switch x := e.(type) {
+	case *filter.Compare:
+		if x.Path.Attr == nil || x.Path.Attr.Name != attr || x.Path.Sub == nil || x.Path.Sub.Name != "value" {
+			return "", false
+		}
+		c = x
+	case *filter.ValuePath:
+		inner, ok := x.Filter.(*filter.Compare)
+		if x.Path.Attr == nil || x.Path.Attr.Name != attr || !ok || inner.Path.Attr == nil || inner.Path.Attr.Name != "value" {
+			return "", false
+		}
+		c = inner
+		e = x
+	default:
+		return "", false
+	}
+	p := c.Path
+	if vp, ok := e.(*filter.ValuePath); ok {
+		p = vp.Path
+	}
+	if p.Schema == nil || p.Extension() || c.Op != filter.Eq {
+		return "", false
+	}
+	v, ok := c.Value.(string)
+	return v, ok
+}
+
+// names reports whether the filter compares the core attribute attr anywhere.
+func names(e filter.Expr, attr string) bool {
+	switch x := e.(type) {
+	case *filter.Logical:
+		return names(x.Left, attr) || names(x.Right, attr)
+	case *filter.Not:
+		return names(x.X, attr)
+	case *filter.ValuePath:
+		return x.Path.Attr != nil && x.Path.Attr.Name == attr && !x.Path.Extension()
+	case *filter.Compare:
+		return x.Path.Attr != nil && x.Path.Attr.Name == attr && x.Path.Schema != nil && !x.Path.Extension()
+	}
+	return false
+}
+
+// mentionsGroups reports whether a user filter compares the read-only groups attribute, which the stored
+// users do not hold: MemoryStore answers it from the membership index.
+func mentionsGroups(e filter.Expr) bool {
+	return e != nil && names(e, "groups")
+}
+
+// listByGroups answers a user query whose filter names groups: candidates from the reverse index when the
+// filter pins a group (groups.value eq "g", alone or in an "and"), each checked with its groups filled in.
+func (t *memTenant) listByGroups(q Query) *Page {
+	candidates := t.order
+	if gid, ok := pinnedGroup(q.Filter); ok {
+		candidates = nil
+		for uid := range t.groups.members[gid] {
+			if e := t.byID[uid]; e != nil {
+				candidates = append(candidates, e)
+			}
+		}
+		slices.SortFunc(candidates, func(a, b *memEntry) int { return cmp.Compare(a.seq, b.seq) })
+		if _, exact := valueEq(q.Filter, "groups"); exact && q.SortBy.Attr == nil {
+			// The whole filter is the group's membership: a page of its members, in creation order.
+			users := make([]*User, 0, len(candidates))
+			for _, e := range pageOf(candidates, q.StartIndex, q.Count) {
+				users = append(users, e.user)
+			}
+			return &Page{Users: users, TotalResults: len(candidates)}
+		}
+	}
+	var matched []*User
+	var docs []map[string]any
+	for _, e := range candidates {
+		d := e.user.doc()
+		if refs := t.groupRefs(e.user.ID); len(refs) > 0 {
+			gs := make([]any, len(refs))
+			for i, r := range refs {
+				gs[i] = map[string]any{"value": r.Value, "display": r.Display, "type": "direct"}
+			}
+			d["groups"] = gs
+		}
+		if filter.Match(q.Filter, d) {
+			matched = append(matched, e.user)
+			docs = append(docs, d)
+		}
+	}
+	if q.SortBy.Attr != nil {
+		matched = sortByKey(matched, docs, q)
+	}
+	return &Page{Users: pageOf(matched, q.StartIndex, q.Count), TotalResults: len(matched)}
+}
+
+// pinnedGroup returns the group a user filter requires membership of (groups.value eq "g", alone or as a
+// side of an "and").
+func pinnedGroup(e filter.Expr) (string, bool) {
+	if gid, ok := valueEq(e, "groups"); ok {
+		return gid, true
+	}
+	if l, ok := e.(*filter.Logical); ok && l.Op == filter.And {
+		if gid, ok := pinnedGroup(l.Left); ok {
+			return gid, true
+		}
+		return pinnedGroup(l.Right)
+	}
+	return "", false
+}
+
+// groupType is the Group resource type: built once, never modified.
+var groupType = schema.Group()
