@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -335,20 +336,28 @@ func TestRenameThenDeactivate(t *testing.T) {
 		browsers[i] = ta.userBrowser(t, admin, csrf, ids[i])
 	}
 
-	// patch runs on its own goroutine, where require cannot stop the test: it reports what it got.
+	// patch runs on its own goroutine, where require cannot stop the test: it reports what it got. Like
+	// Entra ID, it comes back after Retry-After when the tenant's concurrency limit answers 429 (60 requests
+	// at once are over it).
 	patch := func(id, body string) string {
-		req, err := http.NewRequestWithContext(t.Context(), http.MethodPatch, tenantURL+"/Users/"+id, strings.NewReader(body))
-		if err != nil {
-			return err.Error()
+		for {
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPatch, tenantURL+"/Users/"+id, strings.NewReader(body))
+			if err != nil {
+				return err.Error()
+			}
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Content-Type", "application/scim+json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err.Error()
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusTooManyRequests {
+				return resp.Status
+			}
+			secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+			time.Sleep(time.Duration(max(secs, 1)) * time.Second)
 		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", "application/scim+json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err.Error()
-		}
-		resp.Body.Close()
-		return resp.Status
 	}
 	renamed, disabled := make([]string, users), make([]string, users)
 	var wg sync.WaitGroup
