@@ -280,3 +280,14 @@ func TestResolveWholeSchema(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[string]any{"userName": "nested"}, doc, "core attributes nested under the core URN land at the top")
 }
+
+func TestGroupResourceType(t *testing.T) {
+	rt := Group()
+	require.Equal(t, "Group", rt.Name)
+	require.Equal(t, "/Groups", rt.Endpoint)
+	require.Equal(t, GroupURN, rt.Core.ID)
+	for _, p := range []string{"displayName", "members.value", "members.display", "id", "externalId", "meta.lastModified"} {
+		_, ok := rt.Resolve(p)
+		require.True(t, ok, p)
+	}
+}
