@@ -12,7 +12,7 @@ import (
 )
 
 // groupsLink is how sqlstore finds a user's groups: rows of its membership table.
-var groupsLink = filter.Link{Table: "m", Owner: "m.user_id = u.id", Value: "m.group_id"}
+var groupsLink = filter.Link{Table: "m", Owner: "m.t = u.t", Key: "u.id", Ref: "m.user_id", Value: "m.group_id"}
 
 func TestCompileLinks(t *testing.T) {
 	rt := schema.User()
@@ -22,18 +22,18 @@ func TestCompileLinks(t *testing.T) {
 		pg     string
 		args   []any
 	}{
-		{`groups.value eq "g1"`, `EXISTS (SELECT 1 FROM m WHERE m.user_id = u.id AND m.group_id = ?)`,
-			`EXISTS (SELECT 1 FROM m WHERE m.user_id = u.id AND m.group_id = $2)`, []any{"g1"}},
-		{`groups eq "g1"`, `EXISTS (SELECT 1 FROM m WHERE m.user_id = u.id AND m.group_id = ?)`,
-			`EXISTS (SELECT 1 FROM m WHERE m.user_id = u.id AND m.group_id = $2)`, []any{"g1"}},
-		{`groups[value eq "g1"]`, `EXISTS (SELECT 1 FROM m WHERE m.user_id = u.id AND m.group_id = ?)`,
-			`EXISTS (SELECT 1 FROM m WHERE m.user_id = u.id AND m.group_id = $2)`, []any{"g1"}},
-		{`groups.value ne "g1"`, `NOT EXISTS (SELECT 1 FROM m WHERE m.user_id = u.id AND m.group_id = ?)`,
-			`NOT EXISTS (SELECT 1 FROM m WHERE m.user_id = u.id AND m.group_id = $2)`, []any{"g1"}},
-		{`groups pr`, `EXISTS (SELECT 1 FROM m WHERE m.user_id = u.id)`, `EXISTS (SELECT 1 FROM m WHERE m.user_id = u.id)`, nil},
+		{`groups.value eq "g1"`, `u.id IN (SELECT m.user_id FROM m WHERE m.t = u.t AND m.group_id = ?)`,
+			`EXISTS (SELECT 1 FROM m WHERE m.t = u.t AND m.group_id = $2 AND m.user_id = u.id)`, []any{"g1"}},
+		{`groups eq "g1"`, `u.id IN (SELECT m.user_id FROM m WHERE m.t = u.t AND m.group_id = ?)`,
+			`EXISTS (SELECT 1 FROM m WHERE m.t = u.t AND m.group_id = $2 AND m.user_id = u.id)`, []any{"g1"}},
+		{`groups[value eq "g1"]`, `u.id IN (SELECT m.user_id FROM m WHERE m.t = u.t AND m.group_id = ?)`,
+			`EXISTS (SELECT 1 FROM m WHERE m.t = u.t AND m.group_id = $2 AND m.user_id = u.id)`, []any{"g1"}},
+		{`groups.value ne "g1"`, `NOT u.id IN (SELECT m.user_id FROM m WHERE m.t = u.t AND m.group_id = ?)`,
+			`NOT EXISTS (SELECT 1 FROM m WHERE m.t = u.t AND m.group_id = $2 AND m.user_id = u.id)`, []any{"g1"}},
+		{`groups pr`, `u.id IN (SELECT m.user_id FROM m WHERE m.t = u.t)`, `EXISTS (SELECT 1 FROM m WHERE m.t = u.t AND m.user_id = u.id)`, nil},
 		{`groups[value eq "a" or value eq "b"] and id eq "u1"`,
-			`((EXISTS (SELECT 1 FROM m WHERE m.user_id = u.id AND m.group_id = ?) OR EXISTS (SELECT 1 FROM m WHERE m.user_id = u.id AND m.group_id = ?)) AND (id = ? AND id IS NOT NULL))`,
-			`((EXISTS (SELECT 1 FROM m WHERE m.user_id = u.id AND m.group_id = $2) OR EXISTS (SELECT 1 FROM m WHERE m.user_id = u.id AND m.group_id = $3)) AND (id = $4 AND id IS NOT NULL))`,
+			`((u.id IN (SELECT m.user_id FROM m WHERE m.t = u.t AND m.group_id = ?) OR u.id IN (SELECT m.user_id FROM m WHERE m.t = u.t AND m.group_id = ?)) AND (id = ? AND id IS NOT NULL))`,
+			`((EXISTS (SELECT 1 FROM m WHERE m.t = u.t AND m.group_id = $2 AND m.user_id = u.id) OR EXISTS (SELECT 1 FROM m WHERE m.t = u.t AND m.group_id = $3 AND m.user_id = u.id)) AND (id = $4 AND id IS NOT NULL))`,
 			[]any{"a", "b", "u1"}},
 	}
 	for _, tt := range tests {
@@ -60,9 +60,9 @@ func TestCompileLinksSQLite(t *testing.T) {
 	require.NoError(t, err)
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	_, err = db.Exec(`CREATE TABLE u (id TEXT, data TEXT); CREATE TABLE m (user_id TEXT, group_id TEXT);
-		INSERT INTO u VALUES ('u1', '{}'), ('u2', '{}'), ('u3', '{}');
-		INSERT INTO m VALUES ('u1', 'g1'), ('u1', 'g2'), ('u2', 'g2')`)
+	_, err = db.Exec(`CREATE TABLE u (t TEXT, id TEXT NOT NULL, data TEXT); CREATE TABLE m (t TEXT, user_id TEXT NOT NULL, group_id TEXT);
+		INSERT INTO u VALUES ('a', 'u1', '{}'), ('a', 'u2', '{}'), ('a', 'u3', '{}'), ('b', 'u3', '{}');
+		INSERT INTO m VALUES ('a', 'u1', 'g1'), ('a', 'u1', 'g2'), ('a', 'u2', 'g2'), ('b', 'u3', 'g1')`)
 	require.NoError(t, err)
 	m := filter.Mapping{Dialect: filter.SQLite, Columns: map[string]string{"id": "id"}, JSON: "data", Links: map[string]filter.Link{"groups": groupsLink}}
 	for f, want := range map[string][]string{
@@ -76,7 +76,7 @@ func TestCompileLinksSQLite(t *testing.T) {
 	} {
 		frag, args, err := m.Compile(mustParse(t, schema.User(), f), 1)
 		require.NoError(t, err, f)
-		rows, err := db.Query(`SELECT id FROM u WHERE `+frag+` ORDER BY id`, args...)
+		rows, err := db.Query(`SELECT id FROM u WHERE u.t = 'a' AND `+frag+` ORDER BY id`, args...)
 		require.NoError(t, err, f)
 		var got []string
 		for rows.Next() {

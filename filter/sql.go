@@ -50,19 +50,37 @@ type Mapping struct {
 	JSON, FoldedJSON string
 	// Links maps canonical paths of multi-valued complex attributes whose values live in a link table rather
 	// than in the document ("members" of a Group, "groups" of a User) to that table. Filters on their value
-	// sub-attribute become EXISTS subqueries on it: "members eq x", "members.value eq x",
+	// sub-attribute become subqueries on it: "members eq x", "members.value eq x",
 	// "members[value eq x]", their negations, "pr" and "eq null". Other sub-attributes and operators wrap
 	// ErrUnsupported.
 	Links map[string]Link
 }
 
-// Link locates the values of a multi-valued attribute in a link table, one row per value.
+// Link locates the values of a multi-valued attribute in a link table, one row per value. The compiler writes
+// "some row of the table holds the value" in the form each planner turns into an index-driven join: EXISTS
+// (PostgreSQL makes it a semi-join) and, for SQLite, Key IN (subquery), which drives lookups of the row's key.
 type Link struct {
-	// Table is the link table, and Owner the condition that ties its rows to the row being filtered
-	// ("scim_members.tenant = scim_users.tenant AND scim_members.user_id = scim_users.id").
+	// Table is the link table, and Owner a condition tying its rows to the filtered row other than by Key
+	// ("scim_members.tenant = scim_users.tenant"; "TRUE" when there is none).
 	Table, Owner string
+	// Key is the filtered row's key column and Ref the link table's column holding it ("scim_users.id",
+	// "scim_members.user_id"); both NOT NULL, so that NOT IN is two-valued.
+	Key, Ref string
 	// Value is the column holding the value sub-attribute, compared exactly: it holds ids.
 	Value string
+}
+
+// linkRows returns the condition that some row of the link table, further restricted by cond when not empty,
+// belongs to the filtered row.
+func (c *compiler) linkRows(l Link, cond string) string {
+	where := l.Owner
+	if cond != "" {
+		where += " AND " + cond
+	}
+	if c.pg {
+		return "EXISTS (SELECT 1 FROM " + l.Table + " WHERE " + where + " AND " + l.Ref + " = " + l.Key + ")"
+	}
+	return l.Key + " IN (SELECT " + l.Ref + " FROM " + l.Table + " WHERE " + where + ")"
 }
 
 // Compile returns a WHERE-clause fragment equivalent to Match(e, doc) for every stored canonical document, and
@@ -863,7 +881,7 @@ func (c *compiler) linkCompare(l Link, x *Compare) (string, error) {
 	if x.Path.Sub != nil && !strings.EqualFold(x.Path.Sub.Name, "value") {
 		return "", unsupported("%s: only the value of a linked attribute is in its table", x.Path)
 	}
-	exists := "EXISTS (SELECT 1 FROM " + l.Table + " WHERE " + l.Owner + ")"
+	exists := c.linkRows(l, "")
 	switch {
 	case x.Op == Pr:
 		return exists, nil
@@ -882,7 +900,7 @@ func (c *compiler) linkCompare(l Link, x *Compare) (string, error) {
 	if err := c.checkText(lit); err != nil {
 		return "", err
 	}
-	s := "EXISTS (SELECT 1 FROM " + l.Table + " WHERE " + l.Owner + " AND " + l.Value + " = " + c.bind(lit) + ")"
+	s := c.linkRows(l, l.Value+" = "+c.bind(lit))
 	if x.Op == Ne {
 		return "NOT " + s, nil
 	}

@@ -50,16 +50,16 @@ func groupMapping(d filter.Dialect) filter.Mapping {
 		JSON:       "data",
 		FoldedJSON: "search",
 		Links: map[string]filter.Link{"members": {
-			Table: "scim_members", Value: "scim_members.user_id",
-			Owner: "scim_members.tenant = scim_groups.tenant AND scim_members.group_id = scim_groups.id",
+			Table: "scim_members", Owner: "scim_members.tenant = scim_groups.tenant",
+			Key: "scim_groups.id", Ref: "scim_members.group_id", Value: "scim_members.user_id",
 		}},
 	}
 }
 
 // groupsLink finds a user's groups for `groups.value eq "…"` (a group's members, paged as users).
 var groupsLink = filter.Link{
-	Table: "scim_members", Value: "scim_members.group_id",
-	Owner: "scim_members.tenant = scim_users.tenant AND scim_members.user_id = scim_users.id",
+	Table: "scim_members", Owner: "scim_members.tenant = scim_users.tenant",
+	Key: "scim_users.id", Ref: "scim_members.user_id", Value: "scim_members.group_id",
 }
 
 // groupType is the Group resource type the search copy folds by: built once, never modified.
@@ -521,7 +521,7 @@ func (s *Store) missOrStaleIn(ctx context.Context, tx *sql.Tx, table, id string)
 }
 
 // ListGroups implements scim.GroupStore. displayName eq (folded), externalId eq and id eq are index lookups,
-// members[value eq "…"] and members eq "…" an EXISTS on scim_members' primary key; other filters compile
+// members[value eq "…"] and members eq "…" a subquery on scim_members' user index; other filters compile
 // over the group's documents. What the mapping cannot express (a filter on members' display, say) is
 // evaluated in Go over the tenant's groups as they stream from the database, keeping only the page (and,
 // when the sort cannot be SQL's, the matches); groups are matched without their members there.
