@@ -436,7 +436,10 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, 
 				return err
 			}
 			g := *u.Group
-			g.ID, g.Meta.Created, g.Schemas = id, old.Meta.Created, old.Schemas
+			g.ID, g.Meta.Created = id, old.Meta.Created // created never changes
+			if g.Schemas == nil {
+				g.Schemas = old.Schemas
+			}
 			if g.Meta.ResourceType == "" {
 				g.Meta.ResourceType = old.Meta.ResourceType
 			}
