@@ -48,6 +48,39 @@ type Mapping struct {
 	// to the columns of json_each (SQLite: key, value, type, atom, id, parent, fullkey, path, json, root) or of
 	// the index series (PostgreSQL: i): a name that collides must be qualified with its table.
 	JSON, FoldedJSON string
+	// Links maps canonical paths of multi-valued complex attributes whose values live in a link table rather
+	// than in the document ("members" of a Group, "groups" of a User) to that table. Filters on their value
+	// sub-attribute become subqueries on it: "members eq x", "members.value eq x",
+	// "members[value eq x]", their negations, "pr" and "eq null". Other sub-attributes and operators wrap
+	// ErrUnsupported.
+	Links map[string]Link
+}
+
+// Link locates the values of a multi-valued attribute in a link table, one row per value. The compiler writes
+// "some row of the table holds the value" in the form each planner turns into an index-driven join: EXISTS
+// (PostgreSQL makes it a semi-join) and, for SQLite, Key IN (subquery), which drives lookups of the row's key.
+type Link struct {
+	// Table is the link table, and Owner a condition tying its rows to the filtered row other than by Key
+	// ("scim_members.tenant = scim_users.tenant"; "TRUE" when there is none).
+	Table, Owner string
+	// Key is the filtered row's key column and Ref the link table's column holding it ("scim_users.id",
+	// "scim_members.user_id"); both NOT NULL, so that NOT IN is two-valued.
+	Key, Ref string
+	// Value is the column holding the value sub-attribute, compared exactly: it holds ids.
+	Value string
+}
+
+// linkRows returns the condition that some row of the link table, further restricted by cond when not empty,
+// belongs to the filtered row.
+func (c *compiler) linkRows(l Link, cond string) string {
+	where := l.Owner
+	if cond != "" {
+		where += " AND " + cond
+	}
+	if c.pg {
+		return "EXISTS (SELECT 1 FROM " + l.Table + " WHERE " + where + " AND " + l.Ref + " = " + l.Key + ")"
+	}
+	return l.Key + " IN (SELECT " + l.Ref + " FROM " + l.Table + " WHERE " + where + ")"
 }
 
 // Compile returns a WHERE-clause fragment equivalent to Match(e, doc) for every stored canonical document, and
@@ -632,6 +665,9 @@ func (c *compiler) present(a *schema.Attribute) pred {
 }
 
 func (c *compiler) compare(x *Compare, el *elem) (string, error) {
+	if l, ok := c.link(x.Path); ok && el == nil {
+		return c.linkCompare(l, x)
+	}
 	switch {
 	case x.Op == Pr:
 		return c.anyValue(x.Path, el, true, c.present(x.Path.Target()))
@@ -853,6 +889,9 @@ func (c *compiler) valuePath(v *ValuePath) (string, error) {
 	if p.Attr == nil || p.Sub != nil || p.Attr.Type != schema.Complex {
 		return "", unsupported("value filter on %s", p)
 	}
+	if l, ok := c.link(p); ok {
+		return c.linkValueFilter(l, p, v.Filter)
+	}
 	if !p.Attr.MultiValued {
 		doc, err := c.doc(either)
 		if err != nil {
@@ -925,4 +964,72 @@ func lift(e Expr, p schema.Path) (Expr, error) {
 		return &Compare{Path: schema.Path{Schema: p.Schema, Attr: p.Attr, Sub: e.Path.Attr}, Op: e.Op, Value: e.Value}, nil
 	}
 	return nil, unsupported("expression %T in a value filter", e)
+}
+
+// link returns the Link of the attribute at p, when it has one.
+func (c *compiler) link(p schema.Path) (Link, bool) {
+	if p.Attr == nil || !p.Attr.MultiValued || len(c.m.Links) == 0 {
+		return Link{}, false
+	}
+	l, ok := c.m.Links[schema.Path{Schema: p.Schema, Attr: p.Attr}.String()]
+	return l, ok
+}
+
+// linkCompare compiles a comparison of a linked attribute's value: some row of the link table holds it.
+func (c *compiler) linkCompare(l Link, x *Compare) (string, error) {
+	if x.Path.Sub != nil && !strings.EqualFold(x.Path.Sub.Name, "value") {
+		return "", unsupported("%s: only the value of a linked attribute is in its table", x.Path)
+	}
+	exists := c.linkRows(l, "")
+	switch {
+	case x.Op == Pr:
+		return exists, nil
+	case x.Value == nil: // eq null: no value; ne null: some value
+		if x.Op == Ne {
+			return exists, nil
+		}
+		return "NOT " + exists, nil
+	case x.Op != Eq && x.Op != Ne:
+		return "", unsupported("%s %s on a linked attribute", x.Path, x.Op)
+	}
+	lit, ok := x.Value.(string)
+	if !ok {
+		return "FALSE", nil
+	}
+	if err := c.checkText(lit); err != nil {
+		return "", err
+	}
+	s := c.linkRows(l, l.Value+" = "+c.bind(lit))
+	if x.Op == Ne {
+		return "NOT " + s, nil
+	}
+	return s, nil
+}
+
+// linkValueFilter compiles attr[filter] on a linked attribute: value eq, value pr, and their or, which say
+// the same of the element as of the attribute. Anything else (and, not, ne, other sub-attributes) could need
+// two conditions on one element: unsupported.
+func (c *compiler) linkValueFilter(l Link, p schema.Path, f Expr) (string, error) {
+	switch f := f.(type) {
+	case *Logical:
+		if f.Op != Or {
+			return "", unsupported("%s[... and ...] on a linked attribute", p)
+		}
+		left, err := c.linkValueFilter(l, p, f.Left)
+		if err != nil {
+			return "", err
+		}
+		right, err := c.linkValueFilter(l, p, f.Right)
+		if err != nil {
+			return "", err
+		}
+		return "(" + left + " OR " + right + ")", nil
+	case *Compare:
+		if f.Path.Schema != nil || f.Path.Sub != nil || f.Path.Attr == nil || !strings.EqualFold(f.Path.Attr.Name, "value") ||
+			(f.Op != Eq && f.Op != Pr) || (f.Op == Eq && f.Value == nil) {
+			return "", unsupported("%s[%s] on a linked attribute", p, f.Path)
+		}
+		return c.linkCompare(l, &Compare{Path: schema.Path{Schema: p.Schema, Attr: p.Attr, Sub: p.Attr.Sub("value")}, Op: f.Op, Value: f.Value})
+	}
+	return "", unsupported("expression %T in a value filter of a linked attribute", f)
 }

@@ -16,7 +16,9 @@ import (
 // of a User round-trips, userName is unique without case within a tenant, tenants are isolated, versions are
 // checked, List answers every filter, sort and page as scim.ApplyQuery does, cursor pages (if the Store is a
 // scim.CursorLister) stay correct while users change, uniqueness and versions hold under concurrent writes,
-// and a cancelled context stops every method.
+// a cancelled context stops every method, and, when the Store is a scim.GroupStore, that groups keep their
+// contract (membership deltas, displayName unique without case, members that are users of the tenant,
+// versions, memberships removed with their user or group, members omitted above maxMembers, filters).
 //
 // opts (at most one) says what the host declared and how it names tenants; without it the kit checks every
 // core and enterprise attribute in its own tenants. A Store may keep the ids the kit gives Create or assign
@@ -64,9 +66,15 @@ func TestStore(t *testing.T, newStore func(t *testing.T) scim.Store, opts ...Opt
 		{"cursor pagination", cursorChecks},
 		{"concurrency", concurrencyChecks},
 		{"context", contextChecks},
+		{"groups", groupChecks},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
+			if g.name == "groups" {
+				if _, ok := fresh(t).s.(scim.GroupStore); !ok {
+					t.Skip("the Store is not a scim.GroupStore")
+				}
+			}
 			for _, ch := range g.tests {
 				t.Run(ch.name, func(t *testing.T) { ch.run(t, fresh(t)) })
 			}

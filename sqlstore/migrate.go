@@ -109,6 +109,61 @@ UPDATE scim_outbox SET data = json_remove(data, '$.password') WHERE json_type(da
 	// filter.Fold became the Unicode identity key (it was strings.ToLower): rows written before get the new
 	// one, so that uniqueness and filters see them as they see new rows.
 	{run: (*Store).refold},
+	// Groups (scim.GroupStore): a group's attributes in scim_groups, without members; its members as one row
+	// each in scim_members, indexed both ways, so that a membership change writes only its own rows and a
+	// user's groups are an index range. displayName is unique per tenant without case, like userName.
+	{
+		postgres: `
+CREATE TABLE scim_groups (
+	seq               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	tenant            TEXT NOT NULL,
+	id                TEXT NOT NULL,
+	display_name      TEXT NOT NULL,
+	display_name_fold TEXT NOT NULL,
+	external_id       TEXT,
+	created           TEXT NOT NULL,
+	last_modified     TEXT NOT NULL,
+	version           BIGINT NOT NULL,
+	data              JSONB NOT NULL,
+	search            JSONB NOT NULL
+);
+CREATE UNIQUE INDEX scim_groups_id ON scim_groups (tenant, id);
+CREATE UNIQUE INDEX scim_groups_display_name ON scim_groups (tenant, display_name_fold);
+CREATE INDEX scim_groups_external_id ON scim_groups (tenant, external_id);
+CREATE INDEX scim_groups_tenant_seq ON scim_groups (tenant, seq);
+CREATE TABLE scim_members (
+	tenant   TEXT NOT NULL,
+	group_id TEXT NOT NULL,
+	user_id  TEXT NOT NULL,
+	PRIMARY KEY (tenant, group_id, user_id)
+);
+CREATE INDEX scim_members_user ON scim_members (tenant, user_id, group_id);`,
+		sqlite: `
+CREATE TABLE scim_groups (
+	seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+	tenant            TEXT NOT NULL,
+	id                TEXT NOT NULL,
+	display_name      TEXT NOT NULL,
+	display_name_fold TEXT NOT NULL,
+	external_id       TEXT,
+	created           TEXT NOT NULL,
+	last_modified     TEXT NOT NULL,
+	version           INTEGER NOT NULL,
+	data              TEXT NOT NULL,
+	search            TEXT NOT NULL
+);
+CREATE UNIQUE INDEX scim_groups_id ON scim_groups (tenant, id);
+CREATE UNIQUE INDEX scim_groups_display_name ON scim_groups (tenant, display_name_fold);
+CREATE INDEX scim_groups_external_id ON scim_groups (tenant, external_id);
+CREATE INDEX scim_groups_tenant_seq ON scim_groups (tenant, seq);
+CREATE TABLE scim_members (
+	tenant   TEXT NOT NULL,
+	group_id TEXT NOT NULL,
+	user_id  TEXT NOT NULL,
+	PRIMARY KEY (tenant, group_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX scim_members_user ON scim_members (tenant, user_id, group_id);`,
+	},
 }
 
 // refoldBatch is how many rows refold reads at a time: memory stays bounded whatever the table's size.

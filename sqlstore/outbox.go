@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -17,7 +19,34 @@ type OutboxEntry struct {
 	UserID string
 	Time   time.Time
 	// User is the user after the change; for UserDeleted, as it was when deleted. Its password is blanked.
+	// Nil for the group types (GroupCreated and the others).
 	User *scim.User
+	// GroupID and Group are set for the group types instead of UserID and User: the group after the change
+	// (for GroupDeleted, as it was), without members.
+	GroupID string
+	Group   *scim.Group
+	// Added and Removed are the memberships a group write actually changed: user ids.
+	Added, Removed []string
+}
+
+// groupEntry is the data column of a group's outbox entry.
+type groupEntry struct {
+	Group   json.RawMessage `json:"group"`
+	Added   []string        `json:"added,omitempty"`
+	Removed []string        `json:"removed,omitempty"`
+}
+
+// recordGroup adds the outbox entry of a group write, when the outbox is on; the user_id column holds the
+// group's id (the type tells them apart).
+func (s *Store) recordGroup(ctx context.Context, db querier, typ scim.EventType, id string, version int64, data string, added, removed []string) error {
+	if !s.outbox {
+		return nil
+	}
+	b, err := json.Marshal(groupEntry{Group: json.RawMessage(data), Added: added, Removed: removed})
+	if err != nil {
+		return err
+	}
+	return s.record(ctx, db, typ, id, version, string(b))
 }
 
 // record adds the outbox entry of a write, when the outbox is on.
@@ -51,6 +80,18 @@ func (s *Store) ReadOutbox(ctx context.Context, limit int) (_ []OutboxEntry, err
 		e.Type = scim.EventType(typ)
 		if e.Time, err = time.Parse(timeFormat, created); err != nil {
 			return nil, err
+		}
+		if strings.HasPrefix(typ, "group.") {
+			var ge groupEntry
+			if err := json.Unmarshal([]byte(data), &ge); err != nil {
+				return nil, fmt.Errorf("sqlstore: decoding an outbox entry: %w", err)
+			}
+			if e.Group, err = decodeGroup(string(ge.Group), version); err != nil {
+				return nil, err
+			}
+			e.GroupID, e.UserID, e.Added, e.Removed = e.UserID, "", ge.Added, ge.Removed
+			out = append(out, e)
+			continue
 		}
 		if e.User, err = decodeUser(data, version); err != nil {
 			return nil, err

@@ -1,4 +1,4 @@
-// Package sqlstore is a scim.Store over database/sql, for PostgreSQL (through github.com/jackc/pgx/v5) and
+// Package sqlstore is a scim.Store and scim.GroupStore over database/sql, for PostgreSQL (through github.com/jackc/pgx/v5) and
 // SQLite (through modernc.org/sqlite: pure Go, no cgo).
 //
 // It creates its schema on first use with versioned migrations that several replicas may run at once, keeps
@@ -146,6 +146,8 @@ func New(ctx context.Context, db *sql.DB, d filter.Dialect, opts ...Option) (*St
 			},
 			JSON:       "data",
 			FoldedJSON: "search",
+			// groups.value eq "…": a group's members, paged as users
+			Links: map[string]filter.Link{"groups": groupsLink},
 		},
 	}
 	for _, o := range opts {
@@ -384,17 +386,23 @@ func (s *Store) Delete(ctx context.Context, id, version string) (err error) {
 		query += ` AND version = ?`
 		args = append(args, v)
 	}
-	return s.write(ctx, func(db querier) error {
+	// The user's memberships go with it, in the same transaction. On PostgreSQL, a group write adding the
+	// user holds a key-share lock on its row: this DELETE waits for it, and the next statement sees its rows.
+	return s.tx(ctx, func(tx *sql.Tx) error {
 		var data string
 		var deleted int64
-		err := db.QueryRowContext(ctx, s.q(query+` RETURNING data, version`), args...).Scan(&data, &deleted)
+		err := tx.QueryRowContext(ctx, s.q(query+` RETURNING data, version`), args...).Scan(&data, &deleted)
 		if errors.Is(err, sql.ErrNoRows) {
-			return s.missOrStale(ctx, id)
+			return s.missOrStaleIn(ctx, tx, "scim_users", id)
 		}
 		if err != nil {
 			return err
 		}
-		return s.record(ctx, db, scim.UserDeleted, id, deleted, data)
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM scim_members WHERE tenant = ? AND user_id = ?`),
+			scim.TenantFromContext(ctx), id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, scim.UserDeleted, id, deleted, data)
 	})
 }
 

@@ -1,0 +1,732 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/schema"
+)
+
+// The outbox types of group changes (WithOutbox). Their entries carry Group (as after the change; as it was
+// for GroupDeleted) and GroupID, never User; GroupUpdated and GroupMembers carry the memberships the write
+// actually added and removed (ids already members, or not members, are left out). A user's deletion
+// removes its memberships without group entries: its UserDeleted entry implies them.
+const (
+	GroupCreated scim.EventType = "group.created"
+	// GroupUpdated: the group's attributes changed (with, perhaps, memberships).
+	GroupUpdated scim.EventType = "group.updated"
+	// GroupMembers: only memberships changed.
+	GroupMembers scim.EventType = "group.members"
+	GroupDeleted scim.EventType = "group.deleted"
+)
+
+var _ scim.GroupStore = (*Store)(nil)
+
+// idBatch bounds the ids of one statement: far below both databases' limits on bind arguments, and small
+// enough that a statement's cost stays proportional to its own ids.
+const idBatch = 500
+
+// groupMapping is where the Group schema's attributes live: columns for the indexed ones, the documents for
+// the rest, and members in scim_members.
+func groupMapping(d filter.Dialect) filter.Mapping {
+	return filter.Mapping{
+		Dialect: d,
+		Columns: map[string]string{
+			"id":                "id",
+			"displayName":       "display_name_fold",
+			"externalId":        "external_id",
+			"meta.created":      "created",
+			"meta.lastModified": "last_modified",
+		},
+		JSON:       "data",
+		FoldedJSON: "search",
+		Links: map[string]filter.Link{"members": {
+			Table: "scim_members", Owner: "scim_members.tenant = scim_groups.tenant",
+			Key: "scim_groups.id", Ref: "scim_members.group_id", Value: "scim_members.user_id",
+		}},
+	}
+}
+
+// groupsLink finds a user's groups for `groups.value eq "…"` (a group's members, paged as users).
+var groupsLink = filter.Link{
+	Table: "scim_members", Owner: "scim_members.tenant = scim_users.tenant",
+	Key: "scim_users.id", Ref: "scim_members.user_id", Value: "scim_members.group_id",
+}
+
+// groupType is the Group resource type the search copy folds by: built once, never modified.
+var groupType = schema.Group()
+
+// groupRow is a group as the columns hold it.
+type groupRow struct {
+	displayName, fold     string
+	externalID            sql.NullString
+	created, lastModified string
+	data, search          string
+}
+
+func groupToRow(g *scim.Group) (groupRow, error) {
+	cp := *g
+	cp.Members, cp.MembersOmitted, cp.Meta.Version = nil, false, "" // members live in scim_members
+	data, err := json.Marshal(&cp)
+	if err != nil {
+		return groupRow{}, err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return groupRow{}, err
+	}
+	search, err := json.Marshal(filter.FoldDocument(groupType, doc))
+	if err != nil {
+		return groupRow{}, err
+	}
+	return groupRow{
+		displayName:  g.DisplayName,
+		fold:         filter.Fold(g.DisplayName),
+		externalID:   sql.NullString{String: g.ExternalID, Valid: g.ExternalID != ""},
+		created:      g.Meta.Created.UTC().Format(timeFormat),
+		lastModified: g.Meta.LastModified.UTC().Format(timeFormat),
+		data:         string(data),
+		search:       string(search),
+	}, nil
+}
+
+func decodeGroup(data string, version int64) (*scim.Group, error) {
+	g := new(scim.Group)
+	if err := json.Unmarshal([]byte(data), g); err != nil {
+		return nil, fmt.Errorf("sqlstore: decoding a stored group: %w", err)
+	}
+	g.Meta.Version = strconv.FormatInt(version, 10)
+	return g, nil
+}
+
+// tx runs f in a transaction on the writers' pool: a group write and its memberships commit together.
+func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// CreateGroup implements scim.GroupStore. The group and its initial members are inserted in one transaction;
+// a member id that is no user of the tenant fails it with scim.UnknownMemberError.
+func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (_ *scim.Group, err error) {
+	defer classify(ctx, &err)
+	r, err := groupToRow(g)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(g.Members))
+	for i, m := range g.Members {
+		ids[i] = m.Value
+	}
+	tenant := scim.TenantFromContext(ctx)
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO scim_groups
+			(tenant, id, display_name, display_name_fold, external_id, created, last_modified, version, data, search)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`),
+			tenant, g.ID, r.displayName, r.fold, r.externalID, r.created, r.lastModified, r.data, r.search)
+		if err != nil {
+			return mapErr(err)
+		}
+		added, err := s.addMembers(ctx, tx, g.ID, ids)
+		if err != nil {
+			return err
+		}
+		return s.recordGroup(ctx, tx, GroupCreated, g.ID, 1, r.data, added, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.Meta.Version = "1"
+	return g, nil
+}
+
+// dedupe returns ids without repetitions, in their first order.
+func dedupe(ids []string) []string {
+	seen := make(map[string]struct{}, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if _, ok := seen[id]; !ok {
+			seen[id] = struct{}{}
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// in returns "(?, ?, …)" for n arguments from the PostgreSQL placeholder first on.
+func (s *Store) in(first, n int) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(s.placeholder(first + i))
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+func strArgs(ids []string) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}
+
+// addMembers makes the users ids members of the group, in batches of idBatch: per batch, one SELECT checks
+// that they are users of the tenant (on PostgreSQL locking them against a concurrent Delete until the
+// transaction ends, so no membership outlives its user) and one INSERT adds the rows not there yet. Cost
+// is O(len(ids)) whatever the group's size. It returns the ids it added.
+func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, groupID string, ids []string) ([]string, error) {
+	tenant := scim.TenantFromContext(ctx)
+	ids = dedupe(ids)
+	var added []string
+	for lo := 0; lo < len(ids); lo += idBatch {
+		batch := ids[lo:min(lo+idBatch, len(ids))]
+		lock := ""
+		if s.dialect == filter.Postgres {
+			lock = " FOR KEY SHARE"
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM scim_users WHERE tenant = `+s.placeholder(1)+` AND id IN `+
+			s.in(2, len(batch))+lock, append([]any{tenant}, strArgs(batch)...)...)
+		if err != nil {
+			return nil, err
+		}
+		found := make(map[string]bool, len(batch))
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			found[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		for _, id := range batch {
+			if !found[id] {
+				return nil, &scim.UnknownMemberError{ID: id}
+			}
+		}
+		var b strings.Builder
+		b.WriteString(`INSERT INTO scim_members (tenant, group_id, user_id) VALUES `)
+		args := make([]any, 0, 3*len(batch))
+		for i, id := range batch {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&b, "(%s, %s, %s)", s.placeholder(n+1), s.placeholder(n+2), s.placeholder(n+3))
+			args = append(args, tenant, groupID, id)
+		}
+		b.WriteString(` ON CONFLICT DO NOTHING RETURNING user_id`)
+		got, err := collect(ctx, tx, b.String(), args)
+		if err != nil {
+			return nil, err
+		}
+		added = append(added, got...)
+	}
+	return added, nil
+}
+
+// removeMembers deletes the memberships of ids in the group, in batches of idBatch, and returns the ids that
+// were members.
+func (s *Store) removeMembers(ctx context.Context, tx *sql.Tx, groupID string, ids []string) ([]string, error) {
+	ids = dedupe(ids)
+	var removed []string
+	for lo := 0; lo < len(ids); lo += idBatch {
+		batch := ids[lo:min(lo+idBatch, len(ids))]
+		got, err := collect(ctx, tx, `DELETE FROM scim_members WHERE tenant = `+s.placeholder(1)+` AND group_id = `+
+			s.placeholder(2)+` AND user_id IN `+s.in(3, len(batch))+` RETURNING user_id`,
+			append([]any{scim.TenantFromContext(ctx), groupID}, strArgs(batch)...))
+		if err != nil {
+			return nil, err
+		}
+		removed = append(removed, got...)
+	}
+	return removed, nil
+}
+
+// collect runs a query whose rows are one string each and returns them.
+func collect(ctx context.Context, tx *sql.Tx, query string, args []any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// GetGroup implements scim.GroupStore.
+func (s *Store) GetGroup(ctx context.Context, id string, maxMembers int) (_ *scim.Group, err error) {
+	defer classify(ctx, &err)
+	var data string
+	var version int64
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT data, version FROM scim_groups WHERE tenant = ? AND id = ?`),
+		scim.TenantFromContext(ctx), id).Scan(&data, &version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, scim.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	g, err := decodeGroup(data, version)
+	if err != nil {
+		return nil, err
+	}
+	if maxMembers > 0 {
+		err = s.loadMembers(ctx, []*scim.Group{g}, maxMembers)
+	}
+	return g, err
+}
+
+// memberDisplay is the SQL of a member's display: the user's displayName, else its userName.
+func (s *Store) memberDisplay() string {
+	if s.dialect == filter.Postgres {
+		return `COALESCE(u.data->>'displayName', u.user_name)`
+	}
+	return `COALESCE(json_extract(u.data, '$.displayName'), u.user_name)`
+}
+
+// loadMembers sets the Members of each group that has at most maxMembers, and MembersOmitted on the others:
+// one query counts the page's memberships, one reads those of the groups within the bound.
+func (s *Store) loadMembers(ctx context.Context, groups []*scim.Group, maxMembers int) error {
+	if len(groups) == 0 {
+		return nil
+	}
+	tenant := scim.TenantFromContext(ctx)
+	byID := make(map[string]*scim.Group, len(groups))
+	ids := make([]string, 0, len(groups))
+	for _, g := range groups {
+		byID[g.ID] = g
+		ids = append(ids, g.ID)
+	}
+	var small []string
+	if len(groups) == 1 {
+		// One group: the LIMIT reads at most maxMembers+1 rows, a huge group costs no more than a small one.
+		var n int
+		err := s.db.QueryRowContext(ctx, s.q(`SELECT count(*) FROM (SELECT 1 FROM scim_members WHERE tenant = ? AND group_id = ? LIMIT ?) AS m`),
+			tenant, ids[0], maxMembers+1).Scan(&n)
+		if err != nil {
+			return err
+		}
+		if n <= maxMembers {
+			small = ids
+		}
+	} else {
+		rows, err := s.db.QueryContext(ctx, `SELECT group_id, count(*) FROM scim_members WHERE tenant = `+s.placeholder(1)+
+			` AND group_id IN `+s.in(2, len(ids))+` GROUP BY group_id`, append([]any{tenant}, strArgs(ids)...)...)
+		if err != nil {
+			return err
+		}
+		counts := map[string]int{}
+		for rows.Next() {
+			var id string
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				rows.Close()
+				return err
+			}
+			counts[id] = n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if counts[id] <= maxMembers {
+				small = append(small, id)
+			}
+		}
+	}
+	for _, g := range groups {
+		g.Members, g.MembersOmitted = nil, true
+	}
+	for _, id := range small {
+		byID[id].Members, byID[id].MembersOmitted = []scim.Member{}, false
+	}
+	if len(small) == 0 {
+		return nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT m.group_id, m.user_id, `+s.memberDisplay()+` FROM scim_members m
+		JOIN scim_users u ON u.tenant = m.tenant AND u.id = m.user_id
+		WHERE m.tenant = `+s.placeholder(1)+` AND m.group_id IN `+s.in(2, len(small))+` ORDER BY m.group_id, m.user_id`,
+		append([]any{tenant}, strArgs(small)...)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var gid string
+		var m scim.Member
+		var display sql.NullString
+		if err := rows.Scan(&gid, &m.Value, &display); err != nil {
+			return err
+		}
+		m.Display = display.String
+		g := byID[gid]
+		if len(g.Members) == maxMembers { // grew past the bound since the count: never send part of it
+			g.Members, g.MembersOmitted = nil, true
+			continue
+		}
+		if !g.MembersOmitted {
+			g.Members = append(g.Members, m)
+		}
+	}
+	return rows.Err()
+}
+
+// UpdateGroup implements scim.GroupStore. In one transaction it locks the group's row (checking its
+// version), writes its attributes when u.Group is set, adds and removes the memberships of u (O(K)
+// statements and rows for K ids, whatever the group's size; never the member list as a whole) and bumps
+// the version.
+func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, version string) (_ *scim.Group, err error) {
+	defer classify(ctx, &err)
+	tenant := scim.TenantFromContext(ctx)
+	var out *scim.Group
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		lock := ""
+		if s.dialect == filter.Postgres {
+			lock = " FOR UPDATE" // SQLite's write transaction holds the database already
+		}
+		var current int64
+		var data, created string
+		err := tx.QueryRowContext(ctx, s.q(`SELECT version, data, created FROM scim_groups WHERE tenant = ? AND id = ?`+lock),
+			tenant, id).Scan(&current, &data, &created)
+		if errors.Is(err, sql.ErrNoRows) {
+			return scim.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if version != "" && version != strconv.FormatInt(current, 10) {
+			return scim.ErrVersionMismatch
+		}
+		typ := GroupMembers
+		if u.Group != nil {
+			old, err := decodeGroup(data, current)
+			if err != nil {
+				return err
+			}
+			g := *u.Group
+			g.ID, g.Meta.Created = id, old.Meta.Created // created never changes
+			if g.Schemas == nil {
+				g.Schemas = old.Schemas
+			}
+			if g.Meta.ResourceType == "" {
+				g.Meta.ResourceType = old.Meta.ResourceType
+			}
+			r, err := groupToRow(&g)
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, s.q(`UPDATE scim_groups SET display_name = ?, display_name_fold = ?, external_id = ?,
+				last_modified = ?, version = version + 1, data = ?, search = ? WHERE tenant = ? AND id = ?`),
+				r.displayName, r.fold, r.externalID, r.lastModified, r.data, r.search, tenant, id)
+			if err != nil {
+				return mapErr(err)
+			}
+			data, typ = r.data, GroupUpdated
+		} else if _, err := tx.ExecContext(ctx, s.q(`UPDATE scim_groups SET version = version + 1 WHERE tenant = ? AND id = ?`),
+			tenant, id); err != nil {
+			return err
+		}
+		removed, err := s.removeMembers(ctx, tx, id, u.Remove)
+		if err != nil {
+			return err
+		}
+		added, err := s.addMembers(ctx, tx, id, u.Add)
+		if err != nil {
+			return err
+		}
+		if out, err = decodeGroup(data, current+1); err != nil {
+			return err
+		}
+		return s.recordGroup(ctx, tx, typ, id, current+1, data, added, removed)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteGroup implements scim.GroupStore: the group's row and its memberships go in one transaction.
+func (s *Store) DeleteGroup(ctx context.Context, id, version string) (err error) {
+	defer classify(ctx, &err)
+	tenant := scim.TenantFromContext(ctx)
+	query := `DELETE FROM scim_groups WHERE tenant = ? AND id = ?`
+	args := []any{tenant, id}
+	if version != "" {
+		v, err := strconv.ParseInt(version, 10, 64)
+		if err != nil {
+			v = -1 // not a version this store made: matches no row
+		}
+		query += ` AND version = ?`
+		args = append(args, v)
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var data string
+		var deleted int64
+		err := tx.QueryRowContext(ctx, s.q(query+` RETURNING data, version`), args...).Scan(&data, &deleted)
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.missOrStaleIn(ctx, tx, "scim_groups", id)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM scim_members WHERE tenant = ? AND group_id = ?`), tenant, id); err != nil {
+			return err
+		}
+		return s.recordGroup(ctx, tx, GroupDeleted, id, deleted, data, nil, nil)
+	})
+}
+
+// missOrStaleIn tells why a conditional write to table touched no row: the resource is gone, or its version
+// moved on.
+func (s *Store) missOrStaleIn(ctx context.Context, tx *sql.Tx, table, id string) error {
+	var one int
+	err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM `+table+` WHERE tenant = ? AND id = ?`),
+		scim.TenantFromContext(ctx), id).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return scim.ErrNotFound
+	case err != nil:
+		return err
+	}
+	return scim.ErrVersionMismatch
+}
+
+// ListGroups implements scim.GroupStore. displayName eq (folded), externalId eq and id eq are index lookups,
+// members[value eq "…"] and members eq "…" a subquery on scim_members' user index; other filters compile
+// over the group's documents. What the mapping cannot express (a filter on members' display, say) is
+// evaluated in Go over the tenant's groups as they stream from the database, keeping only the page (and,
+// when the sort cannot be SQL's, the matches); groups are matched without their members there.
+func (s *Store) ListGroups(ctx context.Context, q scim.Query, maxMembers int) (_ *scim.GroupPage, err error) {
+	defer classify(ctx, &err)
+	m := groupMapping(s.dialect)
+	where, args := "tenant = "+s.placeholder(1), []any{scim.TenantFromContext(ctx)}
+	inGo := false
+	if q.Filter != nil {
+		frag, fargs, err := m.Compile(q.Filter, 2)
+		switch {
+		case errors.Is(err, filter.ErrUnsupported):
+			inGo = true
+		case err != nil:
+			return nil, err
+		default:
+			where, args = where+" AND ("+frag+")", append(args, fargs...)
+		}
+	}
+	order, sortInGo := "seq", false
+	if q.SortBy.Attr != nil {
+		by, err := m.OrderBy(q.SortBy, q.Descending)
+		switch {
+		case errors.Is(err, filter.ErrUnsupported):
+			sortInGo = true
+		case err != nil:
+			return nil, err
+		default:
+			order = by + ", seq"
+		}
+	}
+	var page *scim.GroupPage
+	if inGo || sortInGo {
+		page, err = s.listGroupsInGo(ctx, q, where, args, order, inGo, sortInGo)
+	} else {
+		page, err = s.listGroupsInSQL(ctx, q, where, args, order)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if maxMembers > 0 {
+		err = s.loadMembers(ctx, page.Groups, maxMembers)
+	}
+	return page, err
+}
+
+func (s *Store) listGroupsInSQL(ctx context.Context, q scim.Query, where string, args []any, order string) (*scim.GroupPage, error) {
+	page := &scim.GroupPage{Groups: []*scim.Group{}}
+	offset := max(q.StartIndex, 1) - 1
+	if q.Count > 0 {
+		n := len(args)
+		// As for users: the total is a subquery of the page's statement, one snapshot for both.
+		query := fmt.Sprintf(`SELECT data, version, (SELECT count(*) FROM scim_groups WHERE %s) FROM scim_groups
+			WHERE %s ORDER BY %s LIMIT %s OFFSET %s`, where, where, order, s.placeholder(n+1), s.placeholder(n+2))
+		rows, err := s.db.QueryContext(ctx, query, s.twice(args, q.Count, offset)...)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var data string
+			var version int64
+			if err := rows.Scan(&data, &version, &page.TotalResults); err != nil {
+				return nil, err
+			}
+			g, err := decodeGroup(data, version)
+			if err != nil {
+				return nil, err
+			}
+			page.Groups = append(page.Groups, g)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if len(page.Groups) > 0 || offset == 0 {
+			return page, nil
+		}
+	}
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM scim_groups WHERE `+where, args...).Scan(&page.TotalResults)
+	return page, err
+}
+
+// listGroupsInGo streams the groups that where selects, in order, matching q.Filter in Go when filterInGo
+// and sorting in Go when sortInGo; without a Go sort only the page is kept.
+func (s *Store) listGroupsInGo(ctx context.Context, q scim.Query, where string, args []any, order string, filterInGo, sortInGo bool) (*scim.GroupPage, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT data, version FROM scim_groups WHERE `+where+` ORDER BY `+order, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	page := &scim.GroupPage{Groups: []*scim.Group{}}
+	from := max(q.StartIndex, 1) - 1
+	type match struct {
+		g   *scim.Group
+		key any
+	}
+	var matched []match
+	for rows.Next() {
+		var data string
+		var version int64
+		if err := rows.Scan(&data, &version); err != nil {
+			return nil, err
+		}
+		var doc map[string]any
+		if filterInGo || sortInGo {
+			d := json.NewDecoder(bytes.NewReader([]byte(data)))
+			d.UseNumber()
+			if err := d.Decode(&doc); err != nil {
+				return nil, fmt.Errorf("sqlstore: decoding a stored group: %w", err)
+			}
+			if filterInGo && !filter.Match(q.Filter, doc) {
+				continue
+			}
+		}
+		i := page.TotalResults
+		page.TotalResults++
+		switch {
+		case sortInGo:
+		case i < from || i >= from+q.Count:
+			continue
+		}
+		g, err := decodeGroup(data, version)
+		if err != nil {
+			return nil, err
+		}
+		if sortInGo {
+			matched = append(matched, match{g, scim.SortKey(doc, q.SortBy)})
+			continue
+		}
+		page.Groups = append(page.Groups, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if sortInGo {
+		slices.SortStableFunc(matched, func(a, b match) int { return scim.CompareSortKeys(a.key, b.key, q.Descending) })
+		for i := from; i < len(matched) && i < from+q.Count; i++ {
+			page.Groups = append(page.Groups, matched[i].g)
+		}
+	}
+	return page, nil
+}
+
+// MemberIDs implements scim.GroupStore: the ids stream from scim_members' primary key, in id order.
+func (s *Store) MemberIDs(ctx context.Context, id string, yield func(userID string) bool) (err error) {
+	defer classify(ctx, &err)
+	tenant := scim.TenantFromContext(ctx)
+	var one int
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT 1 FROM scim_groups WHERE tenant = ? AND id = ?`), tenant, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return scim.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT user_id FROM scim_members WHERE tenant = ? AND group_id = ? ORDER BY user_id`),
+		tenant, id)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uid string
+		if err := rows.Scan(&uid); err != nil {
+			return err
+		}
+		if !yield(uid) {
+			return nil
+		}
+	}
+	return rows.Err()
+}
+
+// GroupsOf implements scim.GroupStore: one query (per idBatch users) over the (tenant, user_id) index,
+// joined to the groups for their displayName. Users without groups are absent from the map.
+func (s *Store) GroupsOf(ctx context.Context, userIDs []string) (_ map[string][]scim.GroupRef, err error) {
+	defer classify(ctx, &err)
+	out := map[string][]scim.GroupRef{}
+	ids := dedupe(userIDs)
+	for lo := 0; lo < len(ids); lo += idBatch {
+		batch := ids[lo:min(lo+idBatch, len(ids))]
+		rows, err := s.db.QueryContext(ctx, `SELECT m.user_id, g.id, g.display_name FROM scim_members m
+			JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
+			WHERE m.tenant = `+s.placeholder(1)+` AND m.user_id IN `+s.in(2, len(batch))+` ORDER BY m.user_id, g.seq`,
+			append([]any{scim.TenantFromContext(ctx)}, strArgs(batch)...)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var uid string
+			var ref scim.GroupRef
+			if err := rows.Scan(&uid, &ref.Value, &ref.Display); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			ref.Type = "direct"
+			out[uid] = append(out[uid], ref)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,108 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"maps"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/scimtest"
+)
+
+// The group checks of the kit check themselves, as scimtest's broken stores do for users: each bug below is
+// a mistake a GroupStore makes, and the kit must fail it in the subtest named.
+
+// brokenGroups is the SQLite store with one bug.
+type brokenGroups struct {
+	*Store
+	bug string
+}
+
+func (b *brokenGroups) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, version string) (*scim.Group, error) {
+	switch b.bug {
+	case "ignoresVersion":
+		version = ""
+	case "readModifyWrite": // the member list read, changed, then written back whole
+		set := map[string]bool{}
+		if err := b.MemberIDs(ctx, id, func(m string) bool { set[m] = true; return true }); err != nil {
+			return nil, err
+		}
+		for _, m := range u.Add {
+			set[m] = true
+		}
+		for _, m := range u.Remove {
+			delete(set, m)
+		}
+		time.Sleep(time.Millisecond) // the window in which a concurrent write is lost
+		var stale []string           // writing the list: whatever is there now and not in it goes
+		if err := b.MemberIDs(ctx, id, func(m string) bool {
+			if !set[m] {
+				stale = append(stale, m)
+			}
+			return true
+		}); err != nil {
+			return nil, err
+		}
+		u.Add, u.Remove = slices.Collect(maps.Keys(set)), stale
+	}
+	return b.Store.UpdateGroup(ctx, id, u, version)
+}
+
+func (b *brokenGroups) GetGroup(ctx context.Context, id string, maxMembers int) (*scim.Group, error) {
+	if b.bug == "partialMembers" && maxMembers > 0 {
+		maxMembers = 1 << 30
+	}
+	return b.Store.GetGroup(ctx, id, maxMembers)
+}
+
+func (b *brokenGroups) Delete(ctx context.Context, id, version string) error {
+	if b.bug == "deleteKeepsMemberships" {
+		_, err := b.wdb.ExecContext(ctx, `DELETE FROM scim_users WHERE tenant = ? AND id = ?`, scim.TenantFromContext(ctx), id)
+		return err
+	}
+	return b.Store.Delete(ctx, id, version)
+}
+
+func TestBrokenGroupStore(t *testing.T) {
+	bug := os.Getenv("SQLSTORE_BROKEN_GROUPS")
+	if bug == "" {
+		t.Skip("run by TestKitCatchesBrokenGroupStores")
+	}
+	scimtest.TestStore(t, func(t *testing.T) scim.Store { return &brokenGroups{Store: newSQLite(t), bug: bug} })
+}
+
+func TestKitCatchesBrokenGroupStores(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the test binary once per broken store")
+	}
+	for _, c := range []struct{ bug, subtest string }{
+		{"none", ""},
+		{"ignoresVersion", "versions"},
+		{"readModifyWrite", "50 parallel single-member adds"},
+		{"partialMembers", "members above maxMembers are omitted"},
+		{"deleteKeepsMemberships", "deleting a user removes its memberships"},
+	} {
+		t.Run(c.bug, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenGroupStore$/^groups$", "-test.v", "-test.count=1")
+			cmd.Env = append(os.Environ(), "SQLSTORE_BROKEN_GROUPS="+c.bug)
+			out, err := cmd.CombinedOutput()
+			if c.subtest == "" {
+				if err != nil {
+					t.Fatalf("the store without a bug fails the kit, so the other cases prove nothing: %v\n%s", err, out)
+				}
+				return
+			}
+			want := "--- FAIL: TestBrokenGroupStore/groups/" + strings.ReplaceAll(c.subtest, " ", "_")
+			if err == nil || !bytes.Contains(out, []byte(want)) {
+				t.Errorf("the kit did not fail a GroupStore with bug %q in %q (exit: %v); its output:\n%s", c.bug, want, err, out)
+			}
+		})
+	}
+}
