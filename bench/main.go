@@ -6,11 +6,13 @@
 //	go run ./bench -quick                      # 1k and 100k users, in under a minute
 //	go run ./bench -json r.json -svg r.svg     # 1k, 100k and 1M users, plus a 100k-user initial sync
 //	go run ./bench -fairness                   # tenant B's latency beside tenant A's flood, limits off and on
+//	go run ./bench -groups-only                # only the group ops (groups.go), at the issue's sizes
 //
 // Operations: GET by id; userName eq (hit and miss); a list page of 100; Entra's multi-op PATCH; Entra's
 // POST; and an Entra sync (per user a userName filter that misses, then a POST; 8 at a time), reported in
 // users/s. It also prints MemoryStore's heap per user and the allocations of each hot path per request
-// (`go test -bench . -benchmem ./bench` measures the same with the testing package).
+// (`go test -bench . -benchmem ./bench` measures the same with the testing package). The group ops follow
+// (groups.go): one member added to a group of 100 and of 100k, a page of groups, and Entra's group sync.
 package main
 
 import (
@@ -59,6 +61,8 @@ type options struct {
 	fairness    bool
 	fairUsers   int
 	fairConc    int
+	groups      bool // run the group ops (groupScale), after the users'
+	groupsOnly  bool
 }
 
 func main() {
@@ -79,6 +83,8 @@ func main() {
 	flag.BoolVar(&o.fairness, "fairness", false, "run only the two-tenant fairness benchmark (stores memory,sqlite; 4s per line by default)")
 	flag.IntVar(&o.fairUsers, "fair-users", 5_000, "tenant A's users in the fairness benchmark")
 	flag.IntVar(&o.fairConc, "fair-flood", 32, "tenant A's concurrent clients in the fairness benchmark")
+	flag.BoolVar(&o.groups, "groups", true, "run the group ops too (scaled down with -quick)")
+	flag.BoolVar(&o.groupsOnly, "groups-only", false, "run only the group ops")
 	flag.StringVar(&stores, "stores", "memory,sqlite,postgres,elimity,ceiling", "servers to run")
 	flag.Parse()
 	if o.fairness {
@@ -146,6 +152,10 @@ type row struct {
 	RPS    float64 `json:"rps"` // requests/s; users/s for sync and initial-sync
 	P50us  float64 `json:"p50_us"`
 	P99us  float64 `json:"p99_us"`
+	// Groups and Members describe the group ops' data: the groups listed or synced, the members of the
+	// group PATCHed (or of each listed group), the memberships the sync adds.
+	Groups  int `json:"groups,omitempty"`
+	Members int `json:"members,omitempty"`
 
 	iters, errors int
 	partial       bool // the initial sync did not finish in time
@@ -162,7 +172,7 @@ func runAll(o options) error {
 	m := machine()
 	logf("machine: %s", m)
 	var ex extras
-	if o.heapUsers > 0 {
+	if o.heapUsers > 0 && !o.groupsOnly {
 		ex.heapUsers = o.heapUsers
 		var err error
 		if ex.heapPerUser, ex.elimHeapPerUser, err = measureHeap(o.heapUsers, !o.quick); err != nil {
@@ -171,13 +181,18 @@ func runAll(o options) error {
 		logf("heap per user at %d users: MemoryStore %.0f B (elimity map handler: %.0f B; measured in full runs only)",
 			o.heapUsers, ex.heapPerUser, ex.elimHeapPerUser)
 	}
-	allocs, err := measureAllocs()
-	if err != nil {
-		return err
+	if !o.groupsOnly {
+		allocs, err := measureAllocs()
+		if err != nil {
+			return err
+		}
+		ex.allocs = allocs
 	}
-	ex.allocs = allocs
 
 	var rows []row
+	if o.groupsOnly {
+		o.sizes, o.syncUsers = nil, 0
+	}
 	for _, n := range o.sizes {
 		rs, err := runSize(o, n)
 		rows = append(rows, rs...)
@@ -192,13 +207,29 @@ func runAll(o options) error {
 			return err
 		}
 	}
-	printTable(os.Stdout, m, o, rows, ex)
+	gs := fullGroupScale
+	if o.quick {
+		gs = quickGroupScale
+	}
+	if o.groups || o.groupsOnly {
+		rs, err := runGroups(o, gs)
+		rows = append(rows, rs...)
+		if err != nil {
+			return err
+		}
+	}
+	if !o.groupsOnly {
+		printTable(os.Stdout, m, o, rows, ex)
+	}
+	if o.groups || o.groupsOnly {
+		printGroupTable(os.Stdout, m, gs, rows)
+	}
 	if o.jsonFile != "" {
 		if err := writeJSON(o.jsonFile, rows); err != nil {
 			return err
 		}
 	}
-	if o.svgFile != "" {
+	if o.svgFile != "" && len(o.sizes) > 0 {
 		if err := os.WriteFile(o.svgFile, chartSVG(rows, o.sizes[len(o.sizes)-1], m), 0o644); err != nil {
 			return err
 		}

@@ -87,6 +87,9 @@ func printTable(w io.Writer, m string, o options, rows []row, ex extras) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "server\tstore\top\tusers\trps\tp50\tp99\tours/ceiling\tours/elimity\t")
 	for _, r := range sortRows(rows) {
+		if isGroupOp(r.Op) {
+			continue // printGroupTable's
+		}
 		cr, er := "", ""
 		if r.Server == "ours" {
 			cr = ratio(&r, find(rows, "ceiling", "-", r.Op, r.Users))
@@ -303,4 +306,74 @@ func axisLabel(v float64) string {
 		return strconv.FormatFloat(v/1e3, 'f', -1, 64) + "k"
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// printGroupTable writes the group ops as the README's Markdown table, one line per server, and checks the
+// Groups issue's targets.
+func printGroupTable(w io.Writer, m string, sc groupScale, rows []row) {
+	fmt.Fprintf(w, "\nGroups (machine: %s; one client for the first three columns, %d for the sync)\n\n", m, groupSyncConc)
+	fmt.Fprintf(w, "| server/store | add 1 member, group of 100 (p50) | group of %s (p50) | ratio | GET /Groups?startIndex=1&count=100 over %s groups of %s (p50) | sync: create %s groups (groups/s) | sync: add %s memberships (memberships/s) | sync PATCH p50 / p99 |\n",
+		fmtUsers(sc.big), fmtUsers(sc.listGroups), fmtUsers(sc.listMembers), fmtUsers(sc.syncGroups), fmtUsers(sc.syncMembers))
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|")
+	get := func(s struct{ server, store, color string }, op string) *row {
+		for i := range rows {
+			if r := &rows[i]; r.Server == s.server && r.Store == s.store && r.Op == op {
+				return r
+			}
+		}
+		return nil
+	}
+	p50 := func(r *row) string {
+		if r == nil {
+			return "-"
+		}
+		return us(r.P50us) + errNoteRow(r)
+	}
+	var targets []string
+	verdict := map[bool]string{true: "MET", false: "MISSED"}
+	for _, s := range series {
+		small, big, list := get(s, opGroupAddSmall), get(s, opGroupAddBig), get(s, opGroupsList)
+		create, syn := get(s, opGroupCreate), get(s, opGroupSync)
+		if small == nil && big == nil && list == nil && create == nil && syn == nil {
+			continue
+		}
+		ratio, patch := "-", "-"
+		rate := func(r *row) string {
+			if r == nil {
+				return "-"
+			}
+			return fmtRate(r.RPS)
+		}
+		if small != nil && big != nil && small.P50us > 0 {
+			v := big.P50us / small.P50us
+			ratio = fmt.Sprintf("%.2fx", v)
+			if s.server == "ours" {
+				targets = append(targets, fmt.Sprintf("  add 1 member p50, group of %s / group of 100 over %-8s < 1.5x: %.2fx  %s",
+					fmtUsers(sc.big), s.store, v, verdict[v < 1.5]))
+			}
+		}
+		if list != nil && s.server == "ours" && s.store != "memory" {
+			targets = append(targets, fmt.Sprintf("  GET /Groups page of 100 over %s groups of %s, p50 over %-8s < 50 ms: %s  %s",
+				fmtUsers(sc.listGroups), fmtUsers(sc.listMembers), s.store, us(list.P50us), verdict[list.P50us < 50_000]))
+		}
+		if syn != nil {
+			patch = us(syn.P50us) + " / " + us(syn.P99us)
+		}
+		fmt.Fprintf(w, "| %s/%s | %s | %s | %s | %s | %s | %s | %s |\n", s.server, s.store, p50(small), p50(big), ratio,
+			p50(list), rate(create), rate(syn), patch)
+	}
+	if sc != fullGroupScale {
+		fmt.Fprintln(w, "\n(scaled down: the targets are set at a group of 100k and 1,000 groups of 1,000)")
+	}
+	fmt.Fprintln(w, "\ntargets (Groups issue):")
+	for _, t := range targets {
+		fmt.Fprintln(w, t)
+	}
+}
+
+func errNoteRow(r *row) string {
+	if r.errors == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d errors)", r.errors)
 }
