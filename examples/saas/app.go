@@ -173,6 +173,7 @@ func (a *app) handler() http.Handler {
 	pages.HandleFunc("POST /admin/tokens/{id}/revoke", a.admin(a.revokeToken))
 	pages.HandleFunc("GET /admin/users", a.admin(a.usersPage))
 	pages.HandleFunc("POST /admin/users/{id}/sign-in", a.admin(a.signInAs))
+	pages.HandleFunc("GET /admin/groups", a.admin(a.groupsPage))
 	pages.HandleFunc("GET /app", a.appPage)
 
 	// Cross-origin POSTs to the pages are refused (Sec-Fetch-Site, else Origin against the Host). The admin

@@ -206,7 +206,7 @@ func TestWindowIsBounded(t *testing.T) {
 func TestSecurityHeaders(t *testing.T) {
 	ta := startApp(t)
 	admin, _ := ta.signIn(t, "acme-admin")
-	for _, path := range []string{"/login", "/admin", "/admin/users", "/app"} {
+	for _, path := range []string{"/login", "/admin", "/admin/users", "/admin/groups", "/app"} {
 		resp, err := admin.c.Get(ta.url + path)
 		require.NoError(t, err)
 		var body bytes.Buffer

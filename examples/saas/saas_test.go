@@ -390,3 +390,77 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
+
+// TestTeamsPage pushes groups as Entra does (POST /Groups, then membership PATCHes) and reads them back on
+// the admin's teams page: names from the identity provider are escaped, members follow adds and removes,
+// and another account sees none of them.
+func TestTeamsPage(t *testing.T) {
+	ta := startApp(t)
+	admin, csrf := ta.signIn(t, "acme-admin")
+	tok := token(t, admin, csrf)
+	tenantURL := ta.url + "/scim/v2"
+
+	_, body := admin.get("/admin/groups")
+	require.Contains(t, body, `id="no-groups"`)
+
+	jane := provisionJane(t, tenantURL, tok)
+	status, doc := scimCall(t, http.MethodPost, tenantURL+"/Users", tok,
+		`{"userName":"bob@contoso.com","displayName":"Bob <b>Builder</b>","active":true}`)
+	require.Equal(t, http.StatusCreated, status, "%v", doc)
+	bob := doc["id"].(string)
+
+	// Entra's group create, then its default-mode member PATCHes (GROUPS.md).
+	const name = `<script>alert("x")</script> & Admins`
+	status, doc = scimCall(t, http.MethodPost, tenantURL+"/Groups", tok,
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group","http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],`+
+			`"externalId":"8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159","displayName":"<script>alert(\"x\")</script> & Admins","meta":{"resourceType":"Group"}}`)
+	require.Equal(t, http.StatusCreated, status, "%v", doc)
+	group := doc["id"].(string)
+	members := func(op string, ids ...string) string {
+		var vs []string
+		for _, id := range ids {
+			vs = append(vs, `{"$ref":null,"value":"`+id+`"}`)
+		}
+		return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"` + op +
+			`","path":"members","value":[` + strings.Join(vs, ",") + `]}]}`
+	}
+	status, doc = scimCall(t, http.MethodPatch, tenantURL+"/Groups/"+group, tok, members("Add", jane, bob))
+	require.Equal(t, http.StatusNoContent, status, "%v", doc)
+	// Okta's create carries no externalId and no members.
+	status, doc = scimCall(t, http.MethodPost, tenantURL+"/Groups", tok,
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Support","members":[]}`)
+	require.Equal(t, http.StatusCreated, status, "%v", doc)
+
+	status, body = admin.get("/admin/groups")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, "2 group(s) pushed into Acme")
+	row := match(t, body, `(?s)(<tr data-group="`+group+`">.*?</tr>)`)
+	require.Contains(t, row, `&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Admins`)
+	require.Contains(t, row, "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159")
+	require.Contains(t, row, "<li>Jane Doe</li>")
+	require.Contains(t, row, "<li>Bob &lt;b&gt;Builder&lt;/b&gt;</li>")
+	require.NotContains(t, body, name, "the identity provider's text is escaped")
+	require.NotContains(t, body, "<script")
+	require.NotContains(t, body, "<b>Builder")
+	require.Regexp(t, `(?s)>Support<.*?no members`, body)
+
+	// Entra's Remove with a value list removes exactly the listed member.
+	status, doc = scimCall(t, http.MethodPatch, tenantURL+"/Groups/"+group, tok, members("Remove", bob))
+	require.Equal(t, http.StatusNoContent, status, "%v", doc)
+	_, body = admin.get("/admin/groups")
+	row = match(t, body, `(?s)(<tr data-group="`+group+`">.*?</tr>)`)
+	require.Contains(t, row, "<li>Jane Doe</li>")
+	require.NotContains(t, row, "Builder")
+
+	// A deleted user leaves its groups.
+	status, _ = scimCall(t, http.MethodDelete, tenantURL+"/Users/"+jane, tok, "")
+	require.Equal(t, http.StatusNoContent, status)
+	_, body = admin.get("/admin/groups")
+	require.Regexp(t, `(?s)<tr data-group="`+group+`">.*?no members.*?</tr>`, body)
+
+	// Globex's admin sees none of Acme's groups.
+	globex, _ := ta.signIn(t, "globex-admin")
+	_, body = globex.get("/admin/groups")
+	require.Contains(t, body, `id="no-groups"`)
+	require.NotContains(t, body, "Admins")
+}

@@ -7,7 +7,7 @@ const pageTemplates = `
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
 <style>` + pageStyle + `</style></head><body>
-{{if .S}}<header><strong>{{.S.AccountName}}</strong><a href="/admin">Administration</a><a href="/admin/users">Provisioned users</a>
+{{if .S}}<header><strong>{{.S.AccountName}}</strong><a href="/admin">Administration</a><a href="/admin/users">Provisioned users</a><a href="/admin/groups">Teams</a>
 <span class="who">{{.S.Login}}</span>
 <form class="inline" method="post" action="/logout"><input type="hidden" name="csrf" value="{{.S.CSRF}}"><button>Sign out</button></form>
 </header>{{end}}
@@ -64,6 +64,16 @@ provisioning. The provisioning logs show every user Entra creates, updates or di
 {{end}}</table>{{else}}<p id="no-users">No users yet: generate a token on the administration page and connect your identity provider.</p>{{end}}
 {{template "bottom"}}{{end}}
 
+{{define "groups"}}{{template "top" .}}
+<h1>Teams and roles</h1>
+<p>{{.Total}} group(s) pushed into {{.S.AccountName}} by its identity provider. Assign groups to the app in the
+identity provider (Entra ID: Users and groups; Okta: Push Groups) and they appear here with their members.</p>
+{{if .Groups}}<table id="groups"><tr><th>Group</th><th>Members</th></tr>
+{{range .Groups}}<tr data-group="{{.ID}}"><td class="group-name">{{.Name}}{{with .ExternalID}}<br><small>{{.}}</small>{{end}}</td>
+<td class="members">{{if .More}}more than {{$.MembersPerGroup}} members{{else if .Members}}<ul>{{range .Members}}<li>{{.}}</li>{{end}}</ul>{{else}}no members{{end}}</td></tr>
+{{end}}</table>{{else}}<p id="no-groups">No groups yet: assign groups to the app in your identity provider.</p>{{end}}
+{{template "bottom"}}{{end}}
+
 {{define "app"}}{{template "top" .}}
 <h1>The product</h1>
 {{if .UserName}}<p id="signed-in">Signed in as <strong>{{.UserName}}</strong> ({{.Account}}).</p>
@@ -87,4 +97,6 @@ code,.token{font-family:ui-monospace,monospace;background:#f4f4f4;padding:.1rem 
 .active{color:#17692a}.inactive{color:#a12}.error{color:#a12}
 button{font:inherit;padding:.25rem .75rem;cursor:pointer}
 label{display:block;margin:.5rem 0}
+td.members ul{margin:0;padding-left:1.2rem}
+small{color:#666}
 `

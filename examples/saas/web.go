@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/pbkdf2"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -278,6 +280,47 @@ func (a *app) usersPage(w http.ResponseWriter, r *http.Request, s *adminSession)
 	}
 	a.render(w, r, http.StatusOK, "users", map[string]any{
 		"Title": s.AccountName + ": provisioned users", "S": s, "Users": users, "Total": page.TotalResults,
+	})
+}
+
+// Bounds of the teams page: a real app would page groups, and page a large group's members with
+// GET /Users?filter=groups.value eq "<id>" (or Store.List with the same filter).
+const (
+	groupsListed    = 200
+	membersPerGroup = 100
+)
+
+// groupRow is one group of the teams page. Name and the members' names come from the identity provider:
+// html/template escapes them like any other value.
+type groupRow struct {
+	ID, Name, ExternalID string
+	Members              []string // the members' display names (displayName, else userName), else their ids
+	More                 bool     // the group has more than membersPerGroup members: Members is empty
+}
+
+// groupsPage is the teams and roles page: the groups the account's identity provider pushed, with their
+// members, read from the GroupStore (sqlstore's) with the account as tenant. ListGroups loads the members of
+// groups of at most membersPerGroup and none of larger ones, so a group of 100,000 never loads whole here.
+func (a *app) groupsPage(w http.ResponseWriter, r *http.Request, s *adminSession) {
+	var gs scim.GroupStore = a.store
+	page, err := gs.ListGroups(scim.WithTenant(r.Context(), s.AccountID),
+		scim.Query{StartIndex: 1, Count: groupsListed}, membersPerGroup)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	groups := make([]groupRow, len(page.Groups))
+	for i, g := range page.Groups {
+		row := groupRow{ID: g.ID, Name: g.DisplayName, ExternalID: g.ExternalID, More: g.MembersOmitted}
+		for _, m := range g.Members {
+			row.Members = append(row.Members, cmp.Or(m.Display, m.Value))
+		}
+		slices.Sort(row.Members)
+		groups[i] = row
+	}
+	a.render(w, r, http.StatusOK, "groups", map[string]any{
+		"Title": s.AccountName + ": teams and roles", "S": s, "Groups": groups, "Total": page.TotalResults,
+		"MembersPerGroup": membersPerGroup,
 	})
 }
 
