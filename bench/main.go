@@ -3,7 +3,7 @@
 // in-memory handler one can fairly write for it, and a bare net/http handler answering the same bytes (the
 // ceiling), all in this process on loopback, driven by the same load generator over the same users.
 //
-//	go run ./bench -quick                      # 1k and 100k users, in under a minute
+//	go run ./bench -quick                      # 1k and 100k users, then the group ops scaled down: about a minute
 //	go run ./bench -json r.json -svg r.svg     # 1k, 100k and 1M users, plus a 100k-user initial sync
 //	go run ./bench -fairness                   # tenant B's latency beside tenant A's flood, limits off and on
 //	go run ./bench -groups-only                # only the group ops (groups.go), at the issue's sizes
@@ -68,7 +68,7 @@ type options struct {
 func main() {
 	var o options
 	var sizes, stores string
-	flag.BoolVar(&o.quick, "quick", false, "1k and 100k users with short runs (under a minute); no initial sync")
+	flag.BoolVar(&o.quick, "quick", false, "1k and 100k users with short runs, the group ops scaled down (about a minute); no initial sync")
 	flag.StringVar(&o.jsonFile, "json", "", "write the rows to `FILE`, one JSON object per line")
 	flag.StringVar(&o.svgFile, "svg", "", "write a bar chart of requests/s at the largest size to `FILE`")
 	flag.DurationVar(&o.duration, "duration", 0, "measured time per op and server (default 2s, 250ms with -quick)")
