@@ -1,6 +1,7 @@
 package scim_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -168,6 +169,63 @@ func FuzzBounds(f *testing.F) {
 		}
 		if page.ItemsPerPage > 1 && rec.Body.Len() > maxPage+200 { // 200: the envelope
 			t.Fatalf("a page of %d bytes, past %d", rec.Body.Len(), maxPage)
+		}
+	})
+}
+
+// FuzzDeclared: against a declared schema (the five attributes Entra ID maps and a host extension), whatever a
+// POST and a PATCH carry, answers are SCIM, nothing outside the declaration is ever stored or returned, and
+// the host extension's values keep their declared types.
+func FuzzDeclared(f *testing.F) {
+	for _, u := range fuzzUsers {
+		f.Add(u, `{"Operations":[{"op":"add","path":"title","value":"T"}]}`)
+	}
+	for _, p := range fuzzPatches {
+		f.Add(`{"userName":"d@example.com"}`, p)
+	}
+	f.Add(`{"userName":"d@example.com","`+moqupsURN+`":{"seats":"3","vip":"True","tag":"x"}}`,
+		`{"Operations":[{"op":"replace","value":{"`+moqupsURN+`:seats":4,"name.givenName":"G"}}]}`)
+	f.Fuzz(func(t *testing.T, body, patch string) {
+		store := scim.NewMemoryStore()
+		h := scim.NewHandler(store, scim.WithTokens(testToken), scim.WithUserSchema(entraOnly))
+		rec := fuzzServe(h, "POST", "/Users", body)
+		checkAnswer(t, rec, "POST")
+		if rec.Code != 201 {
+			rec = fuzzServe(h, "POST", "/Users", `{"userName":"seed@example.com"}`)
+		}
+		var created struct{ ID string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &created); err != nil || created.ID == "" {
+			t.Fatalf("no user: %s", rec.Body)
+		}
+		rec = fuzzServe(h, "PATCH", "/Users/"+created.ID, patch)
+		checkAnswer(t, rec, "PATCH")
+		got := fuzzServe(h, "GET", "/Users/"+created.ID, "")
+		checkAnswer(t, got, "GET")
+		var doc map[string]any
+		if err := json.Unmarshal(got.Body.Bytes(), &doc); err != nil {
+			t.Fatalf("GET: %s", got.Body)
+		}
+		for k := range doc {
+			switch k {
+			case "schemas", "id", "meta", "userName", "active", "displayName", "emails", "name", moqupsURN:
+			default:
+				t.Fatalf("undeclared attribute %q returned: %s", k, got.Body)
+			}
+		}
+		if n, ok := doc["name"].(map[string]any); ok && (len(n) != 1 || n["formatted"] == nil) {
+			t.Fatalf("undeclared sub-attribute of name returned: %s", got.Body)
+		}
+		u, err := store.Get(scim.WithTenant(context.Background(), ""), created.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Title != "" || u.ExternalID != "" || u.Enterprise != nil || len(u.PhoneNumbers) > 0 || u.PasswordHash != "" {
+			t.Fatalf("undeclared attributes stored: %+v", u)
+		}
+		if _, ok := u.Extensions[moqupsURN]["seats"]; ok {
+			if _, isInt := (scim.ExtensionAttr[int64]{URN: moqupsURN, Name: "seats"}).Get(u); !isInt {
+				t.Fatalf("seats is not an integer: %#v", u.Extensions[moqupsURN]["seats"])
+			}
 		}
 	})
 }
