@@ -229,3 +229,50 @@ func FuzzDeclared(f *testing.F) {
 		}
 	})
 }
+
+// FuzzGroupPatch: whatever a group PATCH carries, the answer is SCIM and never a 5xx, a rejected PATCH changes
+// nothing, and every member is one of the tenant's users.
+func FuzzGroupPatch(f *testing.F) {
+	for _, p := range []string{
+		`{"Operations":[{"op":"Add","path":"members","value":[{"$ref":null,"value":"U1"}]}]}`,
+		`{"Operations":[{"op":"Remove","path":"members","value":[{"value":"U2"}]}]}`,
+		`{"Operations":[{"op":"remove","path":"members[value eq \"U2\"]"},{"op":"add","path":"members","value":[{"value":"U3","display":"x"}]}]}`,
+		`{"Operations":[{"op":"replace","value":{"id":"G","displayName":"Team"}}]}`,
+		`{"Operations":[{"op":"replace","path":"members","value":[{"value":"U1"},{"value":"nobody"}]}]}`,
+		`{"Operations":[{"op":"remove","path":"members"}]}`,
+	} {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, patch string) {
+		store := scim.NewMemoryStore()
+		h := scim.NewHandler(store, scim.WithTokens(testToken))
+		ids := map[string]string{}
+		for _, n := range []string{"U1", "U2", "U3"} {
+			var u struct{ ID string }
+			_ = json.Unmarshal(fuzzServe(h, "POST", "/Users", `{"userName":"`+n+`@example.com"}`).Body.Bytes(), &u)
+			ids[n] = u.ID
+			patch = strings.ReplaceAll(patch, `"`+n+`"`, `"`+u.ID+`"`)
+		}
+		rec := fuzzServe(h, "POST", "/Groups", `{"displayName":"Team","members":[{"value":"`+ids["U2"]+`"}]}`)
+		var g struct{ ID string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &g); err != nil || g.ID == "" {
+			t.Fatalf("seed group: %s", rec.Body)
+		}
+		patch = strings.ReplaceAll(patch, `"G"`, `"`+g.ID+`"`)
+		before := fuzzServe(h, "GET", "/Groups/"+g.ID, "").Body.String()
+		rec = fuzzServe(h, "PATCH", "/Groups/"+g.ID, patch)
+		checkAnswer(t, rec, "PATCH")
+		after := fuzzServe(h, "GET", "/Groups/"+g.ID, "")
+		checkAnswer(t, after, "GET after PATCH")
+		if rec.Code >= 400 && after.Body.String() != before {
+			t.Fatalf("a rejected PATCH changed the group:\n%s\n%s", before, after.Body)
+		}
+		var doc struct{ Members []struct{ Value string } }
+		_ = json.Unmarshal(after.Body.Bytes(), &doc)
+		for _, m := range doc.Members {
+			if m.Value != ids["U1"] && m.Value != ids["U2"] && m.Value != ids["U3"] {
+				t.Fatalf("a member that is no user: %s", after.Body)
+			}
+		}
+	})
+}
