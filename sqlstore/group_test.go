@@ -86,9 +86,15 @@ func TestListGroupsInGo(t *testing.T) {
 		require.NoError(t, err)
 		_, _, err = groupMapping(s.dialect).Compile(e, 1)
 		require.True(t, errors.Is(err, filter.ErrUnsupported))
-		page, err := s.ListGroups(ctx, scim.Query{Filter: e, StartIndex: 1, Count: 10}, 0)
+		page, err := s.ListGroups(ctx, scim.Query{Filter: e, StartIndex: 2, Count: 2}, 0)
 		require.NoError(t, err)
-		require.Equal(t, 1, page.TotalResults) // members are not in the document the Go fallback matches
+		require.Equal(t, 4, page.TotalResults) // the Go fallback matches members too, as MemoryStore does
+		require.Equal(t, []string{"Alpha", "charlie"}, []string{page.Groups[0].DisplayName, page.Groups[1].DisplayName})
+		e, err = filter.Parse(rt, `members[display eq "user 1"] or displayName eq "ALPHA"`) // displays of users without one: userName
+		require.NoError(t, err)
+		page, err = s.ListGroups(ctx, scim.Query{Filter: e, StartIndex: 1, Count: 10}, 0)
+		require.NoError(t, err)
+		require.Equal(t, 1, page.TotalResults)
 		require.Equal(t, "Alpha", page.Groups[0].DisplayName)
 
 		by, _ := rt.Resolve("displayName")
