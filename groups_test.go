@@ -733,39 +733,65 @@ func TestGroupConcurrentPatches(t *testing.T) {
 	groupStores(t, func(t *testing.T, k groupKind) {
 		for _, events := range []bool{false, true} {
 			t.Run(fmt.Sprintf("events=%v", events), func(t *testing.T) {
-				var opts []scim.Option
-				if events {
-					opts = append(opts, scim.WithEvents(func(context.Context, scim.Event) {}))
-				}
-				// 50 at once is over the default tenant limits (8 served, 32 queued): Entra sends about 5 at
-				// a time, and retries after a 429. Here all 50 are served, so that every one races the others.
-				opts = append(opts, scim.WithTenantLimits(scim.TenantLimits{MaxConcurrent: 8, MaxQueue: 64, MaxWait: time.Minute}))
-				s, _ := k.serve(t, opts...)
-				g := s.createGroup(`{"displayName":"Concurrent"}`)
-				ids := make([]string, 50)
-				for i := range ids {
-					ids[i] = s.createUser(fmt.Sprintf("c%d@x", i))
-				}
-				var wg sync.WaitGroup
-				statuses := make([]int, len(ids))
-				for i, id := range ids {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						r, err := confSend(s.URL+"/Groups/"+g, "PATCH", patchOp(`{"op":"Add","path":"members","value":[{"$ref":null,"value":"`+id+`"}]}`), testToken)
-						if err == nil {
-							statuses[i] = r.Status
-						}
-					}()
-				}
-				wg.Wait()
-				for _, st := range statuses {
-					require.Equal(t, 204, st)
-				}
-				require.Equal(t, sorted(ids...), s.memberIDs(g))
+				s, _ := k.serve(t, concurrentOpts(events)...)
+				concurrentAdds(t, s)
 			})
 		}
 	})
+}
+
+// TestGroupConcurrentPatchesAcrossReplicas: the same 50 PATCHes, alternating between two replicas of a host
+// app (two sqlstore.Store values over one PostgreSQL schema, each behind its own handler and server). No
+// lock of a handler's process can order them: the Store's transactions must.
+func TestGroupConcurrentPatchesAcrossReplicas(t *testing.T) {
+	for _, events := range []bool{false, true} {
+		t.Run(fmt.Sprintf("events=%v", events), func(t *testing.T) {
+			t.Parallel()
+			dsn := confPostgresSchema(t)
+			a, _ := serveStore(t, confOpenPostgresAt(t, dsn), concurrentOpts(events)...)
+			b, _ := serveStore(t, confOpenPostgresAt(t, dsn), concurrentOpts(events)...)
+			concurrentAdds(t, a, b)
+		})
+	}
+}
+
+// concurrentOpts are the options of the concurrent PATCH tests' handlers, with group events or without. 50
+// requests at once are over the default tenant limits (8 served, 32 queued): Entra sends about 5 at a time,
+// and retries after a 429. Here all 50 are served, so that every one races the others.
+func concurrentOpts(events bool) []scim.Option {
+	opts := []scim.Option{scim.WithTenantLimits(scim.TenantLimits{MaxConcurrent: 8, MaxQueue: 64, MaxWait: time.Minute})}
+	if events {
+		opts = append(opts, scim.WithEvents(func(context.Context, scim.Event) {}))
+	}
+	return opts
+}
+
+// concurrentAdds creates a group and 50 users, sends 50 single-member PATCHes at once, the i-th to
+// servers[i%len(servers)], and requires all 50 members on every server.
+func concurrentAdds(t *testing.T, servers ...*testServer) {
+	t.Helper()
+	s := servers[0]
+	g := s.createGroup(`{"displayName":"Concurrent"}`)
+	ids := make([]string, 50)
+	for i := range ids {
+		ids[i] = s.createUser(fmt.Sprintf("c%d@x", i))
+	}
+	var wg sync.WaitGroup
+	statuses := make([]string, len(ids))
+	for i, id := range ids {
+		wg.Go(func() {
+			to := servers[i%len(servers)]
+			r, err := confSend(to.URL+"/Groups/"+g, "PATCH", patchOp(`{"op":"Add","path":"members","value":[{"$ref":null,"value":"`+id+`"}]}`), testToken)
+			statuses[i] = fmt.Sprint(r.Status, err)
+		})
+	}
+	wg.Wait()
+	for i, st := range statuses {
+		require.Equal(t, "204 <nil>", st, "PATCH %d", i)
+	}
+	for _, s := range servers {
+		require.Equal(t, sorted(ids...), s.memberIDs(g))
+	}
 }
 
 func TestRootSearch(t *testing.T) {
