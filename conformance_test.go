@@ -203,6 +203,22 @@ var confPostgresAdmin = sync.OnceValues(func() (*sql.DB, error) {
 // confOpenPostgres returns a store over a fresh PostgreSQL schema (scimconf_<random>), dropped when the test
 // ends, or skips when SCIM_TEST_POSTGRES_DSN is not set.
 func confOpenPostgres(t *testing.T, opts ...sqlstore.Option) *sqlstore.Store {
+	return confOpenPostgresAt(t, confPostgresSchema(t), opts...)
+}
+
+// confOpenPostgresAt opens a store over the PostgreSQL DSN (as confPostgresSchema returns it), closed when the
+// test ends: two of them over one schema are two replicas of a host app.
+func confOpenPostgresAt(t *testing.T, dsn string, opts ...sqlstore.Option) *sqlstore.Store {
+	s, err := sqlstore.OpenPostgres(context.Background(), dsn, opts...)
+	require.NoError(t, err)
+	s.DB().SetMaxOpenConns(8) // many tests share one server
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// confPostgresSchema creates a fresh PostgreSQL schema (scimconf_<random>), dropped when the test ends, and
+// returns the DSN that uses it, or skips when SCIM_TEST_POSTGRES_DSN is not set.
+func confPostgresSchema(t *testing.T) string {
 	dsn := os.Getenv("SCIM_TEST_POSTGRES_DSN")
 	if dsn == "" {
 		t.Skip("SCIM_TEST_POSTGRES_DSN is not set (see README: Running the PostgreSQL tests)")
@@ -225,11 +241,7 @@ func confOpenPostgres(t *testing.T, opts ...sqlstore.Option) *sqlstore.Store {
 	} else {
 		dsn += " search_path=" + name
 	}
-	s, err := sqlstore.OpenPostgres(context.Background(), dsn, opts...)
-	require.NoError(t, err)
-	s.DB().SetMaxOpenConns(8) // many tests share one server
-	t.Cleanup(func() { s.Close() })
-	return s
+	return dsn
 }
 
 // --- the server ---

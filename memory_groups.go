@@ -127,21 +127,15 @@ func (gs *memGroups) dropUser(uid string) {
 	}
 }
 
-// memberIDs returns the group's member ids in the users' creation order: stable, as MemberIDs promises.
+// memberIDs returns the group's member ids in ascending (bytewise) id order: stable, as MemberIDs promises,
+// and the order in which sqlstore yields them from its primary key.
 func (t *memTenant) memberIDs(gid string) []string {
 	ids := make([]string, 0, len(t.groups.members[gid]))
 	for uid := range t.groups.members[gid] {
 		ids = append(ids, uid)
 	}
-	slices.SortFunc(ids, func(a, b string) int { return cmp.Compare(t.userSeq(a), t.userSeq(b)) })
+	slices.Sort(ids)
 	return ids
-}
-
-func (t *memTenant) userSeq(id string) int64 {
-	if e := t.byID[id]; e != nil {
-		return e.seq
-	}
-	return 0
 }
 
 // memberList returns the group's members as Member values, with the users' display names.
@@ -358,7 +352,8 @@ func (s *MemoryStore) GroupsOf(ctx context.Context, userIDs []string) (map[strin
 	return out, nil
 }
 
-// groupRefs returns the groups of a user (value and display), in the groups' creation order.
+// groupRefs returns the groups of a user (value, display and type "direct", as sqlstore gives them), in the
+// groups' creation order.
 func (t *memTenant) groupRefs(uid string) []GroupRef {
 	gs := &t.groups
 	es := make([]*memGroup, 0, len(gs.of[uid]))
@@ -370,7 +365,7 @@ func (t *memTenant) groupRefs(uid string) []GroupRef {
 	slices.SortFunc(es, func(a, b *memGroup) int { return cmp.Compare(a.seq, b.seq) })
 	refs := make([]GroupRef, len(es))
 	for i, e := range es {
-		refs[i] = GroupRef{Value: e.g.ID, Display: e.g.DisplayName}
+		refs[i] = GroupRef{Value: e.g.ID, Display: e.g.DisplayName, Type: "direct"}
 	}
 	return refs
 }

@@ -36,7 +36,7 @@ func TestMemoryGroupStore(t *testing.T) {
 	_, err = s.CreateGroup(a, &scim.Group{ID: "g4", DisplayName: "Nested", Members: []scim.Member{{Value: "g1"}}})
 	require.ErrorAs(t, err, &um, "a group is not a member")
 
-	// GetGroup's maxMembers: none, all (in the users' creation order, with displays), or omitted above it.
+	// GetGroup's maxMembers: none, all (in id order, with displays), or omitted above it.
 	g, err = s.GetGroup(a, "g1", 0)
 	require.NoError(t, err)
 	require.Nil(t, g.Members)
@@ -75,8 +75,8 @@ func TestMemoryGroupStore(t *testing.T) {
 	of, err := s.GroupsOf(a, []string{"u1", "u2", "u3"})
 	require.NoError(t, err)
 	require.Equal(t, map[string][]scim.GroupRef{
-		"u2": {{Value: "g1", Display: "Engineering"}},
-		"u3": {{Value: "g1", Display: "Engineering"}, {Value: "g2", Display: "Ops"}},
+		"u2": {{Value: "g1", Display: "Engineering", Type: "direct"}},
+		"u3": {{Value: "g1", Display: "Engineering", Type: "direct"}, {Value: "g2", Display: "Ops", Type: "direct"}},
 	}, of)
 
 	// ListGroups from the indexes and the reverse index.

@@ -52,13 +52,16 @@
 //   - context: with a cancelled context every method fails and changes nothing.
 //   - groups, when the Store is a scim.GroupStore: displayName, externalId, meta and members round-trip;
 //     UpdateGroup applies membership deltas (adding a member twice or removing a non-member changes
-//     nothing; adding and removing K members of a group of 300 changes exactly those K); displayName is
+//     nothing; adding and removing K members of a group of 300 changes exactly those K); an update that
+//     changes nothing keeps the version and lastModified, one that changes members (with no Group given)
+//     moves both; member ids compare exactly (members.value is caseExact); displayName is
 //     unique per tenant without case (scim.ErrConflict); an id that is no user of the tenant (a group's id,
 //     another tenant's user, a deleted user) gives a *scim.UnknownMemberError naming it and changes nothing;
 //     tenants are isolated; stale versions give scim.ErrVersionMismatch; deleting a user or a group removes
 //     its memberships; members above maxMembers are omitted (MembersOmitted), never sent in part;
 //     ListGroups filters by displayName (without case), externalId, id and members; 50 parallel
-//     single-member adds to one group keep all 50; GroupsOf returns each user's groups. Skipped for a Store
+//     single-member adds to one group keep all 50; GroupsOf returns each user's groups (type "direct" or
+//     none), and members have type "User" or none. Skipped for a Store
 //     without the capability.
 //
 // Expected answers are computed with scim.ApplyQuery, the library's reference implementation of List, over

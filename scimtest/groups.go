@@ -217,6 +217,9 @@ var groupChecks = []check{
 			if user := k.fixtureIDs(ctx, []string{m.Value})[0]; m.Display != "" && m.Display != strings.ToLower(user)+"@example.com" {
 				t.Errorf("%s: member %q has display %q; want its user's displayName or userName, or none", call, user, m.Display)
 			}
+			if m.Type != "" && m.Type != "User" {
+				t.Errorf("%s: member %q has type %q; want \"User\" (members are users) or none", call, m.Value, m.Type)
+			}
 		}
 		if got := k.fixtureIDs(ctx, ids); !slices.Equal(sorted(got), []string{"U-1", "U-2", "U-3"}) {
 			t.Fatalf("%s members = %v; want U-1, U-2, U-3", call, got)
@@ -253,6 +256,76 @@ var groupChecks = []check{
 		checkTime(t, "GetGroup after UpdateGroup", "Meta.LastModified", got.Meta.LastModified, t0.Add(time.Hour))
 		checkTime(t, "GetGroup after UpdateGroup", "Meta.Created", got.Meta.Created, t0)
 		k.checkMembers(t, ctx, "G-1", "renaming and removing U-4", "U-2", "U-3")
+	}},
+	{"an UpdateGroup that changes nothing keeps the version and lastModified; one that changes members moves both", func(t *testing.T, k *kit) {
+		// The handler passes a nil Group for member-only changes and relies on this rule (group.go's GroupUpdate):
+		// Entra ID re-adds members that are there, Okta removes members that are not, and neither may change
+		// the group's ETag.
+		ctx := inTenant(t, k.tenantA)
+		k.users(t, ctx, "U-1", "U-2", "U-3")
+		created := k.createGroup(t, ctx, k.newGroup("G-1", "Steady", "U-1", "U-2"))
+		v := created.Meta.Version
+		for _, c := range []struct {
+			what string
+			u    scim.GroupUpdate
+		}{
+			{"adding a member that is one", scim.GroupUpdate{Add: []string{"U-1"}}},
+			{"removing a user that is no member", scim.GroupUpdate{Remove: []string{"U-3"}}},
+			{"both at once", scim.GroupUpdate{Add: []string{"U-2", "U-1"}, Remove: []string{"U-3"}}},
+			{"nothing", scim.GroupUpdate{}},
+		} {
+			call := fmt.Sprintf("UpdateGroup(G-1, %s, version %q) %s", c.what, v, where(ctx))
+			u := c.u
+			u.Add, u.Remove = k.idsOf(u.Add), k.idsOf(u.Remove)
+			g, err := k.gs().UpdateGroup(ctx, k.id("G-1"), u, v)
+			switch {
+			case err != nil:
+				t.Fatalf("%s: unexpected error %v", call, err)
+			case g == nil || g.Meta.Version != v:
+				t.Fatalf("%s returned %+v; want the group with its version %q kept: nothing changed", call, g, v)
+			}
+			got := k.getGroup(t, ctx, "G-1", 0)
+			if got.Meta.Version != v {
+				t.Fatalf("GetGroup(G-1) after %s = version %q; want %q kept", call, got.Meta.Version, v)
+			}
+			checkTime(t, "GetGroup(G-1) after "+call, "Meta.LastModified", got.Meta.LastModified, t0.Add(time.Second))
+			k.checkMembers(t, ctx, "G-1", call, "U-1", "U-2")
+		}
+		g := k.update(t, ctx, "G-1", scim.GroupUpdate{Add: []string{"U-3"}}, v)
+		got := k.getGroup(t, ctx, "G-1", 0)
+		if got.Meta.Version != g.Meta.Version || got.Meta.Version == v {
+			t.Fatalf("GetGroup(G-1) after adding U-3 = version %q; want %q, a new one", got.Meta.Version, g.Meta.Version)
+		}
+		if !got.Meta.LastModified.After(t0.Add(time.Second)) {
+			t.Fatalf("GetGroup(G-1) after adding U-3 (a nil Group) = Meta.LastModified %v; want it moved on from %v: with no Group "+
+				"given, the Store moves lastModified itself when the members change", got.Meta.LastModified, t0.Add(time.Second))
+		}
+		k.checkMembers(t, ctx, "G-1", "adding U-3", "U-1", "U-2", "U-3")
+	}},
+	{"member ids compare exactly (members.value is caseExact)", func(t *testing.T, k *kit) {
+		ctx := inTenant(t, k.tenantA)
+		k.users(t, ctx, "Case-1")
+		k.createGroup(t, ctx, k.newGroup("G-1", "Exact", "Case-1"))
+		id := k.id("Case-1")
+		other := strings.ToUpper(id)
+		if other == id {
+			other = strings.ToLower(id)
+		}
+		if other == id {
+			t.Skipf("the Store's user id %q has no letters to change the case of", id)
+		}
+		_, err := k.gs().UpdateGroup(ctx, k.id("G-1"), scim.GroupUpdate{Add: []string{other}}, "")
+		wantUnknown(t, err, other, fmt.Sprintf("UpdateGroup(G-1, add %q, the id of Case-1 in another case)", other))
+		k.update(t, ctx, "G-1", scim.GroupUpdate{Remove: []string{other}}, "")
+		k.checkMembers(t, ctx, "G-1", fmt.Sprintf("removing %q, the id of Case-1 in another case", other), "Case-1")
+		for _, f := range []string{`members eq "` + other + `"`, `members[value eq "` + other + `"]`} {
+			if page := k.listGroups(t, ctx, f, 0); page.TotalResults != 0 {
+				t.Errorf("ListGroups(filter %q) %s = %v; want none: member ids compare exactly", f, where(ctx), groupNames(page.Groups))
+			}
+		}
+		if got, err := k.gs().GroupsOf(ctx, []string{other}); err != nil || len(got[other]) != 0 {
+			t.Errorf("GroupsOf(%q) %s = %v, error %v; want no groups: ids compare exactly", other, where(ctx), got, err)
+		}
 	}},
 	{"adding and removing K members of a large group changes exactly those K", func(t *testing.T, k *kit) {
 		// The contract's cost (O(K) writes whatever the group's size) cannot be seen through results: a
@@ -480,6 +553,9 @@ var groupChecks = []check{
 			for _, r := range got[k.id(user)] {
 				if r.Value != k.id(map[string]string{"Alpha": "G-1", "Beta": "G-2"}[r.Display]) {
 					t.Errorf("GroupsOf(%s) has {value %q display %q}; want each group's id and its displayName", user, r.Value, r.Display)
+				}
+				if r.Type != "" && r.Type != "direct" {
+					t.Errorf("GroupsOf(%s) has group %q of type %q; want \"direct\" (the membership is the user's own) or none", user, r.Display, r.Type)
 				}
 				names = append(names, r.Display)
 			}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
@@ -316,7 +317,9 @@ func (s *Store) memberDisplay() string {
 }
 
 // loadMembers sets the Members of each group that has at most maxMembers, and MembersOmitted on the others:
-// one query counts the page's memberships, one reads those of the groups within the bound.
+// one query counts the page's memberships, one reads those of the groups within the bound. Members come in
+// the order of MemberIDs (their user ids), with Type "User" and Display the user's displayName, else its
+// userName, as MemoryStore gives them.
 func (s *Store) loadMembers(ctx context.Context, groups []*scim.Group, maxMembers int) error {
 	if len(groups) == 0 {
 		return nil
@@ -390,7 +393,7 @@ func (s *Store) loadMembers(ctx context.Context, groups []*scim.Group, maxMember
 		if err := rows.Scan(&gid, &m.Value, &display); err != nil {
 			return err
 		}
-		m.Display = display.String
+		m.Display, m.Type = display.String, "User" // as MemoryStore: members are users
 		g := byID[gid]
 		if len(g.Members) == maxMembers { // grew past the bound since the count: never send part of it
 			g.Members, g.MembersOmitted = nil, true
@@ -404,9 +407,13 @@ func (s *Store) loadMembers(ctx context.Context, groups []*scim.Group, maxMember
 }
 
 // UpdateGroup implements scim.GroupStore. In one transaction it locks the group's row (checking its
-// version), writes its attributes when u.Group is set, adds and removes the memberships of u (O(K)
-// statements and rows for K ids, whatever the group's size; never the member list as a whole) and bumps
-// the version.
+// version), removes and adds the memberships of u (O(K) statements and rows for K ids, whatever the group's
+// size; never the member list as a whole), and then, only when something changed, writes the group's row:
+// its attributes when u.Group is set and differs, a new version, and meta.lastModified (u.Group's, or now
+// when only members changed). The row counts of the DELETE … RETURNING and INSERT … ON CONFLICT DO NOTHING
+// RETURNING statements tell whether the deltas changed anything: an update that changes nothing (members
+// already there, non-members removed, the same displayName and externalId) writes nothing and keeps the
+// version and lastModified, as MemoryStore does.
 func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, version string) (_ *scim.Group, err error) {
 	defer classify(ctx, &err)
 	tenant := scim.TenantFromContext(ctx)
@@ -417,9 +424,9 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, 
 			lock = " FOR UPDATE" // SQLite's write transaction holds the database already
 		}
 		var current int64
-		var data, created string
-		err := tx.QueryRowContext(ctx, s.q(`SELECT version, data, created FROM scim_groups WHERE tenant = ? AND id = ?`+lock),
-			tenant, id).Scan(&current, &data, &created)
+		var data string
+		err := tx.QueryRowContext(ctx, s.q(`SELECT version, data FROM scim_groups WHERE tenant = ? AND id = ?`+lock),
+			tenant, id).Scan(&current, &data)
 		if errors.Is(err, sql.ErrNoRows) {
 			return scim.ErrNotFound
 		}
@@ -429,33 +436,8 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, 
 		if version != "" && version != strconv.FormatInt(current, 10) {
 			return scim.ErrVersionMismatch
 		}
-		typ := GroupMembers
-		if u.Group != nil {
-			old, err := decodeGroup(data, current)
-			if err != nil {
-				return err
-			}
-			g := *u.Group
-			g.ID, g.Meta.Created = id, old.Meta.Created // created never changes
-			if g.Schemas == nil {
-				g.Schemas = old.Schemas
-			}
-			if g.Meta.ResourceType == "" {
-				g.Meta.ResourceType = old.Meta.ResourceType
-			}
-			r, err := groupToRow(&g)
-			if err != nil {
-				return err
-			}
-			_, err = tx.ExecContext(ctx, s.q(`UPDATE scim_groups SET display_name = ?, display_name_fold = ?, external_id = ?,
-				last_modified = ?, version = version + 1, data = ?, search = ? WHERE tenant = ? AND id = ?`),
-				r.displayName, r.fold, r.externalID, r.lastModified, r.data, r.search, tenant, id)
-			if err != nil {
-				return mapErr(err)
-			}
-			data, typ = r.data, GroupUpdated
-		} else if _, err := tx.ExecContext(ctx, s.q(`UPDATE scim_groups SET version = version + 1 WHERE tenant = ? AND id = ?`),
-			tenant, id); err != nil {
+		old, err := decodeGroup(data, current)
+		if err != nil {
 			return err
 		}
 		removed, err := s.removeMembers(ctx, tx, id, u.Remove)
@@ -466,10 +448,40 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, 
 		if err != nil {
 			return err
 		}
-		if out, err = decodeGroup(data, current+1); err != nil {
+		renamed := u.Group != nil && (u.Group.DisplayName != old.DisplayName || u.Group.ExternalID != old.ExternalID)
+		if !renamed && len(added) == 0 && len(removed) == 0 {
+			out = old // nothing changed: no write, the same version and lastModified
+			return nil
+		}
+		g := *old
+		typ := GroupMembers
+		if renamed {
+			g.DisplayName, g.ExternalID, typ = u.Group.DisplayName, u.Group.ExternalID, GroupUpdated
+			if u.Group.Schemas != nil {
+				g.Schemas = u.Group.Schemas
+			}
+		}
+		switch {
+		case renamed && !u.Group.Meta.LastModified.IsZero():
+			g.Meta.LastModified = u.Group.Meta.LastModified
+		default: // the handler passes no Group for members alone: the Store moves lastModified itself
+			g.Meta.LastModified = time.Now().UTC().Truncate(time.Millisecond)
+		}
+		g.Meta.Version = ""
+		r, err := groupToRow(&g)
+		if err != nil {
 			return err
 		}
-		return s.recordGroup(ctx, tx, typ, id, current+1, data, added, removed)
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE scim_groups SET display_name = ?, display_name_fold = ?, external_id = ?,
+			last_modified = ?, version = version + 1, data = ?, search = ? WHERE tenant = ? AND id = ?`),
+			r.displayName, r.fold, r.externalID, r.lastModified, r.data, r.search, tenant, id)
+		if err != nil {
+			return mapErr(err)
+		}
+		if out, err = decodeGroup(r.data, current+1); err != nil {
+			return err
+		}
+		return s.recordGroup(ctx, tx, typ, id, current+1, r.data, added, removed)
 	})
 	if err != nil {
 		return nil, err
@@ -527,7 +539,7 @@ func (s *Store) missOrStaleIn(ctx context.Context, tx *sql.Tx, table, id string)
 // members[value eq "…"] and members eq "…" a subquery on scim_members' user index; other filters compile
 // over the group's documents. What the mapping cannot express (a filter on members' display, say) is
 // evaluated in Go over the tenant's groups as they stream from the database, keeping only the page (and,
-// when the sort cannot be SQL's, the matches); groups are matched without their members there.
+// when the sort cannot be SQL's, the matches), with their members filled in when the filter names them.
 func (s *Store) ListGroups(ctx context.Context, q scim.Query, maxMembers int) (_ *scim.GroupPage, err error) {
 	defer classify(ctx, &err)
 	m := groupMapping(s.dialect)
@@ -608,13 +620,11 @@ func (s *Store) listGroupsInSQL(ctx context.Context, q scim.Query, where string,
 }
 
 // listGroupsInGo streams the groups that where selects, in order, matching q.Filter in Go when filterInGo
-// and sorting in Go when sortInGo; without a Go sort only the page is kept.
+// and sorting in Go when sortInGo; without a Go sort only the page is kept. A filter that names members
+// (members.display eq "…", members.value sw "…") is matched with each group's members filled in (value,
+// display, type), as MemoryStore matches it: the selected rows are read first, then their members idBatch
+// groups at a time, so that no statement stays open while another runs.
 func (s *Store) listGroupsInGo(ctx context.Context, q scim.Query, where string, args []any, order string, filterInGo, sortInGo bool) (*scim.GroupPage, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT data, version FROM scim_groups WHERE `+where+` ORDER BY `+order, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	page := &scim.GroupPage{Groups: []*scim.Group{}}
 	from := max(q.StartIndex, 1) - 1
 	type match struct {
@@ -622,21 +632,19 @@ func (s *Store) listGroupsInGo(ctx context.Context, q scim.Query, where string, 
 		key any
 	}
 	var matched []match
-	for rows.Next() {
-		var data string
-		var version int64
-		if err := rows.Scan(&data, &version); err != nil {
-			return nil, err
-		}
+	handle := func(data string, version int64, members []any) error {
 		var doc map[string]any
 		if filterInGo || sortInGo {
 			d := json.NewDecoder(bytes.NewReader([]byte(data)))
 			d.UseNumber()
 			if err := d.Decode(&doc); err != nil {
-				return nil, fmt.Errorf("sqlstore: decoding a stored group: %w", err)
+				return fmt.Errorf("sqlstore: decoding a stored group: %w", err)
+			}
+			if len(members) > 0 {
+				doc["members"] = members
 			}
 			if filterInGo && !filter.Match(q.Filter, doc) {
-				continue
+				return nil
 			}
 		}
 		i := page.TotalResults
@@ -644,20 +652,63 @@ func (s *Store) listGroupsInGo(ctx context.Context, q scim.Query, where string, 
 		switch {
 		case sortInGo:
 		case i < from || i >= from+q.Count:
-			continue
+			return nil
 		}
 		g, err := decodeGroup(data, version)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if sortInGo {
 			matched = append(matched, match{g, scim.SortKey(doc, q.SortBy)})
-			continue
+			return nil
 		}
 		page.Groups = append(page.Groups, g)
+		return nil
 	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, data, version FROM scim_groups WHERE `+where+` ORDER BY `+order, args...)
+	if err != nil {
+		return nil, err
+	}
+	type row struct {
+		id, data string
+		version  int64
+	}
+	withMembers := filterInGo && namesAttr(q.Filter, "members")
+	var held []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.data, &r.version); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if withMembers {
+			held = append(held, r)
+			continue
+		}
+		if err := handle(r.data, r.version, nil); err != nil {
+			rows.Close()
+			return nil, err
+		}
+	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	for lo := 0; lo < len(held); lo += idBatch {
+		batch := held[lo:min(lo+idBatch, len(held))]
+		ids := make([]string, len(batch))
+		for i, r := range batch {
+			ids[i] = r.id
+		}
+		members, err := s.memberDocs(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range batch {
+			if err := handle(r.data, r.version, members[r.id]); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if sortInGo {
 		slices.SortStableFunc(matched, func(a, b match) int { return scim.CompareSortKeys(a.key, b.key, q.Descending) })
@@ -668,7 +719,35 @@ func (s *Store) listGroupsInGo(ctx context.Context, q scim.Query, where string, 
 	return page, nil
 }
 
-// MemberIDs implements scim.GroupStore: the ids stream from scim_members' primary key, in id order.
+// memberDocs returns the members of the groups as a filter sees them in a group's document: value, display
+// and type, in MemberIDs' order.
+func (s *Store) memberDocs(ctx context.Context, groupIDs []string) (map[string][]any, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT m.group_id, m.user_id, `+s.memberDisplay()+` FROM scim_members m
+		JOIN scim_users u ON u.tenant = m.tenant AND u.id = m.user_id
+		WHERE m.tenant = `+s.placeholder(1)+` AND m.group_id IN `+s.in(2, len(groupIDs))+` ORDER BY m.group_id, m.user_id`,
+		append([]any{scim.TenantFromContext(ctx)}, strArgs(groupIDs)...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]any{}
+	for rows.Next() {
+		var gid, uid string
+		var display sql.NullString
+		if err := rows.Scan(&gid, &uid, &display); err != nil {
+			return nil, err
+		}
+		m := map[string]any{"value": uid, "type": "User"}
+		if display.Valid && display.String != "" {
+			m["display"] = display.String
+		}
+		out[gid] = append(out[gid], m)
+	}
+	return out, rows.Err()
+}
+
+// MemberIDs implements scim.GroupStore: the ids stream from scim_members' primary key, in ascending id order
+// (the column's collation; bytewise on a database whose collation is C, as MemoryStore orders them).
 func (s *Store) MemberIDs(ctx context.Context, id string, yield func(userID string) bool) (err error) {
 	defer classify(ctx, &err)
 	tenant := scim.TenantFromContext(ctx)

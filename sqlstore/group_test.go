@@ -86,9 +86,15 @@ func TestListGroupsInGo(t *testing.T) {
 		require.NoError(t, err)
 		_, _, err = groupMapping(s.dialect).Compile(e, 1)
 		require.True(t, errors.Is(err, filter.ErrUnsupported))
-		page, err := s.ListGroups(ctx, scim.Query{Filter: e, StartIndex: 1, Count: 10}, 0)
+		page, err := s.ListGroups(ctx, scim.Query{Filter: e, StartIndex: 2, Count: 2}, 0)
 		require.NoError(t, err)
-		require.Equal(t, 1, page.TotalResults) // members are not in the document the Go fallback matches
+		require.Equal(t, 4, page.TotalResults) // the Go fallback matches members too, as MemoryStore does
+		require.Equal(t, []string{"Alpha", "charlie"}, []string{page.Groups[0].DisplayName, page.Groups[1].DisplayName})
+		e, err = filter.Parse(rt, `members[display eq "user 1"] or displayName eq "ALPHA"`) // displays of users without one: userName
+		require.NoError(t, err)
+		page, err = s.ListGroups(ctx, scim.Query{Filter: e, StartIndex: 1, Count: 10}, 0)
+		require.NoError(t, err)
+		require.Equal(t, 1, page.TotalResults)
 		require.Equal(t, "Alpha", page.Groups[0].DisplayName)
 
 		by, _ := rt.Resolve("displayName")
@@ -160,6 +166,45 @@ func TestDeleteUserRacesAdd(t *testing.T) {
 			wg.Wait()
 			var unknown *scim.UnknownMemberError
 			require.True(t, addErr == nil || errors.As(addErr, &unknown), "%v", addErr)
+		}
+		var n int
+		require.NoError(t, s.db.QueryRow(`SELECT count(*) FROM scim_members`).Scan(&n))
+		require.Zero(t, n)
+	})
+}
+
+// TestDeleteUserRacesReAdd: a member re-added (Entra re-sends adds) while it is deleted. The group write holds
+// the group's row and then wants a key-share lock on the user's; the delete, which must give the group a new
+// version, takes the group's row before the user's, so neither waits on the other in a cycle: no deadlock,
+// and no membership or stale version left behind.
+func TestDeleteUserRacesReAdd(t *testing.T) {
+	stores(t, func(t *testing.T, open func(t *testing.T) *Store) {
+		s := open(t)
+		ctx := scim.WithTenant(context.Background(), "acme")
+		_, err := s.CreateGroup(ctx, group("g1", "One"))
+		require.NoError(t, err)
+		for i := range 20 {
+			u := user(fmt.Sprintf("again%02d@example.com", i))
+			_, err := s.Create(ctx, u)
+			require.NoError(t, err)
+			_, err = s.UpdateGroup(ctx, "g1", scim.GroupUpdate{Add: []string{u.ID}}, "")
+			require.NoError(t, err)
+			before, err := s.GetGroup(ctx, "g1", 0)
+			require.NoError(t, err)
+			var wg sync.WaitGroup
+			addErrs := make([]error, 4)
+			for k := range addErrs {
+				wg.Go(func() { _, addErrs[k] = s.UpdateGroup(ctx, "g1", scim.GroupUpdate{Add: []string{u.ID}}, "") })
+			}
+			wg.Go(func() { require.NoError(t, s.Delete(ctx, u.ID, "")) })
+			wg.Wait()
+			for _, err := range addErrs {
+				var unknown *scim.UnknownMemberError
+				require.True(t, err == nil || errors.As(err, &unknown), "%v", err)
+			}
+			after, err := s.GetGroup(ctx, "g1", 0)
+			require.NoError(t, err)
+			require.NotEqual(t, before.Meta.Version, after.Meta.Version, "the group lost a member")
 		}
 		var n int
 		require.NoError(t, s.db.QueryRow(`SELECT count(*) FROM scim_members`).Scan(&n))

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,7 +52,16 @@ func (b *brokenGroups) UpdateGroup(ctx context.Context, id string, u scim.GroupU
 		}
 		u.Add, u.Remove = slices.Collect(maps.Keys(set)), stale
 	}
-	return b.Store.UpdateGroup(ctx, id, u, version)
+	g, err := b.Store.UpdateGroup(ctx, id, u, version)
+	if err == nil && b.bug == "bumpsAlways" { // a new version even when nothing changed
+		if _, err = b.wdb.ExecContext(ctx, `UPDATE scim_groups SET version = version + 1 WHERE tenant = ? AND id = ?`,
+			scim.TenantFromContext(ctx), id); err != nil {
+			return nil, err
+		}
+		v, _ := strconv.ParseInt(g.Meta.Version, 10, 64)
+		g.Meta.Version = strconv.FormatInt(v+1, 10)
+	}
+	return g, err
 }
 
 func (b *brokenGroups) GetGroup(ctx context.Context, id string, maxMembers int) (*scim.Group, error) {
@@ -87,6 +97,7 @@ func TestKitCatchesBrokenGroupStores(t *testing.T) {
 		{"readModifyWrite", "50 parallel single-member adds"},
 		{"partialMembers", "members above maxMembers are omitted"},
 		{"deleteKeepsMemberships", "deleting a user removes its memberships"},
+		{"bumpsAlways", "an UpdateGroup that changes nothing keeps the version"},
 	} {
 		t.Run(c.bug, func(t *testing.T) {
 			t.Parallel()

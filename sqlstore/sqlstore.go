@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -386,9 +387,21 @@ func (s *Store) Delete(ctx context.Context, id, version string) (err error) {
 		query += ` AND version = ?`
 		args = append(args, v)
 	}
-	// The user's memberships go with it, in the same transaction. On PostgreSQL, a group write adding the
-	// user holds a key-share lock on its row: this DELETE waits for it, and the next statement sees its rows.
+	// The user's memberships go with it, in the same transaction, and each group it leaves gets a new version
+	// and lastModified, as any change of its members does (MemoryStore does the same). On PostgreSQL those
+	// groups' rows are locked first, in id order, before the user's: a group write holds its group's row,
+	// then a key-share lock on the users it adds, so taking them in the same order never deadlocks with it. A
+	// group write adding the user holds that key-share lock: the DELETE waits for it, and the next
+	// statements see its rows.
+	tenant := scim.TenantFromContext(ctx)
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		if s.dialect == filter.Postgres {
+			if _, err := collect(ctx, tx, `SELECT id FROM scim_groups WHERE tenant = $1 AND id IN
+				(SELECT group_id FROM scim_members WHERE tenant = $1 AND user_id = $2) ORDER BY id FOR UPDATE`,
+				[]any{tenant, id}); err != nil {
+				return err
+			}
+		}
 		var data string
 		var deleted int64
 		err := tx.QueryRowContext(ctx, s.q(query+` RETURNING data, version`), args...).Scan(&data, &deleted)
@@ -398,12 +411,37 @@ func (s *Store) Delete(ctx context.Context, id, version string) (err error) {
 		if err != nil {
 			return err
 		}
+		if err := s.touchGroupsOf(ctx, tx, id); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM scim_members WHERE tenant = ? AND user_id = ?`),
-			scim.TenantFromContext(ctx), id); err != nil {
+			tenant, id); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, scim.UserDeleted, id, deleted, data)
 	})
+}
+
+// touchGroupsOf gives every group the user belongs to a new version and meta.lastModified (now), in one
+// statement: its members are about to change.
+func (s *Store) touchGroupsOf(ctx context.Context, tx *sql.Tx, userID string) error {
+	t := time.Now().UTC().Truncate(time.Millisecond)
+	js, err := json.Marshal(t) // as the group's document holds its times
+	if err != nil {
+		return err
+	}
+	set := `json_set(data, '$.meta.lastModified', ?)`
+	if s.dialect == filter.Postgres {
+		set = `jsonb_set(data, '{meta,lastModified}', CAST(? AS JSONB))`
+	}
+	arg := any(string(js))
+	if s.dialect == filter.SQLite {
+		arg = strings.Trim(string(js), `"`)
+	}
+	_, err = tx.ExecContext(ctx, s.q(`UPDATE scim_groups SET version = version + 1, last_modified = ?, data = `+set+`
+		WHERE tenant = ? AND id IN (SELECT group_id FROM scim_members WHERE tenant = ? AND user_id = ?)`),
+		t.Format(timeFormat), arg, scim.TenantFromContext(ctx), scim.TenantFromContext(ctx), userID)
+	return err
 }
 
 // querier is what a write needs of the database: *sql.DB, or *sql.Tx when the outbox joins the write.
@@ -558,14 +596,69 @@ func (s *Store) placeholder(n int) string {
 // through a scim.Collector: only the page (or a heap as deep as the page, when sorting) is held, the context
 // is checked as rows come, and past q.MaxScan rows the query is refused with scim.ErrTooMany.
 // The rows are those of where (the tenant's, or the matches of a filter SQL could express).
+//
+// A filter or sort naming the read-only groups attribute (groups.display eq "…", not (groups pr)) is matched
+// with each user's groups filled in, as MemoryStore matches it: the rows are read idBatch at a time (keyset
+// on seq, no statement left open) and each batch's groups come from one GroupsOf.
 func (s *Store) listInGo(ctx context.Context, q scim.Query, where string, args []any) (*scim.Page, error) {
 	c := scim.NewCollector(ctx, q)
-	err := s.stream(ctx, q.MaxScan, `SELECT seq, data, version FROM scim_users WHERE `+where+` ORDER BY seq`,
-		func(_ int64, u *scim.User) error { return c.Add(u) }, args...)
-	if err != nil {
-		return nil, err
+	if !namesAttr(q.Filter, "groups") && (q.SortBy.Attr == nil || q.SortBy.Attr.Name != "groups" || q.SortBy.Extension()) {
+		err := s.stream(ctx, q.MaxScan, `SELECT seq, data, version FROM scim_users WHERE `+where+` ORDER BY seq`,
+			func(_ int64, u *scim.User) error { return c.Add(u) }, args...)
+		if err != nil {
+			return nil, err
+		}
+		return c.Page(), nil
 	}
-	return c.Page(), nil
+	query := `SELECT seq, data, version FROM scim_users WHERE ` + where + ` AND seq > ` + s.placeholder(len(args)+1) +
+		` ORDER BY seq LIMIT ` + strconv.Itoa(idBatch)
+	for after := int64(0); ; {
+		var batch []*scim.User
+		err := s.stream(ctx, 0, query, func(seq int64, u *scim.User) error {
+			batch, after = append(batch, u), seq
+			return nil
+		}, append(slices.Clip(args), after)...)
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]string, len(batch))
+		for i, u := range batch {
+			ids[i] = u.ID
+		}
+		of, err := s.GroupsOf(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range batch {
+			u.Groups = of[u.ID]
+			if err := c.Add(u); err != nil {
+				return nil, err
+			}
+		}
+		if len(batch) < idBatch {
+			break
+		}
+	}
+	page := c.Page()
+	for _, u := range page.Users {
+		u.Groups = nil // computed by the handler, as for any other page
+	}
+	return page, nil
+}
+
+// namesAttr reports whether the filter compares the core attribute attr (of the core schema) anywhere.
+func namesAttr(e filter.Expr, attr string) bool {
+	switch x := e.(type) {
+	case *filter.Logical:
+		return namesAttr(x.Left, attr) || namesAttr(x.Right, attr)
+	case *filter.Not:
+		return namesAttr(x.X, attr)
+	case *filter.ValuePath:
+		return x.Path.Attr != nil && x.Path.Attr.Name == attr && !x.Path.Extension()
+	case *filter.Compare:
+		return x.Path.Attr != nil && x.Path.Attr.Name == attr && !x.Path.Extension()
+	}
+	return false
 }
 
 // stream decodes the users of a query of (seq, data, version) rows one at a time, handing each to f. It

@@ -4,7 +4,7 @@
 //	SCIM_TOKEN=secret go run ./examples/server -addr 127.0.0.1:8080
 //	go run ./examples/server -store postgres -dsn postgres://user@127.0.0.1:5432/db
 //
-// By default users are kept in the SQLite file scim.db in the working directory, so they survive a restart;
+// By default users and groups are kept in the SQLite file scim.db in the working directory, so they survive a restart;
 // -store memory keeps them in memory, -store postgres in PostgreSQL. Without SCIM_TOKEN it generates a token
 // and writes it to the file -token-file (scim-token.txt, readable by its owner only), never to stdout or the
 // log. SIGINT or SIGTERM shut it down gracefully: in-flight requests finish, then the store is closed.
@@ -45,7 +45,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	addr := fs.String("addr", ":8080", "address to listen on")
 	base := fs.String("base-url", "", "public URL of /scim/v2 behind a proxy, e.g. https://api.example.com/scim/v2")
-	storeKind := fs.String("store", "sqlite", "where users are kept: memory, sqlite or postgres")
+	storeKind := fs.String("store", "sqlite", "where users and groups are kept: memory, sqlite or postgres")
 	dsn := fs.String("dsn", "", "SQLite file (default scim.db) or PostgreSQL URL (default $DATABASE_URL)")
 	tokenFile := fs.String("token-file", "scim-token.txt", "where a generated token is written (mode 0600) when SCIM_TOKEN is unset")
 	if err := fs.Parse(args); err != nil {
@@ -90,8 +90,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	return host.Serve(ctx, host.NewServer(mux), ln, closers...)
 }
 
+// groupStore is what every store of the server is: it keeps users and groups, so the handler serves /Groups.
+type groupStore interface {
+	scim.Store
+	scim.GroupStore
+}
+
 // openStore opens the store the flags name, and says where its data is.
-func openStore(ctx context.Context, kind, dsn string) (scim.Store, string, error) {
+func openStore(ctx context.Context, kind, dsn string) (groupStore, string, error) {
 	switch kind {
 	case "memory":
 		return scim.NewMemoryStore(), "memory", nil

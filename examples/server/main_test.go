@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -72,16 +73,26 @@ func TestServer(t *testing.T) {
 	require.NotContains(t, stdout.String(), token, "the token is never printed")
 	require.Contains(t, stdout.String(), tokenFile)
 
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url+"/Users",
-		strings.NewReader(`{"userName":"jane@contoso.com"}`))
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/scim+json")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	post := func(path, body string) map[string]any {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/scim+json")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", raw)
+		var out map[string]any
+		require.NoError(t, json.Unmarshal(raw, &out))
+		return out
+	}
+	jane := post("/Users", `{"userName":"jane@contoso.com"}`)["id"].(string)
+	// The store is a GroupStore: the server keeps groups too (Entra ID and Okta provision them).
+	g := post("/Groups", `{"displayName":"Engineering","members":[{"value":"`+jane+`"}]}`)
+	require.Equal(t, "Engineering", g["displayName"])
 
 	cancel() // SIGTERM
 	select {
@@ -98,4 +109,8 @@ func TestServer(t *testing.T) {
 	page, err := store.List(t.Context(), scim.Query{StartIndex: 1, Count: 10})
 	require.NoError(t, err)
 	require.Len(t, page.Users, 1)
+	groups, err := store.ListGroups(t.Context(), scim.Query{StartIndex: 1, Count: 10}, 10)
+	require.NoError(t, err)
+	require.Len(t, groups.Groups, 1)
+	require.Equal(t, []scim.Member{{Value: jane, Display: "jane@contoso.com", Type: "User"}}, groups.Groups[0].Members)
 }
