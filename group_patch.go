@@ -372,7 +372,10 @@ func (h *handler) patchGroup(w http.ResponseWriter, r *http.Request, gs GroupSto
 			return nil
 		}
 		// RFC 7644 §3.5.2: the request named attributes, so it gets the group; members only when named.
-		proj := groupProjection(r)
+		proj, err := h.projectionOf(groupType, r)
+		if err != nil {
+			return err
+		}
 		if n := h.listMembersLimit(proj); n > 0 {
 			if g, err = gs.GetGroup(r.Context(), g.ID, n); err != nil {
 				return err

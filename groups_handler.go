@@ -152,15 +152,6 @@ func groupErr(err error) error {
 	return err
 }
 
-// groupProjection reads the attributes and excludedAttributes query parameters against the Group type.
-func groupProjection(r *http.Request) schema.Projection {
-	if r.URL.RawQuery == "" {
-		return schema.Projection{}
-	}
-	q := r.URL.Query()
-	return groupType.ParseProjection(splitList(q.Get("attributes")), splitList(q.Get("excludedAttributes")))
-}
-
 // decodeGroup decodes a POST or PUT body: the group's attributes (a canonical document, validated) and its
 // member ids, in order, without repeats.
 func (h *handler) decodeGroup(w http.ResponseWriter, r *http.Request) (*Group, []string, error) {
@@ -222,7 +213,10 @@ func membersOf(ids []string) []Member {
 }
 
 func (h *handler) createGroup(w http.ResponseWriter, r *http.Request, gs GroupStore) error {
-	proj := groupProjection(r)
+	proj, err := h.projectionOf(groupType, r)
+	if err != nil {
+		return err
+	}
 	g, ids, err := h.decodeGroup(w, r)
 	if err != nil {
 		return err
@@ -260,7 +254,10 @@ func (h *handler) membersLimit(proj schema.Projection) int {
 }
 
 func (h *handler) getGroup(w http.ResponseWriter, r *http.Request, gs GroupStore, id string) error {
-	proj := groupProjection(r)
+	proj, err := h.projectionOf(groupType, r)
+	if err != nil {
+		return err
+	}
 	g, err := gs.GetGroup(r.Context(), id, h.membersLimit(proj))
 	if err != nil {
 		return err
@@ -276,7 +273,10 @@ func (h *handler) getGroup(w http.ResponseWriter, r *http.Request, gs GroupStore
 // replaceGroup is PUT: the body's attributes, and the difference between its member list and the group's
 // (MemberIDs) as deltas, so that a PUT of 100,000 members with one changed writes one membership.
 func (h *handler) replaceGroup(w http.ResponseWriter, r *http.Request, gs GroupStore, id string) error {
-	proj := groupProjection(r)
+	proj, err := h.projectionOf(groupType, r)
+	if err != nil {
+		return err
+	}
 	body, ids, err := h.decodeGroup(w, r)
 	if err != nil {
 		return err
@@ -430,72 +430,6 @@ func (h *handler) deleteGroup(w http.ResponseWriter, r *http.Request, gs GroupSt
 	}
 }
 
-// listParams reads a list's query parameters into a searchRequest.
-func listParams(r *http.Request) (searchRequest, error) {
-	q := r.URL.Query()
-	req := searchRequest{
-		Attributes:         splitList(q.Get("attributes")),
-		ExcludedAttributes: splitList(q.Get("excludedAttributes")),
-		Filter:             q.Get("filter"),
-		SortBy:             q.Get("sortBy"),
-		SortOrder:          q.Get("sortOrder"),
-	}
-	if q.Has("cursor") {
-		c := q.Get("cursor")
-		req.Cursor = &c
-	}
-	for name, dst := range map[string]**int{"startIndex": &req.StartIndex, "count": &req.Count} {
-		if s := q.Get(name); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil {
-				return req, errorf(http.StatusBadRequest, InvalidValue, name+" must be an integer")
-			}
-			*dst = &n
-		}
-	}
-	return req, nil
-}
-
-// query turns a list request into a Query over the resource type rt: the filter and sortBy resolved
-// against rt, the page bounded by maxResults. It is the user list's logic for any resource type.
-func (h *handler) query(rt *schema.ResourceType, req searchRequest) (Query, error) {
-	q := Query{StartIndex: 1, Count: h.maxResults}
-	if req.StartIndex != nil {
-		q.StartIndex = max(*req.StartIndex, 1)
-	}
-	if req.Count != nil {
-		q.Count = min(max(*req.Count, 0), h.maxResults)
-	}
-	if req.Filter != "" {
-		f, err := h.limits.Parse(rt, req.Filter)
-		if err != nil {
-			return q, err
-		}
-		if p, why := unqueryableIn(f, nil); why != "" {
-			return q, errorf(http.StatusBadRequest, InvalidFilter, p.String()+" cannot be filtered on: "+why)
-		}
-		q.Filter = f
-	}
-	if req.SortBy != "" {
-		p, ok := rt.Resolve(req.SortBy)
-		if !ok || p.Attr == nil {
-			return q, errorf(http.StatusBadRequest, InvalidValue, "sortBy names no attribute: "+req.SortBy)
-		}
-		if why := unqueryable(p); why != "" {
-			return q, errorf(http.StatusBadRequest, InvalidValue, p.String()+" cannot be sorted by: "+why)
-		}
-		q.SortBy = p
-	}
-	switch strings.ToLower(req.SortOrder) {
-	case "", "ascending":
-	case "descending":
-		q.Descending = true
-	default:
-		return q, errorf(http.StatusBadRequest, InvalidValue, `sortOrder must be "ascending" or "descending"`)
-	}
-	return q, nil
-}
-
 // answerGroups answers GET /Groups and POST /Groups/.search. Members are loaded only when the request names
 // them (attributes=members): Entra ID and Okta page groups and never need them.
 func (h *handler) answerGroups(w http.ResponseWriter, r *http.Request, gs GroupStore, req searchRequest) error {
@@ -506,7 +440,10 @@ func (h *handler) answerGroups(w http.ResponseWriter, r *http.Request, gs GroupS
 	if err != nil {
 		return err
 	}
-	proj := groupType.ParseProjection(req.Attributes, req.ExcludedAttributes)
+	proj, err := h.parseProjection(groupType, req.Attributes, req.ExcludedAttributes)
+	if err != nil {
+		return err
+	}
 	page, err := gs.ListGroups(r.Context(), q, h.listMembersLimit(proj))
 	if err != nil {
 		return err
@@ -688,7 +625,10 @@ func (h *handler) searchAll(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		proj := h.rt.ParseProjection(req.Attributes, req.ExcludedAttributes)
+		proj, err := h.parseProjection(h.rt, req.Attributes, req.ExcludedAttributes)
+		if err != nil {
+			return err
+		}
 		us, err := h.withGroups(r, page.Users, proj)
 		if err != nil {
 			return err
@@ -702,7 +642,10 @@ func (h *handler) searchAll(w http.ResponseWriter, r *http.Request) error {
 	if groups {
 		gq.StartIndex = max(start-before, 1)
 		gq.Count = max(count-len(resp.Resources), 0)
-		proj := groupType.ParseProjection(req.Attributes, req.ExcludedAttributes)
+		proj, err := h.parseProjection(groupType, req.Attributes, req.ExcludedAttributes)
+		if err != nil {
+			return err
+		}
 		page, err := gs.ListGroups(r.Context(), gq, h.listMembersLimit(proj))
 		if err != nil {
 			return err

@@ -502,6 +502,15 @@ type searchRequest struct {
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
+	req, err := listParams(r)
+	if err != nil {
+		return err
+	}
+	return h.answerList(w, r, req)
+}
+
+// listParams reads a list's query parameters into a searchRequest.
+func listParams(r *http.Request) (searchRequest, error) {
 	q := r.URL.Query()
 	req := searchRequest{
 		Attributes:         splitList(q.Get("attributes")),
@@ -518,12 +527,52 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 		if s := q.Get(name); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil {
-				return errorf(http.StatusBadRequest, InvalidValue, name+" must be an integer")
+				return req, errorf(http.StatusBadRequest, InvalidValue, name+" must be an integer")
 			}
 			*dst = &n
 		}
 	}
-	return h.answerList(w, r, req)
+	return req, nil
+}
+
+// query turns a list request into a Query over the resource type rt (Users, Groups): the filter and sortBy
+// resolved against rt, the page and its work bounded by the cost model.
+func (h *handler) query(rt *schema.ResourceType, req searchRequest) (Query, error) {
+	q := Query{StartIndex: 1, Count: h.maxResults, MaxScan: h.maxScan, MaxBytes: h.maxPageBytes}
+	if req.StartIndex != nil {
+		q.StartIndex = max(*req.StartIndex, 1) // RFC 7644 §3.4.2.4: below 1 means 1
+	}
+	if req.Count != nil {
+		q.Count = min(max(*req.Count, 0), h.maxResults)
+	}
+	if req.Filter != "" {
+		f, err := h.limits.Parse(rt, req.Filter) // its length, depth and comparisons bounded
+		if err != nil {
+			return q, err
+		}
+		if p, why := unqueryableIn(f, nil); why != "" {
+			return q, errorf(http.StatusBadRequest, InvalidFilter, p.String()+" cannot be filtered on: "+why)
+		}
+		q.Filter = f
+	}
+	if req.SortBy != "" {
+		p, ok := rt.Resolve(req.SortBy)
+		if !ok || p.Attr == nil {
+			return q, errorf(http.StatusBadRequest, InvalidValue, "sortBy names no attribute: "+req.SortBy)
+		}
+		if why := unqueryable(p); why != "" {
+			return q, errorf(http.StatusBadRequest, InvalidValue, p.String()+" cannot be sorted by: "+why)
+		}
+		q.SortBy = p
+	}
+	switch strings.ToLower(req.SortOrder) {
+	case "", "ascending":
+	case "descending":
+		q.Descending = true
+	default:
+		return q, errorf(http.StatusBadRequest, InvalidValue, `sortOrder must be "ascending" or "descending"`)
+	}
+	return q, nil
 }
 
 func (h *handler) search(w http.ResponseWriter, r *http.Request) error {
@@ -544,43 +593,13 @@ type listResponse struct {
 }
 
 func (h *handler) answerList(w http.ResponseWriter, r *http.Request, req searchRequest) error {
-	q := Query{StartIndex: 1, Count: h.maxResults, MaxScan: h.maxScan, MaxBytes: h.maxPageBytes}
-	proj, err := h.parseProjection(req.Attributes, req.ExcludedAttributes) // refused before the Store works
+	proj, err := h.parseProjection(h.rt, req.Attributes, req.ExcludedAttributes) // refused before the Store works
 	if err != nil {
 		return err
 	}
-	if req.StartIndex != nil {
-		q.StartIndex = max(*req.StartIndex, 1) // RFC 7644 §3.4.2.4: below 1 means 1
-	}
-	if req.Count != nil {
-		q.Count = min(max(*req.Count, 0), h.maxResults)
-	}
-	if req.Filter != "" {
-		f, err := h.limits.Parse(h.rt, req.Filter) // its length, depth and comparisons bounded
-		if err != nil {
-			return err
-		}
-		if p, why := unqueryableIn(f, nil); why != "" {
-			return errorf(http.StatusBadRequest, InvalidFilter, p.String()+" cannot be filtered on: "+why)
-		}
-		q.Filter = f
-	}
-	if req.SortBy != "" {
-		p, ok := h.rt.Resolve(req.SortBy)
-		if !ok || p.Attr == nil {
-			return errorf(http.StatusBadRequest, InvalidValue, "sortBy names no attribute: "+req.SortBy)
-		}
-		if why := unqueryable(p); why != "" {
-			return errorf(http.StatusBadRequest, InvalidValue, p.String()+" cannot be sorted by: "+why)
-		}
-		q.SortBy = p
-	}
-	switch strings.ToLower(req.SortOrder) {
-	case "", "ascending":
-	case "descending":
-		q.Descending = true
-	default:
-		return errorf(http.StatusBadRequest, InvalidValue, `sortOrder must be "ascending" or "descending"`)
+	q, err := h.query(h.rt, req)
+	if err != nil {
+		return err
 	}
 	var page *Page
 	if req.Cursor != nil {
@@ -689,13 +708,19 @@ func (h *handler) listCursor(ctx context.Context, q Query, req searchRequest) (*
 
 // --- encoding ---
 
-// projection reads the attributes and excludedAttributes query parameters (bounded: parseProjection).
+// projection reads the attributes and excludedAttributes query parameters for the User type (bounded:
+// parseProjection).
 func (h *handler) projection(r *http.Request) (schema.Projection, error) {
+	return h.projectionOf(h.rt, r)
+}
+
+// projectionOf reads the attributes and excludedAttributes query parameters against rt.
+func (h *handler) projectionOf(rt *schema.ResourceType, r *http.Request) (schema.Projection, error) {
 	if r.URL.RawQuery == "" { // the common case: nothing to parse
 		return schema.Projection{}, nil
 	}
 	q := r.URL.Query()
-	return h.parseProjection(splitList(q.Get("attributes")), splitList(q.Get("excludedAttributes")))
+	return h.parseProjection(rt, splitList(q.Get("attributes")), splitList(q.Get("excludedAttributes")))
 }
 
 func splitList(s string) []string {

@@ -106,12 +106,12 @@ func (h *handler) checkSize(n int) error {
 
 // parseProjection resolves the attributes and excludedAttributes lists once for the request, after
 // bounding them: each name is compared with each attribute of each user rendered.
-func (h *handler) parseProjection(attributes, excluded []string) (schema.Projection, error) {
+func (h *handler) parseProjection(rt *schema.ResourceType, attributes, excluded []string) (schema.Projection, error) {
 	if len(attributes)+len(excluded) > h.maxAttrNames {
 		return schema.Projection{}, errorf(http.StatusBadRequest, InvalidValue,
 			fmt.Sprintf("attributes and excludedAttributes list more than %d names (the limit)", h.maxAttrNames))
 	}
-	return h.rt.ParseProjection(attributes, excluded), nil
+	return rt.ParseProjection(attributes, excluded), nil
 }
 
 // renderPage encodes the users of a page, each on its own, until the next would take the page past

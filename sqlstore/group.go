@@ -495,14 +495,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id, version string) (err error)
 	tenant := scim.TenantFromContext(ctx)
 	query := `DELETE FROM scim_groups WHERE tenant = ? AND id = ?`
 	args := []any{tenant, id}
-	if version != "" {
-		v, err := strconv.ParseInt(version, 10, 64)
-		if err != nil {
-			v = -1 // not a version this store made: matches no row
-		}
-		query += ` AND version = ?`
-		args = append(args, v)
-	}
+	query, args = ifVersion(query, args, version)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var data string
 		var deleted int64

@@ -332,14 +332,7 @@ func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (_ *s
 		WHERE tenant = ? AND id = ?`
 	args := []any{r.userName, r.userNameFold, r.externalID, r.displayName, r.active, r.created, r.lastModified,
 		r.data, r.search, r.passwordHash, scim.TenantFromContext(ctx), u.ID}
-	if version != "" {
-		v, err := strconv.ParseInt(version, 10, 64)
-		if err != nil {
-			v = -1 // not a version this store made: matches no row
-		}
-		query += ` AND version = ?`
-		args = append(args, v)
-	}
+	query, args = ifVersion(query, args, version)
 	var newVersion int64
 	err = s.write(ctx, func(db querier) error {
 		var wasActive sql.NullBool
@@ -374,19 +367,25 @@ func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (_ *s
 	return u, nil
 }
 
+// ifVersion adds the condition that the row's version is still version to a write's WHERE clause; an empty
+// version means any.
+func ifVersion(query string, args []any, version string) (string, []any) {
+	if version == "" {
+		return query, args
+	}
+	v, err := strconv.ParseInt(version, 10, 64)
+	if err != nil {
+		v = -1 // not a version this store made: matches no row
+	}
+	return query + ` AND version = ?`, append(args, v)
+}
+
 // Delete implements scim.Store.
 func (s *Store) Delete(ctx context.Context, id, version string) (err error) {
 	defer classify(ctx, &err)
 	query := `DELETE FROM scim_users WHERE tenant = ? AND id = ?`
 	args := []any{scim.TenantFromContext(ctx), id}
-	if version != "" {
-		v, err := strconv.ParseInt(version, 10, 64)
-		if err != nil {
-			v = -1 // not a version this store made: matches no row
-		}
-		query += ` AND version = ?`
-		args = append(args, v)
-	}
+	query, args = ifVersion(query, args, version)
 	// The user's memberships go with it, in the same transaction, and each group it leaves gets a new version
 	// and lastModified, as any change of its members does (MemoryStore does the same). On PostgreSQL those
 	// groups' rows are locked first, in id order, before the user's: a group write holds its group's row,
