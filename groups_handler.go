@@ -633,9 +633,11 @@ func (h *handler) searchAll(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		for _, u := range us {
-			resp.Resources = append(resp.Resources, h.render(r, u, proj))
+		items, _, err := h.renderPage(r.Context(), r, us, proj) // bounded by the page byte budget
+		if err != nil {
+			return err
 		}
+		resp.Resources = append(resp.Resources, items...)
 		before = page.TotalResults
 		resp.TotalResults = page.TotalResults
 	}
