@@ -240,3 +240,18 @@ func TestDeclarationShrank(t *testing.T) {
 	require.Equal(t, &scim.Name{Formatted: "Old"}, u.Name)
 	require.Empty(t, u.Extensions)
 }
+
+// TestDeclaredExtensionUpperCaseURN: an extension declared as "URN:…" is kept like any other (URNs compare
+// without case).
+func TestDeclaredExtensionUpperCaseURN(t *testing.T) {
+	rt := schema.MustDeclareUser(schema.UserDeclaration{Extensions: []*schema.Schema{{ID: "URN:acme:ext:User",
+		Attributes: []*schema.Attribute{{Name: "tag", Type: schema.String}}}}})
+	s := confNewServer(t, "memory", scim.NewMemoryStore(), scim.WithUserSchema(rt))
+	r := s.do("POST", "/Users", `{"userName":"u1","URN:acme:ext:User":{"tag":"T"}}`)
+	require.Equal(t, 201, r.Status, "%s", r.Raw)
+	id := r.Body["id"].(string)
+	require.Equal(t, map[string]any{"tag": "T"}, s.get(id)["URN:acme:ext:User"])
+	p := s.patch(id, `{"op":"replace","path":"urn:acme:ext:User:tag","value":"U"}`)
+	require.Equal(t, 200, p.Status, "%s", p.Raw)
+	require.Equal(t, map[string]any{"tag": "U"}, s.get(id)["URN:acme:ext:User"])
+}

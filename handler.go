@@ -365,7 +365,15 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request, id string) error
 		return err
 	}
 	env := patchEnv{ctx: r.Context(), rt: h.rt, ignored: st.ignore, maxValues: h.maxValues}
-	u, err := h.update(r, id, func(doc map[string]any) error { return applyPatch(env, doc, ops) })
+	u, err := h.update(r, id, func(doc map[string]any) error {
+		if err := applyPatch(env, doc, ops); err != nil {
+			return err
+		}
+		if _, set := doc["password"]; !set && clearsPassword(ops) {
+			doc["password"] = "" // tells update to clear the stored hash (the attribute is write-only)
+		}
+		return nil
+	})
 	if re := (*schema.RequiredError)(nil); errors.As(err, &re) { // it removed a required attribute (RFC 7644 §3.5.2.2)
 		return errorf(http.StatusBadRequest, Mutability, re.Path.String()+" is required: a PATCH cannot remove it")
 	}
@@ -402,7 +410,8 @@ func (h *handler) update(r *http.Request, id string, mutate func(doc map[string]
 		if err := mutate(doc); err != nil {
 			return nil, err
 		}
-		newPassword, _ := doc["password"].(string)
+		newPassword, touched := doc["password"].(string)
+		clear := touched && newPassword == "" // a PATCH removed the password (clearsPassword)
 		if newPassword != "" && newPassword != plain {
 			if hashed, _, err = h.takePassword(ctx, doc); err != nil {
 				return nil, err
@@ -421,13 +430,16 @@ func (h *handler) update(r *http.Request, id string, mutate func(doc map[string]
 			return nil, err
 		}
 		u.ID, u.Meta, u.PasswordHash = cur.ID, cur.Meta, cur.PasswordHash
-		if newPassword != "" {
+		switch {
+		case newPassword != "":
 			u.PasswordHash = hashed
+		case clear:
+			u.PasswordHash = ""
 		}
 		// Unchanged when both encode alike: the encoding of a User is canonical (fixed field order, empty
 		// values omitted), so equal bytes are equal users. A new password is always a change.
 		after, err := json.Marshal(u)
-		if err == nil && bytes.Equal(before, after) && newPassword == "" {
+		if err == nil && bytes.Equal(before, after) && newPassword == "" && u.PasswordHash == cur.PasswordHash {
 			return cur, nil
 		}
 		if err := h.checkSize(len(after)); err != nil {

@@ -243,3 +243,30 @@ func TestHostileResourceSize(t *testing.T) {
 	requireError(t, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"add","path":"nickName","value":"`+strings.Repeat("x", 2500)+`"}`)), 413, "")
 	requireError(t, s.do("POST", "/Users", `{"userName":"big","title":"`+strings.Repeat("x", 5000)+`"}`), 413, "")
 }
+
+// BenchmarkGroupPatchAddRemove: a group PATCH that adds 20,000 ids and removes the same ones (a hostile
+// tenant's shape; the ids need not exist, so nothing reaches the Store). Its cost must grow linearly with the
+// list: with a slice deletion per removed id it took 1.5 s at 20,000 ids and 5.3 s at 40,000.
+func BenchmarkGroupPatchAddRemove(b *testing.B) {
+	h := scim.NewHandler(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithTenantLimits(scim.TenantLimits{}))
+	rec := fuzzServe(h, "POST", "/Groups", `{"displayName":"g"}`)
+	var g struct{ ID string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &g); err != nil || g.ID == "" {
+		b.Fatalf("group: %s", rec.Body)
+	}
+	var list strings.Builder
+	for i := range 20_000 {
+		if i > 0 {
+			list.WriteByte(',')
+		}
+		fmt.Fprintf(&list, `{"value":"%036d"}`, i)
+	}
+	body := `{"Operations":[{"op":"add","path":"members","value":[` + list.String() + `]},` +
+		`{"op":"remove","path":"members","value":[` + list.String() + `]}]}`
+	b.ResetTimer()
+	for b.Loop() {
+		if rec := fuzzServe(h, "PATCH", "/Groups/"+g.ID, body); rec.Code != 204 {
+			b.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+	}
+}

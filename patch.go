@@ -123,6 +123,40 @@ func inOneExtension(rt *schema.ResourceType, path string) (filter.PatchPath, boo
 	return found[0], true
 }
 
+// clearsPassword reports whether the last operation of ops that names the password unassigns it: a remove,
+// or a value of null or "" (with a path, or as a key of a path-less value). The password is write-only, so
+// the document a PATCH works on never holds it: this is how a PATCH that clears it is told from one that
+// leaves it alone.
+func clearsPassword(ops []operation) bool {
+	clears := false
+	for _, op := range ops {
+		var v any
+		switch {
+		case op.path != nil && op.path.Path.Attr != nil:
+			if op.path.Path.Extension() || !strings.EqualFold(op.path.Path.Attr.Name, "password") {
+				continue
+			}
+			v = op.value
+		case op.path == nil:
+			m, _ := op.value.(map[string]any)
+			found := false
+			for k, x := range m {
+				if strings.EqualFold(k, "password") {
+					v, found = x, true
+				}
+			}
+			if !found {
+				continue
+			}
+		default:
+			continue
+		}
+		s, _ := v.(string)
+		clears = op.op == "remove" || v == nil || s == ""
+	}
+	return clears
+}
+
 // outside reports whether path, which names no attribute of rt, names one of the full core or enterprise
 // User schema that rt leaves out, or an attribute of an extension schema rt does not have.
 func outside(rt *schema.ResourceType, path string) bool {

@@ -58,8 +58,9 @@ func (u *User) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	u.Extensions = nil
-	// Most users have no host extension: look for a URN key before decoding a second time.
-	if bytes.Count(b, []byte(`"urn:`)) <= bytes.Count(b, []byte(`"`+schema.EnterpriseUserURN+`"`)) {
+	// Most users have no host extension: look for a URN key (in any case, as URNs compare) before decoding a
+	// second time.
+	if countURNs(b) <= bytes.Count(b, []byte(`"`+schema.EnterpriseUserURN+`"`)) {
 		return nil
 	}
 	var raw map[string]json.RawMessage
@@ -87,6 +88,22 @@ func (u *User) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// countURNs counts the JSON strings in b that start with "urn:" in any case.
+func countURNs(b []byte) int {
+	n := 0
+	for i := bytes.IndexByte(b, '"'); i >= 0 && i+5 <= len(b); {
+		if (b[i+1]|0x20) == 'u' && (b[i+2]|0x20) == 'r' && (b[i+3]|0x20) == 'n' && b[i+4] == ':' {
+			n++
+		}
+		j := bytes.IndexByte(b[i+1:], '"')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+	}
+	return n
+}
+
 // ExtensionValue is the Go type of a single-valued extension attribute: string (string, reference, binary),
 // bool, int64 (integer), float64 (decimal) or time.Time (dateTime).
 type ExtensionValue interface {
@@ -94,7 +111,8 @@ type ExtensionValue interface {
 }
 
 // ExtensionAttr names one single-valued attribute of a host extension schema, for typed access from a
-// Store: a Store keeping a custom attribute in a column of its own reads and writes it in one line.
+// Store: a Store keeping a custom attribute in a column of its own reads and writes it in one line. URN and
+// Name are spelled as the declaration spells them: that is how the handler keys User.Extensions.
 //
 //	var costCode = scim.ExtensionAttr[string]{URN: "urn:ietf:params:scim:schemas:extension:MyApp:2.0:User", Name: "costCode"}
 //	row.CostCode, _ = costCode.Get(u)   // Store.Create, Store.Replace

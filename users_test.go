@@ -386,6 +386,22 @@ func TestPasswordPolicies(t *testing.T) {
 		require.True(t, scim.CheckPassword(stored, "Sup3rS3cret!"))
 		require.False(t, scim.CheckPassword(stored, "sup3rs3cret!"))
 		requireError(t, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"password","value":"`+strings.Repeat("x", 73)+`"}`)), 400, "invalidValue")
+		// A PATCH that unassigns the password clears the hash (RFC 7644 §3.5.2.2), in each of the ways it can.
+		for _, op := range []string{`{"op":"remove","path":"password"}`, `{"op":"replace","path":"password","value":""}`,
+			`{"op":"replace","path":"password","value":null}`, `{"op":"replace","value":{"password":null,"displayName":"P"}}`} {
+			require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"password","value":"Again!"}`)).Status)
+			require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(op)).Status, op)
+			stored, err := s.Store.Get(context.Background(), id)
+			require.NoError(t, err)
+			require.Empty(t, stored.PasswordHash, op)
+			require.False(t, scim.CheckPassword(stored, "Again!"), op)
+		}
+		// ...and one that leaves it alone keeps it.
+		require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"password","value":"Kept!"}`)).Status)
+		require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"displayName","value":"Q"}`)).Status)
+		stored, err = s.Store.Get(context.Background(), id)
+		require.NoError(t, err)
+		require.True(t, scim.CheckPassword(stored, "Kept!"))
 		require.Equal(t, true, s.do("GET", "/ServiceProviderConfig", "").Body["changePassword"].(map[string]any)["supported"])
 	})
 }
