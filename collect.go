@@ -4,6 +4,8 @@ import (
 	"container/heap"
 	"context"
 	"slices"
+
+	"github.com/scimkit/scim/filter"
 )
 
 // Collector answers a query over users handed to it one at a time, in the Store's stable order: the
@@ -44,11 +46,8 @@ func (c *Collector) Add(u *User) error {
 			return err
 		}
 	}
-	var doc map[string]any
-	if c.q.Filter != nil || c.q.SortBy.Attr != nil {
-		doc = u.doc() // once for both the filter and the sort key
-	}
-	if c.q.Filter != nil && !matchDoc(c.q, doc) {
+	src := newUserSource(u) // reads the struct; builds the document only if a path needs it, once
+	if c.q.Filter != nil && !filter.MatchSource(c.q.Filter, src) {
 		return nil
 	}
 	i := c.matched
@@ -62,7 +61,7 @@ func (c *Collector) Add(u *User) error {
 	if c.depth == 0 {
 		return nil
 	}
-	it := sortItem{u: u, key: SortKey(doc, c.q.SortBy), seq: i}
+	it := sortItem{u: u, key: SortKey(src.doc(), c.q.SortBy), seq: i}
 	switch {
 	case c.heap.Len() < c.depth:
 		heap.Push(&c.heap, it)

@@ -15,7 +15,7 @@ import (
 // Matches reports whether u satisfies the query's filter (a nil filter matches every user). A Store that
 // cannot translate a filter into its database's terms evaluates it with this.
 func (q Query) Matches(u *User) bool {
-	return q.Filter == nil || filter.Match(q.Filter, u.doc())
+	return q.Filter == nil || filter.MatchSource(q.Filter, newUserSource(u))
 }
 
 // ApplyQuery answers q over users in Go: it filters, sorts (stably, so users keep their given order among
@@ -30,11 +30,6 @@ func ApplyQuery(users []*User, q Query) *Page {
 		_ = c.Add(u) // without MaxScan and with a context that never ends, Add cannot fail
 	}
 	return c.Page()
-}
-
-// matchDoc reports whether the canonical document of a user satisfies the query's filter.
-func matchDoc(q Query, doc map[string]any) bool {
-	return q.Filter == nil || filter.Match(q.Filter, doc)
 }
 
 // pageOf cuts the 1-based page [start, start+count) out of items, clamping both ends.
