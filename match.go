@@ -21,7 +21,20 @@ type userSource struct {
 	one [1]any
 }
 
-func newUserSource(u *User) *userSource { return &userSource{u: u} }
+// newUserSource returns a Source over u. A user whose meta times JSON cannot encode (years outside 0–9999)
+// has an empty document, which no filter on any attribute matches: it is read from that document.
+func newUserSource(u *User) *userSource {
+	s := &userSource{u: u}
+	if !encodable(u.Meta.Created) || !encodable(u.Meta.LastModified) {
+		s.rt = u.doc()
+	}
+	return s
+}
+
+func encodable(t time.Time) bool {
+	y := t.Year()
+	return y >= 0 && y <= 9999
+}
 
 // doc returns the user's canonical document, built on first call.
 func (s *userSource) doc() map[string]any {

@@ -40,8 +40,8 @@ func matchTestUsers() []*User {
 			ID: "1", UserName: "Alice@Contoso.com", ExternalID: "EXT-1", DisplayName: "Alice Élodie Straße",
 			NickName: "al", Title: "Engineer", UserType: "Employee", Locale: "fr-FR", Timezone: "Europe/Paris",
 			PreferredLanguage: "fr", ProfileURL: "https://x.example/alice", Active: &yes,
-			Name:   &Name{Formatted: "Alice Smith", GivenName: "ALICE", FamilyName: "Smith"},
-			Emails: []MultiValue{{Value: "alice@contoso.com", Type: "work", Primary: true}, {Value: "Alice@Home.example", Type: "home"}},
+			Name:         &Name{Formatted: "Alice Smith", GivenName: "ALICE", FamilyName: "Smith"},
+			Emails:       []MultiValue{{Value: "alice@contoso.com", Type: "work", Primary: true}, {Value: "Alice@Home.example", Type: "home"}},
 			PhoneNumbers: []MultiValue{{Value: "+1 555", Type: "mobile"}},
 			Roles:        []MultiValue{{Value: "admin", Display: "Admin"}, {Value: "", Display: "empty value"}},
 			Addresses:    []Address{{Locality: "Paris", Country: "FR", Primary: true}},
@@ -67,6 +67,7 @@ func matchTestUsers() []*User {
 		{ID: "4", UserName: "clash", DisplayName: "struct", // keys that override the struct's in the document
 			Extensions: map[string]Attributes{"displayName": {"x": "y"}, schema.EnterpriseUserURN: {"department": "Ops"}},
 			Enterprise: &EnterpriseUser{Department: "Sales"}},
+		{ID: "6", UserName: "far", DisplayName: "far", Meta: Meta{Created: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}},
 		{ID: "5", UserName: "ext-empty", Extensions: map[string]Attributes{testExtURN: {}}},
 	}
 }
