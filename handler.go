@@ -136,13 +136,7 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 	tenant, err := h.auth(r)
 	if err != nil {
-		var se *Error
-		// An authenticator that cannot reach its accounts is down (503), which is no reason to tell the
-		// identity provider its token is wrong.
-		if !errors.As(err, &se) && !errors.Is(err, ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) {
-			err = errorf(http.StatusUnauthorized, "", "missing or invalid credentials")
-		}
-		h.writeError(w, r, err)
+		h.writeError(w, r, h.authError(r, st, err))
 		return
 	}
 	st.tenant = tenant
@@ -156,6 +150,23 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if err := h.route(w, r, segs, st.route); err != nil {
 		h.writeError(w, r, err)
 	}
+}
+
+// authError maps an authenticator's error to the answer: ErrUnauthorized gives 401, an *Error its own
+// status, ErrUnavailable or a deadline 503. Any other error is the authenticator failing (its accounts
+// table is down, say), not the client's credentials being wrong: it answers 500 and is logged, since a 401
+// would tell the identity provider that a good token was revoked.
+func (h *handler) authError(r *http.Request, st *reqState, err error) error {
+	var se *Error
+	switch {
+	case errors.As(err, &se), errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case errors.Is(err, ErrUnauthorized):
+		return errorf(http.StatusUnauthorized, "", "missing or invalid credentials")
+	}
+	h.log.ErrorContext(r.Context(), "scim: authenticator failed", "method", r.Method, "route", st.route,
+		"request_id", st.requestID, "error", err)
+	return errorf(http.StatusInternalServerError, "", "internal server error")
 }
 
 // route dispatches on the path below the mount point (its segments, and the pattern routeOf found for

@@ -242,9 +242,11 @@ func MintToken() (token, hash string) {
 }
 
 // WithAuthenticator authenticates each request with auth, which returns the tenant (customer account) the
-// request acts for. Its error answers the request: ErrUnauthorized (or any error that is not an *Error)
-// gives 401, an *Error its own status (403, say). A multi-tenant SaaS maps each customer's token to its
-// account here; BearerToken extracts the token.
+// request acts for. Its error answers the request: ErrUnauthorized (errors.Is) gives 401, an *Error its own
+// status (403, say), ErrUnavailable or context.DeadlineExceeded 503. Any other error means the
+// authenticator itself failed (its accounts table is unreachable, say): the request gets 500 and the error is
+// logged at Error, never a 401 that would tell the identity provider its token was revoked. A multi-tenant
+// SaaS maps each customer's token to its account here; BearerToken extracts the token.
 func WithAuthenticator(auth func(r *http.Request) (tenant string, err error)) Option {
 	return func(c *config) { c.auth = auth }
 }
