@@ -70,7 +70,7 @@ func TestDeclaredExtensionRoundTrips(t *testing.T) {
 			require.Equal(t, want, s.get(id)[moqupsURN])
 
 			// From Go, typed.
-			u, err := store.Get(context.Background(), id)
+			u, err := store.Get(single(), id)
 			require.NoError(t, err)
 			seats, ok := scim.ExtensionAttr[int64]{URN: moqupsURN, Name: "seats"}.Get(u)
 			require.True(t, ok)
@@ -153,7 +153,7 @@ func TestDeclaredSubset(t *testing.T) {
 				"name":   map[string]any{"formatted": "Test User"}}
 			require.Equal(t, want, confWithout(r.Body, "id", "meta", "schemas"))
 			require.Equal(t, want, confWithout(s.get(id), "id", "meta", "schemas"))
-			u, err := store.Get(context.Background(), id)
+			u, err := store.Get(single(), id)
 			require.NoError(t, err)
 			require.Empty(t, u.Title)
 			require.Empty(t, u.ExternalID)

@@ -622,7 +622,7 @@ func TestLargeGroups(t *testing.T) {
 		// A PUT of n members with one changed is one delta each way. n is 100,000 on MemoryStore; on SQL its
 		// users are created one transaction each, so 10,000 there keeps the test to seconds (the Store's own
 		// benchmarks measure 100k), and a longer display keeps the body over the users' 1 MiB limit.
-		ctx := context.Background()
+		ctx := single()
 		n, display := 100_000, "someone"
 		if k.name != "memory" {
 			n, display = 10_000, strings.Repeat("someone ", 12)

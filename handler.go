@@ -125,9 +125,8 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 			h.writeError(w, r, errorf(http.StatusInternalServerError, "", "internal server error"))
 		}
 	}()
-	// One context value carries both the tenant (TenantFromContext, once authenticated) and the request's
-	// state (stateOf).
-	ctx := context.WithValue(r.Context(), tenantKey{}, st)
+	// One context value carries both the request's state (stateOf) and, once authenticated, its tenant.
+	var ctx context.Context = &reqCtx{Context: r.Context(), st: st}
 	if h.timeout > 0 { // bounds the authenticator's and the Store's work too: they get this context
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, h.timeout)
@@ -139,7 +138,7 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, h.authError(r, st, err))
 		return
 	}
-	st.tenant = tenant
+	st.tenant, st.authenticated = tenant, true
 	// Per-tenant limits (limit.go) apply once the tenant is known, and their wait counts against the timeout.
 	e, err := h.tenantLim.acquire(ctx, tenant, w.Header())
 	if err != nil {
