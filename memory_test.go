@@ -47,7 +47,7 @@ func listAll(t *testing.T, s scim.Store, ctx context.Context, f string) []string
 func TestMemoryStoreTenants(t *testing.T) {
 	s := scim.NewMemoryStore()
 	bg := single()
-	a, b := scim.WithTenant(bg, "a"), scim.WithTenant(bg, "b")
+	a, b := scim.ContextWithTenant(bg, "a"), scim.ContextWithTenant(bg, "b")
 
 	_, err := s.Create(a, newMemUser("ua", "same@example.com", "x"))
 	require.NoError(t, err)
@@ -63,7 +63,7 @@ func TestMemoryStoreTenants(t *testing.T) {
 		require.Subset(t, []string{"ua"}, listAll(t, s, a, f), f)
 		require.Subset(t, []string{"ub"}, listAll(t, s, b, f), f)
 	}
-	require.Empty(t, listAll(t, s, scim.WithTenant(bg, "c"), ""), "an unknown tenant has no users")
+	require.Empty(t, listAll(t, s, scim.ContextWithTenant(bg, "c"), ""), "an unknown tenant has no users")
 
 	// Another tenant's user does not exist, whatever the operation.
 	_, err = s.Get(a, "ub")
@@ -71,7 +71,7 @@ func TestMemoryStoreTenants(t *testing.T) {
 	_, err = s.Replace(a, newMemUser("ub", "stolen", ""), "")
 	require.ErrorIs(t, err, scim.ErrNotFound)
 	require.ErrorIs(t, s.Delete(a, "ub", ""), scim.ErrNotFound)
-	_, err = s.Get(scim.WithTenant(bg, "c"), "ua")
+	_, err = s.Get(scim.ContextWithTenant(bg, "c"), "ua")
 	require.ErrorIs(t, err, scim.ErrNotFound)
 
 	u, err := s.Get(b, "ub")

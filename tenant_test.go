@@ -22,7 +22,7 @@ func TestTenant(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, tenant)
 
-	tenant, err = scim.Tenant(scim.WithTenant(context.Background(), "acme")) //nolint:staticcheck // the deprecated alias
+	tenant, err = scim.Tenant(scim.ContextWithTenant(context.Background(), "acme")) //nolint:staticcheck // the deprecated alias
 	require.NoError(t, err)
 	require.Equal(t, "acme", tenant)
 	require.Equal(t, "acme", scim.TenantFromContext(scim.ContextWithTenant(context.Background(), "acme"))) //nolint:staticcheck
