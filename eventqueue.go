@@ -286,7 +286,7 @@ func (h *handler) lockedWrite(r *http.Request, id string, write func() error) er
 	if h.queue == nil {
 		return write()
 	}
-	unlock, err := h.queue.lock(r.Context(), TenantFromContext(r.Context()), id)
+	unlock, err := h.queue.lock(r.Context(), requestTenant(r), id)
 	if err != nil {
 		return err
 	}

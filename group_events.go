@@ -34,7 +34,7 @@ func (h *handler) emitGroup(r *http.Request, typ EventType, g *Group, changed, a
 	if h.queue == nil || g == nil {
 		return
 	}
-	base := Event{Tenant: stateOf(r).tenant, Time: now(), Resource: "Group", GroupID: g.ID, Group: g,
+	base := Event{Tenant: requestTenant(r), Time: now(), Resource: "Group", GroupID: g.ID, Group: g,
 		Version: g.Meta.Version}
 	if st := stateOf(r); st != nil {
 		base.RequestID = st.requestID

@@ -175,3 +175,11 @@ func (st *reqState) ignore(name string) {
 		st.ignored = append(st.ignored, name)
 	}
 }
+
+// requestTenant is the tenant the request was authenticated as ("" outside the handler).
+func requestTenant(r *http.Request) string {
+	if st := stateOf(r); st != nil {
+		return st.tenant
+	}
+	return ""
+}

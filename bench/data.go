@@ -147,7 +147,7 @@ const sqlColumns = `tenant, id, user_name, user_name_fold, external_id, display_
 // of benchmarking rows the library would not write.
 func checkRowFormat(ctx context.Context, s *sqlstore.Store, postgres bool) error {
 	const tenant = "bench-format-check"
-	tctx := scim.WithTenant(ctx, tenant)
+	tctx := scim.ContextWithTenant(ctx, tenant)
 	u := entraUser(0)
 	want, err := toSQLRow(entraUser(0))
 	if err != nil {

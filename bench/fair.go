@@ -115,7 +115,7 @@ func runFairness(o options, nA int, conc int) error {
 			}
 			store = s
 		}
-		ctxB := scim.WithTenant(context.Background(), "b")
+		ctxB := scim.ContextWithTenant(context.Background(), "b")
 		for i := range fairUsersB {
 			if _, err := store.Create(ctxB, bUser(i)); err != nil {
 				closeStore()
