@@ -91,7 +91,7 @@ func serveStore(t *testing.T, store scim.Store, opts ...scim.Option) (*testServe
 	require.True(t, ok, "%T is no GroupStore", store)
 	c := &countingStore{Store: store, GroupStore: gs}
 	mux := http.NewServeMux()
-	h := scim.NewHandler(c, append([]scim.Option{scim.WithTokens(testToken)}, opts...)...)
+	h := scim.NewHandler(c, scim.WithTestToken(testToken, opts...)...)
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() {

@@ -30,7 +30,33 @@ import (
 // prefix with http.StripPrefix:
 //
 //	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.NewHandler(store, opts...)))
+//
+// NewHandler panics on a configuration error (see New), as http.ServeMux.Handle panics on a conflicting
+// pattern and regexp.MustCompile on a bad expression: the options are the program's own text, fixed when it
+// is written, and a mistake in them is found the first time the program starts, not by a client months
+// later as a 401. A host whose options come from data (token hashes from a file or a database, limits from
+// its configuration) calls New and reports the error its own way.
 func NewHandler(store Store, opts ...Option) *Handler {
+	h, err := New(store, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+// New is NewHandler returning configuration mistakes as an error instead of panicking: a nil store,
+// an option given an impossible value (a negative limit, a malformed hash in WithTokenHashes, an empty
+// token), or more than one of WithTokens, WithTokenHashes and WithAuthenticator. The error wraps
+// ErrInvalidOption and names every mistake found (errors.Join), not just the first.
+//
+// Why both: net/http and log/slog validate nothing at construction (http.Server's fields and
+// slog.HandlerOptions take any value, zero meaning the default, and a bad one shows up only when serving),
+// which is the failure this library must not have: an authentication mistake discovered as 401s looks to
+// Entra ID like a revoked token and stops provisioning silently. Changing NewHandler to return an error would
+// break every caller for a failure that is nearly always a programming mistake; New gives the error to hosts
+// that want it, and NewHandler keeps its signature and fails loudly at start-up, the regexp.MustCompile
+// pattern.
+func New(store Store, opts ...Option) (*Handler, error) {
 	c := config{
 		auth:         func(*http.Request) (string, error) { return "", ErrUnauthorized },
 		maxResults:   1000,
@@ -46,8 +72,18 @@ func NewHandler(store Store, opts ...Option) *Handler {
 		maxPageBytes: defaultMaxPageBytes,
 		tenantLim:    newTenantLimiter(DefaultTenantLimits),
 	}
+	if store == nil {
+		c.fail("a nil Store")
+	}
 	for _, o := range opts {
+		if o == nil {
+			c.fail("a nil Option")
+			continue
+		}
 		o(&c)
+	}
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
 	}
 	if c.maxResourceBytes == 0 { // what a body may carry, and room for what the server adds (id, meta)
 		c.maxResourceBytes = int(min(c.maxBodyBytes, 1<<30)) + 1024
@@ -69,7 +105,7 @@ func NewHandler(store Store, opts ...Option) *Handler {
 	if c.events != nil {
 		h.queue = newEventQueue(c.events, c.eventQueue, c.log)
 	}
-	return newPublicHandler(h)
+	return newPublicHandler(h), nil
 }
 
 // Handler serves the SCIM protocol (an http.Handler) and owns the delivery of its events (WithEvents): a

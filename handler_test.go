@@ -39,8 +39,6 @@ type testServer struct {
 	Store *scim.MemoryStore
 }
 
-// newTestServer mounts a handler over a fresh MemoryStore that accepts the bearer token testToken; opts
-// are applied after that, so they may replace the authentication.
 // serveHandler serves h at the root of a test server.
 func serveHandler(t *testing.T, h http.Handler) *testServer {
 	srv := httptest.NewServer(h)
@@ -48,11 +46,13 @@ func serveHandler(t *testing.T, h http.Handler) *testServer {
 	return &testServer{t: t, URL: srv.URL}
 }
 
+// newTestServer mounts a handler over a fresh MemoryStore that accepts the bearer token testToken unless
+// opts set their own authentication.
 func newTestServer(t *testing.T, opts ...scim.Option) *testServer {
 	t.Helper()
 	store := scim.NewMemoryStore()
 	mux := http.NewServeMux()
-	h := scim.NewHandler(store, append([]scim.Option{scim.WithTokens(testToken)}, opts...)...)
+	h := scim.NewHandler(store, scim.WithTestToken(testToken, opts...)...)
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "host page") })
 	srv := httptest.NewServer(mux)

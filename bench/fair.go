@@ -127,7 +127,7 @@ func runFairness(o options, nA int, conc int) error {
 		for _, lim := range []struct {
 			name string
 			l    scim.TenantLimits
-		}{{"off", scim.TenantLimits{}}, {"default", scim.DefaultTenantLimits},
+		}{{"off", scim.TenantLimits{MaxConcurrent: scim.NoLimit}}, {"default", scim.DefaultTenantLimits},
 			{"MaxConcurrent 2", scim.TenantLimits{MaxConcurrent: 2, MaxQueue: 32, MaxWait: time.Second}}} {
 			h := scim.NewHandler(store, scim.WithAuthenticator(fairAuth), scim.WithTenantLimits(lim.l))
 			t, err := startTarget("ours", kind, h, conc+fairConcB)
