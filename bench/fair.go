@@ -109,7 +109,7 @@ func runFairness(o options, nA int, conc int) error {
 				return err
 			}
 			closeStore = c
-			if err := seedSQL(context.Background(), s, nA, false); err != nil {
+			if err := seedSQL(singleTenant(), s, nA, false); err != nil {
 				c()
 				return err
 			}
