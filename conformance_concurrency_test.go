@@ -148,7 +148,7 @@ var confConcurrencyReqs = []confReq{
 				require.Empty(t, s.filter(`userName eq "`+name+`"`))
 				require.Equal(t, 0.0, s.list("")["totalResults"])
 				s.user(name) // the userName is free again
-				require.NoError(t, s.Store.Delete(t.Context(), s.filterIDs(`userName eq "` + name + `"`)[0], ""))
+				require.NoError(t, s.Store.Delete(single(), s.filterIDs(`userName eq "` + name + `"`)[0], ""))
 			}
 		}},
 	{"RFC7644 §3.4.2", "LIB", "ListDuringWrites",

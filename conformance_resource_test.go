@@ -245,7 +245,7 @@ var confResourceReqs = []confReq{
 			require.Equal(t, 200, r.Status, "%s", r.Raw)
 			require.Equal(t, cur.Body, r.Body)
 			require.Equal(t, cur.Header.Get("ETag"), r.Header.Get("ETag"))
-			stored, err := s.Store.Get(t.Context(), id)
+			stored, err := s.Store.Get(single(), id)
 			require.NoError(t, err)
 			require.True(t, scim.CheckPassword(stored, "t1meMa$heen"), "the password, never returned, is kept (as its hash)")
 		}},
@@ -481,7 +481,7 @@ var confResourceReqs = []confReq{
 				require.NotContains(t, string(a.Raw), "s3cret")
 				require.NotContains(t, string(a.Raw), `"password"`)
 			}
-			stored, err := s.Store.Get(t.Context(), id)
+			stored, err := s.Store.Get(single(), id)
 			require.NoError(t, err)
 			require.True(t, scim.CheckPassword(stored, "s3cret-Pw2"), "but it is written, as its hash")
 		}},

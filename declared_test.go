@@ -70,7 +70,7 @@ func TestDeclaredExtensionRoundTrips(t *testing.T) {
 			require.Equal(t, want, s.get(id)[moqupsURN])
 
 			// From Go, typed.
-			u, err := store.Get(context.Background(), id)
+			u, err := store.Get(single(), id)
 			require.NoError(t, err)
 			seats, ok := scim.ExtensionAttr[int64]{URN: moqupsURN, Name: "seats"}.Get(u)
 			require.True(t, ok)
@@ -153,7 +153,7 @@ func TestDeclaredSubset(t *testing.T) {
 				"name":   map[string]any{"formatted": "Test User"}}
 			require.Equal(t, want, confWithout(r.Body, "id", "meta", "schemas"))
 			require.Equal(t, want, confWithout(s.get(id), "id", "meta", "schemas"))
-			u, err := store.Get(context.Background(), id)
+			u, err := store.Get(single(), id)
 			require.NoError(t, err)
 			require.Empty(t, u.Title)
 			require.Empty(t, u.ExternalID)
@@ -226,7 +226,7 @@ func TestDeclarationShrank(t *testing.T) {
 	store := scim.NewMemoryStore()
 	old := &scim.User{ID: "u1", UserName: "old@contoso.com", Title: "Kept-Before", Name: &scim.Name{Formatted: "Old", GivenName: "Kept-Before"},
 		Extensions: map[string]scim.Attributes{"urn:example:Gone:2.0:User": {"x": "Kept-Before"}}}
-	_, err := store.Create(scim.WithTenant(context.Background(), ""), old)
+	_, err := store.Create(scim.ContextWithTenant(context.Background(), ""), old)
 	require.NoError(t, err)
 	s := confNewServer(t, "memory", store, scim.WithUserSchema(entraOnly))
 	got := s.do("GET", "/Users/u1", "")
@@ -234,7 +234,7 @@ func TestDeclarationShrank(t *testing.T) {
 	require.NotContains(t, string(got.Raw), "Kept-Before")
 	require.Equal(t, []any{"urn:ietf:params:scim:schemas:core:2.0:User"}, got.Body["schemas"])
 	require.Equal(t, 200, s.patch("u1", `{"op":"replace","path":"displayName","value":"Old"}`).Status)
-	u, err := store.Get(scim.WithTenant(context.Background(), ""), "u1")
+	u, err := store.Get(scim.ContextWithTenant(context.Background(), ""), "u1")
 	require.NoError(t, err)
 	require.Empty(t, u.Title)
 	require.Equal(t, &scim.Name{Formatted: "Old"}, u.Name)

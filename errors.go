@@ -60,9 +60,9 @@ var ErrUnavailable = errors.New("scim: temporarily unavailable")
 const defaultRetryAfter = 2 * time.Second
 
 // WithRetryAfter sets the delay a 503 answer asks clients to wait before retrying, sent as Retry-After in
-// whole seconds (rounded up). The default is 2 seconds; 0 or less keeps it.
+// whole seconds (rounded up). The default (0) is 2 seconds; a negative d is a configuration error.
 func WithRetryAfter(d time.Duration) Option {
-	return func(c *config) { c.retryAfter = d }
+	return func(c *config) { positive(c, "WithRetryAfter", d, &c.retryAfter) }
 }
 
 func errorf(status int, scimType, detail string) *Error {

@@ -31,8 +31,16 @@ type EventQueue struct {
 }
 
 // WithEventQueue sizes the delivery of WithEvents' events (EventQueue); without it the defaults apply.
+//
+// A zero field keeps its default; a negative one is a configuration error.
 func WithEventQueue(q EventQueue) Option {
-	return func(c *config) { c.eventQueue = q }
+	return func(c *config) {
+		if q.Size < 0 || q.Workers < 0 || q.Wait < 0 || q.Timeout < 0 {
+			c.fail("WithEventQueue(%+v): fields must not be negative (0 means the default)", q)
+			return
+		}
+		c.eventQueue = q
+	}
 }
 
 // EventStats counts what became of a Handler's events since NewHandler (Handler.EventStats).
@@ -286,7 +294,7 @@ func (h *handler) lockedWrite(r *http.Request, id string, write func() error) er
 	if h.queue == nil {
 		return write()
 	}
-	unlock, err := h.queue.lock(r.Context(), TenantFromContext(r.Context()), id)
+	unlock, err := h.queue.lock(r.Context(), requestTenant(r), id)
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ type Event struct {
 // WithEventQueue) calls fn, so a slow fn never delays a response or the next request on its connection.
 // Each user's events (same tenant and id) are delivered one at a time, in the order the Store committed
 // them within this process; different users' events run in parallel. fn's context carries the request's
-// values and tenant (TenantFromContext), not its cancellation, and ends after EventQueue.Timeout (30 s by
+// values and tenant (Tenant), not its cancellation, and ends after EventQueue.Timeout (30 s by
 // default) or when Shutdown runs out of time. A panic in fn is recovered and logged; nothing fn does can
 // fail the client's request or touch the data. The queue is bounded: an event that finds it full for
 // EventQueue.Wait is dropped, logged and counted (Handler.EventStats), and Handler.Shutdown delivers what
@@ -73,7 +73,7 @@ func WithEvents(fn func(ctx context.Context, e Event)) Option {
 
 // changeEvent builds the event of a write from the user before (nil: created) and after (nil: deleted).
 func (h *handler) changeEvent(r *http.Request, before, after *User) Event {
-	e := Event{Tenant: TenantFromContext(r.Context()), Time: now(), Before: blankPassword(before), After: blankPassword(after),
+	e := Event{Tenant: requestTenant(r), Time: now(), Before: blankPassword(before), After: blankPassword(after),
 		Resource: "User"}
 	st := stateOf(r)
 	if st != nil {
@@ -134,6 +134,6 @@ func (h *handler) emit(r *http.Request, before, after *User) {
 	e := h.changeEvent(r, before, after)
 	// The hook's context: the request's values without its cancellation or the request state, which the
 	// handler goes on writing; the tenant as a plain value in its place.
-	ctx := WithTenant(context.WithoutCancel(r.Context()), e.Tenant)
+	ctx := ContextWithTenant(context.WithoutCancel(r.Context()), e.Tenant)
 	h.queue.enqueue(ctx, e)
 }

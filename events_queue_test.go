@@ -178,7 +178,7 @@ func TestEventsPerUserOrder(t *testing.T) {
 			cur, _ := strconv.Atoi(events[i].Version)
 			require.Less(t, prev, cur, "user %s: events out of commit order: %s then %s", id, events[i-1].Type, events[i].Type)
 		}
-		u, err := store.Get(scim.WithTenant(context.Background(), ""), id)
+		u, err := store.Get(scim.ContextWithTenant(context.Background(), ""), id)
 		require.NoError(t, err)
 		require.Equal(t, u.Meta.Version, events[2].Version, "the last event is the Store's state")
 		require.False(t, u.IsActive())

@@ -1,6 +1,9 @@
 package scim
 
-import "net/http"
+import (
+	"net/http"
+	"time"
+)
 
 // TenantEntries is how many tenants h's per-tenant limiter keeps state for, so that tests can check that it
 // stays bounded.
@@ -15,4 +18,38 @@ func TenantWaiting(h http.Handler, tenant string) int {
 		return int(e.waiting.Load())
 	}
 	return 0
+}
+
+// WithTestToken is opts, preceded by WithTokens(token) unless one of them sets the authentication itself:
+// the test helpers' default, which a test replaces by giving WithAuthenticator.
+func WithTestToken(token string, opts ...Option) []Option {
+	for _, o := range opts {
+		var c config
+		o(&c)
+		if c.authBy != "" {
+			return opts
+		}
+	}
+	return append([]Option{WithTokens(token)}, opts...)
+}
+
+// Settings is what a handler's options resolved to, for the tests of zero meaning the default.
+type Settings struct {
+	MaxResults, MaxOps, MaxValues, MaxAttrNames, MaxScan, MaxPageBytes, MaxMembers int
+	MaxBodyBytes, MaxGroupBodyBytes                                                int64
+	Timeout, RetryAfter                                                            time.Duration
+	Tenant                                                                         *TenantLimits // nil: no per-tenant limits
+}
+
+// SettingsOf returns what h's options resolved to.
+func SettingsOf(h http.Handler) Settings {
+	c := h.(*Handler).h
+	s := Settings{MaxResults: c.maxResults, MaxOps: c.maxOps, MaxValues: c.maxValues, MaxAttrNames: c.maxAttrNames,
+		MaxScan: c.maxScan, MaxPageBytes: c.maxPageBytes, MaxMembers: c.maxMembersReturned(), MaxBodyBytes: c.maxBodyBytes,
+		MaxGroupBodyBytes: c.groupBodyBytes(), Timeout: c.timeout, RetryAfter: c.retryAfter}
+	if c.tenantLim != nil {
+		l := c.tenantLim.l
+		s.Tenant = &l
+	}
+	return s
 }

@@ -215,7 +215,7 @@ func FuzzDeclared(f *testing.F) {
 		if n, ok := doc["name"].(map[string]any); ok && (len(n) != 1 || n["formatted"] == nil) {
 			t.Fatalf("undeclared sub-attribute of name returned: %s", got.Body)
 		}
-		u, err := store.Get(scim.WithTenant(context.Background(), ""), created.ID)
+		u, err := store.Get(scim.ContextWithTenant(context.Background(), ""), created.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

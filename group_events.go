@@ -34,12 +34,12 @@ func (h *handler) emitGroup(r *http.Request, typ EventType, g *Group, changed, a
 	if h.queue == nil || g == nil {
 		return
 	}
-	base := Event{Tenant: TenantFromContext(r.Context()), Time: now(), Resource: "Group", GroupID: g.ID, Group: g,
+	base := Event{Tenant: requestTenant(r), Time: now(), Resource: "Group", GroupID: g.ID, Group: g,
 		Version: g.Meta.Version}
 	if st := stateOf(r); st != nil {
 		base.RequestID = st.requestID
 	}
-	ctx := WithTenant(context.WithoutCancel(r.Context()), base.Tenant)
+	ctx := ContextWithTenant(context.WithoutCancel(r.Context()), base.Tenant)
 	send := func(t EventType, edit func(*Event)) {
 		e := base
 		e.Type = t

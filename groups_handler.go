@@ -24,26 +24,19 @@ const (
 // WithMaxGroupBodyBytes sets the largest body of a group write (POST, PUT and PATCH of /Groups); larger
 // ones get 413. The default is 16 MiB: Okta's App Integration Wizard apps PUT a group with its whole member
 // list, some 100 bytes a member, so 16 MiB carries about 150,000 members. User writes keep
-// WithMaxBodyBytes.
+// WithMaxBodyBytes. Zero keeps the default; a negative n is a configuration error.
 func WithMaxGroupBodyBytes(n int64) Option {
-	return func(c *config) {
-		if n > 0 {
-			c.maxGroupBodyBytes = n
-		}
-	}
+	return func(c *config) { positive(c, "WithMaxGroupBodyBytes", n, &c.maxGroupBodyBytes) }
 }
 
 // WithMaxMembersReturned sets how many members a group may have for GET /Groups/{id} (and a group write
 // answered with the group) to return them; above it the members attribute is left out, never cut short,
 // so that no client can write back a partial list. Lists of groups leave members out unless the request
 // names them (attributes=members), with the same bound. The default is 10,000. A client pages the members
-// of any group with GET /Users?filter=groups.value eq "<id>".
+// of any group with GET /Users?filter=groups.value eq "<id>". Zero keeps the default; a negative n is a
+// configuration error.
 func WithMaxMembersReturned(n int) Option {
-	return func(c *config) {
-		if n > 0 {
-			c.maxMembers = n
-		}
-	}
+	return func(c *config) { positive(c, "WithMaxMembersReturned", n, &c.maxMembers) }
 }
 
 func (h *handler) groupBodyBytes() int64 { return cmp0(h.maxGroupBodyBytes, defaultMaxGroupBodyBytes) }

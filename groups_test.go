@@ -91,7 +91,7 @@ func serveStore(t *testing.T, store scim.Store, opts ...scim.Option) (*testServe
 	require.True(t, ok, "%T is no GroupStore", store)
 	c := &countingStore{Store: store, GroupStore: gs}
 	mux := http.NewServeMux()
-	h := scim.NewHandler(c, append([]scim.Option{scim.WithTokens(testToken)}, opts...)...)
+	h := scim.NewHandler(c, scim.WithTestToken(testToken, opts...)...)
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() {
@@ -622,7 +622,7 @@ func TestLargeGroups(t *testing.T) {
 		// A PUT of n members with one changed is one delta each way. n is 100,000 on MemoryStore; on SQL its
 		// users are created one transaction each, so 10,000 there keeps the test to seconds (the Store's own
 		// benchmarks measure 100k), and a longer display keeps the body over the users' 1 MiB limit.
-		ctx := context.Background()
+		ctx := single()
 		n, display := 100_000, "someone"
 		if k.name != "memory" {
 			n, display = 10_000, strings.Repeat("someone ", 12)

@@ -30,7 +30,33 @@ import (
 // prefix with http.StripPrefix:
 //
 //	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.NewHandler(store, opts...)))
+//
+// NewHandler panics on a configuration error (see New), as http.ServeMux.Handle panics on a conflicting
+// pattern and regexp.MustCompile on a bad expression: the options are the program's own text, fixed when it
+// is written, and a mistake in them is found the first time the program starts, not by a client months
+// later as a 401. A host whose options come from data (token hashes from a file or a database, limits from
+// its configuration) calls New and reports the error its own way.
 func NewHandler(store Store, opts ...Option) *Handler {
+	h, err := New(store, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+// New is NewHandler returning configuration mistakes as an error instead of panicking: a nil store,
+// an option given an impossible value (a negative limit, a malformed hash in WithTokenHashes, an empty
+// token), or more than one of WithTokens, WithTokenHashes and WithAuthenticator. The error wraps
+// ErrInvalidOption and names every mistake found (errors.Join), not just the first.
+//
+// Why both: net/http and log/slog validate nothing at construction (http.Server's fields and
+// slog.HandlerOptions take any value, zero meaning the default, and a bad one shows up only when serving),
+// which is the failure this library must not have: an authentication mistake discovered as 401s looks to
+// Entra ID like a revoked token and stops provisioning silently. Changing NewHandler to return an error would
+// break every caller for a failure that is nearly always a programming mistake; New gives the error to hosts
+// that want it, and NewHandler keeps its signature and fails loudly at start-up, the regexp.MustCompile
+// pattern.
+func New(store Store, opts ...Option) (*Handler, error) {
 	c := config{
 		auth:         func(*http.Request) (string, error) { return "", ErrUnauthorized },
 		maxResults:   1000,
@@ -46,8 +72,18 @@ func NewHandler(store Store, opts ...Option) *Handler {
 		maxPageBytes: defaultMaxPageBytes,
 		tenantLim:    newTenantLimiter(DefaultTenantLimits),
 	}
+	if store == nil {
+		c.fail("a nil Store")
+	}
 	for _, o := range opts {
+		if o == nil {
+			c.fail("a nil Option")
+			continue
+		}
 		o(&c)
+	}
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
 	}
 	if c.maxResourceBytes == 0 { // what a body may carry, and room for what the server adds (id, meta)
 		c.maxResourceBytes = int(min(c.maxBodyBytes, 1<<30)) + 1024
@@ -69,7 +105,7 @@ func NewHandler(store Store, opts ...Option) *Handler {
 	if c.events != nil {
 		h.queue = newEventQueue(c.events, c.eventQueue, c.log)
 	}
-	return newPublicHandler(h)
+	return newPublicHandler(h), nil
 }
 
 // Handler serves the SCIM protocol (an http.Handler) and owns the delivery of its events (WithEvents): a
@@ -125,9 +161,8 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 			h.writeError(w, r, errorf(http.StatusInternalServerError, "", "internal server error"))
 		}
 	}()
-	// One context value carries both the tenant (TenantFromContext, once authenticated) and the request's
-	// state (stateOf).
-	ctx := context.WithValue(r.Context(), tenantKey{}, st)
+	// One context value carries both the request's state (stateOf) and, once authenticated, its tenant.
+	var ctx context.Context = &reqCtx{Context: r.Context(), st: st}
 	if h.timeout > 0 { // bounds the authenticator's and the Store's work too: they get this context
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, h.timeout)
@@ -136,16 +171,10 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 	tenant, err := h.auth(r)
 	if err != nil {
-		var se *Error
-		// An authenticator that cannot reach its accounts is down (503), which is no reason to tell the
-		// identity provider its token is wrong.
-		if !errors.As(err, &se) && !errors.Is(err, ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) {
-			err = errorf(http.StatusUnauthorized, "", "missing or invalid credentials")
-		}
-		h.writeError(w, r, err)
+		h.writeError(w, r, h.authError(r, st, err))
 		return
 	}
-	st.tenant = tenant
+	st.tenant, st.authenticated = tenant, true
 	// Per-tenant limits (limit.go) apply once the tenant is known, and their wait counts against the timeout.
 	e, err := h.tenantLim.acquire(ctx, tenant, w.Header())
 	if err != nil {
@@ -156,6 +185,23 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if err := h.route(w, r, segs, st.route); err != nil {
 		h.writeError(w, r, err)
 	}
+}
+
+// authError maps an authenticator's error to the answer: ErrUnauthorized gives 401, an *Error its own
+// status, ErrUnavailable or a deadline 503. Any other error is the authenticator failing (its accounts
+// table is down, say), not the client's credentials being wrong: it answers 500 and is logged, since a 401
+// would tell the identity provider that a good token was revoked.
+func (h *handler) authError(r *http.Request, st *reqState, err error) error {
+	var se *Error
+	switch {
+	case errors.As(err, &se), errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case errors.Is(err, ErrUnauthorized):
+		return errorf(http.StatusUnauthorized, "", "missing or invalid credentials")
+	}
+	h.log.ErrorContext(r.Context(), "scim: authenticator failed", "method", r.Method, "route", st.route,
+		"request_id", st.requestID, "error", err)
+	return errorf(http.StatusInternalServerError, "", "internal server error")
 }
 
 // route dispatches on the path below the mount point (its segments, and the pattern routeOf found for

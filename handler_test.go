@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -38,8 +39,6 @@ type testServer struct {
 	Store *scim.MemoryStore
 }
 
-// newTestServer mounts a handler over a fresh MemoryStore that accepts the bearer token testToken; opts
-// are applied after that, so they may replace the authentication.
 // serveHandler serves h at the root of a test server.
 func serveHandler(t *testing.T, h http.Handler) *testServer {
 	srv := httptest.NewServer(h)
@@ -47,11 +46,13 @@ func serveHandler(t *testing.T, h http.Handler) *testServer {
 	return &testServer{t: t, URL: srv.URL}
 }
 
+// newTestServer mounts a handler over a fresh MemoryStore that accepts the bearer token testToken unless
+// opts set their own authentication.
 func newTestServer(t *testing.T, opts ...scim.Option) *testServer {
 	t.Helper()
 	store := scim.NewMemoryStore()
 	mux := http.NewServeMux()
-	h := scim.NewHandler(store, append([]scim.Option{scim.WithTokens(testToken)}, opts...)...)
+	h := scim.NewHandler(store, scim.WithTestToken(testToken, opts...)...)
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "host page") })
 	srv := httptest.NewServer(mux)
@@ -271,8 +272,11 @@ func TestAuthNotConfigured(t *testing.T) {
 	requireError(t, s.do("GET", "/ServiceProviderConfig", ""), 401, "")
 }
 
+// TestAuthenticatorErrors: ErrUnauthorized answers 401, an *Error its status, ErrUnavailable 503, and any
+// other error 500 with an Error log line: an authenticator's outage must not look like a revoked token.
 func TestAuthenticatorErrors(t *testing.T) {
-	s := newTestServer(t, scim.WithAuthenticator(func(r *http.Request) (string, error) {
+	logs := &syncBuffer{}
+	s := newTestServer(t, scim.WithLogger(slog.New(slog.NewTextHandler(logs, nil))), scim.WithAuthenticator(func(r *http.Request) (string, error) {
 		tok, _ := scim.BearerToken(r)
 		switch tok {
 		case "ok":
@@ -281,6 +285,10 @@ func TestAuthenticatorErrors(t *testing.T) {
 			return "", &scim.Error{Status: http.StatusForbidden, Detail: "account suspended"}
 		case "broken":
 			return "", errors.New("database down: secret details")
+		case "wrapped":
+			return "", fmt.Errorf("token revoked: %w", scim.ErrUnauthorized)
+		case "down":
+			return "", fmt.Errorf("accounts: %w", scim.ErrUnavailable)
 		}
 		return "", scim.ErrUnauthorized
 	}))
@@ -291,12 +299,22 @@ func TestAuthenticatorErrors(t *testing.T) {
 	require.Empty(t, r.Header.Get("WWW-Authenticate"))
 	require.Equal(t, "account suspended", r.Body["detail"])
 
-	for _, tok := range []string{"broken", "other", ""} {
+	for _, tok := range []string{"wrapped", "other", ""} {
 		r := s.do("GET", "/Users", "", "Authorization", "Bearer "+tok)
 		requireError(t, r, http.StatusUnauthorized, "")
 		require.NotEmpty(t, r.Header.Get("WWW-Authenticate"))
-		require.NotContains(t, string(r.Raw), "secret details", "an authenticator's own error never reaches the client")
 	}
+	require.Empty(t, logs.String(), "a client's wrong credentials are not the server's failure")
+
+	requireError(t, s.do("GET", "/Users", "", "Authorization", "Bearer down"), http.StatusServiceUnavailable, "")
+
+	r = s.do("GET", "/Users", "", "Authorization", "Bearer broken")
+	requireError(t, r, http.StatusInternalServerError, "")
+	require.Empty(t, r.Header.Get("WWW-Authenticate"))
+	require.NotContains(t, string(r.Raw), "secret details", "an authenticator's own error never reaches the client")
+	require.Contains(t, logs.String(), "level=ERROR")
+	require.Contains(t, logs.String(), "scim: authenticator failed")
+	require.Contains(t, logs.String(), "database down: secret details", "the log line names the cause")
 }
 
 // TestMultiTenant: with WithAuthenticator each customer's token maps to its account, and an account sees,

@@ -17,23 +17,24 @@ import (
 // over a limit may wait briefly for its turn; past MaxQueue or MaxWait it is answered 429 Too Many Requests
 // with a Retry-After header, which Entra ID and Okta honour by backing off.
 //
-// A zero field means no limit of that kind, so WithTenantLimits(TenantLimits{}) turns them all off; to change
-// one field, start from DefaultTenantLimits.
+// A zero field keeps DefaultTenantLimits' value, so TenantLimits{MaxConcurrent: 4} changes only that one;
+// NoLimit (any negative value) turns a limit off: TenantLimits{MaxConcurrent: NoLimit} (the rate is off by
+// default) limits nothing. A negative Burst is a configuration error.
 type TenantLimits struct {
 	// MaxConcurrent is how many requests of one tenant are served at once. Counting requests in flight,
 	// not requests per second, weighs each by what it costs: a slow unindexed filter holds its slot for
 	// as long as it runs.
 	MaxConcurrent int
 	// MaxQueue is how many more requests of one tenant may wait for one of those slots; beyond it they are
-	// answered 429 at once, since they would wait in vain.
+	// answered 429 at once, since they would wait in vain. NoLimit lets any number wait (for MaxWait).
 	MaxQueue int
 	// MaxWait is how long a request may wait for a slot or a rate token before it is answered 429, and
-	// never past the request's deadline (WithRequestTimeout).
+	// never past the request's deadline (WithRequestTimeout). NoLimit waits until that deadline.
 	MaxWait time.Duration
 	// Rate is the requests per second one tenant may sustain (a token bucket).
 	Rate float64
 	// Burst is how many requests a tenant may send at once above Rate: the bucket's size. It is at least 1
-	// when Rate is set.
+	// when Rate is set (the default).
 	Burst int
 }
 
@@ -49,7 +50,44 @@ var DefaultTenantLimits = TenantLimits{MaxConcurrent: 8, MaxQueue: 32, MaxWait: 
 // WithTenantLimits sets the per-tenant limits (DefaultTenantLimits without it). They apply after
 // authentication, when the tenant is known: requests refused 401 are not counted against any tenant.
 func WithTenantLimits(l TenantLimits) Option {
-	return func(c *config) { c.tenantLim = newTenantLimiter(l) }
+	return func(c *config) {
+		if l.Burst < 0 {
+			c.fail("WithTenantLimits: Burst %d must not be negative (0 means the default)", l.Burst)
+			return
+		}
+		c.tenantLim = newTenantLimiter(l.resolve())
+	}
+}
+
+// resolve applies the defaults to l's zero fields and turns NoLimit into the limiter's "none" (zero, and
+// an unbounded queue or wait).
+func (l TenantLimits) resolve() TenantLimits {
+	d := DefaultTenantLimits
+	switch {
+	case l.MaxConcurrent == 0:
+		l.MaxConcurrent = d.MaxConcurrent
+	case l.MaxConcurrent < 0:
+		l.MaxConcurrent = 0
+	}
+	switch {
+	case l.MaxQueue == 0:
+		l.MaxQueue = d.MaxQueue
+	case l.MaxQueue < 0:
+		l.MaxQueue = math.MaxInt
+	}
+	switch {
+	case l.MaxWait == 0:
+		l.MaxWait = d.MaxWait
+	case l.MaxWait < 0:
+		l.MaxWait = math.MaxInt64 // the request's deadline ends the wait
+	}
+	switch {
+	case l.Rate == 0:
+		l.Rate = d.Rate
+	case l.Rate < 0:
+		l.Rate = 0
+	}
+	return l
 }
 
 // The limiter keeps an entry per tenant seen; idle ones are swept when the map reaches sweepAt, which is

@@ -172,6 +172,6 @@ func TestTenantLimitsBounded(t *testing.T) {
 			require.LessOrEqual(t, n, 1024, "4000 tenants, idle ones swept")
 		})
 	}
-	require.Zero(t, scim.TenantEntries(scim.NewHandler(scim.NewMemoryStore(), scim.WithTenantLimits(scim.TenantLimits{}))),
-		"zero limits: no limiter")
+	require.Zero(t, scim.TenantEntries(scim.NewHandler(scim.NewMemoryStore(), scim.WithTenantLimits(scim.TenantLimits{MaxConcurrent: scim.NoLimit}))),
+		"NoLimit: no limiter")
 }

@@ -23,42 +23,37 @@ const (
 )
 
 // WithMaxValues sets how many values one multi-valued attribute of a user may hold (emails, roles, …);
-// default 1000. A POST, PUT or PATCH that would exceed it gets 400 invalidValue naming the attribute.
+// default (0) 1000. A POST, PUT or PATCH that would exceed it gets 400 invalidValue naming the attribute. A
+// negative n is a configuration error.
 func WithMaxValues(n int) Option {
-	return func(c *config) {
-		if n > 0 {
-			c.maxValues = n
-		}
-	}
+	return func(c *config) { positive(c, "WithMaxValues", n, &c.maxValues) }
 }
 
 // WithMaxResourceBytes sets the largest user, as encoded JSON, that a POST, PUT or PATCH may leave behind;
 // larger ones get 413. The default is the request body limit (WithMaxBodyBytes) and 1 KiB for what the server
-// adds (id, meta): a PATCH cannot grow a user past what a PUT could send.
+// adds (id, meta): a PATCH cannot grow a user past what a PUT could send. Zero keeps the default; a negative
+// n is a configuration error.
 func WithMaxResourceBytes(n int) Option {
-	return func(c *config) {
-		if n > 0 {
-			c.maxResourceBytes = n
-		}
-	}
+	return func(c *config) { positive(c, "WithMaxResourceBytes", n, &c.maxResourceBytes) }
 }
 
 // WithMaxAttributeNames sets how many names the attributes and excludedAttributes parameters may list
-// together (default 100; a schema has fewer attributes than that); more get 400 invalidValue.
+// together (default, or 0: 100; a schema has fewer attributes than that); more get 400 invalidValue. A
+// negative n is a configuration error.
 func WithMaxAttributeNames(n int) Option {
-	return func(c *config) {
-		if n > 0 {
-			c.maxAttrNames = n
-		}
-	}
+	return func(c *config) { positive(c, "WithMaxAttributeNames", n, &c.maxAttrNames) }
 }
 
 // WithMaxScan sets how many users a Store may examine one by one to answer a list (Query.MaxScan): a
 // filter or sortBy its indexes or SQL cannot answer is evaluated user by user, and past this many the
-// request gets 400 tooMany instead of working through the whole tenant. The default is 10000.
+// request gets 400 tooMany instead of working through the whole tenant. The default (0) is 10000; NoLimit
+// (any negative n) lets a list examine the whole tenant, for hosts whose tenants are small.
 func WithMaxScan(n int) Option {
 	return func(c *config) {
-		if n > 0 {
+		switch {
+		case n < 0:
+			c.maxScan = 0 // Query.MaxScan 0: no bound
+		case n > 0:
 			c.maxScan = n
 		}
 	}
@@ -66,13 +61,10 @@ func WithMaxScan(n int) Option {
 
 // WithMaxPageBytes sets the largest list response, encoded (default 8 MiB): a page whose users would
 // encode larger carries fewer of them, itemsPerPage saying how many (RFC 7644 §3.4.2.4 allows fewer than
-// count). The Store sees it as Query.MaxBytes.
+// count). The Store sees it as Query.MaxBytes. Zero keeps the default; a negative n is a configuration
+// error.
 func WithMaxPageBytes(n int) Option {
-	return func(c *config) {
-		if n > 0 {
-			c.maxPageBytes = n
-		}
-	}
+	return func(c *config) { positive(c, "WithMaxPageBytes", n, &c.maxPageBytes) }
 }
 
 // tooMany is the client's answer to ErrTooMany.

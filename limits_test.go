@@ -24,11 +24,15 @@ func TestTokenHashes(t *testing.T) {
 	other, _ := scim.MintToken()
 	require.NotEqual(t, tok, other)
 
-	s := serveHandler(t, scim.NewHandler(scim.NewMemoryStore(), scim.WithTokenHashes(hash, "not-a-hash")))
-	require.Equal(t, 200, s.do("GET", "/Users", "", "Authorization", "Bearer "+tok).Status)
-	// The hash itself is no token, and neither is a malformed hash given as one.
+	s := serveHandler(t, scim.NewHandler(scim.NewMemoryStore(), scim.WithTokenHashes(strings.ToUpper(hash))))
+	require.Equal(t, 200, s.do("GET", "/Users", "", "Authorization", "Bearer "+tok).Status, "hex in either case")
+	// The hash itself is no token.
 	requireError(t, s.do("GET", "/Users", "", "Authorization", "Bearer "+hash), 401, "")
-	requireError(t, s.do("GET", "/Users", "", "Authorization", "Bearer not-a-hash"), 401, "")
+
+	// A malformed hash is a configuration error, not a token silently left out.
+	_, err := scim.New(scim.NewMemoryStore(), scim.WithTokenHashes(hash, "not-a-hash"))
+	require.ErrorIs(t, err, scim.ErrInvalidOption)
+	require.ErrorContains(t, err, "WithTokenHashes: hash 1 is not a hex SHA-256")
 }
 
 // TestMaxOperations: a PATCH with more operations than the limit is refused whole.

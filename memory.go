@@ -45,15 +45,18 @@ func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{tenants: map[string]*memTenant{}, cursors: sealer}
 }
 
-// tenant returns the tenant of ctx (made if create), or nil. Tenants are never removed from the map, so the
+// tenant returns the tenant of ctx (made if create), or nil; ErrNoTenant when ctx carries none. Tenants are never removed from the map, so the
 // pointer stays valid without the store's lock.
-func (s *MemoryStore) tenant(ctx context.Context, create bool) *memTenant {
-	name := TenantFromContext(ctx)
+func (s *MemoryStore) tenant(ctx context.Context, create bool) (*memTenant, error) {
+	name, err := Tenant(ctx)
+	if err != nil {
+		return nil, err
+	}
 	s.mu.RLock()
 	t := s.tenants[name]
 	s.mu.RUnlock()
 	if t != nil || !create {
-		return t
+		return t, nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -65,7 +68,7 @@ func (s *MemoryStore) tenant(ctx context.Context, create bool) *memTenant {
 		}
 		s.tenants[name] = t
 	}
-	return t
+	return t, nil
 }
 
 // Create implements Store.
@@ -73,7 +76,10 @@ func (s *MemoryStore) Create(ctx context.Context, u *User) (*User, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	t := s.tenant(ctx, true)
+	t, err := s.tenant(ctx, true)
+	if err != nil {
+		return nil, err
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if _, taken := t.byUserName[filter.Fold(u.UserName)]; taken {
@@ -95,7 +101,11 @@ func (s *MemoryStore) Get(ctx context.Context, id string) (*User, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if t := s.tenant(ctx, false); t != nil {
+	t, err := s.tenant(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	if t != nil {
 		t.mu.RLock()
 		defer t.mu.RUnlock()
 		if e := t.byID[id]; e != nil {
@@ -110,7 +120,10 @@ func (s *MemoryStore) Replace(ctx context.Context, u *User, version string) (*Us
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	t := s.tenant(ctx, false)
+	t, err := s.tenant(ctx, false)
+	if err != nil {
+		return nil, err
+	}
 	var e *memEntry
 	if t != nil {
 		t.mu.Lock()
@@ -139,7 +152,10 @@ func (s *MemoryStore) Delete(ctx context.Context, id, version string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	t := s.tenant(ctx, false)
+	t, err := s.tenant(ctx, false)
+	if err != nil {
+		return err
+	}
 	var e *memEntry
 	if t != nil {
 		t.mu.Lock()
@@ -187,7 +203,10 @@ func (s *MemoryStore) List(ctx context.Context, q Query) (*Page, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	t := s.tenant(ctx, false)
+	t, err := s.tenant(ctx, false)
+	if err != nil {
+		return nil, err
+	}
 	if t == nil {
 		return &Page{Users: []*User{}}, nil
 	}
@@ -278,15 +297,21 @@ func (s *MemoryStore) ListCursor(ctx context.Context, q Query, cursor string) (*
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	name, err := Tenant(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var after int64
 	if cursor != "" {
-		var err error
-		if after, err = s.cursors.Open(TenantFromContext(ctx), cursor); err != nil {
+		if after, err = s.cursors.Open(name, cursor); err != nil {
 			return nil, err
 		}
 	}
 	page := &Page{Users: []*User{}}
-	t := s.tenant(ctx, false)
+	t, err := s.tenant(ctx, false)
+	if err != nil {
+		return nil, err
+	}
 	if t == nil {
 		return page, nil
 	}
@@ -304,7 +329,7 @@ func (s *MemoryStore) ListCursor(ctx context.Context, q Query, cursor string) (*
 			page.Users = append(page.Users, e.user)
 		}
 		if n := len(page.Users); n > 0 && start+n < len(candidates) {
-			page.NextCursor = s.cursors.Seal(TenantFromContext(ctx), candidates[start+n-1].seq)
+			page.NextCursor = s.cursors.Seal(name, candidates[start+n-1].seq)
 		}
 		return page, nil
 	}
@@ -330,7 +355,7 @@ func (s *MemoryStore) ListCursor(ctx context.Context, q Query, cursor string) (*
 			page.Users = append(page.Users, e.user)
 			last = e.seq
 		case page.NextCursor == "" && q.Count > 0:
-			page.NextCursor = s.cursors.Seal(TenantFromContext(ctx), last) // a match exists past this page
+			page.NextCursor = s.cursors.Seal(name, last) // a match exists past this page
 		}
 	}
 	return page, nil

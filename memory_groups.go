@@ -179,7 +179,10 @@ func (s *MemoryStore) CreateGroup(ctx context.Context, g *Group) (*Group, error)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	t := s.tenant(ctx, true)
+	t, err := s.tenant(ctx, true)
+	if err != nil {
+		return nil, err
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	gs := &t.groups
@@ -216,7 +219,11 @@ func (s *MemoryStore) GetGroup(ctx context.Context, id string, maxMembers int) (
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if t := s.tenant(ctx, false); t != nil {
+	t, err := s.tenant(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	if t != nil {
 		t.mu.RLock()
 		defer t.mu.RUnlock()
 		if e := t.groups.byID[id]; e != nil {
@@ -232,7 +239,10 @@ func (s *MemoryStore) UpdateGroup(ctx context.Context, id string, u GroupUpdate,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	t := s.tenant(ctx, false)
+	t, err := s.tenant(ctx, false)
+	if err != nil {
+		return nil, err
+	}
 	if t == nil {
 		return nil, ErrNotFound
 	}
@@ -280,7 +290,10 @@ func (s *MemoryStore) DeleteGroup(ctx context.Context, id, version string) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	t := s.tenant(ctx, false)
+	t, err := s.tenant(ctx, false)
+	if err != nil {
+		return err
+	}
 	if t == nil {
 		return ErrNotFound
 	}
@@ -313,7 +326,10 @@ func (s *MemoryStore) MemberIDs(ctx context.Context, id string, yield func(userI
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	t := s.tenant(ctx, false)
+	t, err := s.tenant(ctx, false)
+	if err != nil {
+		return err
+	}
 	if t == nil {
 		return ErrNotFound
 	}
@@ -338,7 +354,10 @@ func (s *MemoryStore) GroupsOf(ctx context.Context, userIDs []string) (map[strin
 		return nil, err
 	}
 	out := map[string][]GroupRef{}
-	t := s.tenant(ctx, false)
+	t, err := s.tenant(ctx, false)
+	if err != nil {
+		return nil, err
+	}
 	if t == nil {
 		return out, nil
 	}
@@ -379,7 +398,10 @@ func (s *MemoryStore) ListGroups(ctx context.Context, q Query, maxMembers int) (
 		return nil, err
 	}
 	page := &GroupPage{Groups: []*Group{}}
-	t := s.tenant(ctx, false)
+	t, err := s.tenant(ctx, false)
+	if err != nil {
+		return nil, err
+	}
 	if t == nil {
 		return page, nil
 	}

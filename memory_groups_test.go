@@ -14,7 +14,7 @@ import (
 
 func TestMemoryGroupStore(t *testing.T) {
 	s := scim.NewMemoryStore()
-	a, b := scim.WithTenant(context.Background(), "a"), scim.WithTenant(context.Background(), "b")
+	a, b := scim.ContextWithTenant(context.Background(), "a"), scim.ContextWithTenant(context.Background(), "b")
 	for _, id := range []string{"u1", "u2", "u3"} {
 		_, err := s.Create(a, &scim.User{ID: id, UserName: id + "@x", DisplayName: "User " + id})
 		require.NoError(t, err)

@@ -46,8 +46,8 @@ func listAll(t *testing.T, s scim.Store, ctx context.Context, f string) []string
 
 func TestMemoryStoreTenants(t *testing.T) {
 	s := scim.NewMemoryStore()
-	bg := context.Background()
-	a, b := scim.WithTenant(bg, "a"), scim.WithTenant(bg, "b")
+	bg := single()
+	a, b := scim.ContextWithTenant(bg, "a"), scim.ContextWithTenant(bg, "b")
 
 	_, err := s.Create(a, newMemUser("ua", "same@example.com", "x"))
 	require.NoError(t, err)
@@ -63,7 +63,7 @@ func TestMemoryStoreTenants(t *testing.T) {
 		require.Subset(t, []string{"ua"}, listAll(t, s, a, f), f)
 		require.Subset(t, []string{"ub"}, listAll(t, s, b, f), f)
 	}
-	require.Empty(t, listAll(t, s, scim.WithTenant(bg, "c"), ""), "an unknown tenant has no users")
+	require.Empty(t, listAll(t, s, scim.ContextWithTenant(bg, "c"), ""), "an unknown tenant has no users")
 
 	// Another tenant's user does not exist, whatever the operation.
 	_, err = s.Get(a, "ub")
@@ -71,7 +71,7 @@ func TestMemoryStoreTenants(t *testing.T) {
 	_, err = s.Replace(a, newMemUser("ub", "stolen", ""), "")
 	require.ErrorIs(t, err, scim.ErrNotFound)
 	require.ErrorIs(t, s.Delete(a, "ub", ""), scim.ErrNotFound)
-	_, err = s.Get(scim.WithTenant(bg, "c"), "ua")
+	_, err = s.Get(scim.ContextWithTenant(bg, "c"), "ua")
 	require.ErrorIs(t, err, scim.ErrNotFound)
 
 	u, err := s.Get(b, "ub")
@@ -84,7 +84,7 @@ func TestMemoryStoreTenants(t *testing.T) {
 
 func TestMemoryStoreUniqueness(t *testing.T) {
 	s := scim.NewMemoryStore()
-	ctx := context.Background()
+	ctx := single()
 	_, err := s.Create(ctx, newMemUser("1", "Jane@Example.com", ""))
 	require.NoError(t, err)
 	for _, name := range []string{"Jane@Example.com", "jane@example.com", "JANE@EXAMPLE.COM"} {
@@ -116,7 +116,7 @@ func TestMemoryStoreUniqueness(t *testing.T) {
 
 func TestMemoryStoreVersions(t *testing.T) {
 	s := scim.NewMemoryStore()
-	ctx := context.Background()
+	ctx := single()
 	u, err := s.Create(ctx, newMemUser("1", "v@example.com", ""))
 	require.NoError(t, err)
 	v1 := u.Meta.Version
@@ -147,7 +147,7 @@ func TestMemoryStoreVersions(t *testing.T) {
 // an and) are exactly those of a full scan, also after renames and deletes.
 func TestMemoryStoreIndexes(t *testing.T) {
 	s := scim.NewMemoryStore()
-	ctx := context.Background()
+	ctx := single()
 	for i := range 20 {
 		u := newMemUser("id"+strconv.Itoa(i), fmt.Sprintf("User%02d@Example.com", i), "ext"+strconv.Itoa(i%3))
 		u.Title = []string{"a", "b"}[i%2]
@@ -196,7 +196,7 @@ func TestMemoryStoreIndexes(t *testing.T) {
 // consistently.
 func TestMemoryStoreOrder(t *testing.T) {
 	s := scim.NewMemoryStore()
-	ctx := context.Background()
+	ctx := single()
 	var want []string
 	for i := range 10 {
 		id := "id" + strconv.Itoa(i)
@@ -226,7 +226,7 @@ func TestMemoryStoreOrder(t *testing.T) {
 
 func TestMemoryStoreCanceledContext(t *testing.T) {
 	s := scim.NewMemoryStore()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(single())
 	cancel()
 	_, err := s.Create(ctx, newMemUser("1", "x", ""))
 	require.ErrorIs(t, err, context.Canceled)
@@ -244,7 +244,7 @@ func TestMemoryStoreCanceledContext(t *testing.T) {
 func TestMemoryStoreSharedUsers(t *testing.T) {
 	s := newTestServer(t)
 	id := s.create(patchBase)["id"].(string)
-	held, err := s.Store.Get(context.Background(), id)
+	held, err := s.Store.Get(single(), id)
 	require.NoError(t, err)
 	snapshot, err := json.Marshal(held)
 	require.NoError(t, err)

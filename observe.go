@@ -46,6 +46,7 @@ func WithRequestLog(l *slog.Logger) Option {
 // reqState is what the handler learns about a request while serving it.
 type reqState struct {
 	requestID, tenant string
+	authenticated     bool // tenant is set: the context answers Tenant
 	resource, route   string
 	scimType          string
 	base              string       // the mount point's absolute URL, once computed
@@ -53,10 +54,36 @@ type reqState struct {
 	w                 statusWriter // allocated with the state: one allocation less a request
 }
 
-// stateOf returns the state of a request the handler is serving (nil for other requests): it is the value
-// of the tenant's context key, so that one context value serves both.
+// stateKey is the context key of the handler's request state.
+type stateKey struct{}
+
+// reqCtx is the context of a request the handler serves: it carries the request's state (stateKey) and,
+// once the request is authenticated, its tenant (tenantKey, what Tenant reads) from the one allocation.
+// Before authentication it has no tenant, even one a host's middleware set: an authenticator's Store calls
+// get ErrNoTenant unless it gives them one. Tenant thus reads a plain string under its own key and knows
+// nothing of the handler's private state.
+type reqCtx struct {
+	context.Context
+	st *reqState
+}
+
+// Value implements context.Context.
+func (c *reqCtx) Value(key any) any {
+	switch key.(type) {
+	case stateKey:
+		return c.st
+	case tenantKey:
+		if c.st.authenticated {
+			return c.st.tenant
+		}
+		return nil
+	}
+	return c.Context.Value(key)
+}
+
+// stateOf returns the state of a request the handler is serving (nil for other requests).
 func stateOf(r *http.Request) *reqState {
-	st, _ := r.Context().Value(tenantKey{}).(*reqState)
+	st, _ := r.Context().Value(stateKey{}).(*reqState)
 	return st
 }
 
@@ -147,4 +174,12 @@ func (st *reqState) ignore(name string) {
 	if !slices.Contains(st.ignored, name) {
 		st.ignored = append(st.ignored, name)
 	}
+}
+
+// requestTenant is the tenant the request was authenticated as ("" outside the handler).
+func requestTenant(r *http.Request) string {
+	if st := stateOf(r); st != nil {
+		return st.tenant
+	}
+	return ""
 }

@@ -21,7 +21,14 @@ const (
 
 // WithPasswords sets the password policy; the default is PasswordsIgnored.
 func WithPasswords(p PasswordPolicy) Option {
-	return func(c *config) { c.passwords = p }
+	return func(c *config) {
+		switch p {
+		case PasswordsIgnored, PasswordsRefused, PasswordsHashed:
+			c.passwords = p
+		default:
+			c.fail("WithPasswords(%d): not a PasswordPolicy", p)
+		}
+	}
 }
 
 // CheckPassword reports whether password is the one u.PasswordHash was made from.

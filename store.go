@@ -11,7 +11,10 @@ import (
 // Store persists users. The handler does all of SCIM (validation, PATCH, projection, ETags); a Store keeps
 // users and enforces, atomically, the two things only it can: userName uniqueness (compared without case)
 // within a tenant, and versions for optimistic concurrency. Every method reads the tenant from the context
-// (TenantFromContext) and must only ever see that tenant's users.
+// (Tenant) and must only ever see that tenant's users.
+//
+// A context without a tenant (Tenant's ErrNoTenant) gives that error from every method, which then touches
+// nothing.
 //
 // Every method returns an error once ctx is done (the handler passes the request's context, which ends when
 // the client goes away or the request times out).
@@ -102,18 +105,43 @@ type CursorLister interface {
 
 type tenantKey struct{}
 
-// WithTenant returns a context carrying the tenant: the customer account whose users a request may see.
-func WithTenant(ctx context.Context, tenant string) context.Context {
+// ErrNoTenant is what Tenant returns for a context that carries no tenant: a Store called outside a request
+// the handler serves, with a context nobody gave a tenant (context.Background(), say). A Store returns it
+// (or wraps it) and touches nothing, rather than acting on the tenant "" by accident.
+var ErrNoTenant = errors.New("scim: the context carries no tenant")
+
+// ContextWithTenant returns a context carrying the tenant: the customer account whose users a Store called
+// with it may see. The handler gives every authenticated request's context its tenant ("" for single-tenant
+// use, with WithTokens); a host calls ContextWithTenant to use its Store outside a request (an admin page,
+// a job).
+//
+// It is named for what it returns, as context.WithValue is, and not With…, the prefix of this package's
+// Options: scim.WithTenant(ctx, t) next to scim.WithTokens(t) read as if both configured the handler.
+func ContextWithTenant(ctx context.Context, tenant string) context.Context {
 	return context.WithValue(ctx, tenantKey{}, tenant)
 }
 
-// TenantFromContext returns the tenant the handler authenticated the request as ("" for single-tenant use).
-func TenantFromContext(ctx context.Context) string {
-	switch v := ctx.Value(tenantKey{}).(type) {
-	case string:
-		return v
-	case *reqState: // the handler's request state carries the tenant
-		return v.tenant
+// WithTenant is ContextWithTenant.
+//
+// Deprecated: use ContextWithTenant; WithTenant reads like an Option.
+func WithTenant(ctx context.Context, tenant string) context.Context {
+	return ContextWithTenant(ctx, tenant)
+}
+
+// Tenant returns the tenant of ctx: the one the handler authenticated the request as ("" for single-tenant
+// use), or the one ContextWithTenant set. A context with neither gives ErrNoTenant, so that a Store called
+// with the wrong context fails loudly instead of acting on the tenant "". Every Store method starts with it.
+func Tenant(ctx context.Context) (string, error) {
+	if t, ok := ctx.Value(tenantKey{}).(string); ok {
+		return t, nil
 	}
-	return ""
+	return "", ErrNoTenant
+}
+
+// TenantFromContext returns the tenant of ctx, or "" when it carries none.
+//
+// Deprecated: use Tenant, which tells a missing tenant from the tenant "".
+func TenantFromContext(ctx context.Context) string {
+	t, _ := Tenant(ctx)
+	return t
 }

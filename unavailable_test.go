@@ -61,7 +61,9 @@ func TestUnavailable(t *testing.T) {
 			auth: func(r *http.Request) (string, error) { <-r.Context().Done(); return "", r.Context().Err() },
 			opts: []scim.Option{scim.WithRequestTimeout(30 * time.Millisecond)}, status: 503, retryAfter: "2"},
 		{name: "authenticator refusal", store: scim.NewMemoryStore(),
-			auth: func(*http.Request) (string, error) { return "", errors.New("no such token") }, status: 401},
+			auth: func(*http.Request) (string, error) { return "", fmt.Errorf("no such token: %w", scim.ErrUnauthorized) }, status: 401},
+		{name: "authenticator failure", store: scim.NewMemoryStore(),
+			auth: func(*http.Request) (string, error) { return "", errors.New("accounts table: bad query") }, status: 500},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

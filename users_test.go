@@ -2,7 +2,6 @@ package scim_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -291,11 +290,11 @@ func TestPut(t *testing.T) {
 	require.Equal(t, u, s.get(id))
 
 	// The password, write-only, is kept when a PUT (built from a GET) does not send it, replaced when it does.
-	stored, err := s.Store.Get(context.Background(), id)
+	stored, err := s.Store.Get(single(), id)
 	require.NoError(t, err)
 	require.True(t, scim.CheckPassword(stored, "t1meMa$heen"))
 	require.Equal(t, 200, s.do("PUT", "/Users/"+id, `{"userName":"bjensen@example.com","password":"n3w"}`).Status)
-	stored, err = s.Store.Get(context.Background(), id)
+	stored, err = s.Store.Get(single(), id)
 	require.NoError(t, err)
 	require.True(t, scim.CheckPassword(stored, "n3w"))
 	require.False(t, scim.CheckPassword(stored, "t1meMa$heen"))
@@ -341,7 +340,7 @@ func TestPasswordNeverReturned(t *testing.T) {
 		require.NotContains(t, string(g.Raw), "s3cret", rq.path)
 		require.NotContains(t, string(g.Raw), `"password"`, rq.path)
 	}
-	stored, err := s.Store.Get(context.Background(), id)
+	stored, err := s.Store.Get(single(), id)
 	require.NoError(t, err)
 	require.True(t, scim.CheckPassword(stored, "s3cret3"), "PATCH writes the password")
 	require.NotContains(t, stored.PasswordHash, "s3cret", "as a hash")
@@ -359,7 +358,7 @@ func TestPasswordPolicies(t *testing.T) {
 		require.Equal(t, 201, r.Status, "%s", r.Raw)
 		id := r.Body["id"].(string)
 		require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"password","value":"Sup3rS3cret!2"}`)).Status)
-		stored, err := s.Store.Get(context.Background(), id)
+		stored, err := s.Store.Get(single(), id)
 		require.NoError(t, err)
 		require.Empty(t, stored.PasswordHash)
 		require.Equal(t, []string{"password"}, infos[0].Ignored, "the host sees the ignored attribute")
@@ -380,7 +379,7 @@ func TestPasswordPolicies(t *testing.T) {
 	t.Run("hashed", func(t *testing.T) {
 		s := newTestServer(t, scim.WithPasswords(scim.PasswordsHashed))
 		id := s.do("POST", "/Users", `{"userName":"pw@example.com","password":"Sup3rS3cret!"}`).Body["id"].(string)
-		stored, err := s.Store.Get(context.Background(), id)
+		stored, err := s.Store.Get(single(), id)
 		require.NoError(t, err)
 		require.True(t, strings.HasPrefix(stored.PasswordHash, "$2a$"), "bcrypt")
 		require.True(t, scim.CheckPassword(stored, "Sup3rS3cret!"))
@@ -391,7 +390,7 @@ func TestPasswordPolicies(t *testing.T) {
 			`{"op":"replace","path":"password","value":null}`, `{"op":"replace","value":{"password":null,"displayName":"P"}}`} {
 			require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"password","value":"Again!"}`)).Status)
 			require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(op)).Status, op)
-			stored, err := s.Store.Get(context.Background(), id)
+			stored, err := s.Store.Get(single(), id)
 			require.NoError(t, err)
 			require.Empty(t, stored.PasswordHash, op)
 			require.False(t, scim.CheckPassword(stored, "Again!"), op)
@@ -399,7 +398,7 @@ func TestPasswordPolicies(t *testing.T) {
 		// ...and one that leaves it alone keeps it.
 		require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"password","value":"Kept!"}`)).Status)
 		require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"displayName","value":"Q"}`)).Status)
-		stored, err = s.Store.Get(context.Background(), id)
+		stored, err = s.Store.Get(single(), id)
 		require.NoError(t, err)
 		require.True(t, scim.CheckPassword(stored, "Kept!"))
 		require.Equal(t, true, s.do("GET", "/ServiceProviderConfig", "").Body["changePassword"].(map[string]any)["supported"])

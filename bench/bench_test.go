@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -65,7 +64,7 @@ func BenchmarkSQLite(b *testing.B) {
 	s, closeStore, err := openSQLStore("sqlite")
 	require.NoError(b, err)
 	defer closeStore()
-	require.NoError(b, seedSQL(context.Background(), s, n, false))
+	require.NoError(b, seedSQL(singleTenant(), s, n, false))
 	h := ourHandler(s)
 	for _, op := range microOps {
 		b.Run("op="+op, func(b *testing.B) {
@@ -138,7 +137,7 @@ func TestSeedsMatchTheAPI(t *testing.T) {
 	s, closeStore, err := openSQLStore("sqlite")
 	require.NoError(t, err)
 	defer closeStore()
-	require.NoError(t, seedSQL(context.Background(), s, n, false))
+	require.NoError(t, seedSQL(singleTenant(), s, n, false))
 	for _, i := range []int{0, 17, n - 1} {
 		var bodies []string
 		for _, h := range []http.Handler{ourHandler(mem), ourHandler(s)} {
@@ -187,7 +186,7 @@ func TestGroupOps(t *testing.T) {
 	s, closeStore, err := openSQLStore("sqlite")
 	require.NoError(t, err)
 	defer closeStore()
-	require.NoError(t, seedGroupsSQL(context.Background(), s, sc, false))
+	require.NoError(t, seedGroupsSQL(singleTenant(), s, sc, false))
 	users := seedElimity(n)
 	groups, err := seedElimityGroups(users, sc)
 	require.NoError(t, err)
@@ -236,7 +235,7 @@ func TestSeededGroupsMatchTheAPI(t *testing.T) {
 	s, closeStore, err := openSQLStore("sqlite")
 	require.NoError(t, err)
 	defer closeStore()
-	require.NoError(t, seedGroupsSQL(context.Background(), s, sc, false))
+	require.NoError(t, seedGroupsSQL(singleTenant(), s, sc, false))
 	norm := func(body []byte) map[string]any {
 		var doc map[string]any
 		require.NoError(t, json.Unmarshal(body, &doc))

@@ -85,10 +85,13 @@ func entraPatchBody(k int64) []byte {
 		k, k, k, k)
 }
 
+// singleTenant is the context the benchmark seeds its stores with: the tenant "" that WithTokens serves.
+func singleTenant() context.Context { return scim.ContextWithTenant(context.Background(), "") }
+
 // seedMemory creates users 0..n-1 through the Store API.
 func seedMemory(n int) (*scim.MemoryStore, error) {
 	s := scim.NewMemoryStore()
-	ctx := context.Background()
+	ctx := singleTenant()
 	for i := range n {
 		if _, err := s.Create(ctx, entraUser(i)); err != nil {
 			return nil, err
@@ -147,7 +150,7 @@ const sqlColumns = `tenant, id, user_name, user_name_fold, external_id, display_
 // of benchmarking rows the library would not write.
 func checkRowFormat(ctx context.Context, s *sqlstore.Store, postgres bool) error {
 	const tenant = "bench-format-check"
-	tctx := scim.WithTenant(ctx, tenant)
+	tctx := scim.ContextWithTenant(ctx, tenant)
 	u := entraUser(0)
 	want, err := toSQLRow(entraUser(0))
 	if err != nil {

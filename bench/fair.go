@@ -109,13 +109,13 @@ func runFairness(o options, nA int, conc int) error {
 				return err
 			}
 			closeStore = c
-			if err := seedSQL(context.Background(), s, nA, false); err != nil {
+			if err := seedSQL(singleTenant(), s, nA, false); err != nil {
 				c()
 				return err
 			}
 			store = s
 		}
-		ctxB := scim.WithTenant(context.Background(), "b")
+		ctxB := scim.ContextWithTenant(context.Background(), "b")
 		for i := range fairUsersB {
 			if _, err := store.Create(ctxB, bUser(i)); err != nil {
 				closeStore()
@@ -127,7 +127,7 @@ func runFairness(o options, nA int, conc int) error {
 		for _, lim := range []struct {
 			name string
 			l    scim.TenantLimits
-		}{{"off", scim.TenantLimits{}}, {"default", scim.DefaultTenantLimits},
+		}{{"off", scim.TenantLimits{MaxConcurrent: scim.NoLimit}}, {"default", scim.DefaultTenantLimits},
 			{"MaxConcurrent 2", scim.TenantLimits{MaxConcurrent: 2, MaxQueue: 32, MaxWait: time.Second}}} {
 			h := scim.NewHandler(store, scim.WithAuthenticator(fairAuth), scim.WithTenantLimits(lim.l))
 			t, err := startTarget("ours", kind, h, conc+fairConcB)

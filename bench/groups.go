@@ -163,7 +163,7 @@ func seedGroupsMemory(sc groupScale) (*scim.MemoryStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s, seedGroups(context.Background(), s, sc, true)
+	return s, seedGroups(singleTenant(), s, sc, true)
 }
 
 // seedGroupsSQL seeds the users and the groups into s, and the memberships with INSERT … SELECT over the
@@ -262,7 +262,7 @@ func runGroups(o options, sc groupScale) ([]row, error) {
 		}
 		cleanups = append(cleanups, closeStore)
 		t0 := time.Now()
-		if err := seedGroupsSQL(context.Background(), s, sc, kind == "postgres"); err != nil {
+		if err := seedGroupsSQL(singleTenant(), s, sc, kind == "postgres"); err != nil {
 			return nil, fmt.Errorf("seeding %s: %w", kind, err)
 		}
 		seeded("ours/"+kind, t0)

@@ -305,7 +305,7 @@ func runSize(o options, n int) ([]row, error) {
 		}
 		cleanups = append(cleanups, closeStore)
 		t0 := time.Now()
-		if err := seedSQL(context.Background(), s, n, kind == "postgres"); err != nil {
+		if err := seedSQL(singleTenant(), s, n, kind == "postgres"); err != nil {
 			return nil, fmt.Errorf("seeding %s: %w", kind, err)
 		}
 		seeded("ours/"+kind, t0)

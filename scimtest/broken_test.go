@@ -49,6 +49,7 @@ var brokenStores = []struct {
 	{"mutatesReturnedUsers", "round trip", "users returned earlier do not change"},
 	{"listPartialUsers", "round trip", "List returns complete users"},
 	{"ignoresContext", "context", "every method fails when the context is cancelled"},
+	{"defaultsTenant", "context", "every method fails when the context carries no tenant"},
 	{"checkThenCreate", "concurrency", "64 parallel Creates of one userName"},
 	{"checkThenReplace", "concurrency", "64 parallel Replaces with the same version"},
 	{"neSkipsUnassigned", "filter", "every operator on displayName"},
@@ -173,6 +174,9 @@ func (s *brokenStore) checkID(id string) error {
 func (s *brokenStore) is(bug string) bool { return s.bug == bug }
 
 func (s *brokenStore) ctxErr(ctx context.Context) error {
+	if _, err := scim.Tenant(ctx); err != nil && !s.is("defaultsTenant") {
+		return err
+	}
 	if s.is("ignoresContext") {
 		return nil
 	}
@@ -181,9 +185,9 @@ func (s *brokenStore) ctxErr(ctx context.Context) error {
 
 func (s *brokenStore) tenant(ctx context.Context) string {
 	if s.is("tenantWithoutCase") {
-		return strings.ToLower(scim.TenantFromContext(ctx))
+		return strings.ToLower(scim.TenantFromContext(ctx)) //nolint:staticcheck // "" without a tenant: the bug
 	}
-	return scim.TenantFromContext(ctx)
+	return scim.TenantFromContext(ctx) //nolint:staticcheck // ctxErr has refused a context without one
 }
 
 func (s *brokenStore) fold(name string) string {

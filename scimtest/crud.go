@@ -558,6 +558,52 @@ var contextChecks = []check{
 			t.Errorf("Get(%q) after its Create with a cancelled context = error %v; want ErrNotFound: a failed Create stores nothing", "C-2", err)
 		}
 	}},
+	{"every method fails when the context carries no tenant, and changes nothing", func(t *testing.T, k *kit) {
+		live := inTenant(t, k.tenantA)
+		v := k.create(t, live, k.minimalUser("N-1", "no-tenant")).Meta.Version
+		ctx := t.Context() // no tenant at all: scim.Tenant returns scim.ErrNoTenant
+		why := "the context carries no tenant: a Store reads it with scim.Tenant and returns its error (scim.ErrNoTenant), " +
+			"rather than acting on the tenant \"\""
+		noTenant := func(call string, err error) {
+			if err == nil {
+				t.Errorf("%s with a context without a tenant succeeded; want an error: %s", call, why)
+			} else if !errors.Is(err, scim.ErrNoTenant) {
+				t.Logf("note: %s with a context without a tenant returned %q; it should wrap scim.ErrNoTenant", call, err)
+			}
+		}
+		_, err := k.s.Create(ctx, k.minimalUser("N-2", "created-anyway"))
+		noTenant(fmt.Sprintf("Create(%s)", desc(k.minimalUser("N-2", "created-anyway"))), err)
+		_, err = k.s.Get(ctx, k.id("N-1"))
+		noTenant(fmt.Sprintf("Get(%q)", "N-1"), err)
+		_, err = k.s.Replace(ctx, k.mine(k.minimalUser("N-1", "replaced-anyway")), v)
+		noTenant(fmt.Sprintf("Replace(%q, version %q)", "N-1", v), err)
+		noTenant(fmt.Sprintf("Delete(%q, version %q)", "N-1", v), k.s.Delete(ctx, k.id("N-1"), v))
+		_, err = k.s.List(ctx, scim.Query{StartIndex: 1, Count: 10})
+		noTenant("List(all)", err)
+		if cl, ok := k.s.(scim.CursorLister); ok {
+			_, err = cl.ListCursor(ctx, scim.Query{Count: 10}, "")
+			noTenant("ListCursor(count 10, cursor \"\")", err)
+		}
+		if gs, ok := k.s.(scim.GroupStore); ok {
+			_, err = gs.CreateGroup(ctx, &scim.Group{ID: "N-G", DisplayName: "no-tenant"})
+			noTenant("CreateGroup(displayName \"no-tenant\")", err)
+			_, err = gs.ListGroups(ctx, scim.Query{StartIndex: 1, Count: 10}, 0)
+			noTenant("ListGroups(all)", err)
+		}
+		got := k.get(t, live, "N-1")
+		k.checkUser(t, fmt.Sprintf("Get(%q) after Replace and Delete without a tenant", "N-1"), got, k.minimalUser("N-1", "no-tenant"))
+		if got.Meta.Version != v {
+			t.Errorf("Get(%q) after a Replace without a tenant returned Meta.Version %q; want %q, unchanged", "N-1", got.Meta.Version, v)
+		}
+		for _, tenant := range append([]string{k.tenantA}, k.strangers()...) {
+			page := mustList(t, k.s, inTenant(t, tenant), scim.Query{StartIndex: 1, Count: 10})
+			for _, u := range page.Users {
+				if u.UserName == "created-anyway" {
+					t.Errorf("List(all) in tenant %q returned the user created with a context without a tenant; a failed Create stores nothing", tenant)
+				}
+			}
+		}
+	}},
 }
 
 func idsOf(users []*scim.User) []string {

@@ -125,7 +125,7 @@ func (k *kit) fixtureIDs(ctx context.Context, ids []string) []string {
 	defer k.mu.Unlock()
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		if f := k.fix[scim.TenantFromContext(ctx)][id]; f != "" {
+		if f := k.fix[tenantOf(ctx)][id]; f != "" {
 			out[i] = f
 		} else {
 			out[i] = "<id " + id + ">"

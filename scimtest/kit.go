@@ -121,7 +121,7 @@ func (k *kit) record(ctx context.Context, fid string, got *scim.User) {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	tenant := scim.TenantFromContext(ctx)
+	tenant := tenantOf(ctx)
 	k.ids[fid] = got.ID
 	if k.fix[tenant] == nil {
 		k.fix[tenant] = map[string]string{}
@@ -145,7 +145,7 @@ func (k *kit) id(fid string) string {
 func (k *kit) names(ctx context.Context, users []*scim.User) []string {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	fix := k.fix[scim.TenantFromContext(ctx)]
+	fix := k.fix[tenantOf(ctx)]
 	out := make([]string, len(users))
 	for i, u := range users {
 		switch {

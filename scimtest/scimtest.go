@@ -89,12 +89,12 @@ type check struct {
 }
 
 func inTenant(t *testing.T, tenant string) context.Context {
-	return scim.WithTenant(t.Context(), tenant)
+	return scim.ContextWithTenant(t.Context(), tenant)
 }
 
 // where describes the tenant of ctx for messages.
 func where(ctx context.Context) string {
-	return fmt.Sprintf("in tenant %q", scim.TenantFromContext(ctx))
+	return fmt.Sprintf("in tenant %q", tenantOf(ctx))
 }
 
 // desc describes a user given to a method.
@@ -219,4 +219,13 @@ func checkTime(t *testing.T, call, field string, got, want time.Time) {
 		t.Errorf("%s returned %s in location %q; want UTC, as the Store was given it (return t.UTC())",
 			call, field, got.Location())
 	}
+}
+
+// tenantOf is the tenant of a context the kit made (inTenant), for its own bookkeeping and messages.
+func tenantOf(ctx context.Context) string {
+	t, err := scim.Tenant(ctx)
+	if err != nil {
+		return "<no tenant>"
+	}
+	return t
 }

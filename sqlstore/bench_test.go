@@ -71,7 +71,7 @@ func seeded(b *testing.B, kind string, n int) scim.Store {
 	if s, ok := seededStores.Load(key); ok {
 		return s.(scim.Store)
 	}
-	ctx := context.Background()
+	ctx := scim.ContextWithTenant(context.Background(), "")
 	var store scim.Store
 	switch kind {
 	case "memory":
@@ -133,7 +133,7 @@ func (s *Store) bulkInsert(ctx context.Context, n int, mk func(int) *scim.User) 
 					}
 				}
 				sb.WriteString(")")
-				args = append(args, scim.TenantFromContext(ctx), u.ID, r.userName, r.userNameFold, r.externalID, r.displayName, r.active,
+				args = append(args, tenantOf(ctx), u.ID, r.userName, r.userNameFold, r.externalID, r.displayName, r.active,
 					r.created, r.lastModified, r.data, r.search)
 			}
 			if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {

@@ -19,7 +19,7 @@ import (
 func TestGoFallbackBounded(t *testing.T) {
 	for name, s := range map[string]*Store{"sqlite": newSQLite(t), "postgres": newPostgres(t)} {
 		t.Run(name, func(t *testing.T) {
-			ctx := scim.WithTenant(context.Background(), "bounds-"+name)
+			ctx := scim.ContextWithTenant(context.Background(), "bounds-"+name)
 			for i := range 30 {
 				_, err := s.Create(ctx, &scim.User{ID: fmt.Sprintf("b%02d", i), UserName: fmt.Sprintf("u%02d", i),
 					Title:  []string{"odd", "even"}[i%2],
@@ -57,7 +57,7 @@ func TestGoFallbackBounded(t *testing.T) {
 // cursor follows its last user.
 func TestMaxBytesShortensPages(t *testing.T) {
 	s := newSQLite(t)
-	ctx := scim.WithTenant(context.Background(), "bytes")
+	ctx := scim.ContextWithTenant(context.Background(), "bytes")
 	for i := range 6 {
 		_, err := s.Create(ctx, &scim.User{ID: fmt.Sprintf("m%d", i), UserName: fmt.Sprintf("m%d", i), DisplayName: fmt.Sprintf("%01000d", i)})
 		require.NoError(t, err)

@@ -351,7 +351,7 @@ func TestFaultSQLiteDiskFull(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
 	path := filepath.Join(dir, "scim.db")
-	ctx := context.Background()
+	ctx := scim.ContextWithTenant(context.Background(), "")
 	s, err := OpenSQLite(ctx, path)
 	require.NoError(t, err)
 	closed := false

@@ -125,6 +125,9 @@ func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
 // CreateGroup implements scim.GroupStore. The group and its initial members are inserted in one transaction;
 // a member id that is no user of the tenant fails it with scim.UnknownMemberError.
 func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (_ *scim.Group, err error) {
+	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
+		return nil, err
+	}
 	defer classify(ctx, &err)
 	r, err := groupToRow(g)
 	if err != nil {
@@ -134,7 +137,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (_ *scim.Group, 
 	for i, m := range g.Members {
 		ids[i] = m.Value
 	}
-	tenant := scim.TenantFromContext(ctx)
+	tenant := tenantOf(ctx)
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO scim_groups
 			(tenant, id, display_name, display_name_fold, external_id, created, last_modified, version, data, search)
@@ -196,7 +199,7 @@ func strArgs(ids []string) []any {
 // transaction ends, so no membership outlives its user) and one INSERT adds the rows not there yet. Cost
 // is O(len(ids)) whatever the group's size. It returns the ids it added.
 func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, groupID string, ids []string) ([]string, error) {
-	tenant := scim.TenantFromContext(ctx)
+	tenant := tenantOf(ctx)
 	ids = dedupe(ids)
 	var added []string
 	for lo := 0; lo < len(ids); lo += idBatch {
@@ -258,7 +261,7 @@ func (s *Store) removeMembers(ctx context.Context, tx *sql.Tx, groupID string, i
 		batch := ids[lo:min(lo+idBatch, len(ids))]
 		got, err := collect(ctx, tx, `DELETE FROM scim_members WHERE tenant = `+s.placeholder(1)+` AND group_id = `+
 			s.placeholder(2)+` AND user_id IN `+s.in(3, len(batch))+` RETURNING user_id`,
-			append([]any{scim.TenantFromContext(ctx), groupID}, strArgs(batch)...))
+			append([]any{tenantOf(ctx), groupID}, strArgs(batch)...))
 		if err != nil {
 			return nil, err
 		}
@@ -287,11 +290,14 @@ func collect(ctx context.Context, tx *sql.Tx, query string, args []any) ([]strin
 
 // GetGroup implements scim.GroupStore.
 func (s *Store) GetGroup(ctx context.Context, id string, maxMembers int) (_ *scim.Group, err error) {
+	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
+		return nil, err
+	}
 	defer classify(ctx, &err)
 	var data string
 	var version int64
 	err = s.db.QueryRowContext(ctx, s.q(`SELECT data, version FROM scim_groups WHERE tenant = ? AND id = ?`),
-		scim.TenantFromContext(ctx), id).Scan(&data, &version)
+		tenantOf(ctx), id).Scan(&data, &version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, scim.ErrNotFound
 	}
@@ -324,7 +330,7 @@ func (s *Store) loadMembers(ctx context.Context, groups []*scim.Group, maxMember
 	if len(groups) == 0 {
 		return nil
 	}
-	tenant := scim.TenantFromContext(ctx)
+	tenant := tenantOf(ctx)
 	byID := make(map[string]*scim.Group, len(groups))
 	ids := make([]string, 0, len(groups))
 	for _, g := range groups {
@@ -415,8 +421,11 @@ func (s *Store) loadMembers(ctx context.Context, groups []*scim.Group, maxMember
 // already there, non-members removed, the same displayName and externalId) writes nothing and keeps the
 // version and lastModified, as MemoryStore does.
 func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, version string) (_ *scim.Group, err error) {
+	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
+		return nil, err
+	}
 	defer classify(ctx, &err)
-	tenant := scim.TenantFromContext(ctx)
+	tenant := tenantOf(ctx)
 	var out *scim.Group
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		lock := ""
@@ -491,8 +500,11 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, 
 
 // DeleteGroup implements scim.GroupStore: the group's row and its memberships go in one transaction.
 func (s *Store) DeleteGroup(ctx context.Context, id, version string) (err error) {
+	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
+		return err
+	}
 	defer classify(ctx, &err)
-	tenant := scim.TenantFromContext(ctx)
+	tenant := tenantOf(ctx)
 	query := `DELETE FROM scim_groups WHERE tenant = ? AND id = ?`
 	args := []any{tenant, id}
 	query, args = ifVersion(query, args, version)
@@ -518,7 +530,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id, version string) (err error)
 func (s *Store) missOrStaleIn(ctx context.Context, tx *sql.Tx, table, id string) error {
 	var one int
 	err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM `+table+` WHERE tenant = ? AND id = ?`),
-		scim.TenantFromContext(ctx), id).Scan(&one)
+		tenantOf(ctx), id).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return scim.ErrNotFound
@@ -534,9 +546,12 @@ func (s *Store) missOrStaleIn(ctx context.Context, tx *sql.Tx, table, id string)
 // evaluated in Go over the tenant's groups as they stream from the database, keeping only the page (and,
 // when the sort cannot be SQL's, the matches), with their members filled in when the filter names them.
 func (s *Store) ListGroups(ctx context.Context, q scim.Query, maxMembers int) (_ *scim.GroupPage, err error) {
+	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
+		return nil, err
+	}
 	defer classify(ctx, &err)
 	m := groupMapping(s.dialect)
-	where, args := "tenant = "+s.placeholder(1), []any{scim.TenantFromContext(ctx)}
+	where, args := "tenant = "+s.placeholder(1), []any{tenantOf(ctx)}
 	inGo := false
 	if q.Filter != nil {
 		frag, fargs, err := m.Compile(q.Filter, 2)
@@ -718,7 +733,7 @@ func (s *Store) memberDocs(ctx context.Context, groupIDs []string) (map[string][
 	rows, err := s.db.QueryContext(ctx, `SELECT m.group_id, m.user_id, `+s.memberDisplay()+` FROM scim_members m
 		JOIN scim_users u ON u.tenant = m.tenant AND u.id = m.user_id
 		WHERE m.tenant = `+s.placeholder(1)+` AND m.group_id IN `+s.in(2, len(groupIDs))+` ORDER BY m.group_id, m.user_id`,
-		append([]any{scim.TenantFromContext(ctx)}, strArgs(groupIDs)...)...)
+		append([]any{tenantOf(ctx)}, strArgs(groupIDs)...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -742,8 +757,11 @@ func (s *Store) memberDocs(ctx context.Context, groupIDs []string) (map[string][
 // MemberIDs implements scim.GroupStore: the ids stream from scim_members' primary key, in ascending id order
 // (the column's collation; bytewise on a database whose collation is C, as MemoryStore orders them).
 func (s *Store) MemberIDs(ctx context.Context, id string, yield func(userID string) bool) (err error) {
+	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
+		return err
+	}
 	defer classify(ctx, &err)
-	tenant := scim.TenantFromContext(ctx)
+	tenant := tenantOf(ctx)
 	var one int
 	err = s.db.QueryRowContext(ctx, s.q(`SELECT 1 FROM scim_groups WHERE tenant = ? AND id = ?`), tenant, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -773,6 +791,9 @@ func (s *Store) MemberIDs(ctx context.Context, id string, yield func(userID stri
 // GroupsOf implements scim.GroupStore: one query (per idBatch users) over the (tenant, user_id) index,
 // joined to the groups for their displayName. Users without groups are absent from the map.
 func (s *Store) GroupsOf(ctx context.Context, userIDs []string) (_ map[string][]scim.GroupRef, err error) {
+	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
+		return nil, err
+	}
 	defer classify(ctx, &err)
 	out := map[string][]scim.GroupRef{}
 	ids := dedupe(userIDs)
@@ -781,7 +802,7 @@ func (s *Store) GroupsOf(ctx context.Context, userIDs []string) (_ map[string][]
 		rows, err := s.db.QueryContext(ctx, `SELECT m.user_id, g.id, g.display_name FROM scim_members m
 			JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
 			WHERE m.tenant = `+s.placeholder(1)+` AND m.user_id IN `+s.in(2, len(batch))+` ORDER BY m.user_id, g.seq`,
-			append([]any{scim.TenantFromContext(ctx)}, strArgs(batch)...)...)
+			append([]any{tenantOf(ctx)}, strArgs(batch)...)...)
 		if err != nil {
 			return nil, err
 		}

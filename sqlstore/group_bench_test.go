@@ -24,7 +24,7 @@ func BenchmarkGroupAddMember(b *testing.B) {
 		for _, n := range []int{100, 100_000} {
 			b.Run(fmt.Sprintf("store=%s/members=%d", kind, n), func(b *testing.B) {
 				s := openBench(b, kind)
-				ctx := context.Background()
+				ctx := scim.ContextWithTenant(context.Background(), "")
 				const spare = 100 // users outside the group, added and removed in turn
 				require.NoError(b, s.bulkInsert(ctx, n+spare, benchUser))
 				g := &scim.Group{ID: "g", DisplayName: "Big", Meta: scim.Meta{Created: time.Now().UTC(), LastModified: time.Now().UTC()}}
@@ -65,7 +65,7 @@ func BenchmarkListGroupsPage(b *testing.B) {
 	for _, kind := range []string{"sqlite", "postgres"} {
 		b.Run("store="+kind, func(b *testing.B) {
 			s := openBench(b, kind)
-			ctx := context.Background()
+			ctx := scim.ContextWithTenant(context.Background(), "")
 			require.NoError(b, s.bulkInsert(ctx, 1000, benchUser))
 			now := time.Now().UTC()
 			for i := range 1000 {
@@ -94,7 +94,7 @@ func BenchmarkListGroupsPage(b *testing.B) {
 
 func openBench(b *testing.B, kind string) *Store {
 	b.Helper()
-	ctx := context.Background()
+	ctx := scim.ContextWithTenant(context.Background(), "")
 	var s *Store
 	var err error
 	if kind == "postgres" {

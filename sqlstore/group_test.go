@@ -43,11 +43,11 @@ func seedUsers(t *testing.T, s *Store, ctx context.Context, n int) []string {
 func TestUsersInGroup(t *testing.T) {
 	stores(t, func(t *testing.T, open func(t *testing.T) *Store) {
 		s := open(t)
-		ctx := scim.WithTenant(context.Background(), "acme")
+		ctx := scim.ContextWithTenant(context.Background(), "acme")
 		ids := seedUsers(t, s, ctx, 5)
 		_, err := s.CreateGroup(ctx, group("g1", "One", ids[1], ids[3], ids[4]))
 		require.NoError(t, err)
-		_, err = s.CreateGroup(scim.WithTenant(context.Background(), "other"), group("g1", "One"))
+		_, err = s.CreateGroup(scim.ContextWithTenant(context.Background(), "other"), group("g1", "One"))
 		require.NoError(t, err)
 		rt := schema.User()
 		for f, want := range map[string][]string{
@@ -75,7 +75,7 @@ func TestUsersInGroup(t *testing.T) {
 func TestListGroupsInGo(t *testing.T) {
 	stores(t, func(t *testing.T, open func(t *testing.T) *Store) {
 		s := open(t)
-		ctx := scim.WithTenant(context.Background(), "acme")
+		ctx := scim.ContextWithTenant(context.Background(), "acme")
 		ids := seedUsers(t, s, ctx, 2)
 		for i, name := range []string{"delta", "Alpha", "charlie", "Bravo"} {
 			_, err := s.CreateGroup(ctx, group(fmt.Sprint("g", i), name, ids...))
@@ -113,7 +113,7 @@ func TestGroupOutbox(t *testing.T) {
 	stores(t, func(t *testing.T, open func(t *testing.T) *Store) {
 		s := open(t)
 		s.outbox = true
-		ctx := scim.WithTenant(context.Background(), "acme")
+		ctx := scim.ContextWithTenant(context.Background(), "acme")
 		ids := seedUsers(t, s, ctx, 3)
 		_, err := s.CreateGroup(ctx, group("g1", "One", ids[0]))
 		require.NoError(t, err)
@@ -152,7 +152,7 @@ func TestGroupOutbox(t *testing.T) {
 func TestDeleteUserRacesAdd(t *testing.T) {
 	stores(t, func(t *testing.T, open func(t *testing.T) *Store) {
 		s := open(t)
-		ctx := scim.WithTenant(context.Background(), "acme")
+		ctx := scim.ContextWithTenant(context.Background(), "acme")
 		_, err := s.CreateGroup(ctx, group("g1", "One"))
 		require.NoError(t, err)
 		for i := range 20 {
@@ -180,7 +180,7 @@ func TestDeleteUserRacesAdd(t *testing.T) {
 func TestDeleteUserRacesReAdd(t *testing.T) {
 	stores(t, func(t *testing.T, open func(t *testing.T) *Store) {
 		s := open(t)
-		ctx := scim.WithTenant(context.Background(), "acme")
+		ctx := scim.ContextWithTenant(context.Background(), "acme")
 		_, err := s.CreateGroup(ctx, group("g1", "One"))
 		require.NoError(t, err)
 		for i := range 20 {

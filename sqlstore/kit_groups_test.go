@@ -55,7 +55,7 @@ func (b *brokenGroups) UpdateGroup(ctx context.Context, id string, u scim.GroupU
 	g, err := b.Store.UpdateGroup(ctx, id, u, version)
 	if err == nil && b.bug == "bumpsAlways" { // a new version even when nothing changed
 		if _, err = b.wdb.ExecContext(ctx, `UPDATE scim_groups SET version = version + 1 WHERE tenant = ? AND id = ?`,
-			scim.TenantFromContext(ctx), id); err != nil {
+			tenantOf(ctx), id); err != nil {
 			return nil, err
 		}
 		v, _ := strconv.ParseInt(g.Meta.Version, 10, 64)
@@ -73,7 +73,7 @@ func (b *brokenGroups) GetGroup(ctx context.Context, id string, maxMembers int) 
 
 func (b *brokenGroups) Delete(ctx context.Context, id, version string) error {
 	if b.bug == "deleteKeepsMemberships" {
-		_, err := b.wdb.ExecContext(ctx, `DELETE FROM scim_users WHERE tenant = ? AND id = ?`, scim.TenantFromContext(ctx), id)
+		_, err := b.wdb.ExecContext(ctx, `DELETE FROM scim_users WHERE tenant = ? AND id = ?`, tenantOf(ctx), id)
 		return err
 	}
 	return b.Store.Delete(ctx, id, version)

@@ -84,7 +84,7 @@ func TestSQLiteBusyAnswers503(t *testing.T) {
 	_, err = conn.ExecContext(context.Background(), `PRAGMA busy_timeout = 50`)
 	require.NoError(t, err)
 	conn.Close()
-	_, err = s.Create(context.Background(), user("busy@example.com"))
+	_, err = s.Create(scim.ContextWithTenant(context.Background(), ""), user("busy@example.com"))
 	require.ErrorIs(t, err, scim.ErrUnavailable)
 }
 
@@ -110,7 +110,7 @@ func TestPoolDefaults(t *testing.T) {
 func TestSQLiteWALBounded(t *testing.T) {
 	const limit = 256 << 10
 	path := filepath.Join(t.TempDir(), "scim.db")
-	ctx := context.Background()
+	ctx := scim.ContextWithTenant(context.Background(), "")
 	s, err := OpenSQLite(ctx, path, WithWAL(WALConfig{Limit: limit, Interval: 20 * time.Millisecond}))
 	require.NoError(t, err)
 	stop := make(chan struct{})

@@ -55,7 +55,7 @@ func (s *Store) record(ctx context.Context, db querier, typ scim.EventType, id s
 		return nil
 	}
 	_, err := db.ExecContext(ctx, s.q(`INSERT INTO scim_outbox (tenant, user_id, type, version, data, created)
-		VALUES (?, ?, ?, ?, ?, ?)`), scim.TenantFromContext(ctx), id, string(typ), version, data, now())
+		VALUES (?, ?, ?, ?, ?, ?)`), tenantOf(ctx), id, string(typ), version, data, now())
 	return err
 }
 

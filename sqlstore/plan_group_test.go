@@ -18,7 +18,7 @@ import (
 func TestGroupQueryPlans(t *testing.T) {
 	stores(t, func(t *testing.T, open func(t *testing.T) *Store) {
 		s := open(t)
-		ctx := scim.WithTenant(context.Background(), "acme")
+		ctx := scim.ContextWithTenant(context.Background(), "acme")
 		require.NoError(t, s.bulkInsert(ctx, 5000, benchUser))
 		for i := range 2000 {
 			_, err := s.CreateGroup(ctx, group(fmt.Sprintf("g%03d", i), fmt.Sprintf("Group %d", i), benchUser(i).ID, benchUser(i+1).ID))

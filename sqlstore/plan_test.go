@@ -23,7 +23,7 @@ func TestQueryPlanUsesIndexes(t *testing.T) {
 	}
 	stores(t, func(t *testing.T, open func(t *testing.T) *Store) {
 		s := open(t)
-		ctx := scim.WithTenant(context.Background(), "acme")
+		ctx := scim.ContextWithTenant(context.Background(), "acme")
 		// Planners scan tiny tables: give them a table worth an index, and its statistics.
 		require.NoError(t, s.bulkInsert(ctx, 5000, benchUser))
 		_, err := s.db.Exec(`ANALYZE`)
@@ -44,7 +44,7 @@ func TestQueryPlanUsesIndexes(t *testing.T) {
 
 func explain(t *testing.T, s *Store, query string, args []any) string {
 	t.Helper()
-	ctx := context.Background()
+	ctx := scim.ContextWithTenant(context.Background(), "")
 	conn, err := s.db.Conn(ctx)
 	require.NoError(t, err)
 	defer conn.Close()

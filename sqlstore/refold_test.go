@@ -18,7 +18,7 @@ import (
 // store opens the database, so that filters find them and uniqueness covers them like new rows; users the
 // new key identifies stay two accounts and the migration does not fail.
 func TestRefoldMigration(t *testing.T) {
-	ctx := context.Background()
+	ctx := scim.ContextWithTenant(context.Background(), "")
 	for _, d := range []struct {
 		name string
 		dsn  func(t *testing.T) string

@@ -267,6 +267,9 @@ func (s *Store) q(query string) string {
 
 // Create implements scim.Store.
 func (s *Store) Create(ctx context.Context, u *scim.User) (_ *scim.User, err error) {
+	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
+		return nil, err
+	}
 	defer classify(ctx, &err)
 	r, err := s.toRow(u)
 	if err != nil {
@@ -276,7 +279,7 @@ func (s *Store) Create(ctx context.Context, u *scim.User) (_ *scim.User, err err
 		_, err := db.ExecContext(ctx, s.q(`INSERT INTO scim_users
 			(tenant, id, user_name, user_name_fold, external_id, display_name_fold, active, created, last_modified, version, data, search, password_hash)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`),
-			scim.TenantFromContext(ctx), u.ID, r.userName, r.userNameFold, r.externalID, r.displayName, r.active,
+			tenantOf(ctx), u.ID, r.userName, r.userNameFold, r.externalID, r.displayName, r.active,
 			r.created, r.lastModified, r.data, r.search, r.passwordHash)
 		if err != nil {
 			return mapErr(err)
@@ -292,12 +295,15 @@ func (s *Store) Create(ctx context.Context, u *scim.User) (_ *scim.User, err err
 
 // Get implements scim.Store.
 func (s *Store) Get(ctx context.Context, id string) (_ *scim.User, err error) {
+	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
+		return nil, err
+	}
 	defer classify(ctx, &err)
 	var data string
 	var version int64
 	var hash sql.NullString
 	err = s.db.QueryRowContext(ctx, s.q(`SELECT data, version, password_hash FROM scim_users WHERE tenant = ? AND id = ?`),
-		scim.TenantFromContext(ctx), id).Scan(&data, &version, &hash)
+		tenantOf(ctx), id).Scan(&data, &version, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, scim.ErrNotFound
 	}
@@ -322,6 +328,9 @@ func decodeUser(data string, version int64) (*scim.User, error) {
 
 // Replace implements scim.Store.
 func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (_ *scim.User, err error) {
+	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
+		return nil, err
+	}
 	defer classify(ctx, &err)
 	r, err := s.toRow(u)
 	if err != nil {
@@ -331,7 +340,7 @@ func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (_ *s
 		active = ?, created = ?, last_modified = ?, version = version + 1, data = ?, search = ?, password_hash = ?
 		WHERE tenant = ? AND id = ?`
 	args := []any{r.userName, r.userNameFold, r.externalID, r.displayName, r.active, r.created, r.lastModified,
-		r.data, r.search, r.passwordHash, scim.TenantFromContext(ctx), u.ID}
+		r.data, r.search, r.passwordHash, tenantOf(ctx), u.ID}
 	query, args = ifVersion(query, args, version)
 	var newVersion int64
 	err = s.write(ctx, func(db querier) error {
@@ -342,7 +351,7 @@ func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (_ *s
 				lock = " FOR UPDATE"
 			}
 			err := db.QueryRowContext(ctx, s.q(`SELECT active FROM scim_users WHERE tenant = ? AND id = ?`+lock),
-				scim.TenantFromContext(ctx), u.ID).Scan(&wasActive)
+				tenantOf(ctx), u.ID).Scan(&wasActive)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
@@ -382,9 +391,12 @@ func ifVersion(query string, args []any, version string) (string, []any) {
 
 // Delete implements scim.Store.
 func (s *Store) Delete(ctx context.Context, id, version string) (err error) {
+	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
+		return err
+	}
 	defer classify(ctx, &err)
 	query := `DELETE FROM scim_users WHERE tenant = ? AND id = ?`
-	args := []any{scim.TenantFromContext(ctx), id}
+	args := []any{tenantOf(ctx), id}
 	query, args = ifVersion(query, args, version)
 	// The user's memberships go with it, in the same transaction, and each group it leaves gets a new version
 	// and lastModified, as any change of its members does (MemoryStore does the same). On PostgreSQL those
@@ -392,7 +404,7 @@ func (s *Store) Delete(ctx context.Context, id, version string) (err error) {
 	// then a key-share lock on the users it adds, so taking them in the same order never deadlocks with it. A
 	// group write adding the user holds that key-share lock: the DELETE waits for it, and the next
 	// statements see its rows.
-	tenant := scim.TenantFromContext(ctx)
+	tenant := tenantOf(ctx)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if s.dialect == filter.Postgres {
 			if _, err := collect(ctx, tx, `SELECT id FROM scim_groups WHERE tenant = $1 AND id IN
@@ -439,7 +451,7 @@ func (s *Store) touchGroupsOf(ctx context.Context, tx *sql.Tx, userID string) er
 	}
 	_, err = tx.ExecContext(ctx, s.q(`UPDATE scim_groups SET version = version + 1, last_modified = ?, data = `+set+`
 		WHERE tenant = ? AND id IN (SELECT group_id FROM scim_members WHERE tenant = ? AND user_id = ?)`),
-		t.Format(timeFormat), arg, scim.TenantFromContext(ctx), scim.TenantFromContext(ctx), userID)
+		t.Format(timeFormat), arg, tenantOf(ctx), tenantOf(ctx), userID)
 	return err
 }
 
@@ -469,7 +481,7 @@ func (s *Store) write(ctx context.Context, f func(querier) error) error {
 func (s *Store) missOrStale(ctx context.Context, id string) error {
 	var one int
 	err := s.db.QueryRowContext(ctx, s.q(`SELECT 1 FROM scim_users WHERE tenant = ? AND id = ?`),
-		scim.TenantFromContext(ctx), id).Scan(&one)
+		tenantOf(ctx), id).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return scim.ErrNotFound
@@ -495,6 +507,9 @@ func mapErr(err error) error {
 // List implements scim.Store. Filter, order and page are pushed down to SQL; what the mapping cannot express
 // is answered by scim.ApplyQuery over the tenant's users.
 func (s *Store) List(ctx context.Context, q scim.Query) (_ *scim.Page, err error) {
+	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
+		return nil, err
+	}
 	defer classify(ctx, &err)
 	where, args, err := s.where(ctx, q.Filter)
 	if errors.Is(err, filter.ErrUnsupported) {
@@ -573,7 +588,7 @@ func (s *Store) twice(args []any, tail ...any) []any {
 
 // where returns the WHERE clause for the tenant and a filter, with its arguments.
 func (s *Store) where(ctx context.Context, f filter.Expr) (string, []any, error) {
-	where, args := "tenant = "+s.placeholder(1), []any{scim.TenantFromContext(ctx)}
+	where, args := "tenant = "+s.placeholder(1), []any{tenantOf(ctx)}
 	if f == nil {
 		return where, args, nil
 	}
@@ -694,11 +709,14 @@ func (s *Store) stream(ctx context.Context, maxScan int, query string, f func(se
 // between pages neither repeat nor hide others. Cursors are sealed (scim.CursorSealer) with a key the
 // database keeps, so every replica reads every replica's cursors and no tenant learns another's numbers.
 func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ *scim.Page, err error) {
+	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
+		return nil, err
+	}
 	defer classify(ctx, &err)
 	var after int64
 	if cursor != "" {
 		var err error
-		if after, err = s.cursors.Open(scim.TenantFromContext(ctx), cursor); err != nil {
+		if after, err = s.cursors.Open(tenantOf(ctx), cursor); err != nil {
 			return nil, err
 		}
 	}
@@ -738,7 +756,7 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ 
 		size += len(data)
 		// One row more than the page, or than MaxBytes allows: there is a next page, after the last user sent.
 		if len(page.Users) == q.Count || q.MaxBytes > 0 && size > q.MaxBytes && len(page.Users) > 0 {
-			page.NextCursor = s.cursors.Seal(scim.TenantFromContext(ctx), last)
+			page.NextCursor = s.cursors.Seal(tenantOf(ctx), last)
 			break
 		}
 		u, err := decodeUser(data, version)
@@ -783,10 +801,10 @@ func (s *Store) listCursorInGo(ctx context.Context, q scim.Query, after int64) (
 				page.Users = append(page.Users, u)
 				last = seq
 			case page.NextCursor == "" && q.Count > 0:
-				page.NextCursor = s.cursors.Seal(scim.TenantFromContext(ctx), last)
+				page.NextCursor = s.cursors.Seal(tenantOf(ctx), last)
 			}
 			return nil
-		}, scim.TenantFromContext(ctx))
+		}, tenantOf(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -795,3 +813,10 @@ func (s *Store) listCursorInGo(ctx context.Context, q scim.Query, after int64) (
 
 // now is used by migrations to stamp when they ran.
 func now() string { return time.Now().UTC().Format(timeFormat) }
+
+// tenantOf is the tenant of ctx. Every exported method has checked with scim.Tenant on entry that ctx carries
+// one (and returned ErrNoTenant otherwise), so that the code below it never acts on the tenant "" by accident.
+func tenantOf(ctx context.Context) string {
+	t, _ := scim.Tenant(ctx)
+	return t
+}

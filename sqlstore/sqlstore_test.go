@@ -46,7 +46,7 @@ func user(name string) *scim.User {
 // TestSQLitePersists: data survives closing and reopening the file, as the example server's does a restart.
 func TestSQLitePersists(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "scim.db")
-	ctx := context.Background()
+	ctx := scim.ContextWithTenant(context.Background(), "")
 	s, err := OpenSQLite(ctx, path)
 	require.NoError(t, err)
 	_, err = s.Create(ctx, user("kept@example.com"))
@@ -63,7 +63,7 @@ func TestSQLitePersists(t *testing.T) {
 
 // TestMigrationsConcurrent: replicas starting together all succeed, and each migration runs once.
 func TestMigrationsConcurrent(t *testing.T) {
-	ctx := context.Background()
+	ctx := scim.ContextWithTenant(context.Background(), "")
 	t.Run("sqlite", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "scim.db")
 		openMany(t, func() (*Store, error) { return OpenSQLite(ctx, path) })
@@ -109,7 +109,7 @@ func openMany(t *testing.T, open func() (*Store, error)) {
 // evaluating in Go, with the same result as the reference implementation.
 func TestFallbackInGo(t *testing.T) {
 	stores(t, func(t *testing.T, open func(t *testing.T) *Store) {
-		s, ctx := open(t), context.Background()
+		s, ctx := open(t), scim.ContextWithTenant(context.Background(), "")
 		var all []*scim.User
 		for i, mail := range []string{"c@x", "a@x", "b@x"} {
 			u := user(fmt.Sprint("u", i))
@@ -173,7 +173,7 @@ func TestInjection(t *testing.T) {
 				require.Contains(t, rec.Body.String(), `"totalResults":0`, "%s matched: %s", path, rec.Body)
 			}
 		}
-		u, err := s.List(context.Background(), scim.Query{StartIndex: 1, Count: 10})
+		u, err := s.List(scim.ContextWithTenant(context.Background(), ""), scim.Query{StartIndex: 1, Count: 10})
 		require.NoError(t, err)
 		require.Equal(t, 1, u.TotalResults, "the table is intact")
 	})
@@ -254,7 +254,7 @@ func TestReplicas(t *testing.T) {
 	s, err := OpenPostgres(context.Background(), dsn)
 	require.NoError(t, err)
 	defer s.Close()
-	got, err := s.Get(context.Background(), id)
+	got, err := s.Get(scim.ContextWithTenant(context.Background(), ""), id)
 	require.NoError(t, err)
 	doc := map[string]string{
 		"displayName": got.DisplayName, "nickName": got.NickName, "title": got.Title, "userType": got.UserType,

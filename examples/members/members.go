@@ -181,7 +181,10 @@ const columns = `id, user_name, email, display_name, full_name, is_disabled, cre
 
 // org returns the tenant as the org id. A tenant that is not one is the authenticator's bug, not a client's.
 func org(ctx context.Context) (int64, error) {
-	tenant := scim.TenantFromContext(ctx)
+	tenant, err := scim.Tenant(ctx) // scim.ErrNoTenant: called outside a request, without ContextWithTenant
+	if err != nil {
+		return 0, err
+	}
 	id, err := strconv.ParseInt(tenant, 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("members: tenant %q is not an org id", tenant)

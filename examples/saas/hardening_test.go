@@ -388,7 +388,7 @@ func TestDeactivationWithoutEvent(t *testing.T) {
 	admin, csrf := ta.signIn(t, "acme-admin")
 	id := provisionJane(t, ta.url+"/scim/v2", token(t, admin, csrf))
 	jane := ta.userBrowser(t, admin, csrf, id)
-	ctx := scim.WithTenant(context.Background(), "acme")
+	ctx := scim.ContextWithTenant(context.Background(), "acme")
 
 	replace := func(change func(u *scim.User)) {
 		u, err := ta.store.Get(ctx, id)

@@ -16,7 +16,7 @@
 //     and looks it up in scim_tokens: the token's account is the SCIM tenant, so each customer's identity
 //     provider sees and provisions that account's users only.
 //   - The "Provisioned users" page lists the account's users with their status, read through the same
-//     Store with the account as tenant (scim.WithTenant).
+//     Store with the account as tenant (scim.ContextWithTenant).
 //   - Events (scim.WithEvents): when the identity provider deactivates or deletes a user, the app revokes
 //     that user's sessions at once. A provisioned user gets a session from the demo "Sign in as" button on
 //     the users page; /app shows whether it is still valid. Sessions are keyed by the user's SCIM id, and

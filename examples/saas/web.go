@@ -245,7 +245,7 @@ const usersListed = 500
 
 // usersPage lists the account's provisioned users: the Store read with the account as tenant.
 func (a *app) usersPage(w http.ResponseWriter, r *http.Request, s *adminSession) {
-	page, err := a.store.List(scim.WithTenant(r.Context(), s.AccountID), scim.Query{StartIndex: 1, Count: usersListed})
+	page, err := a.store.List(scim.ContextWithTenant(r.Context(), s.AccountID), scim.Query{StartIndex: 1, Count: usersListed})
 	if err != nil {
 		a.serverError(w, r, err)
 		return
@@ -303,7 +303,7 @@ type groupRow struct {
 // groups of at most membersPerGroup and none of larger ones, so a group of 100,000 never loads whole here.
 func (a *app) groupsPage(w http.ResponseWriter, r *http.Request, s *adminSession) {
 	var gs scim.GroupStore = a.store
-	page, err := gs.ListGroups(scim.WithTenant(r.Context(), s.AccountID),
+	page, err := gs.ListGroups(scim.ContextWithTenant(r.Context(), s.AccountID),
 		scim.Query{StartIndex: 1, Count: groupsListed}, membersPerGroup)
 	if err != nil {
 		a.serverError(w, r, err)
@@ -327,7 +327,7 @@ func (a *app) groupsPage(w http.ResponseWriter, r *http.Request, s *adminSession
 // signInAs is the demo's stand-in for a provisioned user signing in to the product (by SSO, in a real app):
 // it starts an app session for the user in this browser and opens /app. Inactive users cannot sign in.
 func (a *app) signInAs(w http.ResponseWriter, r *http.Request, s *adminSession) {
-	u, err := a.store.Get(scim.WithTenant(r.Context(), s.AccountID), r.PathValue("id"))
+	u, err := a.store.Get(scim.ContextWithTenant(r.Context(), s.AccountID), r.PathValue("id"))
 	if errors.Is(err, scim.ErrNotFound) {
 		http.NotFound(w, r)
 		return
@@ -390,7 +390,7 @@ func (a *app) appUser(r *http.Request) (*scim.User, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	u, err := a.store.Get(scim.WithTenant(r.Context(), accountID), userID)
+	u, err := a.store.Get(scim.ContextWithTenant(r.Context(), accountID), userID)
 	if err != nil && !errors.Is(err, scim.ErrNotFound) {
 		return nil, "", err
 	}

@@ -80,8 +80,18 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		closers = append(closers, c)
 	}
 
+	// New, not NewHandler: the token comes from the environment, so a mistake in it is an error to report,
+	// not a panic.
+	h, err := scim.New(store, opts...)
+	if err != nil {
+		ln.Close()
+		for _, c := range closers {
+			c.Close()
+		}
+		return err
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.NewHandler(store, opts...)))
+	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 	url := *base
 	if url == "" {
 		url = host.URL(ln.Addr()) + "/scim/v2"

@@ -46,7 +46,10 @@ func (s *Store) Create(ctx context.Context, u *scim.User) (*scim.User, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	tenant := scim.TenantFromContext(ctx)
+	tenant, err := scim.Tenant(ctx) // scim.ErrNoTenant: never act on the tenant "" by accident
+	if err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.taken(tenant, u.UserName, "") {
@@ -62,9 +65,13 @@ func (s *Store) Get(ctx context.Context, id string) (*scim.User, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	tenant, err := scim.Tenant(ctx) // scim.ErrNoTenant: never act on the tenant "" by accident
+	if err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i := s.find(scim.TenantFromContext(ctx), id)
+	i := s.find(tenant, id)
 	if i < 0 {
 		return nil, scim.ErrNotFound
 	}
@@ -76,7 +83,10 @@ func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (*sci
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	tenant := scim.TenantFromContext(ctx)
+	tenant, err := scim.Tenant(ctx) // scim.ErrNoTenant: never act on the tenant "" by accident
+	if err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := s.find(tenant, u.ID)
@@ -98,9 +108,13 @@ func (s *Store) Delete(ctx context.Context, id, version string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	tenant, err := scim.Tenant(ctx) // scim.ErrNoTenant: never act on the tenant "" by accident
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i := s.find(scim.TenantFromContext(ctx), id)
+	i := s.find(tenant, id)
 	switch {
 	case i < 0:
 		return scim.ErrNotFound
@@ -117,7 +131,10 @@ func (s *Store) List(ctx context.Context, q scim.Query) (*scim.Page, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	tenant := scim.TenantFromContext(ctx)
+	tenant, err := scim.Tenant(ctx) // scim.ErrNoTenant: never act on the tenant "" by accident
+	if err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	var users []*scim.User
 	for _, e := range s.users {
