@@ -1,16 +1,21 @@
-// Package scim is an embeddable SCIM 2.0 server (RFC 7643, RFC 7644) for the Users resource, made for the
-// SaaS app whose customers provision their people from Microsoft Entra ID, Okta or any other SCIM client.
+// Package scim is an embeddable SCIM 2.0 server (RFC 7643, RFC 7644) for the Users and Groups resources,
+// made for the SaaS app whose customers provision their people from Microsoft Entra ID, Okta or any other
+// SCIM client.
 //
-// The host app implements a small Store over its own database (or uses MemoryStore), creates a handler with
-// NewHandler and mounts it next to its own routes:
+// The host app declares what its users keep (schema.DeclareUser, WithUserSchema), implements a small Store
+// over its own database (or uses MemoryStore), creates a handler with New (or NewHandler, which panics on a
+// configuration mistake such as an empty token) and mounts it next to its own routes:
 //
-//	h := scim.NewHandler(store, scim.WithTokens(os.Getenv("SCIM_TOKEN")))
+//	h, err := scim.New(store, scim.WithTokens(os.Getenv("SCIM_TOKEN")))
+//	if err != nil {
+//		log.Fatal(err) // SCIM_TOKEN unset, say
+//	}
 //	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 //
 // The handler speaks the protocol: authentication, filters, sorting, paging, projection, PATCH, ETags,
 // discovery and SCIM errors, with the tolerances real identity providers need (string booleans, op names in
-// any case, dotted PATCH keys). The Store only persists users and enforces what only it can enforce
-// atomically: userName uniqueness and versions.
+// any case, dotted PATCH keys). The Store only persists users (and, as an optional GroupStore, groups) and
+// enforces what only it can enforce atomically: uniqueness and versions.
 package scim
 
 import (
