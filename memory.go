@@ -253,22 +253,9 @@ func (s *MemoryStore) List(ctx context.Context, q Query) (*Page, error) {
 // lookup returns, in creation order, the entries that can match e when e pins an indexed attribute with
 // "eq" (alone, or as one side of an "and"); it reports false when e needs a scan.
 func (t *memTenant) lookup(e filter.Expr) ([]*memEntry, bool) {
-	switch e := e.(type) {
-	case *filter.Logical:
-		if e.Op != filter.And {
-			return nil, false
-		}
-		if c, ok := t.lookup(e.Left); ok {
-			return c, true
-		}
-		return t.lookup(e.Right)
-	case *filter.Compare:
-		v, ok := e.Value.(string)
-		if e.Op != filter.Eq || !ok || e.Path.Sub != nil || e.Path.Schema == nil || e.Path.Extension() {
-			return nil, false
-		}
+	return lookupEq(e, t.lookup, func(attr, v string) ([]*memEntry, bool) {
 		var out []*memEntry
-		switch e.Path.Attr.Name {
+		switch attr {
 		case "id":
 			if x := t.byID[v]; x != nil {
 				out = append(out, x)
@@ -284,6 +271,28 @@ func (t *memTenant) lookup(e filter.Expr) ([]*memEntry, bool) {
 			return nil, false
 		}
 		return out, true
+	})
+}
+
+// lookupEq is the shape of MemoryStore's index lookups, for users and groups alike: e pins a core attribute
+// with `eq "v"`, alone or as one side of an "and" (whose sides are looked up with self), and find answers
+// that attribute from an index (false: not indexed).
+func lookupEq[E any](e filter.Expr, self func(filter.Expr) ([]E, bool), find func(attr, v string) ([]E, bool)) ([]E, bool) {
+	switch e := e.(type) {
+	case *filter.Logical:
+		if e.Op != filter.And {
+			return nil, false
+		}
+		if c, ok := self(e.Left); ok {
+			return c, true
+		}
+		return self(e.Right)
+	case *filter.Compare:
+		v, ok := e.Value.(string)
+		if e.Op != filter.Eq || !ok || e.Path.Sub != nil || e.Path.Schema == nil || e.Path.Extension() {
+			return nil, false
+		}
+		return find(e.Path.Attr.Name, v)
 	}
 	return nil, false
 }

@@ -470,22 +470,9 @@ func (gs *memGroups) lookup(e filter.Expr) ([]*memGroup, bool) {
 		slices.SortFunc(out, func(a, b *memGroup) int { return cmp.Compare(a.seq, b.seq) })
 		return out, true
 	}
-	switch e := e.(type) {
-	case *filter.Logical:
-		if e.Op != filter.And {
-			return nil, false
-		}
-		if c, ok := gs.lookup(e.Left); ok {
-			return c, true
-		}
-		return gs.lookup(e.Right)
-	case *filter.Compare:
-		v, ok := e.Value.(string)
-		if e.Op != filter.Eq || !ok || e.Path.Sub != nil || e.Path.Schema == nil || e.Path.Extension() {
-			return nil, false
-		}
+	return lookupEq(e, gs.lookup, func(attr, v string) ([]*memGroup, bool) {
 		var out []*memGroup
-		switch e.Path.Attr.Name {
+		switch attr {
 		case "id":
 			if x := gs.byID[v]; x != nil {
 				out = append(out, x)
@@ -501,8 +488,7 @@ func (gs *memGroups) lookup(e filter.Expr) ([]*memGroup, bool) {
 			return nil, false
 		}
 		return out, true
-	}
-	return nil, false
+	})
 }
 
 // matchGroup evaluates e for a group: member comparisons (members[value eq "u"], members eq "u") from the
