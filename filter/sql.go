@@ -648,7 +648,13 @@ func (c *compiler) present(a *schema.Attribute) pred {
 			}
 			return r.col + " <> ''", false, nil
 		}
-		doc, err := c.doc(either)
+		// A case-insensitive string's folded copy may be "" where the value is not (Fold trims "  " away), and
+		// "" reads as absent: presence of such a string is judged on the raw document only.
+		k := either
+		if folded(a) {
+			k = rawDoc
+		}
+		doc, err := c.doc(k)
 		if err != nil {
 			return "", false, err
 		}
