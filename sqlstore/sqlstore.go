@@ -466,15 +466,7 @@ func (s *Store) write(ctx context.Context, f func(querier) error) error {
 	if !s.outbox {
 		return f(s.wdb)
 	}
-	tx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := f(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return s.tx(ctx, func(tx *sql.Tx) error { return f(tx) })
 }
 
 // missOrStale tells why a conditional write touched no row: the user is gone, or its version moved on.
