@@ -43,7 +43,7 @@ func (b *brokenGroups) UpdateGroup(ctx context.Context, id string, u scim.GroupU
 		// The window in which a concurrent write is lost: wide enough that, even on a loaded machine, some of
 		// the kit's 50 parallel adds overlap (1 ms let every add run alone once in a CI run).
 		time.Sleep(20 * time.Millisecond)
-		var stale []string           // writing the list: whatever is there now and not in it goes
+		var stale []string // writing the list: whatever is there now and not in it goes
 		if err := b.MemberIDs(ctx, id, func(m string) bool {
 			if !set[m] {
 				stale = append(stale, m)
