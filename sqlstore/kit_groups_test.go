@@ -41,7 +41,7 @@ func (b *brokenGroups) UpdateGroup(ctx context.Context, id string, u scim.GroupU
 			delete(set, m)
 		}
 		// The window in which a concurrent write is lost: wide enough that, even on a loaded machine, some of
-		// the kit's 50 parallel adds overlap (1 ms let every add run alone once in a CI run).
+		// the kit's 50 parallel adds overlap (with 1 ms, a run on a loaded machine saw no overlap).
 		time.Sleep(20 * time.Millisecond)
 		var stale []string // writing the list: whatever is there now and not in it goes
 		if err := b.MemberIDs(ctx, id, func(m string) bool {
