@@ -33,7 +33,7 @@ func ExampleNewHandler() {
 }
 
 // A multi-tenant SaaS maps each customer's token to its account; the Store then sees only that account's
-// users (scim.TenantFromContext).
+// users (scim.Tenant).
 func ExampleWithAuthenticator() {
 	// The host's accounts table, keyed by token hash: it never stores the tokens themselves.
 	token, hash := scim.MintToken()

@@ -32,7 +32,9 @@ type RequestInfo struct {
 
 // WithMetrics calls fn once for every request, after its response, with its resource, method, status and
 // duration: the hook to count requests per resource × method × status and time them in any metrics
-// library (README: Observability). fn runs on the request's goroutine: keep it fast.
+// library ([docs/observability.md]). fn runs on the request's goroutine: keep it fast.
+//
+// [docs/observability.md]: https://github.com/scimkit/scim/blob/main/docs/observability.md
 func WithMetrics(fn func(RequestInfo)) Option {
 	return func(c *config) { c.metrics = fn }
 }

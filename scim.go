@@ -16,6 +16,23 @@
 // discovery and SCIM errors, with the tolerances real identity providers need (string booleans, op names in
 // any case, dotted PATCH keys). The Store only persists users (and, as an optional GroupStore, groups) and
 // enforces what only it can enforce atomically: uniqueness and versions.
+//
+// The guides are in the repository's docs directory: [mounting and options], [tenancy], [declaring the
+// schema], [implementing a Store] (and checking it with package scimtest), [the SQL stores], [groups],
+// [events], [observability], [limits], configuring [Entra ID] and [Okta], and the [design notes].
+//
+// [mounting and options]: https://github.com/scimkit/scim/blob/main/docs/options.md
+// [tenancy]: https://github.com/scimkit/scim/blob/main/docs/tenancy.md
+// [declaring the schema]: https://github.com/scimkit/scim/blob/main/docs/schema.md
+// [implementing a Store]: https://github.com/scimkit/scim/blob/main/docs/stores.md
+// [the SQL stores]: https://github.com/scimkit/scim/blob/main/docs/sqlstore.md
+// [groups]: https://github.com/scimkit/scim/blob/main/docs/groups.md
+// [events]: https://github.com/scimkit/scim/blob/main/docs/events.md
+// [observability]: https://github.com/scimkit/scim/blob/main/docs/observability.md
+// [limits]: https://github.com/scimkit/scim/blob/main/docs/limits.md
+// [Entra ID]: https://github.com/scimkit/scim/blob/main/docs/entra.md
+// [Okta]: https://github.com/scimkit/scim/blob/main/docs/okta.md
+// [design notes]: https://github.com/scimkit/scim/blob/main/docs/design.md
 package scim
 
 import (

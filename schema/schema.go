@@ -4,6 +4,10 @@
 // One table drives everything: validation, attribute names without case, PATCH paths, filter attribute
 // resolution, projection and the discovery endpoints all read the same *Attribute values. The User and
 // enterprise User definitions come from github.com/elimity-com/scim/schema, so the RFC tables are not retyped.
+//
+// A host declares the User resource it keeps with DeclareUser; the guide is [docs/schema.md].
+//
+// [docs/schema.md]: https://github.com/scimkit/scim/blob/main/docs/schema.md
 package schema
 
 import (

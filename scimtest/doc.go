@@ -70,9 +70,12 @@
 // they name an undeclared attribute: a Store must map attributes by name (schema.Path.String), never by
 // pointer.
 //
-// examples/store in this module is the simplest Store that passes: a mutex, a slice and scim.ApplyQuery.
+// examples/store in this module is the simplest Store that passes: a mutex, a slice and scim.ApplyQuery. The
+// guide to writing a Store, with a worked one over an existing table, is [docs/stores.md].
 //
 // Subtests run one after the other, each with a fresh Store from newStore, which is given the subtest's t
 // (for t.Cleanup); newStore may empty one shared database rather than create a new one. The checks use
 // the tenants "scimtest-a", "scimtest-b" and "", or the two of Options.Tenants.
+//
+// [docs/stores.md]: https://github.com/scimkit/scim/blob/main/docs/stores.md
 package scimtest

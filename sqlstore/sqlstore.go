@@ -6,6 +6,11 @@
 // and pushes filters, sorting and paging down to SQL, so that `userName eq` and `externalId eq` are index
 // lookups. Each user is stored whole as JSON beside the columns it is queried by, so nothing a client sent is
 // lost. A filter or sort the SQL mapping cannot express is evaluated in Go instead of failing.
+//
+// The guide, [docs/sqlstore.md], describes the tables, groups in SQL, connection pools, how faults answer
+// 503, SQLite's write-ahead log, the outbox and cursors.
+//
+// [docs/sqlstore.md]: https://github.com/scimkit/scim/blob/main/docs/sqlstore.md
 package sqlstore
 
 import (
