@@ -14,7 +14,9 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/stored"
 	"github.com/scimkit/scim/schema"
+	"github.com/scimkit/scim/sqlstore/internal/sqlfilter"
 )
 
 // The outbox types of group changes (WithOutbox). Their entries carry Group (as after the change; as it was
@@ -38,9 +40,9 @@ const idBatch = 500
 
 // groupMapping is where the Group schema's attributes live: columns for the indexed ones, the documents for
 // the rest, and members in scim_members.
-func groupMapping(d filter.Dialect) filter.Mapping {
-	return filter.Mapping{
-		Dialect: d,
+func groupMapping(d Dialect) sqlfilter.Mapping {
+	return sqlfilter.Mapping{
+		Dialect: d.sql(),
 		Columns: map[string]string{
 			"id":                "id",
 			"displayName":       "display_name_fold",
@@ -50,7 +52,7 @@ func groupMapping(d filter.Dialect) filter.Mapping {
 		},
 		JSON:       "data",
 		FoldedJSON: "search",
-		Links: map[string]filter.Link{"members": {
+		Links: map[string]sqlfilter.Link{"members": {
 			Table: "scim_members", Owner: "scim_members.tenant = scim_groups.tenant",
 			Key: "scim_groups.id", Ref: "scim_members.group_id", Value: "scim_members.user_id",
 		}},
@@ -58,7 +60,7 @@ func groupMapping(d filter.Dialect) filter.Mapping {
 }
 
 // groupsLink finds a user's groups for `groups.value eq "…"` (a group's members, paged as users).
-var groupsLink = filter.Link{
+var groupsLink = sqlfilter.Link{
 	Table: "scim_members", Owner: "scim_members.tenant = scim_users.tenant",
 	Key: "scim_users.id", Ref: "scim_members.user_id", Value: "scim_members.group_id",
 }
@@ -85,7 +87,7 @@ func groupToRow(g *scim.Group) (groupRow, error) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return groupRow{}, err
 	}
-	search, err := json.Marshal(filter.FoldDocument(groupType, doc))
+	search, err := json.Marshal(stored.FoldDocument(groupType, doc))
 	if err != nil {
 		return groupRow{}, err
 	}
@@ -205,7 +207,7 @@ func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, groupID string, ids 
 	for lo := 0; lo < len(ids); lo += idBatch {
 		batch := ids[lo:min(lo+idBatch, len(ids))]
 		lock := ""
-		if s.dialect == filter.Postgres {
+		if s.dialect == Postgres {
 			lock = " FOR KEY SHARE"
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM scim_users WHERE tenant = `+s.placeholder(1)+` AND id IN `+
@@ -316,7 +318,7 @@ func (s *Store) GetGroup(ctx context.Context, id string, maxMembers int) (_ *sci
 
 // memberDisplay is the SQL of a member's display: the user's displayName, else its userName.
 func (s *Store) memberDisplay() string {
-	if s.dialect == filter.Postgres {
+	if s.dialect == Postgres {
 		return `COALESCE(u.data->>'displayName', u.user_name)`
 	}
 	return `COALESCE(json_extract(u.data, '$.displayName'), u.user_name)`
@@ -429,7 +431,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, 
 	var out *scim.Group
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		lock := ""
-		if s.dialect == filter.Postgres {
+		if s.dialect == Postgres {
 			lock = " FOR UPDATE" // SQLite's write transaction holds the database already
 		}
 		var current int64
@@ -556,7 +558,7 @@ func (s *Store) ListGroups(ctx context.Context, q scim.Query, maxMembers int) (_
 	if q.Filter != nil {
 		frag, fargs, err := m.Compile(q.Filter, 2)
 		switch {
-		case errors.Is(err, filter.ErrUnsupported):
+		case errors.Is(err, sqlfilter.ErrUnsupported):
 			inGo = true
 		case err != nil:
 			return nil, err
@@ -568,7 +570,7 @@ func (s *Store) ListGroups(ctx context.Context, q scim.Query, maxMembers int) (_
 	if q.SortBy.Attr != nil {
 		by, err := m.OrderBy(q.SortBy, q.Descending)
 		switch {
-		case errors.Is(err, filter.ErrUnsupported):
+		case errors.Is(err, sqlfilter.ErrUnsupported):
 			sortInGo = true
 		case err != nil:
 			return nil, err

@@ -4,8 +4,6 @@ import (
 	"database/sql"
 	"runtime"
 	"time"
-
-	"github.com/scimkit/scim/filter"
 )
 
 // PoolConfig bounds a Store's connections. A bounded pool makes requests beyond it wait for a connection
@@ -49,9 +47,9 @@ func pick[T int | time.Duration](set, def T) T {
 }
 
 // defaultPool is the pool of a store OpenPostgres or OpenSQLite opened.
-func defaultPool(d filter.Dialect) PoolConfig {
+func defaultPool(d Dialect) PoolConfig {
 	n := runtime.GOMAXPROCS(0)
-	if d == filter.SQLite {
+	if d == SQLite {
 		// Readers run in parallel in WAL mode, each on a CPU: more would only queue inside SQLite. The file is
 		// local, so connections need no recycling.
 		return PoolConfig{MaxOpen: max(4, 2*n), MaxLifetime: -1, MaxIdleTime: 5 * time.Minute}

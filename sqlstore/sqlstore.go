@@ -27,15 +27,17 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/stored"
 	"github.com/scimkit/scim/schema"
+	"github.com/scimkit/scim/sqlstore/internal/sqlfilter"
 )
 
 // Store is a scim.Store and scim.CursorLister over a SQL database. It is safe for concurrent use, from one
 // process or many.
 type Store struct {
 	db      *sql.DB
-	dialect filter.Dialect
-	mapping filter.Mapping
+	dialect Dialect
+	mapping sqlfilter.Mapping
 	rt      *schema.ResourceType
 	outbox  bool
 	cursors *scim.CursorSealer
@@ -84,23 +86,23 @@ func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error
 	if limit := walConfig(opts).Limit; limit > 0 {
 		dsn += "&_pragma=journal_size_limit(" + strconv.FormatInt(limit, 10) + ")"
 	}
-	return open(ctx, "sqlite", dsn, filter.SQLite, opts)
+	return open(ctx, "sqlite", dsn, SQLite, opts)
 }
 
 // OpenPostgres connects to the PostgreSQL database at dsn (a URL or key=value string, as pgx takes it) and
 // migrates it.
 func OpenPostgres(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
-	return open(ctx, "pgx", dsn, filter.Postgres, opts)
+	return open(ctx, "pgx", dsn, Postgres, opts)
 }
 
-func open(ctx context.Context, driver, dsn string, d filter.Dialect, opts []Option) (*Store, error) {
+func open(ctx context.Context, driver, dsn string, d Dialect, opts []Option) (*Store, error) {
 	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		return nil, err
 	}
 	opts = append([]Option{func(s *Store) { s.pool = defaultPool(d) }}, opts...)
 	var wdb *sql.DB
-	if d == filter.SQLite {
+	if d == SQLite {
 		// Writes wait for the one writer connection in database/sql's queue, within their deadline, instead
 		// of racing for SQLite's lock in its busy handler (which sleeps and polls, and fails with
 		// SQLITE_BUSY when the busy timeout runs out).
@@ -125,8 +127,8 @@ func open(ctx context.Context, driver, dsn string, d filter.Dialect, opts []Opti
 
 // New returns a Store over db, whose dialect is d, after bringing its schema up to date. The host keeps
 // ownership of db (Close closes it).
-func New(ctx context.Context, db *sql.DB, d filter.Dialect, opts ...Option) (*Store, error) {
-	if d != filter.Postgres && d != filter.SQLite {
+func New(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*Store, error) {
+	if d != Postgres && d != SQLite {
 		return nil, fmt.Errorf("sqlstore: unknown dialect %v", d)
 	}
 	s := &Store{
@@ -134,8 +136,8 @@ func New(ctx context.Context, db *sql.DB, d filter.Dialect, opts ...Option) (*St
 		dialect: d,
 		wal:     defaultWAL,
 		rt:      schema.User(),
-		mapping: filter.Mapping{
-			Dialect: d,
+		mapping: sqlfilter.Mapping{
+			Dialect: d.sql(),
 			Columns: map[string]string{
 				"id":                "id",
 				"userName":          "user_name_fold",
@@ -148,7 +150,7 @@ func New(ctx context.Context, db *sql.DB, d filter.Dialect, opts ...Option) (*St
 			JSON:       "data",
 			FoldedJSON: "search",
 			// groups.value eq "…": a group's members, paged as users
-			Links: map[string]filter.Link{"groups": groupsLink},
+			Links: map[string]sqlfilter.Link{"groups": groupsLink},
 		},
 	}
 	for _, o := range opts {
@@ -168,7 +170,7 @@ func New(ctx context.Context, db *sql.DB, d filter.Dialect, opts ...Option) (*St
 	if s.cursors, err = scim.NewCursorSealer(key); err != nil {
 		return nil, err
 	}
-	if d == filter.SQLite && s.wal.Limit > 0 && s.wal.Interval > 0 {
+	if d == SQLite && s.wal.Limit > 0 && s.wal.Interval > 0 {
 		if err := s.startCheckpointer(ctx); err != nil {
 			return nil, fmt.Errorf("sqlstore: locating the database file: %w", err)
 		}
@@ -190,7 +192,7 @@ func (s *Store) Close() error {
 			s.stopped.Wait()
 		}
 		var errs []error
-		if s.dialect == filter.SQLite {
+		if s.dialect == SQLite {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*busyTimeout*time.Millisecond)
 			errs = append(errs, s.checkpoint(ctx, busyTimeout))
 			cancel()
@@ -205,7 +207,7 @@ func (s *Store) Close() error {
 
 // timeFormat stores times as text whose lexical order is time order, identical in both dialects, and the
 // one the filter compiler binds dateTime literals in.
-const timeFormat = filter.TimeLayout
+const timeFormat = stored.TimeLayout
 
 // row is a user as the columns hold it.
 type row struct {
@@ -226,7 +228,7 @@ func (s *Store) toRow(u *scim.User) (row, error) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return row{}, err
 	}
-	search, err := json.Marshal(filter.FoldDocument(s.rt, doc))
+	search, err := json.Marshal(stored.FoldDocument(s.rt, doc))
 	if err != nil {
 		return row{}, err
 	}
@@ -249,7 +251,7 @@ func (s *Store) toRow(u *scim.User) (row, error) {
 
 // q rewrites a query written with '?' placeholders for the store's dialect ($1, $2, ... in PostgreSQL).
 func (s *Store) q(query string) string {
-	if s.dialect != filter.Postgres {
+	if s.dialect != Postgres {
 		return query
 	}
 	var b strings.Builder
@@ -347,7 +349,7 @@ func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (_ *s
 		var wasActive sql.NullBool
 		if s.outbox { // the old active flag tells deactivation from another update
 			lock := ""
-			if s.dialect == filter.Postgres {
+			if s.dialect == Postgres {
 				lock = " FOR UPDATE"
 			}
 			err := db.QueryRowContext(ctx, s.q(`SELECT active FROM scim_users WHERE tenant = ? AND id = ?`+lock),
@@ -406,7 +408,7 @@ func (s *Store) Delete(ctx context.Context, id, version string) (err error) {
 	// statements see its rows.
 	tenant := tenantOf(ctx)
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if s.dialect == filter.Postgres {
+		if s.dialect == Postgres {
 			if _, err := collect(ctx, tx, `SELECT id FROM scim_groups WHERE tenant = $1 AND id IN
 				(SELECT group_id FROM scim_members WHERE tenant = $1 AND user_id = $2) ORDER BY id FOR UPDATE`,
 				[]any{tenant, id}); err != nil {
@@ -442,11 +444,11 @@ func (s *Store) touchGroupsOf(ctx context.Context, tx *sql.Tx, userID string) er
 		return err
 	}
 	set := `json_set(data, '$.meta.lastModified', ?)`
-	if s.dialect == filter.Postgres {
+	if s.dialect == Postgres {
 		set = `jsonb_set(data, '{meta,lastModified}', CAST(? AS JSONB))`
 	}
 	arg := any(string(js))
-	if s.dialect == filter.SQLite {
+	if s.dialect == SQLite {
 		arg = strings.Trim(string(js), `"`)
 	}
 	_, err = tx.ExecContext(ctx, s.q(`UPDATE scim_groups SET version = version + 1, last_modified = ?, data = `+set+`
@@ -504,7 +506,7 @@ func (s *Store) List(ctx context.Context, q scim.Query) (_ *scim.Page, err error
 	}
 	defer classify(ctx, &err)
 	where, args, err := s.where(ctx, q.Filter)
-	if errors.Is(err, filter.ErrUnsupported) {
+	if errors.Is(err, sqlfilter.ErrUnsupported) {
 		where, args, _ = s.where(ctx, nil)
 		return s.listInGo(ctx, q, where, args)
 	}
@@ -514,7 +516,7 @@ func (s *Store) List(ctx context.Context, q scim.Query) (_ *scim.Page, err error
 	order := "seq"
 	if q.SortBy.Attr != nil {
 		by, err := s.mapping.OrderBy(q.SortBy, q.Descending)
-		if errors.Is(err, filter.ErrUnsupported) { // SQL still filters: only the matches are sorted in Go
+		if errors.Is(err, sqlfilter.ErrUnsupported) { // SQL still filters: only the matches are sorted in Go
 			q.Filter = nil
 			return s.listInGo(ctx, q, where, args)
 		}
@@ -572,7 +574,7 @@ func (s *Store) pageQuery(where string, n int, order string) string {
 // followed by tail: PostgreSQL's numbered placeholders serve both copies, SQLite's ? need them twice.
 func (s *Store) twice(args []any, tail ...any) []any {
 	out := append([]any{}, args...)
-	if s.dialect == filter.SQLite {
+	if s.dialect == SQLite {
 		out = append(out, args...)
 	}
 	return append(out, tail...)
@@ -592,7 +594,7 @@ func (s *Store) where(ctx context.Context, f filter.Expr) (string, []any, error)
 }
 
 func (s *Store) placeholder(n int) string {
-	if s.dialect == filter.Postgres {
+	if s.dialect == Postgres {
 		return "$" + strconv.Itoa(n)
 	}
 	return "?"
@@ -713,7 +715,7 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ 
 		}
 	}
 	where, args, err := s.where(ctx, q.Filter)
-	if errors.Is(err, filter.ErrUnsupported) {
+	if errors.Is(err, sqlfilter.ErrUnsupported) {
 		return s.listCursorInGo(ctx, q, after)
 	}
 	if err != nil {

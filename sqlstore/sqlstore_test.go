@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
-	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/schema"
 	"github.com/scimkit/scim/scimtest"
+	"github.com/scimkit/scim/sqlstore/internal/sqlfilter"
 )
 
 func TestConformanceSQLite(t *testing.T) {
@@ -120,7 +120,7 @@ func TestFallbackInGo(t *testing.T) {
 		}
 		p, _ := schema.User().Resolve("emails.value")
 		_, err := s.mapping.OrderBy(p, false)
-		require.ErrorIs(t, err, filter.ErrUnsupported, "this test needs a sort SQL cannot express")
+		require.ErrorIs(t, err, sqlfilter.ErrUnsupported, "this test needs a sort SQL cannot express")
 		q := scim.Query{SortBy: p, StartIndex: 1, Count: 10}
 		page, err := s.List(ctx, q)
 		require.NoError(t, err)
