@@ -130,7 +130,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (_ *scim.Group, 
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	r, err := groupToRow(g)
 	if err != nil {
 		return nil, err
@@ -295,7 +295,7 @@ func (s *Store) GetGroup(ctx context.Context, id string, maxMembers int) (_ *sci
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	var data string
 	var version int64
 	err = s.db.QueryRowContext(ctx, s.q(`SELECT data, version FROM scim_groups WHERE tenant = ? AND id = ?`),
@@ -426,7 +426,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, 
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	tenant := tenantOf(ctx)
 	var out *scim.Group
 	err = s.tx(ctx, func(tx *sql.Tx) error {
@@ -505,7 +505,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id, version string) (err error)
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	tenant := tenantOf(ctx)
 	query := `DELETE FROM scim_groups WHERE tenant = ? AND id = ?`
 	args := []any{tenant, id}
@@ -551,7 +551,7 @@ func (s *Store) ListGroups(ctx context.Context, q scim.Query, maxMembers int) (_
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	m := groupMapping(s.dialect)
 	where, args := "tenant = "+s.placeholder(1), []any{tenantOf(ctx)}
 	inGo := false
@@ -762,7 +762,7 @@ func (s *Store) MemberIDs(ctx context.Context, id string, yield func(userID stri
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	tenant := tenantOf(ctx)
 	var one int
 	err = s.db.QueryRowContext(ctx, s.q(`SELECT 1 FROM scim_groups WHERE tenant = ? AND id = ?`), tenant, id).Scan(&one)
@@ -796,7 +796,7 @@ func (s *Store) GroupsOf(ctx context.Context, userIDs []string) (_ map[string][]
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	out := map[string][]scim.GroupRef{}
 	ids := dedupe(userIDs)
 	for lo := 0; lo < len(ids); lo += idBatch {

@@ -20,11 +20,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
-
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/internal/stored"
@@ -43,13 +38,14 @@ type Store struct {
 	cursors *scim.CursorSealer
 
 	// Operations: pools, the SQLite log, closing.
-	wdb      *sql.DB // writes: db, or for OpenSQLite a pool of one connection, as SQLite has one writer
-	pool     PoolConfig
-	wal      WALConfig
-	stop     chan struct{} // closed by Close: stops the WAL checkpointer
-	stopped  sync.WaitGroup
-	closed   sync.Once
-	closeErr error
+	wdb       *sql.DB          // writes: db, or WithWriter's pool (for SQLite: one connection, as SQLite has one writer)
+	temporary func(error) bool // WithTemporary: the driver's own temporary failures
+	pool      PoolConfig
+	wal       WALConfig
+	stop      chan struct{} // closed by Close: stops the WAL checkpointer
+	stopped   sync.WaitGroup
+	closed    sync.Once
+	closeErr  error
 }
 
 // Option configures a Store.
@@ -77,52 +73,13 @@ var (
 	_ scim.CursorLister = (*Store)(nil)
 )
 
-// OpenSQLite opens (creating if needed) the SQLite database file at path, in WAL mode so that readers never
-// wait for the writer, and migrates it. Writes queue for one connection of their own (SQLite serves one
-// writer at a time); the write-ahead log is kept small (WithWAL).
-func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(" + strconv.Itoa(busyTimeout) +
-		")&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	if limit := walConfig(opts).Limit; limit > 0 {
-		dsn += "&_pragma=journal_size_limit(" + strconv.FormatInt(limit, 10) + ")"
-	}
-	return open(ctx, "sqlite", dsn, SQLite, opts)
-}
-
-// OpenPostgres connects to the PostgreSQL database at dsn (a URL or key=value string, as pgx takes it) and
-// migrates it.
-func OpenPostgres(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
-	return open(ctx, "pgx", dsn, Postgres, opts)
-}
-
-func open(ctx context.Context, driver, dsn string, d Dialect, opts []Option) (*Store, error) {
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		return nil, err
-	}
-	opts = append([]Option{func(s *Store) { s.pool = defaultPool(d) }}, opts...)
-	var wdb *sql.DB
-	if d == SQLite {
-		// Writes wait for the one writer connection in database/sql's queue, within their deadline, instead
-		// of racing for SQLite's lock in its busy handler (which sleeps and polls, and fails with
-		// SQLITE_BUSY when the busy timeout runs out).
-		if wdb, err = sql.Open(driver, dsn); err != nil {
-			db.Close()
-			return nil, err
-		}
-		wdb.SetMaxOpenConns(1)
-		wdb.SetMaxIdleConns(1)
-		opts = append(opts, func(s *Store) { s.wdb = wdb })
-	}
-	s, err := New(ctx, db, d, opts...)
-	if err != nil {
-		db.Close()
-		if wdb != nil {
-			wdb.Close()
-		}
-		return nil, err
-	}
-	return s, nil
+// WithWriter makes the store write through w and read through the *sql.DB given to New. For SQLite, w is
+// a pool of one connection (SetMaxOpenConns(1)), so that writes queue in database/sql, within their
+// deadlines, for the one writer SQLite serves, instead of racing for its lock in its busy handler (which
+// sleeps, polls and fails with SQLITE_BUSY when the busy timeout runs out); sqlite.Open does this. Close
+// closes w too.
+func WithWriter(w *sql.DB) Option {
+	return func(s *Store) { s.wdb = w }
 }
 
 // New returns a Store over db, whose dialect is d, after bringing its schema up to date. The host keeps
@@ -161,11 +118,11 @@ func New(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*Store, er
 		s.wdb = db
 	}
 	if err := s.migrate(ctx); err != nil {
-		return nil, fmt.Errorf("sqlstore: migrating: %w", Classify(err))
+		return nil, fmt.Errorf("sqlstore: migrating: %w", classifyWith(err, s.temporary))
 	}
 	key, err := s.cursorKey(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: cursor key: %w", Classify(err))
+		return nil, fmt.Errorf("sqlstore: cursor key: %w", classifyWith(err, s.temporary))
 	}
 	if s.cursors, err = scim.NewCursorSealer(key); err != nil {
 		return nil, err
@@ -178,8 +135,8 @@ func New(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*Store, er
 	return s, nil
 }
 
-// DB returns the database the store uses (for SQLite stores from OpenSQLite, the readers' pool; writes
-// through it wait for SQLite's lock in its busy handler).
+// DB returns the database the store uses (for a store WithWriter, such as sqlite.Open's, the readers' pool;
+// writes through it wait for SQLite's lock in its busy handler).
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Close stops the store's background work and closes the database. An SQLite store first checkpoints its
@@ -193,8 +150,8 @@ func (s *Store) Close() error {
 		}
 		var errs []error
 		if s.dialect == SQLite {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*busyTimeout*time.Millisecond)
-			errs = append(errs, s.checkpoint(ctx, busyTimeout))
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // twice sqlite.Open's busy timeout
+			errs = append(errs, s.checkpoint(ctx, -1))
 			cancel()
 		}
 		if s.wdb != s.db {
@@ -272,7 +229,7 @@ func (s *Store) Create(ctx context.Context, u *scim.User) (_ *scim.User, err err
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	r, err := s.toRow(u)
 	if err != nil {
 		return nil, err
@@ -300,7 +257,7 @@ func (s *Store) Get(ctx context.Context, id string) (_ *scim.User, err error) {
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	var data string
 	var version int64
 	var hash sql.NullString
@@ -333,7 +290,7 @@ func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (_ *s
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	r, err := s.toRow(u)
 	if err != nil {
 		return nil, err
@@ -396,7 +353,7 @@ func (s *Store) Delete(ctx context.Context, id, version string) (err error) {
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	query := `DELETE FROM scim_users WHERE tenant = ? AND id = ?`
 	args := []any{tenantOf(ctx), id}
 	query, args = ifVersion(query, args, version)
@@ -487,12 +444,11 @@ func (s *Store) missOrStale(ctx context.Context, id string) error {
 
 // mapErr turns a unique-index violation into scim.ErrConflict.
 func mapErr(err error) error {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+	var pgErr interface{ SQLState() string }
+	if errors.As(err, &pgErr) && pgErr.SQLState() == "23505" {
 		return scim.ErrConflict
 	}
-	var liteErr *sqlite.Error
-	if errors.As(err, &liteErr) && (liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+	if code, ok := sqliteCode(err); ok && (code == sqliteConstraintUnique || code == sqliteConstraintPrimaryKey) {
 		return scim.ErrConflict
 	}
 	return err
@@ -504,7 +460,7 @@ func (s *Store) List(ctx context.Context, q scim.Query) (_ *scim.Page, err error
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	where, args, err := s.where(ctx, q.Filter)
 	if errors.Is(err, sqlfilter.ErrUnsupported) {
 		where, args, _ = s.where(ctx, nil)
@@ -706,7 +662,7 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ 
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	var after int64
 	if cursor != "" {
 		var err error
