@@ -27,6 +27,8 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/sqlstore"
+	"github.com/scimkit/scim/sqlstore/postgres"
+	"github.com/scimkit/scim/sqlstore/sqlite"
 )
 
 // Conformance tests keyed to the RFCs (RFC 7643, RFC 7644, RFC 9865 and RFC 6750 for the bearer token),
@@ -189,7 +191,7 @@ func confStoreKindsWith(opts ...sqlstore.Option) []confStoreKind {
 }
 
 func confOpenSQLite(t *testing.T, opts ...sqlstore.Option) *sqlstore.Store {
-	s, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "scim.db"), opts...)
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "scim.db"), opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s
@@ -209,7 +211,7 @@ func confOpenPostgres(t *testing.T, opts ...sqlstore.Option) *sqlstore.Store {
 // confOpenPostgresAt opens a store over the PostgreSQL DSN (as confPostgresSchema returns it), closed when the
 // test ends: two of them over one schema are two replicas of a host app.
 func confOpenPostgresAt(t *testing.T, dsn string, opts ...sqlstore.Option) *sqlstore.Store {
-	s, err := sqlstore.OpenPostgres(context.Background(), dsn, opts...)
+	s, err := postgres.Open(context.Background(), dsn, opts...)
 	require.NoError(t, err)
 	s.DB().SetMaxOpenConns(8) // many tests share one server
 	t.Cleanup(func() { s.Close() })

@@ -17,6 +17,7 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/sqlstore"
+	"github.com/scimkit/scim/sqlstore/sqlite"
 )
 
 // TestPasswordNowhereInPlaintext posts a marker password (and changes it by PATCH, path and path-less, and by
@@ -32,7 +33,7 @@ func TestPasswordNowhereInPlaintext(t *testing.T) {
 				if kind == "sqlite" {
 					dir = t.TempDir()
 					var err error
-					store, err = sqlstore.OpenSQLite(context.Background(), filepath.Join(dir, "scim.db"), sqlstore.WithOutbox())
+					store, err = sqlite.Open(context.Background(), filepath.Join(dir, "scim.db"), sqlstore.WithOutbox())
 					require.NoError(t, err)
 					t.Cleanup(func() { store.Close() })
 				} else {

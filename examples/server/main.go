@@ -25,7 +25,6 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/examples/internal/host"
-	"github.com/scimkit/scim/sqlstore"
 	"github.com/scimkit/scim/sqlstore/postgres"
 	"github.com/scimkit/scim/sqlstore/sqlite"
 )

@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
-	"github.com/scimkit/scim/sqlstore"
 	"github.com/scimkit/scim/sqlstore/sqlite"
 )
 
