@@ -143,8 +143,8 @@ func TestConformanceTable(t *testing.T) {
 	t.Logf("%d requirements pass, %d are skipped for a known bug", rows, skipped)
 	if path := os.Getenv("SCIM_CONFORMANCE_TABLE"); path != "" {
 		doc := "Every row is a requirement of RFC 7643, RFC 7644, RFC 9865 or RFC 6750, checked black-box through HTTP " +
-			"against every Store (`MemoryStore`, `sqlstore` on SQLite, and `sqlstore` on PostgreSQL when " +
-			"`SCIM_TEST_POSTGRES_DSN` is set) by `go test -run TestConformance .`. Level is the RFC 2119 keyword of the " +
+			"against `MemoryStore` (until the module split it ran over sqlstore on SQLite and PostgreSQL too; sqlstore now runs scimtest's kit in its own modules) " +
+			"by `go test -run TestConformance .`. Level is the RFC 2119 keyword of the " +
 			"sentence tested (MUST also stands for SHALL, REQUIRED, and for behaviour the RFC defines without a keyword); " +
 			"LIB marks a guarantee of this library beyond the RFC's text (tenant isolation, concurrency).\n\n" +
 			table.String()
