@@ -2,10 +2,6 @@ package scim_test
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,19 +10,16 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
-	"github.com/scimkit/scim/sqlstore"
 )
 
 // Conformance tests keyed to the RFCs (RFC 7643, RFC 7644, RFC 9865 and RFC 6750 for the bearer token),
@@ -150,8 +143,8 @@ func TestConformanceTable(t *testing.T) {
 	t.Logf("%d requirements pass, %d are skipped for a known bug", rows, skipped)
 	if path := os.Getenv("SCIM_CONFORMANCE_TABLE"); path != "" {
 		doc := "Every row is a requirement of RFC 7643, RFC 7644, RFC 9865 or RFC 6750, checked black-box through HTTP " +
-			"against every Store (`MemoryStore`, `sqlstore` on SQLite, and `sqlstore` on PostgreSQL when " +
-			"`SCIM_TEST_POSTGRES_DSN` is set) by `go test -run TestConformance .`. Level is the RFC 2119 keyword of the " +
+			"against `MemoryStore` (until the module split it ran over sqlstore on SQLite and PostgreSQL too; sqlstore now runs scimtest's kit in its own modules) " +
+			"by `go test -run TestConformance .`. Level is the RFC 2119 keyword of the " +
 			"sentence tested (MUST also stands for SHALL, REQUIRED, and for behaviour the RFC defines without a keyword); " +
 			"LIB marks a guarantee of this library beyond the RFC's text (tenant isolation, concurrency).\n\n" +
 			table.String()
@@ -179,69 +172,13 @@ type confStoreKind struct {
 
 var confStoreKinds = confStoreKindsWith()
 
-// confStoreKindsWith returns the stores, the SQL ones opened with opts.
-func confStoreKindsWith(opts ...sqlstore.Option) []confStoreKind {
+// confStoreKindsWith returns the stores the suite runs against in this module: MemoryStore. sqlstore is a
+// module of its own (sqlstore/), which this module must not require, not even for tests (a consumer's
+// go mod tidy loads a dependency's tests); its stores pass scimtest's kit in its own tests.
+func confStoreKindsWith() []confStoreKind {
 	return []confStoreKind{
 		{"memory", func(*testing.T) scim.Store { return scim.NewMemoryStore() }},
-		{"sqlite", func(t *testing.T) scim.Store { return confOpenSQLite(t, opts...) }},
-		{"postgres", func(t *testing.T) scim.Store { return confOpenPostgres(t, opts...) }},
 	}
-}
-
-func confOpenSQLite(t *testing.T, opts ...sqlstore.Option) *sqlstore.Store {
-	s, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "scim.db"), opts...)
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-// confPostgresAdmin is the connection that creates and drops the tests' schemas.
-var confPostgresAdmin = sync.OnceValues(func() (*sql.DB, error) {
-	return sql.Open("pgx", os.Getenv("SCIM_TEST_POSTGRES_DSN"))
-})
-
-// confOpenPostgres returns a store over a fresh PostgreSQL schema (scimconf_<random>), dropped when the test
-// ends, or skips when SCIM_TEST_POSTGRES_DSN is not set.
-func confOpenPostgres(t *testing.T, opts ...sqlstore.Option) *sqlstore.Store {
-	return confOpenPostgresAt(t, confPostgresSchema(t), opts...)
-}
-
-// confOpenPostgresAt opens a store over the PostgreSQL DSN (as confPostgresSchema returns it), closed when the
-// test ends: two of them over one schema are two replicas of a host app.
-func confOpenPostgresAt(t *testing.T, dsn string, opts ...sqlstore.Option) *sqlstore.Store {
-	s, err := sqlstore.OpenPostgres(context.Background(), dsn, opts...)
-	require.NoError(t, err)
-	s.DB().SetMaxOpenConns(8) // many tests share one server
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-// confPostgresSchema creates a fresh PostgreSQL schema (scimconf_<random>), dropped when the test ends, and
-// returns the DSN that uses it, or skips when SCIM_TEST_POSTGRES_DSN is not set.
-func confPostgresSchema(t *testing.T) string {
-	dsn := os.Getenv("SCIM_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("SCIM_TEST_POSTGRES_DSN is not set (see README: Running the PostgreSQL tests)")
-	}
-	admin, err := confPostgresAdmin()
-	require.NoError(t, err)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "scimconf_" + hex.EncodeToString(b[:])
-	_, err = admin.Exec("CREATE SCHEMA " + name)
-	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = admin.Exec("DROP SCHEMA " + name + " CASCADE") })
-	if strings.Contains(dsn, "://") {
-		u, err := url.Parse(dsn)
-		require.NoError(t, err)
-		q := u.Query()
-		q.Set("search_path", name)
-		u.RawQuery = q.Encode()
-		dsn = u.String()
-	} else {
-		dsn += " search_path=" + name
-	}
-	return dsn
 }
 
 // --- the server ---

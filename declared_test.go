@@ -13,7 +13,6 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/schema"
-	"github.com/scimkit/scim/sqlstore"
 )
 
 // The host's own extension, as an Entra ID admin maps custom attributes to it (../shared/ENTRA.md).
@@ -41,7 +40,7 @@ var withMoqups = schema.MustDeclareUser(schema.UserDeclaration{Extensions: []*sc
 // schemas, as Entra sends it), PATCH with a full-URN path, compliant-mode path-less replace with full-URN
 // keys, and filters, on every store; /Schemas and /ResourceTypes describe it; a Store reads it typed.
 func TestDeclaredExtensionRoundTrips(t *testing.T) {
-	for _, kind := range confStoreKindsWith(sqlstore.WithSchema(withMoqups)) {
+	for _, kind := range confStoreKindsWith() {
 		t.Run(kind.name, func(t *testing.T) {
 			store := kind.open(t)
 			s := confNewServer(t, kind.name, store, scim.WithUserSchema(withMoqups))
@@ -124,7 +123,7 @@ func TestDeclaredExtensionRoundTrips(t *testing.T) {
 // filters and sorting on the rest, ignores the rest in writes, and sees each ignored attribute's name (never
 // its value) in RequestInfo and its log.
 func TestDeclaredSubset(t *testing.T) {
-	for _, kind := range confStoreKindsWith(sqlstore.WithSchema(entraOnly)) {
+	for _, kind := range confStoreKindsWith() {
 		t.Run(kind.name, func(t *testing.T) {
 			var logs bytes.Buffer
 			var mu sync.Mutex

@@ -740,21 +740,6 @@ func TestGroupConcurrentPatches(t *testing.T) {
 	})
 }
 
-// TestGroupConcurrentPatchesAcrossReplicas: the same 50 PATCHes, alternating between two replicas of a host
-// app (two sqlstore.Store values over one PostgreSQL schema, each behind its own handler and server). No
-// lock of a handler's process can order them: the Store's transactions must.
-func TestGroupConcurrentPatchesAcrossReplicas(t *testing.T) {
-	for _, events := range []bool{false, true} {
-		t.Run(fmt.Sprintf("events=%v", events), func(t *testing.T) {
-			t.Parallel()
-			dsn := confPostgresSchema(t)
-			a, _ := serveStore(t, confOpenPostgresAt(t, dsn), concurrentOpts(events)...)
-			b, _ := serveStore(t, confOpenPostgresAt(t, dsn), concurrentOpts(events)...)
-			concurrentAdds(t, a, b)
-		})
-	}
-}
-
 // concurrentOpts are the options of the concurrent PATCH tests' handlers, with group events or without. 50
 // requests at once are over the default tenant limits (8 served, 32 queued): Entra sends about 5 at a time,
 // and retries after a 429. Here all 50 are served, so that every one races the others.

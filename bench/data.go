@@ -14,6 +14,7 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/stored"
 	"github.com/scimkit/scim/schema"
 	"github.com/scimkit/scim/sqlstore"
 )
@@ -122,7 +123,7 @@ func toSQLRow(u *scim.User) (sqlRow, error) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return sqlRow{}, err
 	}
-	search, err := json.Marshal(filter.FoldDocument(userSchema, doc))
+	search, err := json.Marshal(stored.FoldDocument(userSchema, doc))
 	if err != nil {
 		return sqlRow{}, err
 	}
@@ -132,8 +133,8 @@ func toSQLRow(u *scim.User) (sqlRow, error) {
 		userNameFold: filter.Fold(u.UserName),
 		externalID:   sql.NullString{String: u.ExternalID, Valid: u.ExternalID != ""},
 		displayName:  sql.NullString{String: filter.Fold(u.DisplayName), Valid: u.DisplayName != ""},
-		created:      u.Meta.Created.UTC().Format(filter.TimeLayout),
-		lastModified: u.Meta.LastModified.UTC().Format(filter.TimeLayout),
+		created:      u.Meta.Created.UTC().Format(stored.TimeLayout),
+		lastModified: u.Meta.LastModified.UTC().Format(stored.TimeLayout),
 		data:         string(data),
 		search:       string(search),
 	}

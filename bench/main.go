@@ -39,6 +39,8 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/sqlstore"
+	"github.com/scimkit/scim/sqlstore/postgres"
+	"github.com/scimkit/scim/sqlstore/sqlite"
 )
 
 const benchToken = "bench-token"
@@ -497,7 +499,7 @@ func openSQLStore(kind string) (*sqlstore.Store, func(), error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		s, err := sqlstore.OpenSQLite(ctx, filepath.Join(dir, "bench.db"))
+		s, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"))
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, nil, err
@@ -527,7 +529,7 @@ func openSQLStore(kind string) (*sqlstore.Store, func(), error) {
 		drop()
 		return nil, nil, err
 	}
-	s, err := sqlstore.OpenPostgres(ctx, sdsn)
+	s, err := postgres.Open(ctx, sdsn)
 	if err != nil {
 		drop()
 		return nil, nil, err

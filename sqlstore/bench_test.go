@@ -82,12 +82,12 @@ func seeded(b *testing.B, kind string, n int) scim.Store {
 		}
 		store = m
 	case "sqlite":
-		s, err := OpenSQLite(ctx, b.TempDir()+"/bench.db")
+		s, err := openSQLite(ctx, b.TempDir()+"/bench.db")
 		require.NoError(b, err)
 		require.NoError(b, s.bulkInsert(ctx, n, benchUser))
 		store = s
 	case "postgres":
-		s, err := OpenPostgres(ctx, freshPostgres(b))
+		s, err := openPostgres(ctx, freshPostgres(b))
 		require.NoError(b, err)
 		require.NoError(b, s.bulkInsert(ctx, n, benchUser))
 		_, err = s.db.ExecContext(ctx, "ANALYZE scim_users")

@@ -268,7 +268,7 @@ func TestFaultPostgresStopped(t *testing.T) {
 		t.Skip("starts and stops a PostgreSQL server")
 	}
 	pg := startOwnPostgres(t)
-	s, err := OpenPostgres(context.Background(), pg.dsn)
+	s, err := openPostgres(context.Background(), pg.dsn)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	base := serveStore(t, s)
@@ -322,7 +322,7 @@ func TestFaultPostgresConnectionLimit(t *testing.T) {
 		{"pool beyond the limit", 12, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := OpenPostgres(context.Background(), roleDSN, WithPool(PoolConfig{MaxOpen: tt.maxOpen}))
+			s, err := openPostgres(context.Background(), roleDSN, WithPool(PoolConfig{MaxOpen: tt.maxOpen}))
 			require.NoError(t, err)
 			defer s.Close()
 			base := serveStore(t, s)
@@ -352,7 +352,7 @@ func TestFaultSQLiteDiskFull(t *testing.T) {
 	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
 	path := filepath.Join(dir, "scim.db")
 	ctx := scim.ContextWithTenant(context.Background(), "")
-	s, err := OpenSQLite(ctx, path)
+	s, err := openSQLite(ctx, path)
 	require.NoError(t, err)
 	closed := false
 	t.Cleanup(func() {
@@ -383,7 +383,7 @@ func TestFaultSQLiteDiskFull(t *testing.T) {
 
 	require.NoError(t, s.Close())
 	closed = true
-	s, err = OpenSQLite(ctx, path)
+	s, err = openSQLite(ctx, path)
 	require.NoError(t, err)
 	defer s.Close()
 	var check string

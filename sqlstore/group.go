@@ -14,7 +14,9 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/stored"
 	"github.com/scimkit/scim/schema"
+	"github.com/scimkit/scim/sqlstore/internal/sqlfilter"
 )
 
 // The outbox types of group changes (WithOutbox). Their entries carry Group (as after the change; as it was
@@ -38,9 +40,9 @@ const idBatch = 500
 
 // groupMapping is where the Group schema's attributes live: columns for the indexed ones, the documents for
 // the rest, and members in scim_members.
-func groupMapping(d filter.Dialect) filter.Mapping {
-	return filter.Mapping{
-		Dialect: d,
+func groupMapping(d Dialect) sqlfilter.Mapping {
+	return sqlfilter.Mapping{
+		Dialect: d.sql(),
 		Columns: map[string]string{
 			"id":                "id",
 			"displayName":       "display_name_fold",
@@ -50,7 +52,7 @@ func groupMapping(d filter.Dialect) filter.Mapping {
 		},
 		JSON:       "data",
 		FoldedJSON: "search",
-		Links: map[string]filter.Link{"members": {
+		Links: map[string]sqlfilter.Link{"members": {
 			Table: "scim_members", Owner: "scim_members.tenant = scim_groups.tenant",
 			Key: "scim_groups.id", Ref: "scim_members.group_id", Value: "scim_members.user_id",
 		}},
@@ -58,7 +60,7 @@ func groupMapping(d filter.Dialect) filter.Mapping {
 }
 
 // groupsLink finds a user's groups for `groups.value eq "…"` (a group's members, paged as users).
-var groupsLink = filter.Link{
+var groupsLink = sqlfilter.Link{
 	Table: "scim_members", Owner: "scim_members.tenant = scim_users.tenant",
 	Key: "scim_users.id", Ref: "scim_members.user_id", Value: "scim_members.group_id",
 }
@@ -85,7 +87,7 @@ func groupToRow(g *scim.Group) (groupRow, error) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return groupRow{}, err
 	}
-	search, err := json.Marshal(filter.FoldDocument(groupType, doc))
+	search, err := json.Marshal(stored.FoldDocument(groupType, doc))
 	if err != nil {
 		return groupRow{}, err
 	}
@@ -128,7 +130,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (_ *scim.Group, 
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	r, err := groupToRow(g)
 	if err != nil {
 		return nil, err
@@ -205,7 +207,7 @@ func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, groupID string, ids 
 	for lo := 0; lo < len(ids); lo += idBatch {
 		batch := ids[lo:min(lo+idBatch, len(ids))]
 		lock := ""
-		if s.dialect == filter.Postgres {
+		if s.dialect == Postgres {
 			lock = " FOR KEY SHARE"
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM scim_users WHERE tenant = `+s.placeholder(1)+` AND id IN `+
@@ -293,7 +295,7 @@ func (s *Store) GetGroup(ctx context.Context, id string, maxMembers int) (_ *sci
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	var data string
 	var version int64
 	err = s.db.QueryRowContext(ctx, s.q(`SELECT data, version FROM scim_groups WHERE tenant = ? AND id = ?`),
@@ -316,7 +318,7 @@ func (s *Store) GetGroup(ctx context.Context, id string, maxMembers int) (_ *sci
 
 // memberDisplay is the SQL of a member's display: the user's displayName, else its userName.
 func (s *Store) memberDisplay() string {
-	if s.dialect == filter.Postgres {
+	if s.dialect == Postgres {
 		return `COALESCE(u.data->>'displayName', u.user_name)`
 	}
 	return `COALESCE(json_extract(u.data, '$.displayName'), u.user_name)`
@@ -424,12 +426,12 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, 
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	tenant := tenantOf(ctx)
 	var out *scim.Group
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		lock := ""
-		if s.dialect == filter.Postgres {
+		if s.dialect == Postgres {
 			lock = " FOR UPDATE" // SQLite's write transaction holds the database already
 		}
 		var current int64
@@ -503,7 +505,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id, version string) (err error)
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	tenant := tenantOf(ctx)
 	query := `DELETE FROM scim_groups WHERE tenant = ? AND id = ?`
 	args := []any{tenant, id}
@@ -549,14 +551,14 @@ func (s *Store) ListGroups(ctx context.Context, q scim.Query, maxMembers int) (_
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	m := groupMapping(s.dialect)
 	where, args := "tenant = "+s.placeholder(1), []any{tenantOf(ctx)}
 	inGo := false
 	if q.Filter != nil {
 		frag, fargs, err := m.Compile(q.Filter, 2)
 		switch {
-		case errors.Is(err, filter.ErrUnsupported):
+		case errors.Is(err, sqlfilter.ErrUnsupported):
 			inGo = true
 		case err != nil:
 			return nil, err
@@ -568,7 +570,7 @@ func (s *Store) ListGroups(ctx context.Context, q scim.Query, maxMembers int) (_
 	if q.SortBy.Attr != nil {
 		by, err := m.OrderBy(q.SortBy, q.Descending)
 		switch {
-		case errors.Is(err, filter.ErrUnsupported):
+		case errors.Is(err, sqlfilter.ErrUnsupported):
 			sortInGo = true
 		case err != nil:
 			return nil, err
@@ -760,7 +762,7 @@ func (s *Store) MemberIDs(ctx context.Context, id string, yield func(userID stri
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	tenant := tenantOf(ctx)
 	var one int
 	err = s.db.QueryRowContext(ctx, s.q(`SELECT 1 FROM scim_groups WHERE tenant = ? AND id = ?`), tenant, id).Scan(&one)
@@ -794,7 +796,7 @@ func (s *Store) GroupsOf(ctx context.Context, userIDs []string) (_ map[string][]
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	out := map[string][]scim.GroupRef{}
 	ids := dedupe(userIDs)
 	for lo := 0; lo < len(ids); lo += idBatch {

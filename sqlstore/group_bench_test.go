@@ -98,9 +98,9 @@ func openBench(b *testing.B, kind string) *Store {
 	var s *Store
 	var err error
 	if kind == "postgres" {
-		s, err = OpenPostgres(ctx, freshPostgres(b))
+		s, err = openPostgres(ctx, freshPostgres(b))
 	} else {
-		s, err = OpenSQLite(ctx, b.TempDir()+"/bench.db")
+		s, err = openSQLite(ctx, b.TempDir()+"/bench.db")
 	}
 	require.NoError(b, err)
 	b.Cleanup(func() { s.Close() })

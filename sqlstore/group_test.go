@@ -13,6 +13,7 @@ import (
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/schema"
+	"github.com/scimkit/scim/sqlstore/internal/sqlfilter"
 )
 
 func group(id, name string, members ...string) *scim.Group {
@@ -85,7 +86,7 @@ func TestListGroupsInGo(t *testing.T) {
 		e, err := filter.Parse(rt, `members[value eq "`+ids[0]+`" and display pr] or displayName eq "ALPHA"`)
 		require.NoError(t, err)
 		_, _, err = groupMapping(s.dialect).Compile(e, 1)
-		require.True(t, errors.Is(err, filter.ErrUnsupported))
+		require.True(t, errors.Is(err, sqlfilter.ErrUnsupported))
 		page, err := s.ListGroups(ctx, scim.Query{Filter: e, StartIndex: 2, Count: 2}, 0)
 		require.NoError(t, err)
 		require.Equal(t, 4, page.TotalResults) // the Go fallback matches members too, as MemoryStore does

@@ -8,16 +8,71 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
+
+// The store's tests live here, beside its unexported parts, and reach the databases through the drivers the
+// driver modules use (a test-only requirement of this module; see the README's design notes). openSQLite
+// and openPostgres open a store as sqlite.Open and postgres.Open do, which these tests cannot import (those
+// packages import this one); the driver modules test their Open against the same defaults.
+
+// sqliteDSN is sqlite.DSN.
+func sqliteDSN(path string, opts ...Option) string {
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	if limit := EffectiveWAL(opts...).Limit; limit > 0 {
+		dsn += "&_pragma=journal_size_limit(" + strconv.FormatInt(limit, 10) + ")"
+	}
+	return dsn
+}
+
+// openSQLite is sqlite.Open.
+func openSQLite(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	dsn := sqliteDSN(path, opts...)
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	wdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	s, err := New(ctx, db, SQLite, append([]Option{WithPool(DefaultPool(SQLite)), WithWriter(wdb)}, opts...)...)
+	if err != nil {
+		db.Close()
+		wdb.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openPostgres is postgres.Open, less its pgx-specific Temporary (Classify's interfaces see what tests cause).
+func openPostgres(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, err
+	}
+	s, err := New(ctx, db, Postgres, append([]Option{WithPool(DefaultPool(Postgres))}, opts...)...)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
 
 // newSQLite returns a store over a fresh SQLite file.
 func newSQLite(t testing.TB) *Store {
 	t.Helper()
-	s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "scim.db"))
+	s, err := openSQLite(context.Background(), filepath.Join(t.TempDir(), "scim.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s
@@ -66,7 +121,7 @@ func withSearchPath(t testing.TB, dsn, schema string) string {
 // newPostgres returns a store over a fresh PostgreSQL schema.
 func newPostgres(t testing.TB) *Store {
 	t.Helper()
-	s, err := OpenPostgres(context.Background(), freshPostgres(t))
+	s, err := openPostgres(context.Background(), freshPostgres(t))
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s

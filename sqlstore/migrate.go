@@ -11,6 +11,7 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/stored"
 )
 
 // migration is one step of the schema, in each dialect. Steps are append-only: a released step never changes.
@@ -23,7 +24,7 @@ type migration struct {
 
 // migrations brings an empty database to the current schema. The columns are the ones queries filter, sort
 // and page by; data holds the whole user as JSON and search the same JSON with the strings of
-// case-insensitive attributes folded (filter.FoldDocument), so that SQL compares exactly like the Go
+// case-insensitive attributes folded (stored.FoldDocument), so that SQL compares exactly like the Go
 // evaluator. seq is the creation order: stable listing and keyset cursors.
 var migrations = []migration{
 	{
@@ -175,7 +176,7 @@ const refoldBatch = 500
 // key another row holds already keeps its old key, so the unique index never fails the migration, and a
 // later rename or create meets the new key.
 func (s *Store) refold(ctx context.Context, conn *sql.Conn) error {
-	type stored struct {
+	type storedRow struct {
 		seq                  int64
 		tenant, userName     string
 		fold                 string
@@ -192,9 +193,9 @@ func (s *Store) refold(ctx context.Context, conn *sql.Conn) error {
 		if err != nil {
 			return err
 		}
-		var batch []stored
+		var batch []storedRow
 		for rows.Next() {
-			var r stored
+			var r storedRow
 			if err := rows.Scan(&r.seq, &r.tenant, &r.userName, &r.fold, &r.display, &r.data, &r.search); err != nil {
 				rows.Close()
 				return err
@@ -217,7 +218,7 @@ func (s *Store) refold(ctx context.Context, conn *sql.Conn) error {
 			if err := json.Unmarshal([]byte(r.search), &oldSearch); err != nil {
 				return fmt.Errorf("user seq %d: %w", r.seq, err)
 			}
-			b, err := json.Marshal(filter.FoldDocument(s.rt, doc))
+			b, err := json.Marshal(stored.FoldDocument(s.rt, doc))
 			if err != nil {
 				return err
 			}
@@ -279,7 +280,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	defer conn.Close()
 	begin := "BEGIN"
-	if s.dialect == filter.SQLite {
+	if s.dialect == SQLite {
 		begin = "BEGIN IMMEDIATE" // take the write lock now, not at the first write
 	}
 	if _, err := conn.ExecContext(ctx, begin); err != nil {
@@ -291,7 +292,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
-	if s.dialect == filter.Postgres {
+	if s.dialect == Postgres {
 		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLock); err != nil {
 			return err
 		}
@@ -307,7 +308,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	for v := int(current.Int64) + 1; v <= len(migrations); v++ {
 		m := migrations[v-1]
 		ddl := m.postgres
-		if s.dialect == filter.SQLite {
+		if s.dialect == SQLite {
 			ddl = m.sqlite
 		}
 		if ddl != "" {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/lib/pq"
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
@@ -31,10 +33,8 @@ func TestClassify(t *testing.T) {
 		temporary bool
 	}{
 		{refused, true},
-		{&pgconn.ConnectError{}, true},
 		{fmt.Errorf("failed to receive message: %w", io.ErrUnexpectedEOF), true},
 		{driver.ErrBadConn, true},
-		{pgconn.ErrConnClosed, true},
 		{&pgconn.PgError{Code: "53300"}, true},  // too many connections
 		{&pgconn.PgError{Code: "53100"}, true},  // disk full
 		{&pgconn.PgError{Code: "57P01"}, true},  // admin shutdown
@@ -46,6 +46,17 @@ func TestClassify(t *testing.T) {
 		{&pgconn.PgError{Code: "28P01"}, false}, // wrong password: misconfiguration
 		{&pgconn.PgError{Code: "23505"}, false},
 		{errors.New("sqlstore: decoding a stored user"), false},
+		// Drivers are known by the shapes of their errors: lib/pq's *pq.Error (SQLState method),
+		// modernc.org/sqlite's *sqlite.Error (Code method), mattn/go-sqlite3's sqlite3.Error (fields).
+		{&pq.Error{Code: "53300"}, true},
+		{&pq.Error{Code: "23505"}, false},
+		{fmt.Errorf("wrapped: %w", codeErr(5)), true}, // SQLITE_BUSY
+		{codeErr(261), true},                          // SQLITE_BUSY_RECOVERY: an extended code
+		{codeErr(19), false},                          // SQLITE_CONSTRAINT
+		{mattnErr{Code: 6, ExtendedCode: 6}, true},    // SQLITE_LOCKED
+		{fmt.Errorf("x: %w", mattnErr{Code: 1, ExtendedCode: 1}), false},
+		{errors.Join(errors.New("other"), &mattnErr{Code: 13, ExtendedCode: 13}), true}, // SQLITE_FULL
+		{fmt.Errorf("connect: %w", context.DeadlineExceeded), true},
 	}
 	for _, tt := range tests {
 		got := Classify(tt.err)
@@ -58,12 +69,39 @@ func TestClassify(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	err := errors.New("interrupted (9)")
-	classify(ctx, &err)
+	(&Store{}).classify(ctx, &err)
 	require.ErrorIs(t, err, scim.ErrUnavailable)
 	require.ErrorIs(t, err, context.Canceled)
 	err = scim.ErrNotFound
-	classify(ctx, &err)
+	(&Store{}).classify(ctx, &err)
 	require.Equal(t, scim.ErrNotFound, err, "answers are not failures")
+}
+
+// codeErr has the shape of modernc.org/sqlite's *sqlite.Error.
+type codeErr int
+
+func (e codeErr) Error() string { return "sqlite error " + strconv.Itoa(int(e)) }
+func (e codeErr) Code() int     { return int(e) }
+
+// mattnErr has the shape of github.com/mattn/go-sqlite3's sqlite3.Error (a cgo driver, not built here).
+type mattnErr struct {
+	Code         int
+	ExtendedCode int
+}
+
+func (e mattnErr) Error() string { return "sqlite3 error " + strconv.Itoa(e.ExtendedCode) }
+
+// TestMapErrConflict: a unique violation is scim.ErrConflict whichever driver reports it.
+func TestMapErrConflict(t *testing.T) {
+	for _, err := range []error{
+		&pgconn.PgError{Code: "23505"}, &pq.Error{Code: "23505"}, codeErr(2067), codeErr(1555),
+		mattnErr{Code: 19, ExtendedCode: 2067}, fmt.Errorf("insert: %w", &mattnErr{Code: 19, ExtendedCode: 1555}),
+	} {
+		require.Equal(t, scim.ErrConflict, mapErr(err), "%v", err)
+	}
+	for _, err := range []error{&pgconn.PgError{Code: "23503"}, codeErr(19), mattnErr{Code: 19, ExtendedCode: 787}} {
+		require.Equal(t, err, mapErr(err), "%v", err)
+	}
 }
 
 // TestSQLiteBusyAnswers503: a store whose writes meet another process's write lock past the busy timeout
@@ -72,7 +110,7 @@ func TestSQLiteBusyAnswers503(t *testing.T) {
 	s := newSQLite(t)
 	var file string
 	require.NoError(t, s.DB().QueryRow(`SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&file))
-	other, err := OpenSQLite(context.Background(), file)
+	other, err := openSQLite(context.Background(), file)
 	require.NoError(t, err)
 	defer other.Close()
 	// Another "process" holds the write lock.
@@ -88,13 +126,13 @@ func TestSQLiteBusyAnswers503(t *testing.T) {
 	require.ErrorIs(t, err, scim.ErrUnavailable)
 }
 
-// TestPoolDefaults: OpenPostgres and OpenSQLite bound their pools; WithPool overrides the bounds given.
+// TestPoolDefaults: postgres.Open and sqlite.Open (as openPostgres and openSQLite do) bound their pools; WithPool overrides the bounds given.
 func TestPoolDefaults(t *testing.T) {
 	n := runtime.GOMAXPROCS(0)
 	s := newSQLite(t)
 	require.Equal(t, max(4, 2*n), s.DB().Stats().MaxOpenConnections)
 	require.Equal(t, 1, s.wdb.Stats().MaxOpenConnections, "SQLite: one writer")
-	s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "scim.db"), WithPool(PoolConfig{MaxOpen: 7}))
+	s, err := openSQLite(context.Background(), filepath.Join(t.TempDir(), "scim.db"), WithPool(PoolConfig{MaxOpen: 7}))
 	require.NoError(t, err)
 	defer s.Close()
 	require.Equal(t, 7, s.DB().Stats().MaxOpenConnections)
@@ -106,12 +144,12 @@ func TestPoolDefaults(t *testing.T) {
 
 // TestSQLiteWALBounded: under concurrent writes and reads (readers that SQLite's passive checkpoints would
 // wait for forever) the WAL stays near its limit, and Close leaves none. The figures of a longer run:
-// go run ./sqlstore/internal/walload (README: Stores).
+// go run ./sqlstore/sqlite/internal/walload (README: Stores).
 func TestSQLiteWALBounded(t *testing.T) {
 	const limit = 256 << 10
 	path := filepath.Join(t.TempDir(), "scim.db")
 	ctx := scim.ContextWithTenant(context.Background(), "")
-	s, err := OpenSQLite(ctx, path, WithWAL(WALConfig{Limit: limit, Interval: 20 * time.Millisecond}))
+	s, err := openSQLite(ctx, path, WithWAL(WALConfig{Limit: limit, Interval: 20 * time.Millisecond}))
 	require.NoError(t, err)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup

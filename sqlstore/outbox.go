@@ -62,7 +62,7 @@ func (s *Store) record(ctx context.Context, db querier, typ scim.EventType, id s
 // ReadOutbox returns up to limit of the oldest entries not yet acknowledged, of every tenant. A consumer
 // handles them (idempotently: an entry may be read again until acknowledged), then calls AckOutbox.
 func (s *Store) ReadOutbox(ctx context.Context, limit int) (_ []OutboxEntry, err error) {
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, tenant, user_id, type, version, data, created
 		FROM scim_outbox ORDER BY id LIMIT ?`), limit)
 	if err != nil {
@@ -103,7 +103,7 @@ func (s *Store) ReadOutbox(ctx context.Context, limit int) (_ []OutboxEntry, err
 
 // AckOutbox removes handled entries.
 func (s *Store) AckOutbox(ctx context.Context, ids ...int64) (err error) {
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	if len(ids) == 0 {
 		return nil
 	}

@@ -64,7 +64,7 @@ func TestOutbox(t *testing.T) {
 // TestConformanceOutbox: the transactional write path passes the whole kit too.
 func TestConformanceOutbox(t *testing.T) {
 	scimtest.TestStore(t, func(t *testing.T) scim.Store {
-		s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "scim.db"), WithOutbox())
+		s, err := openSQLite(context.Background(), filepath.Join(t.TempDir(), "scim.db"), WithOutbox())
 		require.NoError(t, err)
 		t.Cleanup(func() { s.Close() })
 		return s

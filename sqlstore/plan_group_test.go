@@ -36,7 +36,7 @@ func TestGroupQueryPlans(t *testing.T) {
 			where, args, err := s.where(ctx, f)
 			require.NoError(t, err)
 			plan := explain(t, s, s.pageQuery(where, len(args), "seq"), s.twice(args, 100, 0))
-			require.Contains(t, plan, map[filter.Dialect]string{filter.SQLite: c.sqlite, filter.Postgres: c.pg}[s.dialect], "%s: %s", c.filter, plan)
+			require.Contains(t, plan, map[Dialect]string{SQLite: c.sqlite, Postgres: c.pg}[s.dialect], "%s: %s", c.filter, plan)
 			require.NotRegexp(t, noScan, plan, "%s: %s", c.filter, plan)
 		}
 		m := groupMapping(s.dialect)
@@ -52,7 +52,7 @@ func TestGroupQueryPlans(t *testing.T) {
 			require.NoError(t, err)
 			plan := explain(t, s, `SELECT data FROM scim_groups WHERE tenant = `+s.placeholder(1)+` AND (`+frag+`) ORDER BY seq LIMIT 100`,
 				append([]any{"acme"}, args...))
-			require.Contains(t, plan, map[filter.Dialect]string{filter.SQLite: c.sqlite, filter.Postgres: c.pg}[s.dialect], "%s: %s", c.filter, plan)
+			require.Contains(t, plan, map[Dialect]string{SQLite: c.sqlite, Postgres: c.pg}[s.dialect], "%s: %s", c.filter, plan)
 			require.NotRegexp(t, noScan, plan, "%s: %s", c.filter, plan)
 		}
 	})

@@ -49,7 +49,7 @@ func explain(t *testing.T, s *Store, query string, args []any) string {
 	require.NoError(t, err)
 	defer conn.Close()
 	prefix := "EXPLAIN QUERY PLAN "
-	if s.dialect == filter.Postgres {
+	if s.dialect == Postgres {
 		prefix = "EXPLAIN "
 		_, err := conn.ExecContext(ctx, "SET enable_seqscan = off")
 		require.NoError(t, err)

@@ -4,8 +4,6 @@ import (
 	"database/sql"
 	"runtime"
 	"time"
-
-	"github.com/scimkit/scim/filter"
 )
 
 // PoolConfig bounds a Store's connections. A bounded pool makes requests beyond it wait for a connection
@@ -28,8 +26,9 @@ type PoolConfig struct {
 	MaxIdleTime time.Duration
 }
 
-// WithPool bounds the store's connections (PoolConfig). OpenPostgres and OpenSQLite bound them by default;
-// a Store made by New over the host's own *sql.DB changes only the fields given (MaxIdle follows MaxOpen).
+// WithPool bounds the store's connections (PoolConfig). The driver modules' Open functions start from
+// DefaultPool; a Store made by New over the host's own *sql.DB changes only the fields given (MaxIdle
+// follows MaxOpen).
 func WithPool(c PoolConfig) Option {
 	return func(s *Store) {
 		s.pool = PoolConfig{
@@ -48,10 +47,12 @@ func pick[T int | time.Duration](set, def T) T {
 	return def
 }
 
-// defaultPool is the pool of a store OpenPostgres or OpenSQLite opened.
-func defaultPool(d filter.Dialect) PoolConfig {
+// DefaultPool is the pool the driver modules' Open functions give a store of dialect d before its options:
+// for PostgreSQL 2×GOMAXPROCS+8 connections recycled after 30 minutes, for SQLite 2×GOMAXPROCS readers (at
+// least 4) kept as long as they are used.
+func DefaultPool(d Dialect) PoolConfig {
 	n := runtime.GOMAXPROCS(0)
-	if d == filter.SQLite {
+	if d == SQLite {
 		// Readers run in parallel in WAL mode, each on a CPU: more would only queue inside SQLite. The file is
 		// local, so connections need no recycling.
 		return PoolConfig{MaxOpen: max(4, 2*n), MaxLifetime: -1, MaxIdleTime: 5 * time.Minute}

@@ -24,8 +24,8 @@ func TestRefoldMigration(t *testing.T) {
 		dsn  func(t *testing.T) string
 		open func(ctx context.Context, dsn string, opts ...Option) (*Store, error)
 	}{
-		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "scim.db") }, OpenSQLite},
-		{"postgres", func(t *testing.T) string { return freshPostgres(t) }, OpenPostgres},
+		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "scim.db") }, openSQLite},
+		{"postgres", func(t *testing.T) string { return freshPostgres(t) }, openPostgres},
 	} {
 		t.Run(d.name, func(t *testing.T) {
 			dsn := d.dsn(t)

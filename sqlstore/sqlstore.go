@@ -25,34 +25,32 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
-
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/stored"
 	"github.com/scimkit/scim/schema"
+	"github.com/scimkit/scim/sqlstore/internal/sqlfilter"
 )
 
 // Store is a scim.Store and scim.CursorLister over a SQL database. It is safe for concurrent use, from one
 // process or many.
 type Store struct {
 	db      *sql.DB
-	dialect filter.Dialect
-	mapping filter.Mapping
+	dialect Dialect
+	mapping sqlfilter.Mapping
 	rt      *schema.ResourceType
 	outbox  bool
 	cursors *scim.CursorSealer
 
 	// Operations: pools, the SQLite log, closing.
-	wdb      *sql.DB // writes: db, or for OpenSQLite a pool of one connection, as SQLite has one writer
-	pool     PoolConfig
-	wal      WALConfig
-	stop     chan struct{} // closed by Close: stops the WAL checkpointer
-	stopped  sync.WaitGroup
-	closed   sync.Once
-	closeErr error
+	wdb       *sql.DB          // writes: db, or WithWriter's pool (for SQLite: one connection, as SQLite has one writer)
+	temporary func(error) bool // WithTemporary: the driver's own temporary failures
+	pool      PoolConfig
+	wal       WALConfig
+	stop      chan struct{} // closed by Close: stops the WAL checkpointer
+	stopped   sync.WaitGroup
+	closed    sync.Once
+	closeErr  error
 }
 
 // Option configures a Store.
@@ -80,58 +78,19 @@ var (
 	_ scim.CursorLister = (*Store)(nil)
 )
 
-// OpenSQLite opens (creating if needed) the SQLite database file at path, in WAL mode so that readers never
-// wait for the writer, and migrates it. Writes queue for one connection of their own (SQLite serves one
-// writer at a time); the write-ahead log is kept small (WithWAL).
-func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(" + strconv.Itoa(busyTimeout) +
-		")&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	if limit := walConfig(opts).Limit; limit > 0 {
-		dsn += "&_pragma=journal_size_limit(" + strconv.FormatInt(limit, 10) + ")"
-	}
-	return open(ctx, "sqlite", dsn, filter.SQLite, opts)
-}
-
-// OpenPostgres connects to the PostgreSQL database at dsn (a URL or key=value string, as pgx takes it) and
-// migrates it.
-func OpenPostgres(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
-	return open(ctx, "pgx", dsn, filter.Postgres, opts)
-}
-
-func open(ctx context.Context, driver, dsn string, d filter.Dialect, opts []Option) (*Store, error) {
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		return nil, err
-	}
-	opts = append([]Option{func(s *Store) { s.pool = defaultPool(d) }}, opts...)
-	var wdb *sql.DB
-	if d == filter.SQLite {
-		// Writes wait for the one writer connection in database/sql's queue, within their deadline, instead
-		// of racing for SQLite's lock in its busy handler (which sleeps and polls, and fails with
-		// SQLITE_BUSY when the busy timeout runs out).
-		if wdb, err = sql.Open(driver, dsn); err != nil {
-			db.Close()
-			return nil, err
-		}
-		wdb.SetMaxOpenConns(1)
-		wdb.SetMaxIdleConns(1)
-		opts = append(opts, func(s *Store) { s.wdb = wdb })
-	}
-	s, err := New(ctx, db, d, opts...)
-	if err != nil {
-		db.Close()
-		if wdb != nil {
-			wdb.Close()
-		}
-		return nil, err
-	}
-	return s, nil
+// WithWriter makes the store write through w and read through the *sql.DB given to New. For SQLite, w is
+// a pool of one connection (SetMaxOpenConns(1)), so that writes queue in database/sql, within their
+// deadlines, for the one writer SQLite serves, instead of racing for its lock in its busy handler (which
+// sleeps, polls and fails with SQLITE_BUSY when the busy timeout runs out); sqlite.Open does this. Close
+// closes w too.
+func WithWriter(w *sql.DB) Option {
+	return func(s *Store) { s.wdb = w }
 }
 
 // New returns a Store over db, whose dialect is d, after bringing its schema up to date. The host keeps
 // ownership of db (Close closes it).
-func New(ctx context.Context, db *sql.DB, d filter.Dialect, opts ...Option) (*Store, error) {
-	if d != filter.Postgres && d != filter.SQLite {
+func New(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*Store, error) {
+	if d != Postgres && d != SQLite {
 		return nil, fmt.Errorf("sqlstore: unknown dialect %v", d)
 	}
 	s := &Store{
@@ -139,8 +98,8 @@ func New(ctx context.Context, db *sql.DB, d filter.Dialect, opts ...Option) (*St
 		dialect: d,
 		wal:     defaultWAL,
 		rt:      schema.User(),
-		mapping: filter.Mapping{
-			Dialect: d,
+		mapping: sqlfilter.Mapping{
+			Dialect: d.sql(),
 			Columns: map[string]string{
 				"id":                "id",
 				"userName":          "user_name_fold",
@@ -153,7 +112,7 @@ func New(ctx context.Context, db *sql.DB, d filter.Dialect, opts ...Option) (*St
 			JSON:       "data",
 			FoldedJSON: "search",
 			// groups.value eq "…": a group's members, paged as users
-			Links: map[string]filter.Link{"groups": groupsLink},
+			Links: map[string]sqlfilter.Link{"groups": groupsLink},
 		},
 	}
 	for _, o := range opts {
@@ -164,16 +123,16 @@ func New(ctx context.Context, db *sql.DB, d filter.Dialect, opts ...Option) (*St
 		s.wdb = db
 	}
 	if err := s.migrate(ctx); err != nil {
-		return nil, fmt.Errorf("sqlstore: migrating: %w", Classify(err))
+		return nil, fmt.Errorf("sqlstore: migrating: %w", classifyWith(err, s.temporary))
 	}
 	key, err := s.cursorKey(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: cursor key: %w", Classify(err))
+		return nil, fmt.Errorf("sqlstore: cursor key: %w", classifyWith(err, s.temporary))
 	}
 	if s.cursors, err = scim.NewCursorSealer(key); err != nil {
 		return nil, err
 	}
-	if d == filter.SQLite && s.wal.Limit > 0 && s.wal.Interval > 0 {
+	if d == SQLite && s.wal.Limit > 0 && s.wal.Interval > 0 {
 		if err := s.startCheckpointer(ctx); err != nil {
 			return nil, fmt.Errorf("sqlstore: locating the database file: %w", err)
 		}
@@ -181,8 +140,8 @@ func New(ctx context.Context, db *sql.DB, d filter.Dialect, opts ...Option) (*St
 	return s, nil
 }
 
-// DB returns the database the store uses (for SQLite stores from OpenSQLite, the readers' pool; writes
-// through it wait for SQLite's lock in its busy handler).
+// DB returns the database the store uses (for a store WithWriter, such as sqlite.Open's, the readers' pool;
+// writes through it wait for SQLite's lock in its busy handler).
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Close stops the store's background work and closes the database. An SQLite store first checkpoints its
@@ -195,9 +154,9 @@ func (s *Store) Close() error {
 			s.stopped.Wait()
 		}
 		var errs []error
-		if s.dialect == filter.SQLite {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*busyTimeout*time.Millisecond)
-			errs = append(errs, s.checkpoint(ctx, busyTimeout))
+		if s.dialect == SQLite {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // twice sqlite.Open's busy timeout
+			errs = append(errs, s.checkpoint(ctx, -1))
 			cancel()
 		}
 		if s.wdb != s.db {
@@ -210,7 +169,7 @@ func (s *Store) Close() error {
 
 // timeFormat stores times as text whose lexical order is time order, identical in both dialects, and the
 // one the filter compiler binds dateTime literals in.
-const timeFormat = filter.TimeLayout
+const timeFormat = stored.TimeLayout
 
 // row is a user as the columns hold it.
 type row struct {
@@ -231,7 +190,7 @@ func (s *Store) toRow(u *scim.User) (row, error) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return row{}, err
 	}
-	search, err := json.Marshal(filter.FoldDocument(s.rt, doc))
+	search, err := json.Marshal(stored.FoldDocument(s.rt, doc))
 	if err != nil {
 		return row{}, err
 	}
@@ -254,7 +213,7 @@ func (s *Store) toRow(u *scim.User) (row, error) {
 
 // q rewrites a query written with '?' placeholders for the store's dialect ($1, $2, ... in PostgreSQL).
 func (s *Store) q(query string) string {
-	if s.dialect != filter.Postgres {
+	if s.dialect != Postgres {
 		return query
 	}
 	var b strings.Builder
@@ -275,7 +234,7 @@ func (s *Store) Create(ctx context.Context, u *scim.User) (_ *scim.User, err err
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	r, err := s.toRow(u)
 	if err != nil {
 		return nil, err
@@ -303,7 +262,7 @@ func (s *Store) Get(ctx context.Context, id string) (_ *scim.User, err error) {
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	var data string
 	var version int64
 	var hash sql.NullString
@@ -336,7 +295,7 @@ func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (_ *s
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	r, err := s.toRow(u)
 	if err != nil {
 		return nil, err
@@ -352,7 +311,7 @@ func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (_ *s
 		var wasActive sql.NullBool
 		if s.outbox { // the old active flag tells deactivation from another update
 			lock := ""
-			if s.dialect == filter.Postgres {
+			if s.dialect == Postgres {
 				lock = " FOR UPDATE"
 			}
 			err := db.QueryRowContext(ctx, s.q(`SELECT active FROM scim_users WHERE tenant = ? AND id = ?`+lock),
@@ -399,7 +358,7 @@ func (s *Store) Delete(ctx context.Context, id, version string) (err error) {
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	query := `DELETE FROM scim_users WHERE tenant = ? AND id = ?`
 	args := []any{tenantOf(ctx), id}
 	query, args = ifVersion(query, args, version)
@@ -411,7 +370,7 @@ func (s *Store) Delete(ctx context.Context, id, version string) (err error) {
 	// statements see its rows.
 	tenant := tenantOf(ctx)
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if s.dialect == filter.Postgres {
+		if s.dialect == Postgres {
 			if _, err := collect(ctx, tx, `SELECT id FROM scim_groups WHERE tenant = $1 AND id IN
 				(SELECT group_id FROM scim_members WHERE tenant = $1 AND user_id = $2) ORDER BY id FOR UPDATE`,
 				[]any{tenant, id}); err != nil {
@@ -447,11 +406,11 @@ func (s *Store) touchGroupsOf(ctx context.Context, tx *sql.Tx, userID string) er
 		return err
 	}
 	set := `json_set(data, '$.meta.lastModified', ?)`
-	if s.dialect == filter.Postgres {
+	if s.dialect == Postgres {
 		set = `jsonb_set(data, '{meta,lastModified}', CAST(? AS JSONB))`
 	}
 	arg := any(string(js))
-	if s.dialect == filter.SQLite {
+	if s.dialect == SQLite {
 		arg = strings.Trim(string(js), `"`)
 	}
 	_, err = tx.ExecContext(ctx, s.q(`UPDATE scim_groups SET version = version + 1, last_modified = ?, data = `+set+`
@@ -490,12 +449,11 @@ func (s *Store) missOrStale(ctx context.Context, id string) error {
 
 // mapErr turns a unique-index violation into scim.ErrConflict.
 func mapErr(err error) error {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+	var pgErr interface{ SQLState() string }
+	if errors.As(err, &pgErr) && pgErr.SQLState() == "23505" {
 		return scim.ErrConflict
 	}
-	var liteErr *sqlite.Error
-	if errors.As(err, &liteErr) && (liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+	if code, ok := sqliteCode(err); ok && (code == sqliteConstraintUnique || code == sqliteConstraintPrimaryKey) {
 		return scim.ErrConflict
 	}
 	return err
@@ -507,9 +465,9 @@ func (s *Store) List(ctx context.Context, q scim.Query) (_ *scim.Page, err error
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	where, args, err := s.where(ctx, q.Filter)
-	if errors.Is(err, filter.ErrUnsupported) {
+	if errors.Is(err, sqlfilter.ErrUnsupported) {
 		where, args, _ = s.where(ctx, nil)
 		return s.listInGo(ctx, q, where, args)
 	}
@@ -519,7 +477,7 @@ func (s *Store) List(ctx context.Context, q scim.Query) (_ *scim.Page, err error
 	order := "seq"
 	if q.SortBy.Attr != nil {
 		by, err := s.mapping.OrderBy(q.SortBy, q.Descending)
-		if errors.Is(err, filter.ErrUnsupported) { // SQL still filters: only the matches are sorted in Go
+		if errors.Is(err, sqlfilter.ErrUnsupported) { // SQL still filters: only the matches are sorted in Go
 			q.Filter = nil
 			return s.listInGo(ctx, q, where, args)
 		}
@@ -577,7 +535,7 @@ func (s *Store) pageQuery(where string, n int, order string) string {
 // followed by tail: PostgreSQL's numbered placeholders serve both copies, SQLite's ? need them twice.
 func (s *Store) twice(args []any, tail ...any) []any {
 	out := append([]any{}, args...)
-	if s.dialect == filter.SQLite {
+	if s.dialect == SQLite {
 		out = append(out, args...)
 	}
 	return append(out, tail...)
@@ -597,7 +555,7 @@ func (s *Store) where(ctx context.Context, f filter.Expr) (string, []any, error)
 }
 
 func (s *Store) placeholder(n int) string {
-	if s.dialect == filter.Postgres {
+	if s.dialect == Postgres {
 		return "$" + strconv.Itoa(n)
 	}
 	return "?"
@@ -709,7 +667,7 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ 
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
-	defer classify(ctx, &err)
+	defer s.classify(ctx, &err)
 	var after int64
 	if cursor != "" {
 		var err error
@@ -718,7 +676,7 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ 
 		}
 	}
 	where, args, err := s.where(ctx, q.Filter)
-	if errors.Is(err, filter.ErrUnsupported) {
+	if errors.Is(err, sqlfilter.ErrUnsupported) {
 		return s.listCursorInGo(ctx, q, after)
 	}
 	if err != nil {

@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
-	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/schema"
 	"github.com/scimkit/scim/scimtest"
+	"github.com/scimkit/scim/sqlstore/internal/sqlfilter"
 )
 
 func TestConformanceSQLite(t *testing.T) {
@@ -47,13 +47,13 @@ func user(name string) *scim.User {
 func TestSQLitePersists(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "scim.db")
 	ctx := scim.ContextWithTenant(context.Background(), "")
-	s, err := OpenSQLite(ctx, path)
+	s, err := openSQLite(ctx, path)
 	require.NoError(t, err)
 	_, err = s.Create(ctx, user("kept@example.com"))
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 
-	s, err = OpenSQLite(ctx, path)
+	s, err = openSQLite(ctx, path)
 	require.NoError(t, err)
 	defer s.Close()
 	u, err := s.Get(ctx, "id-kept@example.com")
@@ -66,11 +66,11 @@ func TestMigrationsConcurrent(t *testing.T) {
 	ctx := scim.ContextWithTenant(context.Background(), "")
 	t.Run("sqlite", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "scim.db")
-		openMany(t, func() (*Store, error) { return OpenSQLite(ctx, path) })
+		openMany(t, func() (*Store, error) { return openSQLite(ctx, path) })
 	})
 	t.Run("postgres", func(t *testing.T) {
 		dsn := freshPostgres(t)
-		openMany(t, func() (*Store, error) { return OpenPostgres(ctx, dsn) })
+		openMany(t, func() (*Store, error) { return openPostgres(ctx, dsn) })
 	})
 }
 
@@ -120,7 +120,7 @@ func TestFallbackInGo(t *testing.T) {
 		}
 		p, _ := schema.User().Resolve("emails.value")
 		_, err := s.mapping.OrderBy(p, false)
-		require.ErrorIs(t, err, filter.ErrUnsupported, "this test needs a sort SQL cannot express")
+		require.ErrorIs(t, err, sqlfilter.ErrUnsupported, "this test needs a sort SQL cannot express")
 		q := scim.Query{SortBy: p, StartIndex: 1, Count: 10}
 		page, err := s.List(ctx, q)
 		require.NoError(t, err)
@@ -190,7 +190,7 @@ func TestReplicas(t *testing.T) {
 	dsn := freshPostgres(t)
 	var servers []*httptest.Server
 	for range 2 {
-		s, err := OpenPostgres(context.Background(), dsn)
+		s, err := openPostgres(context.Background(), dsn)
 		require.NoError(t, err)
 		t.Cleanup(func() { s.Close() })
 		mux := http.NewServeMux()
@@ -251,7 +251,7 @@ func TestReplicas(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	s, err := OpenPostgres(context.Background(), dsn)
+	s, err := openPostgres(context.Background(), dsn)
 	require.NoError(t, err)
 	defer s.Close()
 	got, err := s.Get(scim.ContextWithTenant(context.Background(), ""), id)

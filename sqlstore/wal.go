@@ -44,8 +44,9 @@ func pick64(set, def int64) int64 {
 	return def
 }
 
-// walConfig is the WALConfig opts result in.
-func walConfig(opts []Option) WALConfig {
+// EffectiveWAL returns the WALConfig that opts result in, defaults included: sqlite.Open sets SQLite's
+// journal_size_limit of every connection to its Limit.
+func EffectiveWAL(opts ...Option) WALConfig {
 	s := &Store{wal: defaultWAL}
 	for _, o := range opts {
 		o(s)
@@ -53,13 +54,9 @@ func walConfig(opts []Option) WALConfig {
 	return s.wal
 }
 
-// busyTimeout is how long an SQLite connection waits for a lock before failing with SQLITE_BUSY, in
-// milliseconds; checkpointTimeout is the shorter wait of the background checkpoint, which holds the writer
-// connection meanwhile: it tries again at its next look rather than hold writes up for long.
-const (
-	busyTimeout       = 10000
-	checkpointTimeout = 1000
-)
+// checkpointTimeout is how long, in milliseconds, the background checkpoint waits for readers; it holds the
+// writer connection meanwhile, so it tries again at its next look rather than hold writes up for long.
+const checkpointTimeout = 1000
 
 // startCheckpointer starts the goroutine that truncates the log of an SQLite database file when it
 // outgrows the limit; Close stops it. An in-memory database has no log to keep.
@@ -98,19 +95,23 @@ var errCheckpointBusy = errors.New("sqlstore: WAL checkpoint blocked by readers"
 
 // checkpoint copies the whole log into the database and truncates it, on the writer connection, so writes
 // queue behind it (in database/sql, within their deadlines) instead of meeting it as SQLITE_BUSY; it waits
-// for readers at most wait milliseconds.
+// for readers at most wait milliseconds, or the connection's own busy timeout when wait is negative.
 func (s *Store) checkpoint(ctx context.Context, wait int) error {
 	conn, err := s.wdb.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if wait != busyTimeout {
+	if wait >= 0 {
+		var own int // the driver's setting (sqlite.Open's DSN), restored afterwards
+		if err := conn.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&own); err != nil {
+			return err
+		}
 		if _, err := conn.ExecContext(ctx, `PRAGMA busy_timeout = `+strconv.Itoa(wait)); err != nil {
 			return err
 		}
 		defer func() {
-			if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA busy_timeout = `+strconv.Itoa(busyTimeout)); err != nil {
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA busy_timeout = `+strconv.Itoa(own)); err != nil {
 				_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // discarded: the writer must not keep the short wait
 			}
 		}()

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/scimkit/scim"
-	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/sqlstore"
 )
 
@@ -132,7 +131,7 @@ func newApp(ctx context.Context, db *sql.DB, log *slog.Logger, baseURL string) (
 	if err := migrate(ctx, db); err != nil {
 		return nil, fmt.Errorf("creating the app's tables: %w", err)
 	}
-	store, err := sqlstore.New(ctx, db, filter.SQLite)
+	store, err := sqlstore.New(ctx, db, sqlstore.SQLite)
 	if err != nil {
 		return nil, err
 	}

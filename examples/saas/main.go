@@ -110,7 +110,7 @@ func run(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) erro
 	return host.Serve(ctx, host.NewServer(a.handler()), ln, a, db) // a before db: its event hook uses db
 }
 
-// openDB opens (creating if needed) the SQLite file at path with the settings sqlstore.OpenSQLite uses: WAL,
+// openDB opens (creating if needed) the SQLite file at path with the settings sqlite.Open uses: WAL,
 // so that readers never wait for the writer, a busy timeout, and transactions that take the write lock at
 // BEGIN.
 func openDB(path string) (*sql.DB, error) {

@@ -25,7 +25,8 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/examples/internal/host"
-	"github.com/scimkit/scim/sqlstore"
+	"github.com/scimkit/scim/sqlstore/postgres"
+	"github.com/scimkit/scim/sqlstore/sqlite"
 )
 
 func main() {
@@ -115,7 +116,7 @@ func openStore(ctx context.Context, kind, dsn string) (groupStore, string, error
 		if dsn == "" {
 			dsn = "scim.db"
 		}
-		s, err := sqlstore.OpenSQLite(ctx, dsn)
+		s, err := sqlite.Open(ctx, dsn)
 		return s, dsn, err
 	case "postgres":
 		if dsn == "" {
@@ -124,7 +125,7 @@ func openStore(ctx context.Context, kind, dsn string) (groupStore, string, error
 		if dsn == "" {
 			return nil, "", errors.New("-store postgres needs -dsn or DATABASE_URL")
 		}
-		s, err := sqlstore.OpenPostgres(ctx, dsn)
+		s, err := postgres.Open(ctx, dsn)
 		return s, "postgres", err // the DSN may hold a password: never print it
 	}
 	return nil, "", fmt.Errorf("unknown -store %q: want memory, sqlite or postgres", kind)

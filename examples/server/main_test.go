@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
-	"github.com/scimkit/scim/sqlstore"
+	"github.com/scimkit/scim/sqlstore/sqlite"
 )
 
 // syncBuffer is stdout for a program running on another goroutine.
@@ -103,7 +103,7 @@ func TestServer(t *testing.T) {
 	}
 	_, err = os.Stat(db + "-wal")
 	require.ErrorIs(t, err, os.ErrNotExist, "closing the store checkpoints and removes the WAL")
-	store, err := sqlstore.OpenSQLite(t.Context(), db)
+	store, err := sqlite.Open(t.Context(), db)
 	require.NoError(t, err)
 	defer store.Close()
 	page, err := store.List(scim.ContextWithTenant(t.Context(), ""), scim.Query{StartIndex: 1, Count: 10})

@@ -1,4 +1,7 @@
-package filter
+// Package sqlfilter compiles SCIM filters and sorts (package filter's AST) to SQL for the dialects sqlstore
+// serves: WHERE and ORDER BY fragments that agree with filter.Match and the handler's sort on every stored
+// document. It moved here from package filter so that the root module carries no SQL.
+package sqlfilter
 
 import (
 	"encoding/json"
@@ -9,6 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/stored"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -22,12 +27,11 @@ const (
 )
 
 // ErrUnsupported is wrapped by the errors of Compile and OrderBy when the mapping cannot express a filter or a
-// sort in SQL. A store then evaluates the filter in Go (Match) or sorts in Go rather than failing the request.
+// sort in SQL. A store then evaluates the filter in Go (filter.Match) or sorts in Go rather than failing the request.
 var ErrUnsupported = errors.New("not expressible in SQL with this mapping")
 
-// TimeLayout is the text form of a dateTime column: UTC with exactly nine fractional digits, so that the
-// lexical order of two values is their time order (for years 0000 to 9999).
-const TimeLayout = "2006-01-02T15:04:05.000000000Z"
+// TimeLayout is the text form of a dateTime column (stored.TimeLayout).
+const TimeLayout = stored.TimeLayout
 
 // Mapping tells the compiler where each attribute of a resource lives in a table.
 //
@@ -37,11 +41,11 @@ type Mapping struct {
 	Dialect Dialect
 	// Columns maps canonical attribute paths (schema.Path.String(): "userName", "meta.created",
 	// "name.familyName", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber") of
-	// single-valued attributes to a column holding the value in comparable form: folded with Fold for strings
+	// single-valued attributes to a column holding the value in comparable form: folded with filter.Fold for strings
 	// of caseExact false attributes, TimeLayout text for dateTime, boolean for booleans; NULL when unassigned.
 	// Entries for multi-valued attributes are ignored.
 	Columns map[string]string
-	// JSON and FoldedJSON name the columns holding the canonical document and its FoldDocument copy
+	// JSON and FoldedJSON name the columns holding the canonical document and its stored.FoldDocument copy
 	// (PostgreSQL: jsonb; SQLite: JSON text). Attributes not in Columns are read from them: FoldedJSON for
 	// strings of caseExact false attributes, JSON for caseExact ones, either for the rest. Empty: the filters
 	// that need it are unsupported. Inside the subqueries over multi-valued attributes these names stand next
@@ -83,21 +87,21 @@ func (c *compiler) linkRows(l Link, cond string) string {
 	return l.Key + " IN (SELECT " + l.Ref + " FROM " + l.Table + " WHERE " + where + ")"
 }
 
-// Compile returns a WHERE-clause fragment equivalent to Match(e, doc) for every stored canonical document, and
+// Compile returns a WHERE-clause fragment equivalent to filter.Match(e, doc) for every stored canonical document, and
 // its bind arguments. The fragment is a two-valued boolean expression (never NULL), so it may be negated or
 // combined freely. PostgreSQL placeholders are numbered from firstArg ($firstArg, $firstArg+1, ...); SQLite
 // uses ? placeholders, in the order of the arguments. A nil e matches every resource.
 //
-// The semantics are Match's: a multi-valued attribute matches when any of its values does; "ne" is the negation
+// The semantics are filter.Match's: a multi-valued attribute matches when any of its values does; "ne" is the negation
 // of "eq", so a resource without the attribute matches "title ne x"; "eq null" means unassigned; strings of
 // caseExact false attributes compare folded, and every string comparison is byte-wise; dateTime values compare
-// in time order. Errors that wrap ErrUnsupported mean the mapping cannot express e: evaluate it with Match.
+// in time order. Errors that wrap ErrUnsupported mean the mapping cannot express e: evaluate it with filter.Match.
 //
 // A canonical document is one whose values have their attribute's JSON type, as json.Marshal of scim.User
 // writes them. Columns serve comparisons with an index where the column has one ("user_name_fold = $2");
 // on PostgreSQL, "eq" on an attribute without a column is jsonb containment (search @> $2), which a GIN index
 // on the document column serves.
-func (m Mapping) Compile(e Expr, firstArg int) (string, []any, error) {
+func (m Mapping) Compile(e filter.Expr, firstArg int) (string, []any, error) {
 	c, err := m.compiler(firstArg)
 	if err != nil {
 		return "", nil, err
@@ -179,70 +183,6 @@ func (m Mapping) OrderBy(p schema.Path, descending bool) (string, error) {
 		return x + " DESC NULLS FIRST", nil
 	}
 	return x + " ASC NULLS LAST", nil
-}
-
-// FoldDocument returns a deep copy of a canonical document with the strings of every caseExact false attribute
-// and sub-attribute (of the types compared as strings: string, reference, binary) replaced by Fold(s): the
-// document that Mapping.FoldedJSON names.
-func FoldDocument(rt *schema.ResourceType, doc map[string]any) map[string]any {
-	out := make(map[string]any, len(doc))
-	for k, v := range doc {
-		if ext := rt.Extension(k); ext != nil {
-			if m, ok := v.(map[string]any); ok {
-				ex := make(map[string]any, len(m))
-				for ek, ev := range m {
-					ex[ek] = foldValue(ext.Attr(ek), ev)
-				}
-				out[k] = ex
-				continue
-			}
-		}
-		a := rt.Core.Attr(k)
-		if a == nil {
-			for _, ca := range rt.Common {
-				if strings.EqualFold(ca.Name, k) {
-					a = ca
-				}
-			}
-		}
-		out[k] = foldValue(a, v)
-	}
-	return out
-}
-
-func foldValue(a *schema.Attribute, v any) any {
-	switch v := v.(type) {
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = foldValue(a, e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, sv := range v {
-			var sub *schema.Attribute
-			if a != nil && a.Type == schema.Complex {
-				sub = a.Sub(k)
-			}
-			out[k] = foldValue(sub, sv)
-		}
-		return out
-	case string:
-		if a != nil && folded(a) {
-			return Fold(v)
-		}
-	}
-	return v
-}
-
-// folded reports whether compareOne folds the values of a: attributes compared as strings, caseExact false.
-func folded(a *schema.Attribute) bool {
-	switch a.Type {
-	case schema.Boolean, schema.Integer, schema.Decimal, schema.DateTime, schema.Complex:
-		return false
-	}
-	return !a.CaseExact
 }
 
 func unsupported(format string, args ...any) error {
@@ -331,10 +271,10 @@ func (c *compiler) collateC(x string) string {
 	return x
 }
 
-func (c *compiler) expr(e Expr, el *elem) (string, error) {
+func (c *compiler) expr(e filter.Expr, el *elem) (string, error) {
 	switch e := e.(type) {
-	case *Logical:
-		if e.Op == Or && el == nil {
+	case *filter.Logical:
+		if e.Op == filter.Or && el == nil {
 			if merged, ok := c.mergeOr(e); ok {
 				return c.expr(merged, el)
 			}
@@ -348,22 +288,22 @@ func (c *compiler) expr(e Expr, el *elem) (string, error) {
 			return "", err
 		}
 		op := " OR "
-		if e.Op == And {
+		if e.Op == filter.And {
 			op = " AND "
 		}
 		return "(" + l + op + r + ")", nil
-	case *Not:
+	case *filter.Not:
 		x, err := c.expr(e.X, el)
 		if err != nil {
 			return "", err
 		}
 		return "NOT (" + x + ")", nil
-	case *ValuePath:
+	case *filter.ValuePath:
 		if el != nil {
 			return "", unsupported("nested value filter")
 		}
 		return c.valuePath(e)
-	case *Compare:
+	case *filter.Compare:
 		if e.Path.Attr == nil || (el == nil) != (e.Path.Schema != nil) {
 			return "", unsupported("attribute path %s", e.Path)
 		}
@@ -376,11 +316,11 @@ func (c *compiler) expr(e Expr, el *elem) (string, error) {
 // its values (emails co "a" or emails co "b" becomes emails[value co "a" or value co "b"]): one subquery
 // over the array instead of one per comparison, so a long list of alternatives costs little more than one.
 // It reports false when there is nothing to merge.
-func (c *compiler) mergeOr(e *Logical) (Expr, bool) {
-	var terms []Expr
-	var flatten func(x Expr)
-	flatten = func(x Expr) {
-		if l, ok := x.(*Logical); ok && l.Op == Or {
+func (c *compiler) mergeOr(e *filter.Logical) (filter.Expr, bool) {
+	var terms []filter.Expr
+	var flatten func(x filter.Expr)
+	flatten = func(x filter.Expr) {
+		if l, ok := x.(*filter.Logical); ok && l.Op == filter.Or {
 			flatten(l.Left)
 			flatten(l.Right)
 			return
@@ -395,7 +335,7 @@ func (c *compiler) mergeOr(e *Logical) (Expr, bool) {
 	groups := map[key][]int{}
 	merged := false
 	for i, t := range terms {
-		if x, ok := t.(*Compare); ok && c.mergeable(x) {
+		if x, ok := t.(*filter.Compare); ok && c.mergeable(x) {
 			k := key{x.Path.Schema, x.Path.Attr}
 			groups[k] = append(groups[k], i)
 			merged = merged || len(groups[k]) > 1
@@ -404,16 +344,16 @@ func (c *compiler) mergeOr(e *Logical) (Expr, bool) {
 	if !merged {
 		return nil, false
 	}
-	var out Expr
-	or := func(x Expr) {
+	var out filter.Expr
+	or := func(x filter.Expr) {
 		if out == nil {
 			out = x
 		} else {
-			out = &Logical{Op: Or, Left: out, Right: x}
+			out = &filter.Logical{Op: filter.Or, Left: out, Right: x}
 		}
 	}
 	for i, t := range terms {
-		x, ok := t.(*Compare)
+		x, ok := t.(*filter.Compare)
 		if !ok || !c.mergeable(x) {
 			or(t)
 			continue
@@ -426,17 +366,17 @@ func (c *compiler) mergeOr(e *Logical) (Expr, bool) {
 		if idx[0] != i { // the group is written at its first member
 			continue
 		}
-		var f Expr
+		var f filter.Expr
 		for _, j := range idx {
-			y := terms[j].(*Compare)
-			var inner Expr = &Compare{Path: schema.Path{Attr: y.Path.Sub}, Op: y.Op, Value: y.Value}
+			y := terms[j].(*filter.Compare)
+			var inner filter.Expr = &filter.Compare{Path: schema.Path{Attr: y.Path.Sub}, Op: y.Op, Value: y.Value}
 			if f == nil {
 				f = inner
 			} else {
-				f = &Logical{Op: Or, Left: f, Right: inner}
+				f = &filter.Logical{Op: filter.Or, Left: f, Right: inner}
 			}
 		}
-		or(&ValuePath{Path: schema.Path{Schema: x.Path.Schema, Attr: x.Path.Attr}, Filter: f})
+		or(&filter.ValuePath{Path: schema.Path{Schema: x.Path.Schema, Attr: x.Path.Attr}, Filter: f})
 	}
 	return out, true
 }
@@ -444,7 +384,7 @@ func (c *compiler) mergeOr(e *Logical) (Expr, bool) {
 // mergeable reports whether mergeOr may fold x into a value filter: a string comparison on a sub-attribute
 // of a multi-valued complex attribute, other than PostgreSQL's "eq" (jsonb containment, which a GIN index
 // serves) and "ne"/"pr"/null (not an "any element" test).
-func (c *compiler) mergeable(x *Compare) bool {
+func (c *compiler) mergeable(x *filter.Compare) bool {
 	p := x.Path
 	if p.Attr == nil || !p.Attr.MultiValued || p.Attr.Type != schema.Complex || p.Sub == nil {
 		return false
@@ -458,9 +398,9 @@ func (c *compiler) mergeable(x *Compare) bool {
 		return false
 	}
 	switch x.Op {
-	case Co, Sw, Ew, Gt, Ge, Lt, Le:
+	case filter.Co, filter.Sw, filter.Ew, filter.Gt, filter.Ge, filter.Lt, filter.Le:
 		return true
-	case Eq:
+	case filter.Eq:
 		return !c.pg
 	}
 	return false
@@ -639,7 +579,7 @@ func (c *compiler) iterate(keys []string) (*elem, string, error) {
 	return e, "json_each(" + doc + ", " + p + ") AS " + e.alias, err
 }
 
-// present is Match's present: a value that is not null, "", [] or {}.
+// present is filter.Match's present: a value that is not null, "", [] or {}.
 func (c *compiler) present(a *schema.Attribute) pred {
 	return func(r ref) (string, bool, error) {
 		if r.col != "" {
@@ -648,10 +588,10 @@ func (c *compiler) present(a *schema.Attribute) pred {
 			}
 			return r.col + " <> ''", false, nil
 		}
-		// A case-insensitive string's folded copy may be "" where the value is not (Fold trims "  " away), and
+		// A case-insensitive string's folded copy may be "" where the value is not (filter.Fold trims "  " away), and
 		// "" reads as absent: presence of such a string is judged on the raw document only.
 		k := either
-		if folded(a) {
+		if stored.Folded(a) {
 			k = rawDoc
 		}
 		doc, err := c.doc(k)
@@ -670,37 +610,37 @@ func (c *compiler) present(a *schema.Attribute) pred {
 	}
 }
 
-func (c *compiler) compare(x *Compare, el *elem) (string, error) {
+func (c *compiler) compare(x *filter.Compare, el *elem) (string, error) {
 	if l, ok := c.link(x.Path); ok && el == nil {
 		return c.linkCompare(l, x)
 	}
 	switch {
-	case x.Op == Pr:
+	case x.Op == filter.Pr:
 		return c.anyValue(x.Path, el, true, c.present(x.Path.Target()))
-	case x.Value == nil: // eq null: unassigned; ne null: assigned (any other operator as eq, like Match)
+	case x.Value == nil: // eq null: unassigned; ne null: assigned (any other operator as eq, like filter.Match)
 		s, err := c.anyValue(x.Path, el, true, c.present(x.Path.Target()))
-		if x.Op == Ne {
+		if x.Op == filter.Ne {
 			return s, err
 		}
 		return "NOT (" + s + ")", err
-	case x.Op == Ne:
-		s, err := c.anyMatch(x, Eq, el)
+	case x.Op == filter.Ne:
+		s, err := c.anyMatch(x, filter.Eq, el)
 		return "NOT (" + s + ")", err
 	}
 	return c.anyMatch(x, x.Op, el)
 }
 
-// anyMatch is Match's anyMatch: some value at x.Path satisfies op with x.Value.
-func (c *compiler) anyMatch(x *Compare, op Op, el *elem) (string, error) {
+// anyMatch is filter.Match's anyMatch: some value at x.Path satisfies op with x.Value.
+func (c *compiler) anyMatch(x *filter.Compare, op filter.Op, el *elem) (string, error) {
 	a := x.Path.Target()
-	substr := op == Co || op == Sw || op == Ew
-	if _, ordering := sqlOps[op]; !ordering && !substr { // an operator Match knows nothing of matches nothing
+	substr := op == filter.Co || op == filter.Sw || op == filter.Ew
+	if _, ordering := sqlOps[op]; !ordering && !substr { // an operator filter.Match knows nothing of matches nothing
 		return "FALSE", nil
 	}
 	switch a.Type {
 	case schema.Boolean:
 		b, ok := x.Value.(bool)
-		if !ok || op != Eq {
+		if !ok || op != filter.Eq {
 			return "FALSE", nil
 		}
 		if s, ok, err := c.contains(x.Path, el, b); ok || err != nil {
@@ -768,12 +708,12 @@ func (c *compiler) anyMatch(x *Compare, op Op, el *elem) (string, error) {
 		}
 		return c.anyValue(x.Path, el, true, func(r ref) (string, bool, error) {
 			lhs := col
-			if op != Eq {
+			if op != filter.Eq {
 				lhs = c.collateC(col)
 			}
 			return lhs + " " + sqlOps[op] + " " + c.bind(t.Format(TimeLayout)), false, nil
 		})
-	case schema.Complex: // a complex value is no string: Match's compareOne fails
+	case schema.Complex: // a complex value is no string: filter.Match's compareOne fails
 		return "FALSE", nil
 	}
 	lit, ok := x.Value.(string)
@@ -782,9 +722,9 @@ func (c *compiler) anyMatch(x *Compare, op Op, el *elem) (string, error) {
 	}
 	kind := kindOf(a)
 	if kind == foldedDoc {
-		lit = Fold(lit)
+		lit = filter.Fold(lit)
 	}
-	if op == Eq {
+	if op == filter.Eq {
 		if s, ok, err := c.contains(x.Path, el, lit); ok || err != nil {
 			return s, err
 		}
@@ -792,7 +732,7 @@ func (c *compiler) anyMatch(x *Compare, op Op, el *elem) (string, error) {
 	return c.stringMatch(x.Path, el, op, lit, kind, true)
 }
 
-var sqlOps = map[Op]string{Eq: "=", Gt: ">", Ge: ">=", Lt: "<", Le: "<="}
+var sqlOps = map[filter.Op]string{filter.Eq: "=", filter.Gt: ">", filter.Ge: ">=", filter.Lt: "<", filter.Le: "<="}
 
 // checkText rejects, for PostgreSQL, strings its text type cannot hold. No stored value holds them either, but
 // the Go fallback gives the exact answer.
@@ -842,7 +782,7 @@ func (c *compiler) contains(p schema.Path, el *elem, lit any) (string, bool, err
 
 // stringMatch compares the strings at p with lit (already folded when the attribute is caseExact false) byte by
 // byte, as compareOne does.
-func (c *compiler) stringMatch(p schema.Path, el *elem, op Op, lit string, kind docKind, useCol bool) (string, error) {
+func (c *compiler) stringMatch(p schema.Path, el *elem, op filter.Op, lit string, kind docKind, useCol bool) (string, error) {
 	if err := c.checkText(lit); err != nil {
 		return "", err
 	}
@@ -858,30 +798,30 @@ func (c *compiler) stringMatch(p schema.Path, el *elem, op Op, lit string, kind 
 		if err != nil {
 			return "", false, err
 		}
-		if lit == "" && (op == Co || op == Sw || op == Ew) { // every string contains ""
+		if lit == "" && (op == filter.Co || op == filter.Sw || op == filter.Ew) { // every string contains ""
 			return x + " IS NOT NULL", true, nil
 		}
 		if c.pg {
 			switch op {
-			case Co:
+			case filter.Co:
 				return "strpos(" + x + ", " + c.bind(lit) + ") > 0", false, nil
-			case Sw:
+			case filter.Sw:
 				return "starts_with(" + x + ", " + c.bind(lit) + ")", false, nil
-			case Ew:
+			case filter.Ew:
 				n := c.bind(lit)
 				return "right(" + x + ", length(" + n + "::text)) = " + n, false, nil
-			case Eq:
+			case filter.Eq:
 				return x + " = " + c.bind(lit), false, nil
 			}
 			return c.collateC(x) + " " + sqlOps[op] + " " + c.bind(lit), false, nil
 		}
 		// SQLite: as BLOBs, since its text functions count characters and stop at NUL.
 		switch op {
-		case Co:
+		case filter.Co:
 			return "instr(CAST(" + x + " AS BLOB), " + c.bind([]byte(lit)) + ") > 0", false, nil
-		case Sw:
+		case filter.Sw:
 			return "instr(CAST(" + x + " AS BLOB), " + c.bind([]byte(lit)) + ") = 1", false, nil
-		case Ew:
+		case filter.Ew:
 			return "substr(CAST(" + x + " AS BLOB), -" + c.bind(len(lit)) + ") = " + c.bind([]byte(lit)), false, nil
 		}
 		return x + " " + sqlOps[op] + " " + c.bind(lit), false, nil
@@ -890,7 +830,7 @@ func (c *compiler) stringMatch(p schema.Path, el *elem, op Op, lit string, kind 
 
 // valuePath compiles attr[filter]: for a multi-valued attribute, some element is an object satisfying the
 // filter; for a single-valued complex one, the value is an object satisfying it.
-func (c *compiler) valuePath(v *ValuePath) (string, error) {
+func (c *compiler) valuePath(v *filter.ValuePath) (string, error) {
 	p := v.Path
 	if p.Attr == nil || p.Sub != nil || p.Attr.Type != schema.Complex {
 		return "", unsupported("value filter on %s", p)
@@ -945,9 +885,9 @@ func (c *compiler) valuePath(v *ValuePath) (string, error) {
 
 // lift rewrites a value filter of the single-valued complex attribute at p into a filter on its
 // sub-attributes' full paths: name[givenName eq "x"] compares name.givenName, which may have a column.
-func lift(e Expr, p schema.Path) (Expr, error) {
+func lift(e filter.Expr, p schema.Path) (filter.Expr, error) {
 	switch e := e.(type) {
-	case *Logical:
+	case *filter.Logical:
 		l, err := lift(e.Left, p)
 		if err != nil {
 			return nil, err
@@ -956,18 +896,18 @@ func lift(e Expr, p schema.Path) (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Logical{Op: e.Op, Left: l, Right: r}, nil
-	case *Not:
+		return &filter.Logical{Op: e.Op, Left: l, Right: r}, nil
+	case *filter.Not:
 		x, err := lift(e.X, p)
 		if err != nil {
 			return nil, err
 		}
-		return &Not{X: x}, nil
-	case *Compare:
+		return &filter.Not{X: x}, nil
+	case *filter.Compare:
 		if e.Path.Schema != nil || e.Path.Sub != nil || e.Path.Attr == nil {
 			return nil, unsupported("attribute path %s in a value filter", e.Path)
 		}
-		return &Compare{Path: schema.Path{Schema: p.Schema, Attr: p.Attr, Sub: e.Path.Attr}, Op: e.Op, Value: e.Value}, nil
+		return &filter.Compare{Path: schema.Path{Schema: p.Schema, Attr: p.Attr, Sub: e.Path.Attr}, Op: e.Op, Value: e.Value}, nil
 	}
 	return nil, unsupported("expression %T in a value filter", e)
 }
@@ -982,20 +922,20 @@ func (c *compiler) link(p schema.Path) (Link, bool) {
 }
 
 // linkCompare compiles a comparison of a linked attribute's value: some row of the link table holds it.
-func (c *compiler) linkCompare(l Link, x *Compare) (string, error) {
+func (c *compiler) linkCompare(l Link, x *filter.Compare) (string, error) {
 	if x.Path.Sub != nil && !strings.EqualFold(x.Path.Sub.Name, "value") {
 		return "", unsupported("%s: only the value of a linked attribute is in its table", x.Path)
 	}
 	exists := c.linkRows(l, "")
 	switch {
-	case x.Op == Pr:
+	case x.Op == filter.Pr:
 		return exists, nil
 	case x.Value == nil: // eq null: no value; ne null: some value
-		if x.Op == Ne {
+		if x.Op == filter.Ne {
 			return exists, nil
 		}
 		return "NOT " + exists, nil
-	case x.Op != Eq && x.Op != Ne:
+	case x.Op != filter.Eq && x.Op != filter.Ne:
 		return "", unsupported("%s %s on a linked attribute", x.Path, x.Op)
 	}
 	lit, ok := x.Value.(string)
@@ -1006,7 +946,7 @@ func (c *compiler) linkCompare(l Link, x *Compare) (string, error) {
 		return "", err
 	}
 	s := c.linkRows(l, l.Value+" = "+c.bind(lit))
-	if x.Op == Ne {
+	if x.Op == filter.Ne {
 		return "NOT " + s, nil
 	}
 	return s, nil
@@ -1015,10 +955,10 @@ func (c *compiler) linkCompare(l Link, x *Compare) (string, error) {
 // linkValueFilter compiles attr[filter] on a linked attribute: value eq, value pr, and their or, which say
 // the same of the element as of the attribute. Anything else (and, not, ne, other sub-attributes) could need
 // two conditions on one element: unsupported.
-func (c *compiler) linkValueFilter(l Link, p schema.Path, f Expr) (string, error) {
+func (c *compiler) linkValueFilter(l Link, p schema.Path, f filter.Expr) (string, error) {
 	switch f := f.(type) {
-	case *Logical:
-		if f.Op != Or {
+	case *filter.Logical:
+		if f.Op != filter.Or {
 			return "", unsupported("%s[... and ...] on a linked attribute", p)
 		}
 		left, err := c.linkValueFilter(l, p, f.Left)
@@ -1030,12 +970,30 @@ func (c *compiler) linkValueFilter(l Link, p schema.Path, f Expr) (string, error
 			return "", err
 		}
 		return "(" + left + " OR " + right + ")", nil
-	case *Compare:
+	case *filter.Compare:
 		if f.Path.Schema != nil || f.Path.Sub != nil || f.Path.Attr == nil || !strings.EqualFold(f.Path.Attr.Name, "value") ||
-			(f.Op != Eq && f.Op != Pr) || (f.Op == Eq && f.Value == nil) {
+			(f.Op != filter.Eq && f.Op != filter.Pr) || (f.Op == filter.Eq && f.Value == nil) {
 			return "", unsupported("%s[%s] on a linked attribute", p, f.Path)
 		}
-		return c.linkCompare(l, &Compare{Path: schema.Path{Schema: p.Schema, Attr: p.Attr, Sub: p.Attr.Sub("value")}, Op: f.Op, Value: f.Value})
+		return c.linkCompare(l, &filter.Compare{Path: schema.Path{Schema: p.Schema, Attr: p.Attr, Sub: p.Attr.Sub("value")}, Op: f.Op, Value: f.Value})
 	}
 	return "", unsupported("expression %T in a value filter of a linked attribute", f)
+}
+
+// number is the numeric value of a literal as filter.Match reads it (filter's own number, which is not API):
+// FuzzCompileSQLite keeps the two in agreement.
+func number(v any) (float64, bool) {
+	switch v := v.(type) {
+	case float64:
+		return v, true
+	case int64:
+		return float64(v), true
+	case json.Number:
+		f, err := v.Float64()
+		return f, err == nil
+	case string:
+		f, err := strconv.ParseFloat(v, 64)
+		return f, err == nil
+	}
+	return 0, false
 }

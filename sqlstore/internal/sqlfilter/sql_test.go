@@ -1,4 +1,4 @@
-package filter_test
+package sqlfilter_test
 
 import (
 	"bytes"
@@ -24,7 +24,9 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/stored"
 	"github.com/scimkit/scim/schema"
+	"github.com/scimkit/scim/sqlstore/internal/sqlfilter"
 )
 
 const enterprise = schema.EnterpriseUserURN
@@ -50,8 +52,8 @@ func sqlType() *schema.ResourceType {
 var extraKeys = []string{"loginCount", "score", "luckyNumbers", "tags", "birthday"}
 
 // userMapping is the mapping of the scim_users table that sqlstore uses.
-func userMapping(d filter.Dialect) filter.Mapping {
-	return filter.Mapping{
+func userMapping(d sqlfilter.Dialect) sqlfilter.Mapping {
+	return sqlfilter.Mapping{
 		Dialect: d,
 		Columns: map[string]string{
 			"id":                "id",
@@ -69,13 +71,13 @@ func userMapping(d filter.Dialect) filter.Mapping {
 
 // mappings are the mappings the equivalence tests run: the store's, documents only, columns only, and the
 // canonical document only (case-insensitive attributes unsupported).
-func mappings(d filter.Dialect) map[string]filter.Mapping {
+func mappings(d sqlfilter.Dialect) map[string]sqlfilter.Mapping {
 	full := userMapping(d)
-	jsonOnly := filter.Mapping{Dialect: d, JSON: "data", FoldedJSON: "search"}
-	columnsOnly := filter.Mapping{Dialect: d, Columns: full.Columns}
-	raw := filter.Mapping{Dialect: d, Columns: map[string]string{"id": "id", "externalId": "external_id"}, JSON: "data"}
-	folded := filter.Mapping{Dialect: d, FoldedJSON: "search"}
-	return map[string]filter.Mapping{"store": full, "json": jsonOnly, "columns": columnsOnly, "raw": raw, "folded": folded}
+	jsonOnly := sqlfilter.Mapping{Dialect: d, JSON: "data", FoldedJSON: "search"}
+	columnsOnly := sqlfilter.Mapping{Dialect: d, Columns: full.Columns}
+	raw := sqlfilter.Mapping{Dialect: d, Columns: map[string]string{"id": "id", "externalId": "external_id"}, JSON: "data"}
+	folded := sqlfilter.Mapping{Dialect: d, FoldedJSON: "search"}
+	return map[string]sqlfilter.Mapping{"store": full, "json": jsonOnly, "columns": columnsOnly, "raw": raw, "folded": folded}
 }
 
 func mustParse(t testing.TB, rt *schema.ResourceType, s string) filter.Expr {
@@ -94,7 +96,7 @@ func TestCompileSQL(t *testing.T) {
 		pgArgs       []any
 		sqliteErr    bool // wraps ErrUnsupported
 		pgErr        bool
-		sqliteMapped func(filter.Mapping) filter.Mapping
+		sqliteMapped func(sqlfilter.Mapping) sqlfilter.Mapping
 	}{
 		{
 			filter: `userName eq "Jane@Contoso.com"`,
@@ -208,17 +210,17 @@ func TestCompileSQL(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.filter, func(t *testing.T) {
 			e := mustParse(t, rt, tc.filter)
-			s, args, err := userMapping(filter.SQLite).Compile(e, 7)
+			s, args, err := userMapping(sqlfilter.SQLite).Compile(e, 7)
 			if tc.sqliteErr {
-				require.ErrorIs(t, err, filter.ErrUnsupported)
+				require.ErrorIs(t, err, sqlfilter.ErrUnsupported)
 			} else {
 				require.NoError(t, err)
 				require.Equal(t, tc.sqlite, s)
 				require.Equal(t, tc.sqliteArgs, args)
 			}
-			s, args, err = userMapping(filter.Postgres).Compile(e, 2)
+			s, args, err = userMapping(sqlfilter.Postgres).Compile(e, 2)
 			if tc.pgErr {
-				require.ErrorIs(t, err, filter.ErrUnsupported)
+				require.ErrorIs(t, err, sqlfilter.ErrUnsupported)
 			} else {
 				require.NoError(t, err)
 				require.Equal(t, tc.pg, s)
@@ -232,38 +234,38 @@ func TestCompileUnsupported(t *testing.T) {
 	rt := sqlType()
 	tests := []struct {
 		name    string
-		m       filter.Mapping
+		m       sqlfilter.Mapping
 		filters []string
 	}{
-		{"no folded document", filter.Mapping{Dialect: filter.SQLite, JSON: "data"},
+		{"no folded document", sqlfilter.Mapping{Dialect: sqlfilter.SQLite, JSON: "data"},
 			[]string{`title eq "x"`, `emails[type eq "work"]`, `name.givenName pr and userName eq "x"`}},
-		{"no canonical document", filter.Mapping{Dialect: filter.Postgres, FoldedJSON: "search"},
+		{"no canonical document", sqlfilter.Mapping{Dialect: sqlfilter.Postgres, FoldedJSON: "search"},
 			[]string{`externalId eq "x"`, `photos.value co "x"`, `meta.version pr and meta.location eq "x"`}},
-		{"columns only", filter.Mapping{Dialect: filter.SQLite, Columns: userMapping(filter.SQLite).Columns},
+		{"columns only", sqlfilter.Mapping{Dialect: sqlfilter.SQLite, Columns: userMapping(sqlfilter.SQLite).Columns},
 			[]string{`title pr`, `emails pr`, `meta[created pr]`}},
-		{"dateTime without column", userMapping(filter.Postgres),
+		{"dateTime without column", userMapping(sqlfilter.Postgres),
 			[]string{`birthday eq "2000-01-01T00:00:00Z"`, `birthday le "2000-01-01T00:00:00Z"`}},
 	}
 	for _, tc := range tests {
 		for _, f := range tc.filters {
 			_, _, err := tc.m.Compile(mustParse(t, rt, f), 1)
-			require.ErrorIs(t, err, filter.ErrUnsupported, "%s: %s", tc.name, f)
+			require.ErrorIs(t, err, sqlfilter.ErrUnsupported, "%s: %s", tc.name, f)
 		}
 	}
-	for _, m := range []filter.Mapping{{}, {Dialect: filter.SQLite, JSON: "json"}, {Dialect: filter.Postgres, FoldedJSON: "I"}} {
+	for _, m := range []sqlfilter.Mapping{{}, {Dialect: sqlfilter.SQLite, JSON: "json"}, {Dialect: sqlfilter.Postgres, FoldedJSON: "I"}} {
 		_, _, err := m.Compile(mustParse(t, rt, `title pr`), 1)
 		require.Error(t, err)
-		require.NotErrorIs(t, err, filter.ErrUnsupported, "an unknown dialect or a shadowed column is the caller's mistake")
+		require.NotErrorIs(t, err, sqlfilter.ErrUnsupported, "an unknown dialect or a shadowed column is the caller's mistake")
 	}
 
 	// Compiled where they can be: booleans, presence of what is not a folded string, and dateTime text read
 	// either document. Presence of a case-insensitive string needs the raw one: its folded copy of "  " is "".
-	_, _, err := filter.Mapping{Dialect: filter.Postgres, FoldedJSON: "search"}.Compile(mustParse(t, rt, `title pr`), 1)
-	require.ErrorIs(t, err, filter.ErrUnsupported)
+	_, _, err := sqlfilter.Mapping{Dialect: sqlfilter.Postgres, FoldedJSON: "search"}.Compile(mustParse(t, rt, `title pr`), 1)
+	require.ErrorIs(t, err, sqlfilter.ErrUnsupported)
 	for _, f := range []string{`active eq true`, `emails[primary eq true]`, `meta.created pr`, `meta.created co "Z"`} {
-		_, _, err := filter.Mapping{Dialect: filter.SQLite, JSON: "data"}.Compile(mustParse(t, rt, f), 1)
+		_, _, err := sqlfilter.Mapping{Dialect: sqlfilter.SQLite, JSON: "data"}.Compile(mustParse(t, rt, f), 1)
 		require.NoError(t, err, f)
-		_, _, err = filter.Mapping{Dialect: filter.Postgres, FoldedJSON: "search"}.Compile(mustParse(t, rt, f), 1)
+		_, _, err = sqlfilter.Mapping{Dialect: sqlfilter.Postgres, FoldedJSON: "search"}.Compile(mustParse(t, rt, f), 1)
 		require.NoError(t, err, f)
 	}
 }
@@ -292,16 +294,16 @@ func TestOrderBySQL(t *testing.T) {
 		{"loginCount", true, `json_extract(data, '$."loginCount"') DESC NULLS FIRST`, `data->'loginCount' DESC NULLS FIRST`},
 	}
 	for _, tc := range tests {
-		s, err := userMapping(filter.SQLite).OrderBy(path(tc.path), tc.desc)
+		s, err := userMapping(sqlfilter.SQLite).OrderBy(path(tc.path), tc.desc)
 		require.NoError(t, err, tc.path)
 		require.Equal(t, tc.sqlite, s)
-		s, err = userMapping(filter.Postgres).OrderBy(path(tc.path), tc.desc)
+		s, err = userMapping(sqlfilter.Postgres).OrderBy(path(tc.path), tc.desc)
 		require.NoError(t, err, tc.path)
 		require.Equal(t, tc.pg, s)
 	}
 	for _, p := range []string{"emails", "emails.value", "name", "birthday", "tags"} {
-		_, err := userMapping(filter.SQLite).OrderBy(path(p), false)
-		require.ErrorIs(t, err, filter.ErrUnsupported, p)
+		_, err := userMapping(sqlfilter.SQLite).OrderBy(path(p), false)
+		require.ErrorIs(t, err, sqlfilter.ErrUnsupported, p)
 	}
 }
 
@@ -339,7 +341,7 @@ func TestFoldDocument(t *testing.T) {
 	}
 	before, err := json.Marshal(doc)
 	require.NoError(t, err)
-	require.Equal(t, want, filter.FoldDocument(rt, doc))
+	require.Equal(t, want, stored.FoldDocument(rt, doc))
 	after, err := json.Marshal(doc)
 	require.NoError(t, err)
 	require.JSONEq(t, string(before), string(after), "the input is not modified")
@@ -348,7 +350,7 @@ func TestFoldDocument(t *testing.T) {
 // A case-insensitive userName lookup is an index search on (tenant, user_name_fold).
 func TestCompileUserNameUsesIndex(t *testing.T) {
 	db := openSQLite(t, testDocs(t))
-	frag, args, err := userMapping(filter.SQLite).Compile(mustParse(t, sqlType(), `userName eq "X"`), 1)
+	frag, args, err := userMapping(sqlfilter.SQLite).Compile(mustParse(t, sqlType(), `userName eq "X"`), 1)
 	require.NoError(t, err)
 	rows, err := db.Query(`EXPLAIN QUERY PLAN SELECT id FROM scim_users WHERE tenant = ? AND `+frag, append([]any{"t1"}, args...)...)
 	require.NoError(t, err)
@@ -554,9 +556,9 @@ func row(rt *schema.ResourceType, d testDoc) []any {
 		if err != nil {
 			panic(err)
 		}
-		return tm.UTC().Format(filter.TimeLayout)
+		return tm.UTC().Format(sqlfilter.TimeLayout)
 	}
-	search, err := json.Marshal(filter.FoldDocument(rt, doc))
+	search, err := json.Marshal(stored.FoldDocument(rt, doc))
 	if err != nil {
 		panic(err)
 	}
@@ -849,9 +851,9 @@ func whereResult(t testing.TB, db *sql.DB, pg bool, tenant, frag string, args []
 
 // checkEquivalent compiles every filter with every mapping and requires the SQL to select exactly the users
 // Match selects. It returns, per mapping, how many filters compiled and how many were unsupported.
-func checkEquivalent(t *testing.T, db *sql.DB, d filter.Dialect, tenant string, docs []testDoc, filters []string) {
+func checkEquivalent(t *testing.T, db *sql.DB, d sqlfilter.Dialect, tenant string, docs []testDoc, filters []string) {
 	rt := sqlType()
-	pg := d == filter.Postgres
+	pg := d == sqlfilter.Postgres
 	names := []string{"store", "json", "columns", "raw", "folded"}
 	maps := mappings(d)
 	compiled := map[string]int{}
@@ -892,7 +894,7 @@ func checkEquivalent(t *testing.T, db *sql.DB, d filter.Dialect, tenant string, 
 		}
 		for _, name := range names {
 			frag, args, err := maps[name].Compile(e, next[name])
-			if errors.Is(err, filter.ErrUnsupported) {
+			if errors.Is(err, sqlfilter.ErrUnsupported) {
 				unsupported[name] = append(unsupported[name], f)
 				continue
 			}
@@ -945,8 +947,8 @@ func TestCompileSQLiteMatchesMatch(t *testing.T) {
 	docs := testDocs(t)
 	db := openSQLite(t, docs)
 	filters := filterCorpus(t, docs)
-	checkEquivalent(t, db, filter.SQLite, "t1", docs, filters)
-	checkOrder(t, db, filter.SQLite, "t1", docs)
+	checkEquivalent(t, db, sqlfilter.SQLite, "t1", docs, filters)
+	checkOrder(t, db, sqlfilter.SQLite, "t1", docs)
 }
 
 func TestCompilePostgresMatchesMatch(t *testing.T) {
@@ -963,8 +965,8 @@ func TestCompilePostgresMatchesMatch(t *testing.T) {
 	db := openPostgres(t, dsn)
 	insertDocs(t, db, true, "t1", docs)
 	filters := filterCorpus(t, docs)
-	checkEquivalent(t, db, filter.Postgres, "t1", docs, filters)
-	checkOrder(t, db, filter.Postgres, "t1", docs)
+	checkEquivalent(t, db, sqlfilter.Postgres, "t1", docs, filters)
+	checkOrder(t, db, sqlfilter.Postgres, "t1", docs)
 }
 
 // openPostgres connects to dsn and creates the table in a schema of its own, dropped at the end of the test.
@@ -1000,9 +1002,9 @@ func openPostgres(t *testing.T, dsn string) *sql.DB {
 
 // checkOrder sorts by every single-valued attribute both ways and requires the order of scim.SortKey and
 // scim.CompareSortKeys (a stable sort of the users in creation order).
-func checkOrder(t *testing.T, db *sql.DB, d filter.Dialect, tenant string, docs []testDoc) {
+func checkOrder(t *testing.T, db *sql.DB, d sqlfilter.Dialect, tenant string, docs []testDoc) {
 	rt := sqlType()
-	pg := d == filter.Postgres
+	pg := d == sqlfilter.Postgres
 	sorted := 0
 	for _, name := range []string{"store", "json"} {
 		m := mappings(d)[name]
@@ -1015,7 +1017,7 @@ func checkOrder(t *testing.T, db *sql.DB, d filter.Dialect, tenant string, docs 
 				sp := schema.Path{Schema: p.Schema, Attr: p.Attr, Sub: sub}
 				for _, desc := range []bool{false, true} {
 					by, err := m.OrderBy(sp, desc)
-					if errors.Is(err, filter.ErrUnsupported) {
+					if errors.Is(err, sqlfilter.ErrUnsupported) {
 						continue
 					}
 					require.NoError(t, err, sp)
@@ -1088,9 +1090,9 @@ func TestCompileHandBuilt(t *testing.T) {
 	docs := testDocs(t)
 	db := openSQLite(t, docs)
 	for _, e := range exprs {
-		for name, m := range mappings(filter.SQLite) {
+		for name, m := range mappings(sqlfilter.SQLite) {
 			frag, args, err := m.Compile(e, 1)
-			if errors.Is(err, filter.ErrUnsupported) {
+			if errors.Is(err, sqlfilter.ErrUnsupported) {
 				continue
 			}
 			require.NoError(t, err)
@@ -1100,12 +1102,12 @@ func TestCompileHandBuilt(t *testing.T) {
 			}
 		}
 	}
-	s, args, err := userMapping(filter.Postgres).Compile(nil, 2)
+	s, args, err := userMapping(sqlfilter.Postgres).Compile(nil, 2)
 	require.NoError(t, err)
 	require.Equal(t, "TRUE", s)
 	require.Empty(t, args)
 
 	nested := &filter.ValuePath{Path: emails, Filter: &filter.ValuePath{Path: emails, Filter: exprs[0]}}
-	_, _, err = userMapping(filter.SQLite).Compile(nested, 1)
-	require.ErrorIs(t, err, filter.ErrUnsupported)
+	_, _, err = userMapping(sqlfilter.SQLite).Compile(nested, 1)
+	require.ErrorIs(t, err, sqlfilter.ErrUnsupported)
 }

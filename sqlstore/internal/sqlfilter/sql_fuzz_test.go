@@ -1,4 +1,4 @@
-package filter_test
+package sqlfilter_test
 
 import (
 	"encoding/json"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/sqlstore/internal/sqlfilter"
 )
 
 var sqlFuzzSeeds = []string{
@@ -52,7 +53,7 @@ func FuzzCompileSQLite(f *testing.F) {
 	rt := sqlType()
 	docs := testDocs(f)
 	db := openSQLite(f, docs)
-	maps := mappings(filter.SQLite)
+	maps := mappings(sqlfilter.SQLite)
 	f.Fuzz(func(t *testing.T, in, value string) {
 		e, err := filter.Parse(rt, in)
 		if err != nil {
@@ -83,7 +84,7 @@ func FuzzCompileSQLite(f *testing.F) {
 		}
 		for name, m := range maps {
 			frag, args, err := m.Compile(e, 1)
-			if errors.Is(err, filter.ErrUnsupported) {
+			if errors.Is(err, sqlfilter.ErrUnsupported) {
 				continue
 			}
 			if err != nil {

@@ -1,11 +1,11 @@
 // Command walload measures how large an SQLite store's write-ahead log grows under sustained concurrent
 // writes and reads: it runs writers (creating and replacing users) and readers (pages of 100 and reads by
-// id) against a fresh OpenSQLite store for a while, sampling the size of the -wal file, and prints the
+// id) against a fresh sqlite.Open store for a while, sampling the size of the -wal file, and prints the
 // largest and last sizes beside the database's.
 //
-//	go run ./sqlstore/internal/walload -d 20s
+//	go run ./sqlstore/sqlite/internal/walload -d 20s
 //
-// It uses only OpenSQLite and the Store methods, so that it runs unchanged against older versions of the
+// It uses only sqlite.Open and the Store methods, so that it runs unchanged against older versions of the
 // package (to compare before and after a change).
 package main
 
@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/scimkit/scim"
-	"github.com/scimkit/scim/sqlstore"
+	"github.com/scimkit/scim/sqlstore/sqlite"
 )
 
 func main() {
@@ -38,7 +38,7 @@ func main() {
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "scim.db")
 	ctx := context.Background()
-	s, err := sqlstore.OpenSQLite(ctx, path)
+	s, err := sqlite.Open(ctx, path)
 	if err != nil {
 		log.Fatal(err)
 	}

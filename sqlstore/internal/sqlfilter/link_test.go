@@ -1,4 +1,4 @@
-package filter_test
+package sqlfilter_test
 
 import (
 	"database/sql"
@@ -7,12 +7,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/schema"
+	"github.com/scimkit/scim/sqlstore/internal/sqlfilter"
 )
 
 // groupsLink is how sqlstore finds a user's groups: rows of its membership table.
-var groupsLink = filter.Link{Table: "m", Owner: "m.t = u.t", Key: "u.id", Ref: "m.user_id", Value: "m.group_id"}
+var groupsLink = sqlfilter.Link{Table: "m", Owner: "m.t = u.t", Key: "u.id", Ref: "m.user_id", Value: "m.group_id"}
 
 func TestCompileLinks(t *testing.T) {
 	rt := schema.User()
@@ -37,20 +37,20 @@ func TestCompileLinks(t *testing.T) {
 			[]any{"a", "b", "u1"}},
 	}
 	for _, tt := range tests {
-		for _, d := range []filter.Dialect{filter.SQLite, filter.Postgres} {
-			m := filter.Mapping{Dialect: d, Columns: map[string]string{"id": "id"}, JSON: "data", Links: map[string]filter.Link{"groups": groupsLink}}
+		for _, d := range []sqlfilter.Dialect{sqlfilter.SQLite, sqlfilter.Postgres} {
+			m := sqlfilter.Mapping{Dialect: d, Columns: map[string]string{"id": "id"}, JSON: "data", Links: map[string]sqlfilter.Link{"groups": groupsLink}}
 			got, args, err := m.Compile(mustParse(t, rt, tt.filter), 2)
 			require.NoError(t, err, tt.filter)
-			want := map[filter.Dialect]string{filter.SQLite: tt.sqlite, filter.Postgres: tt.pg}[d]
+			want := map[sqlfilter.Dialect]string{sqlfilter.SQLite: tt.sqlite, sqlfilter.Postgres: tt.pg}[d]
 			require.Equal(t, want, got, tt.filter)
 			require.Equal(t, tt.args, args, tt.filter)
 		}
 	}
 	for _, f := range []string{`groups.display eq "x"`, `groups.value sw "g"`, `groups[value eq "a" and type eq "direct"]`,
 		`groups[display eq "x"]`, `groups[value ne "a"]`} {
-		m := filter.Mapping{Dialect: filter.SQLite, JSON: "data", Links: map[string]filter.Link{"groups": groupsLink}}
+		m := sqlfilter.Mapping{Dialect: sqlfilter.SQLite, JSON: "data", Links: map[string]sqlfilter.Link{"groups": groupsLink}}
 		_, _, err := m.Compile(mustParse(t, rt, f), 1)
-		require.True(t, errors.Is(err, filter.ErrUnsupported), "%s: %v", f, err)
+		require.True(t, errors.Is(err, sqlfilter.ErrUnsupported), "%s: %v", f, err)
 	}
 }
 
@@ -64,7 +64,7 @@ func TestCompileLinksSQLite(t *testing.T) {
 		INSERT INTO u VALUES ('a', 'u1', '{}'), ('a', 'u2', '{}'), ('a', 'u3', '{}'), ('b', 'u3', '{}');
 		INSERT INTO m VALUES ('a', 'u1', 'g1'), ('a', 'u1', 'g2'), ('a', 'u2', 'g2'), ('b', 'u3', 'g1')`)
 	require.NoError(t, err)
-	m := filter.Mapping{Dialect: filter.SQLite, Columns: map[string]string{"id": "id"}, JSON: "data", Links: map[string]filter.Link{"groups": groupsLink}}
+	m := sqlfilter.Mapping{Dialect: sqlfilter.SQLite, Columns: map[string]string{"id": "id"}, JSON: "data", Links: map[string]sqlfilter.Link{"groups": groupsLink}}
 	for f, want := range map[string][]string{
 		`groups.value eq "g1"`:                       {"u1"},
 		`groups eq "g2"`:                             {"u1", "u2"},
