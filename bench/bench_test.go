@@ -316,10 +316,17 @@ func TestChildProcess(t *testing.T) {
 		require.Positive(t, allocs, tg.name())
 		t.Logf("%s: %.1f µs CPU and %.0f allocations per GET in the server process", tg.name(), cpu, allocs)
 	}
-	r, err := walk(ours, n)
+	r, err := walk(ours, n, time.Minute)
 	require.NoError(t, err)
 	require.Equal(t, 3, r.Pages)
+	require.False(t, r.partial)
 	require.Positive(t, r.CPUus)
+	r, err = walk(ours, n, 0) // out of time at once: the deepest pages are asked alone
+	require.NoError(t, err)
+	require.True(t, r.partial)
+	require.Equal(t, 0, r.Pages)
+	require.Equal(t, 3, r.PagesTotal)
+	require.Positive(t, r.DeepP50us)
 
 	p := ours.proc
 	ours.close()

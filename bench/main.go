@@ -1,16 +1,20 @@
 // Command bench is the side-by-side load benchmark of issue 5: our handler over MemoryStore, SQLite and
 // (when SCIM_TEST_POSTGRES_DSN is set) PostgreSQL, github.com/elimity-com/scim's server over the best
 // in-memory handler one can fairly write for it, and a bare net/http handler answering the same bytes (the
-// ceiling), all in this process on loopback, driven by the same load generator over the same users.
+// ceiling), driven by the same load generator over the same users on loopback. Each server runs in a child
+// process of its own (the bench re-executes itself with -serve=<kind>; child.go), pinned to one core when
+// taskset is there, and reports its CPU time and allocations around every measured run: server CPU per
+// request, without the load generator's share. -inprocess serves from the load generator's process instead.
 //
 //	go run ./bench -quick                      # 1k and 100k users, then the group ops scaled down: about a minute
 //	go run ./bench -json r.json -svg r.svg     # 1k, 100k and 1M users, plus a 100k-user initial sync
 //	go run ./bench -fairness                   # tenant B's latency beside tenant A's flood, limits off and on
 //	go run ./bench -groups-only                # only the group ops (groups.go), at the issue's sizes
 //
-// Operations: GET by id; userName eq (hit and miss); a list page of 100; Entra's multi-op PATCH; Entra's
-// POST; and an Entra sync (per user a userName filter that misses, then a POST; 8 at a time), reported in
-// users/s. It also prints MemoryStore's heap per user and the allocations of each hot path per request
+// Operations: GET by id; userName eq (hit and miss); a list page of 100; the deep walk (every user by
+// startIndex and count=100, one client; walk.go); Entra's multi-op PATCH; Entra's POST; and an Entra sync
+// (per user a userName filter that misses, then a POST; 8 at a time), reported in users/s. It also prints
+// MemoryStore's heap per user and the allocations of each hot path per request in process
 // (`go test -bench . -benchmem ./bench` measures the same with the testing package). The group ops follow
 // (groups.go): one member added to a group of 100 and of 100k, a page of groups, and Entra's group sync.
 package main
@@ -66,6 +70,7 @@ type options struct {
 	inProcess   bool // serve from this process, as the benchmark first did, instead of child processes
 	pin         bool // pin the children to the last core and the load generator to the others (taskset)
 	walk        bool // the deep walk (walk100) of every store
+	walkTimeout time.Duration
 	pinned      string
 }
 
@@ -95,6 +100,7 @@ func main() {
 	flag.BoolVar(&o.inProcess, "inprocess", false, "serve from the load generator's process (no server CPU figures) instead of a child process per server")
 	flag.BoolVar(&o.pin, "pin", true, "with child processes: pin each to the last core and the load generator to the others (needs taskset and 2 cores)")
 	flag.BoolVar(&o.walk, "walk", true, "walk all users with startIndex and count=100, one client (walk100)")
+	flag.DurationVar(&o.walkTimeout, "walk-timeout", 0, "stop a walk after this long and ask its last pages instead (default 2m, 3s with -quick)")
 	flag.StringVar(&stores, "stores", "memory,sqlite,postgres,elimity,ceiling", "servers to run")
 	flag.Parse()
 	if o.fairness {
@@ -125,6 +131,9 @@ func main() {
 	}
 	if o.duration == 0 {
 		o.duration = 2 * time.Second
+	}
+	if o.walkTimeout == 0 {
+		o.walkTimeout = map[bool]time.Duration{true: 3 * time.Second, false: 2 * time.Minute}[o.quick]
 	}
 	if sizes != "" {
 		o.sizes = nil
@@ -173,7 +182,8 @@ type row struct {
 	Allocs float64 `json:"allocs_per_req,omitempty"`
 	// The deep walk (walk100): its pages, the first page's p50 (asked alone, repeatedly), the p50 of the
 	// walk's deepest pages, and the whole walk. P50us and P99us are over all its pages.
-	Pages       int     `json:"pages,omitempty"`
+	Pages       int     `json:"pages,omitempty"`       // walked
+	PagesTotal  int     `json:"pages_total,omitempty"` // in the store: more than Pages when the walk ran out of time
 	FirstP50us  float64 `json:"first_p50_us,omitempty"`
 	DeepP50us   float64 `json:"deep_p50_us,omitempty"`
 	WalkSeconds float64 `json:"walk_s,omitempty"`
@@ -190,14 +200,6 @@ type extras struct {
 
 func runAll(o options) error {
 	start := time.Now()
-	if !o.inProcess && o.pin {
-		if cpus, err := pinSelf(); err != nil {
-			logf("not pinned: %v", err)
-		} else {
-			srv, _, _ := pinCPUs()
-			o.pinned = fmt.Sprintf("servers pinned to cpu %s (GOMAXPROCS 1), the load generator to cpu %s", srv, cpus)
-		}
-	}
 	m := machine()
 	logf("machine: %s", m)
 	var ex extras
@@ -218,6 +220,16 @@ func runAll(o options) error {
 		ex.allocs = allocs
 	}
 
+	// The in-process measurements above use every core; the load generator is pinned from here on.
+	if !o.inProcess && o.pin {
+		if cpus, err := pinSelf(); err != nil {
+			logf("not pinned: %v", err)
+		} else {
+			srv, _, _ := pinCPUs()
+			o.pinned = fmt.Sprintf("servers pinned to cpu %s (GOMAXPROCS 1), the load generator to cpu %s", srv, cpus)
+			logf("%s", o.pinned)
+		}
+	}
 	var rows []row
 	if o.groupsOnly {
 		o.sizes, o.syncUsers = nil, 0
@@ -327,7 +339,7 @@ func runSize(o options, n int) ([]row, error) {
 				if t.pool != nil {
 					continue // the ceiling has answers for the captured pages only
 				}
-				r, err := walk(t, n)
+				r, err := walk(t, n, o.walkTimeout)
 				if err != nil {
 					return rows, err
 				}

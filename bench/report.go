@@ -188,12 +188,17 @@ func printWalkTable(w io.Writer, rows []row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "server\tstore\tusers\tpages\tfirst page p50\tdeepest pages p50\tall pages p50\tp99\twalk\tcpu/page\tallocs/page\t")
 	for _, r := range walks {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Server, r.Store, fmtUsers(r.Users), r.Pages,
+		pages := strconv.Itoa(r.Pages)
+		if r.partial {
+			pages = fmt.Sprintf("%d of %d (stopped)", r.Pages, r.PagesTotal)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Server, r.Store, fmtUsers(r.Users), pages,
 			us(r.FirstP50us), us(r.DeepP50us), us(r.P50us), us(r.P99us), fmtDur(time.Duration(r.WalkSeconds*float64(time.Second))),
 			cpuCell(&r), allocCell(&r))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "first page: asked %d times alone before the walk; deepest: the walk's last tenth of pages (at least %d).\n", walkFirstTries, walkDeepMin)
+	fmt.Fprintf(w, "first page: asked %d times alone before the walk; deepest: the walk's last tenth of pages (at least %d);\n", walkFirstTries, walkDeepMin)
+	fmt.Fprintf(w, "a walk stopped at -walk-timeout asks the store's last %d pages instead. walk: the time of the pages walked.\n", walkDeepMin)
 }
 
 // printTargets checks issue 5's targets against what was measured.
