@@ -28,8 +28,8 @@ import (
 // and reads, around every measured run, the child's CPU time (getrusage: user + system) and its
 // runtime.MemStats.Mallocs: server CPU and allocations per request, net/http and the garbage collector
 // included, without the load generator's share. With -pin (the default when taskset is there and the
-// machine has 2 cores or more), every child runs on the last core (so GOMAXPROCS 1) and the load generator
-// on the others.
+// machine has 2 cores or more), every child seeds its data on every core, then runs on the last core only
+// (GOMAXPROCS 1), and the load generator on the others.
 
 // kinds are the servers a child can be: ours over a store, elimity's, the bare net/http ceiling.
 var kinds = map[string][2]string{ // kind → server, store (the table's names)
@@ -127,6 +127,26 @@ func buildServer(kind string, spec seedSpec) (*server, error) {
 	return nil, fmt.Errorf("no server kind %q", kind)
 }
 
+// startServers starts the servers of kinds at once (their seeding overlaps), in the order given.
+func startServers(o options, kinds []string, spec seedSpec, conc int) ([]*target, error) {
+	ts := make([]*target, len(kinds))
+	errs := make([]error, len(kinds))
+	var wg sync.WaitGroup
+	for i, kind := range kinds {
+		wg.Go(func() { ts[i], errs[i] = startServer(o, kind, spec, conc) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, t := range ts {
+			if t != nil {
+				t.close()
+			}
+		}
+		return nil, err
+	}
+	return ts, nil
+}
+
 // startServer starts the server of kind seeded with spec, in a child process unless o.inProcess, and
 // returns the target the load generator drives.
 func startServer(o options, kind string, spec seedSpec, conc int) (*target, error) {
@@ -135,11 +155,9 @@ func startServer(o options, kind string, spec seedSpec, conc int) (*target, erro
 		return nil, fmt.Errorf("no server kind %q", kind)
 	}
 	t0 := time.Now()
+	where := "in process"
 	defer func() {
-		if kind != "ceiling" {
-			logf("  started %s/%s (%s) in %s", names[0], names[1], map[bool]string{true: "in process", false: "child process"}[o.inProcess],
-				time.Since(t0).Round(time.Millisecond))
-		}
+		logf("  started %s/%s (%s) in %s", names[0], names[1], where, time.Since(t0).Round(time.Millisecond))
 	}()
 	if o.inProcess {
 		s, err := buildServer(kind, spec)
@@ -162,9 +180,17 @@ func startServer(o options, kind string, spec seedSpec, conc int) (*target, erro
 		c.stop()
 		return nil, err
 	}
+	if err := c.pinAfterSeeding(); err != nil {
+		c.stop()
+		return nil, err
+	}
 	if err := c.calibrate(); err != nil {
 		c.stop()
 		return nil, err
+	}
+	where = fmt.Sprintf("child process %d, not pinned", c.childPID)
+	if u, err := c.usage(); err == nil && c.pinned != "" {
+		where = fmt.Sprintf("child process %d, pinned to cpu %s, GOMAXPROCS %d", c.childPID, c.pinned, u.GOMAXPROCS)
 	}
 	t := newTarget(names[0], names[1], "http://"+c.serveAddr, conc)
 	t.proc = c
@@ -195,10 +221,11 @@ type cannedJSON struct {
 
 // usage is what a child reports of itself.
 type usage struct {
-	CPU     time.Duration // user + system
-	Mallocs uint64
-	HasDB   bool
-	DB      struct {
+	CPU        time.Duration // user + system
+	Mallocs    uint64
+	GOMAXPROCS int
+	HasDB      bool
+	DB         struct {
 		Open          int
 		MaxIdleClosed int64
 		WaitCount     int64
@@ -214,6 +241,7 @@ type child struct {
 	ctl                  *http.Client
 	overCPU              time.Duration // what one usage read costs the child, subtracted from every delta
 	overMallocs          uint64
+	pin                  bool
 	pinned               string // the taskset core list, or ""
 	stopOnce             sync.Once
 	gomaxprocs, childPID int
@@ -235,6 +263,20 @@ func pinCPUs() (server, load string, ok bool) {
 	return strconv.Itoa(n - 1), load, true
 }
 
+// pinAfterSeeding pins the child, seeded on every core, to the last one, and sets its GOMAXPROCS to 1.
+func (c *child) pinAfterSeeding() error {
+	cpu, _, ok := pinCPUs()
+	if !c.pin || !ok {
+		return nil
+	}
+	out, err := exec.Command("taskset", "-a", "-p", "-c", cpu, strconv.Itoa(c.childPID)).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("taskset: %v: %s", err, out)
+	}
+	c.pinned = cpu
+	return c.post("/gomaxprocs", 1)
+}
+
 // pinSelf pins every thread of this process (the load generator) to the cores the children leave.
 func pinSelf() (string, error) {
 	_, load, ok := pinCPUs()
@@ -253,11 +295,10 @@ func spawnChild(kind string, pin bool) (*child, error) {
 	if err != nil {
 		return nil, err
 	}
+	c := &child{kind: kind, pin: pin}
 	args := []string{exe, "-serve=" + kind}
-	c := &child{kind: kind}
-	if cpu, _, ok := pinCPUs(); pin && ok {
-		args = append([]string{"taskset", "-c", cpu}, args...)
-		c.pinned = cpu
+	if _, _, ok := pinCPUs(); pin && ok { // every core to seed on (the pinned load generator's mask is inherited)
+		args = append([]string{"taskset", "-c", "0-" + strconv.Itoa(runtime.NumCPU()-1)}, args...)
 	}
 	c.cmd = exec.Command(args[0], args[1:]...)
 	c.cmd.Stderr = os.Stderr
@@ -439,11 +480,19 @@ func serveChild(kind string) int {
 		srv.ceil.answers = answers
 		freeMemory()
 	})
+	mux.HandleFunc("POST /gomaxprocs", func(w http.ResponseWriter, r *http.Request) {
+		var n int
+		if err := json.NewDecoder(r.Body).Decode(&n); err != nil || n < 1 {
+			fail(w, fmt.Errorf("gomaxprocs: %v", err))
+			return
+		}
+		runtime.GOMAXPROCS(n)
+	})
 	mux.HandleFunc("GET /usage", func(w http.ResponseWriter, r *http.Request) {
 		var u usage
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		u.Mallocs, u.CPU = ms.Mallocs, selfCPU()
+		u.Mallocs, u.CPU, u.GOMAXPROCS = ms.Mallocs, selfCPU(), runtime.GOMAXPROCS(0)
 		mu.Lock()
 		if srv != nil && srv.db != nil {
 			st := srv.db.Stats()

@@ -210,7 +210,6 @@ func seedGroupsSQL(ctx context.Context, s *sqlstore.Store, sc groupScale, postgr
 // turn.
 func runGroups(o options, sc groupScale) ([]row, error) {
 	n := sc.users()
-	var targets []*target
 	var cleanups []func()
 	defer func() {
 		for i := len(cleanups) - 1; i >= 0; i-- {
@@ -220,16 +219,18 @@ func runGroups(o options, sc groupScale) ([]row, error) {
 	}()
 	logf("[groups] seeding %d users, groups of %d and 100, %d groups of %d", n, sc.big, sc.listGroups, sc.listMembers)
 	spec := seedSpec{Groups: specOf(sc), SQLMaxIdle: o.sqlIdle}
+	var kinds []string
 	for _, kind := range []string{"memory", "elimity", "sqlite", "postgres"} {
-		if !o.stores[kind] || (kind == "postgres" && !slices.Contains(sqlKinds(o), kind)) {
-			continue
+		if o.stores[kind] && (kind != "postgres" || slices.Contains(sqlKinds(o), kind)) {
+			kinds = append(kinds, kind)
 		}
-		t, err := startServer(o, kind, spec, groupSyncConc)
-		if err != nil {
-			return nil, err
-		}
+	}
+	targets, err := startServers(o, kinds, spec, groupSyncConc)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range targets {
 		cleanups = append(cleanups, t.close)
-		targets = append(targets, t)
 	}
 	freeMemory()
 	rows, err := measureInterleaved(o, targets, groupOps, n)

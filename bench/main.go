@@ -295,30 +295,30 @@ func runSize(o options, n int) ([]row, error) {
 	}()
 	logf("[%d] seeding", n)
 	spec := seedSpec{Users: n, SQLMaxIdle: o.sqlIdle}
-	// Ours over MemoryStore; the ceiling's answers are recorded from it first.
-	t, err := startServer(o, "memory", spec, o.conc)
-	if err != nil {
-		return nil, err
-	}
-	cleanups = append(cleanups, t.close)
-	ceil := &ceiling{answers: map[string]map[string]*canned{}}
-	pool, err := capture(t, ceil, allOps, n, o.poolSize, rand.New(rand.NewPCG(uint64(n), 7)))
-	if err != nil {
-		return nil, err
-	}
-	if o.stores["memory"] {
-		targets = append(targets, t)
-	}
+	// Ours over MemoryStore (always: the ceiling's answers are recorded from it), then the others.
+	kinds := []string{"memory"}
 	for _, kind := range []string{"ceiling", "elimity", "sqlite", "postgres"} {
-		if !o.stores[kind] || (kind == "postgres" && !slices.Contains(sqlKinds(o), kind)) {
-			continue
+		if o.stores[kind] && (kind != "postgres" || slices.Contains(sqlKinds(o), kind)) {
+			kinds = append(kinds, kind)
 		}
-		t, err := startServer(o, kind, spec, o.conc)
-		if err != nil {
-			return nil, err
-		}
+	}
+	ts, err := startServers(o, kinds, spec, o.conc)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range ts {
 		cleanups = append(cleanups, t.close)
-		if kind == "ceiling" {
+	}
+	ceil := &ceiling{answers: map[string]map[string]*canned{}}
+	pool, err := capture(ts[0], ceil, allOps, n, o.poolSize, rand.New(rand.NewPCG(uint64(n), 7)))
+	if err != nil {
+		return nil, err
+	}
+	for i, t := range ts {
+		switch {
+		case kinds[i] == "memory" && !o.stores["memory"]:
+			continue
+		case kinds[i] == "ceiling":
 			if err := t.loadCanned(ceil); err != nil {
 				return nil, err
 			}
