@@ -271,7 +271,7 @@ func runAll(o options) error {
 		}
 	}
 	if o.svgFile != "" && len(o.sizes) > 0 {
-		if err := os.WriteFile(o.svgFile, chartSVG(rows, o.sizes[len(o.sizes)-1], m), 0o644); err != nil {
+		if err := os.WriteFile(o.svgFile, chartSVG(rows, o.sizes[len(o.sizes)-1], m+"; "+where(o)), 0o644); err != nil {
 			return err
 		}
 	}

@@ -323,7 +323,7 @@ func chartSVG(rows []row, users int, m string) []byte {
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", W, H, W, H)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", W, H)
 	fmt.Fprintf(&b, `<text x="%d" y="24" font-size="16" font-weight="bold">SCIM server throughput at %s users (requests/s, log scale; sync: users/s; higher is better)</text>`+"\n", left, fmtUsers(users))
-	fmt.Fprintf(&b, `<text x="%d" y="42" fill="#555">%s; loopback, one process</text>`+"\n", left, html.EscapeString(m))
+	fmt.Fprintf(&b, `<text x="%d" y="42" fill="#555">%s; loopback</text>`+"\n", left, html.EscapeString(m))
 	for d := dlo; d <= dhi; d++ {
 		for _, k := range []float64{1, 2, 5} {
 			v := k * math.Pow(10, d)
