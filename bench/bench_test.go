@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +23,14 @@ import (
 //	go test ./bench -run '^$' -bench 'GetByID/ours' -benchmem -cpuprofile cpu.prof -memprofile mem.prof
 //
 // BenchmarkHarness is the cost of building a request and a writer: subtract it for the handler's own.
+
+// TestMain lets the test binary be a child server too (child.go re-executes os.Args[0] with -serve=<kind>).
+func TestMain(m *testing.M) {
+	if kind, ok := serveKind(os.Args[1:]); ok {
+		os.Exit(serveChild(kind))
+	}
+	os.Exit(m.Run())
+}
 
 var (
 	envOnce sync.Once
@@ -274,4 +283,53 @@ func TestSeededGroupsMatchTheAPI(t *testing.T) {
 		}
 		require.Equal(t, docs[0], docs[1], uri)
 	}
+}
+
+// TestChildProcess starts ours over MemoryStore and the ceiling in child processes (as `go run ./bench`
+// does by default), drives GETs at them, walks the users, and checks that the server CPU and allocations
+// per request come back from the children, and that the children are gone after close.
+func TestChildProcess(t *testing.T) {
+	const n = 300
+	o := options{pin: false, stores: map[string]bool{"memory": true}}
+	ours, err := startServer(o, "memory", seedSpec{Users: n}, 2)
+	require.NoError(t, err)
+	defer ours.close()
+	require.NotNil(t, ours.proc)
+	require.NotEqual(t, os.Getpid(), ours.proc.childPID)
+	ceil := &ceiling{answers: map[string]map[string]*canned{}}
+	pool, err := capture(ours, ceil, []string{opGet}, n, 8, rand.New(rand.NewPCG(1, 2)))
+	require.NoError(t, err)
+	c, err := startServer(o, "ceiling", seedSpec{}, 2)
+	require.NoError(t, err)
+	defer c.close()
+	require.NoError(t, c.loadCanned(ceil))
+	c.pool = pool
+	for _, tg := range []*target{ours, c} {
+		require.NoError(t, tg.check(opGet, n, tg.newDraw(opGet, n, rand.New(rand.NewPCG(3, 4)))), tg.name())
+		l := tg.run(opGet, n, 2, 30*time.Second, 300)
+		require.Zero(t, l.errors, l.first)
+		require.NoError(t, l.usageErr)
+		require.True(t, l.measured, tg.name())
+		require.Equal(t, 300, l.requests)
+		cpu, allocs := l.perRequest()
+		require.Positive(t, cpu, tg.name())
+		require.Positive(t, allocs, tg.name())
+		t.Logf("%s: %.1f µs CPU and %.0f allocations per GET in the server process", tg.name(), cpu, allocs)
+	}
+	r, err := walk(ours, n, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, 3, r.Pages)
+	require.False(t, r.partial)
+	require.Positive(t, r.CPUus)
+	r, err = walk(ours, n, 0) // out of time at once: the deepest pages are asked alone
+	require.NoError(t, err)
+	require.True(t, r.partial)
+	require.Equal(t, 0, r.Pages)
+	require.Equal(t, 3, r.PagesTotal)
+	require.Positive(t, r.DeepP50us)
+
+	p := ours.proc
+	ours.close()
+	require.NotNil(t, p.cmd.ProcessState, "the child exits when closed")
+	require.True(t, p.cmd.ProcessState.Success())
 }

@@ -210,7 +210,6 @@ func seedGroupsSQL(ctx context.Context, s *sqlstore.Store, sc groupScale, postgr
 // turn.
 func runGroups(o options, sc groupScale) ([]row, error) {
 	n := sc.users()
-	var targets []*target
 	var cleanups []func()
 	defer func() {
 		for i := len(cleanups) - 1; i >= 0; i-- {
@@ -218,61 +217,20 @@ func runGroups(o options, sc groupScale) ([]row, error) {
 		}
 		freeMemory()
 	}()
-	seeded := func(name string, t0 time.Time) {
-		logf("[groups] seeded %s (%d users, groups of %d and 100, %d groups of %d) in %s", name, n, sc.big,
-			sc.listGroups, sc.listMembers, time.Since(t0).Round(time.Millisecond))
+	logf("[groups] seeding %d users, groups of %d and 100, %d groups of %d", n, sc.big, sc.listGroups, sc.listMembers)
+	spec := seedSpec{Groups: specOf(sc), SQLMaxIdle: o.sqlIdle}
+	var kinds []string
+	for _, kind := range []string{"memory", "elimity", "sqlite", "postgres"} {
+		if o.stores[kind] && (kind != "postgres" || slices.Contains(sqlKinds(o), kind)) {
+			kinds = append(kinds, kind)
+		}
 	}
-	if o.stores["memory"] {
-		t0 := time.Now()
-		mem, err := seedGroupsMemory(sc)
-		if err != nil {
-			return nil, err
-		}
-		seeded("ours/memory", t0)
-		t, err := startTarget("ours", "memory", ourHandler(mem), groupSyncConc)
-		if err != nil {
-			return nil, err
-		}
-		cleanups = append(cleanups, t.close)
-		targets = append(targets, t)
+	targets, err := startServers(o, kinds, spec, groupSyncConc)
+	if err != nil {
+		return nil, err
 	}
-	if o.stores["elimity"] {
-		t0 := time.Now()
-		users := seedElimity(n)
-		groups, err := seedElimityGroups(users, sc)
-		if err != nil {
-			return nil, err
-		}
-		h, err := newElimityServerWithGroups(users, groups, benchToken)
-		if err != nil {
-			return nil, err
-		}
-		seeded("elimity/map", t0)
-		t, err := startTarget("elimity", "map", h, groupSyncConc)
-		if err != nil {
-			return nil, err
-		}
+	for _, t := range targets {
 		cleanups = append(cleanups, t.close)
-		targets = append(targets, t)
-	}
-	for _, kind := range sqlKinds(o) {
-		s, closeStore, err := openSQLStore(kind)
-		if err != nil {
-			return nil, err
-		}
-		cleanups = append(cleanups, closeStore)
-		t0 := time.Now()
-		if err := seedGroupsSQL(singleTenant(), s, sc, kind == "postgres"); err != nil {
-			return nil, fmt.Errorf("seeding %s: %w", kind, err)
-		}
-		seeded("ours/"+kind, t0)
-		t, err := startTarget("ours", kind, ourHandler(s), groupSyncConc)
-		if err != nil {
-			return nil, err
-		}
-		t.db = s.DB()
-		cleanups = append(cleanups, t.close)
-		targets = append(targets, t)
 	}
 	freeMemory()
 	rows, err := measureInterleaved(o, targets, groupOps, n)
@@ -343,7 +301,7 @@ func runGroupSync(t *target, sc groupScale, n int) ([]row, error) {
 		}
 		mu.Unlock()
 	}
-	work := func(jobs int, do func(i int) error) load {
+	run := func(jobs int, do func(i int) error) load {
 		ch := make(chan int)
 		lats := make([][]time.Duration, groupSyncConc)
 		start := time.Now()
@@ -369,6 +327,11 @@ func runGroupSync(t *target, sc groupScale, n int) ([]row, error) {
 		slices.Sort(l.lat)
 		return l
 	}
+	work := func(jobs, perJob int, do func(i int) error) load {
+		l := t.measured(func() load { return run(jobs, do) })
+		l.requests = perJob * l.iters
+		return l
+	}
 	expect := func(c call) ([]byte, error) {
 		status, body, _, err := t.do(c)
 		if err == nil && status != c.status {
@@ -384,7 +347,7 @@ func runGroupSync(t *target, sc groupScale, n int) ([]row, error) {
 		}
 		return body, nil
 	}
-	create := work(sc.syncGroups, func(i int) error {
+	create := work(sc.syncGroups, 2, func(i int) error {
 		name := syncGroupName(i)
 		if _, err := expect(call{method: "GET", uri: groupFilterURI(name), status: 200, contains: []string{`"totalResults":0`}}); err != nil {
 			return err
@@ -404,7 +367,7 @@ func runGroupSync(t *target, sc groupScale, n int) ([]row, error) {
 		return nil, failed
 	}
 	plan := syncPlan(sc, n)
-	patches := work(len(plan), func(i int) error {
+	patches := work(len(plan), 1, func(i int) error {
 		p := plan[i]
 		_, err := expect(call{method: "PATCH", uri: "/Groups/" + ids[p.group], body: entraMembersPatch("Add", p.members...), status: 204})
 		return err
@@ -436,8 +399,9 @@ func runGroupSync(t *target, sc groupScale, n int) ([]row, error) {
 		r := row{Server: t.server, Store: t.store, Op: op, Users: n, Groups: sc.syncGroups, Members: sc.syncMembers,
 			RPS: rate, P50us: float64(l.quantile(0.5)) / float64(time.Microsecond),
 			P99us: float64(l.quantile(0.99)) / float64(time.Microsecond), iters: l.iters}
-		logf("[groups] %-16s %-12s %9s/s  p50 %8s  p99 %8s  (%d requests%s in %s)", t.name(), op, fmtRate(rate),
-			fmtDur(l.quantile(0.5)), fmtDur(l.quantile(0.99)), l.iters, map[bool]string{true: " of 2 calls", false: ""}[op == opGroupCreate],
+		r.CPUus, r.Allocs = l.perRequest()
+		logf("[groups] %-16s %-12s %9s/s  p50 %8s  p99 %8s%s  (%d requests%s in %s)", t.name(), op, fmtRate(rate),
+			fmtDur(l.quantile(0.5)), fmtDur(l.quantile(0.99)), cpuNote(r, l), l.iters, map[bool]string{true: " of 2 calls", false: ""}[op == opGroupCreate],
 			l.elapsed.Round(time.Millisecond))
 		return r
 	}
@@ -488,9 +452,10 @@ func measureInterleaved(o options, targets []*target, ops []string, n int) ([]ro
 			r := row{Server: t.server, Store: t.store, Op: op, Users: n, RPS: l.rate(),
 				P50us: float64(l.quantile(0.50)) / float64(time.Microsecond),
 				P99us: float64(l.quantile(0.99)) / float64(time.Microsecond), iters: l.iters, errors: l.errors}
+			r.CPUus, r.Allocs = l.perRequest()
 			rows = append(rows, r)
-			logf("[groups] %-16s %-13s %9s/s  p50 %8s  p99 %8s  (%d iterations%s)", t.name(), op, fmtRate(r.RPS),
-				fmtDur(l.quantile(0.5)), fmtDur(l.quantile(0.99)), l.iters, errNote(l))
+			logf("[groups] %-16s %-13s %9s/s  p50 %8s  p99 %8s%s  (%d iterations%s)", t.name(), op, fmtRate(r.RPS),
+				fmtDur(l.quantile(0.5)), fmtDur(l.quantile(0.99)), cpuNote(r, l), l.iters, errNote(l))
 			if l.errors > 0 {
 				logf("  first error: %s", l.first)
 			}

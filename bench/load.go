@@ -90,15 +90,18 @@ func filterURI(name string) string {
 	return "/Users?filter=" + url.QueryEscape(`userName eq "`+name+`"`)
 }
 
-// target is one running server on loopback.
+// target is one running server on loopback: in this process (srv), or a child process (proc).
 type target struct {
 	server, store string // e.g. "ours", "sqlite"
 	base          string // http://127.0.0.1:port
 	client        *http.Client
 	srv           *http.Server
-	// pool, for the ceiling: the only draws it has answers for.
+	proc          *child
+	closers       []func()
+	// pool, for the ceiling: the only draws it has answers for; ceil, its answers in process.
 	pool map[string][]draw
-	// db, for the SQL stores: the pool whose statistics are reported.
+	ceil *ceiling
+	// db, for the SQL stores in process: the pool whose statistics are reported.
 	db         *sql.DB
 	idleClosed int64
 }
@@ -110,19 +113,66 @@ func startTarget(server, store string, h http.Handler, conc int) (*target, error
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
+	t := newTarget(server, store, "http://"+ln.Addr().String(), conc)
+	t.srv = srv
+	return t, nil
+}
+
+// newTarget is the client side of a target listening at base.
+func newTarget(server, store, base string, conc int) *target {
 	tr := &http.Transport{
 		MaxIdleConns:        4 * conc,
 		MaxIdleConnsPerHost: 4 * conc,
 		IdleConnTimeout:     time.Minute,
 		DisableCompression:  true,
 	}
-	return &target{server: server, store: store, base: "http://" + ln.Addr().String(),
-		client: &http.Client{Transport: tr, Timeout: 2 * time.Minute}, srv: srv}, nil
+	return &target{server: server, store: store, base: base,
+		client: &http.Client{Transport: tr, Timeout: 2 * time.Minute}}
 }
 
 func (t *target) close() {
 	t.client.CloseIdleConnections()
-	_ = t.srv.Close()
+	if t.srv != nil {
+		_ = t.srv.Close()
+	}
+	if t.proc != nil {
+		t.proc.stop()
+	}
+	for i := len(t.closers) - 1; i >= 0; i-- {
+		t.closers[i]()
+	}
+}
+
+// dbStats returns the SQL store's pool statistics, in process or from the child.
+func (t *target) dbStats() (open int, maxIdleClosed, waits int64, ok bool) {
+	if t.db != nil {
+		st := t.db.Stats()
+		return st.OpenConnections, st.MaxIdleClosed, st.WaitCount, true
+	}
+	if t.proc != nil {
+		if u, err := t.proc.usage(); err == nil && u.HasDB {
+			return u.DB.Open, u.DB.MaxIdleClosed, u.DB.WaitCount, true
+		}
+	}
+	return 0, 0, 0, false
+}
+
+// measured runs f and, for a server in a child process, adds to what f returned the child's CPU time and
+// allocations over it.
+func (t *target) measured(f func() load) load {
+	if t.proc == nil {
+		return f()
+	}
+	before, err := t.proc.usage()
+	if err != nil {
+		l := f()
+		l.usageErr = err
+		return l
+	}
+	l := f()
+	l.cpu, l.mallocs, _, l.usageErr = t.proc.since(before)
+	l.measured = l.usageErr == nil
+	return l
 }
 
 func (t *target) name() string { return t.server + "/" + t.store }
@@ -192,22 +242,44 @@ func (t *target) newDraw(op string, n int, rng *rand.Rand) draw {
 
 // load is the measurement of one op against one target.
 type load struct {
-	iters   int
-	elapsed time.Duration
-	lat     []time.Duration // per iteration, sorted by run (add leaves them to sort)
-	errors  int
-	first   string // the first error
+	iters    int
+	requests int // HTTP requests answered (an iteration can be several)
+	elapsed  time.Duration
+	lat      []time.Duration // per iteration, sorted by run (add leaves them to sort)
+	errors   int
+	first    string // the first error
+	// For a server in a child process: its CPU time and allocations over the run.
+	measured bool
+	cpu      time.Duration
+	mallocs  int64
+	usageErr error
 }
 
 // add merges m, a later round of the same op and target, into l.
 func (l *load) add(m load) {
+	empty := l.elapsed == 0 && l.iters == 0
 	l.iters += m.iters
+	l.requests += m.requests
 	l.elapsed += m.elapsed
 	l.lat = append(l.lat, m.lat...)
 	l.errors += m.errors
 	if l.first == "" {
 		l.first = m.first
 	}
+	l.measured = (empty || l.measured) && m.measured
+	l.cpu += m.cpu
+	l.mallocs += m.mallocs
+	if l.usageErr == nil {
+		l.usageErr = m.usageErr
+	}
+}
+
+// perRequest returns the server's CPU µs and allocations per request, when measured.
+func (l load) perRequest() (cpuUS, allocs float64) {
+	if !l.measured || l.requests == 0 {
+		return 0, 0
+	}
+	return float64(l.cpu) / float64(time.Microsecond) / float64(l.requests), float64(l.mallocs) / float64(l.requests)
 }
 
 func (l load) rate() float64 { return float64(l.iters) / l.elapsed.Seconds() }
@@ -222,7 +294,11 @@ func (l load) quantile(q float64) time.Duration {
 // run drives op with conc workers sharing the target's client (keep-alive) until dur has passed or
 // maxIters iterations have started, and records each iteration's latency.
 func (t *target) run(op string, n, conc int, dur time.Duration, maxIters int) load {
-	var started atomic.Int64
+	return t.measured(func() load { return t.drive(op, n, conc, dur, maxIters) })
+}
+
+func (t *target) drive(op string, n, conc int, dur time.Duration, maxIters int) load {
+	var started, requests atomic.Int64
 	var errs atomic.Int64
 	var firstMu sync.Mutex
 	first := ""
@@ -245,6 +321,9 @@ func (t *target) run(op string, n, conc int, dur time.Duration, maxIters int) lo
 						took = time.Since(t0)
 					}
 					status, body, _, err := t.do(c)
+					if err == nil {
+						requests.Add(1)
+					}
 					if err == nil && status != c.status {
 						err = fmt.Errorf("status %d, want %d: %.200s", status, c.status, body)
 					}
@@ -266,7 +345,8 @@ func (t *target) run(op string, n, conc int, dur time.Duration, maxIters int) lo
 		}()
 	}
 	wg.Wait()
-	l := load{elapsed: time.Since(start), lat: slices.Concat(lats...), errors: int(errs.Load()), first: first}
+	l := load{elapsed: time.Since(start), lat: slices.Concat(lats...), errors: int(errs.Load()), first: first,
+		requests: int(requests.Load())}
 	l.iters = len(l.lat)
 	slices.Sort(l.lat)
 	return l

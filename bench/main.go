@@ -1,16 +1,20 @@
 // Command bench is the side-by-side load benchmark of issue 5: our handler over MemoryStore, SQLite and
 // (when SCIM_TEST_POSTGRES_DSN is set) PostgreSQL, github.com/elimity-com/scim's server over the best
 // in-memory handler one can fairly write for it, and a bare net/http handler answering the same bytes (the
-// ceiling), all in this process on loopback, driven by the same load generator over the same users.
+// ceiling), driven by the same load generator over the same users on loopback. Each server runs in a child
+// process of its own (the bench re-executes itself with -serve=<kind>; child.go), pinned to one core when
+// taskset is there, and reports its CPU time and allocations around every measured run: server CPU per
+// request, without the load generator's share. -inprocess serves from the load generator's process instead.
 //
 //	go run ./bench -quick                      # 1k and 100k users, then the group ops scaled down: about a minute
 //	go run ./bench -json r.json -svg r.svg     # 1k, 100k and 1M users, plus a 100k-user initial sync
 //	go run ./bench -fairness                   # tenant B's latency beside tenant A's flood, limits off and on
 //	go run ./bench -groups-only                # only the group ops (groups.go), at the issue's sizes
 //
-// Operations: GET by id; userName eq (hit and miss); a list page of 100; Entra's multi-op PATCH; Entra's
-// POST; and an Entra sync (per user a userName filter that misses, then a POST; 8 at a time), reported in
-// users/s. It also prints MemoryStore's heap per user and the allocations of each hot path per request
+// Operations: GET by id; userName eq (hit and miss); a list page of 100; the deep walk (every user by
+// startIndex and count=100, one client; walk.go); Entra's multi-op PATCH; Entra's POST; and an Entra sync
+// (per user a userName filter that misses, then a POST; 8 at a time), reported in users/s. It also prints
+// MemoryStore's heap per user and the allocations of each hot path per request in process
 // (`go test -bench . -benchmem ./bench` measures the same with the testing package). The group ops follow
 // (groups.go): one member added to a group of 100 and of 100k, a page of groups, and Entra's group sync.
 package main
@@ -65,9 +69,17 @@ type options struct {
 	fairConc    int
 	groups      bool // run the group ops (groupScale), after the users'
 	groupsOnly  bool
+	inProcess   bool // serve from this process, as the benchmark first did, instead of child processes
+	pin         bool // pin the children to the last core and the load generator to the others (taskset)
+	walk        bool // the deep walk (walk100) of every store
+	walkTimeout time.Duration
+	pinned      string
 }
 
 func main() {
+	if kind, ok := serveKind(os.Args[1:]); ok { // a child: one server under test (child.go)
+		os.Exit(serveChild(kind))
+	}
 	var o options
 	var sizes, stores string
 	flag.BoolVar(&o.quick, "quick", false, "1k and 100k users with short runs, the group ops scaled down (about a minute); no initial sync")
@@ -87,6 +99,10 @@ func main() {
 	flag.IntVar(&o.fairConc, "fair-flood", 32, "tenant A's concurrent clients in the fairness benchmark")
 	flag.BoolVar(&o.groups, "groups", true, "run the group ops too (scaled down with -quick)")
 	flag.BoolVar(&o.groupsOnly, "groups-only", false, "run only the group ops")
+	flag.BoolVar(&o.inProcess, "inprocess", false, "serve from the load generator's process (no server CPU figures) instead of a child process per server")
+	flag.BoolVar(&o.pin, "pin", true, "with child processes: pin each to the last core and the load generator to the others (needs taskset and 2 cores)")
+	flag.BoolVar(&o.walk, "walk", true, "walk all users with startIndex and count=100, one client (walk100)")
+	flag.DurationVar(&o.walkTimeout, "walk-timeout", 0, "stop a walk after this long and ask its last pages instead (default 2m, 3s with -quick)")
 	flag.StringVar(&stores, "stores", "memory,sqlite,postgres,elimity,ceiling", "servers to run")
 	flag.Parse()
 	if o.fairness {
@@ -117,6 +133,9 @@ func main() {
 	}
 	if o.duration == 0 {
 		o.duration = 2 * time.Second
+	}
+	if o.walkTimeout == 0 {
+		o.walkTimeout = map[bool]time.Duration{true: 3 * time.Second, false: 2 * time.Minute}[o.quick]
 	}
 	if sizes != "" {
 		o.sizes = nil
@@ -158,6 +177,18 @@ type row struct {
 	// group PATCHed (or of each listed group), the memberships the sync adds.
 	Groups  int `json:"groups,omitempty"`
 	Members int `json:"members,omitempty"`
+	// The server's own CPU time (user + system) and heap allocations per HTTP request, read from its child
+	// process around the measured runs (absent with -inprocess). For sync and the group adds, a request is
+	// one of the iteration's two.
+	CPUus  float64 `json:"cpu_us_per_req,omitempty"`
+	Allocs float64 `json:"allocs_per_req,omitempty"`
+	// The deep walk (walk100): its pages, the first page's p50 (asked alone, repeatedly), the p50 of the
+	// walk's deepest pages, and the whole walk. P50us and P99us are over all its pages.
+	Pages       int     `json:"pages,omitempty"`       // walked
+	PagesTotal  int     `json:"pages_total,omitempty"` // in the store: more than Pages when the walk ran out of time
+	FirstP50us  float64 `json:"first_p50_us,omitempty"`
+	DeepP50us   float64 `json:"deep_p50_us,omitempty"`
+	WalkSeconds float64 `json:"walk_s,omitempty"`
 
 	iters, errors int
 	partial       bool // the initial sync did not finish in time
@@ -191,6 +222,16 @@ func runAll(o options) error {
 		ex.allocs = allocs
 	}
 
+	// The in-process measurements above use every core; the load generator is pinned from here on.
+	if !o.inProcess && o.pin {
+		if cpus, err := pinSelf(); err != nil {
+			logf("not pinned: %v", err)
+		} else {
+			srv, _, _ := pinCPUs()
+			o.pinned = fmt.Sprintf("servers pinned to cpu %s (GOMAXPROCS 1), the load generator to cpu %s", srv, cpus)
+			logf("%s", o.pinned)
+		}
+	}
 	var rows []row
 	if o.groupsOnly {
 		o.sizes, o.syncUsers = nil, 0
@@ -232,7 +273,7 @@ func runAll(o options) error {
 		}
 	}
 	if o.svgFile != "" && len(o.sizes) > 0 {
-		if err := os.WriteFile(o.svgFile, chartSVG(rows, o.sizes[len(o.sizes)-1], m), 0o644); err != nil {
+		if err := os.WriteFile(o.svgFile, chartSVG(rows, o.sizes[len(o.sizes)-1], m+"; "+where(o)), 0o644); err != nil {
 			return err
 		}
 	}
@@ -243,7 +284,8 @@ func runAll(o options) error {
 // ourHandler is what a host mounts: our handler with a static token.
 func ourHandler(s scim.Store) http.Handler { return scim.NewHandler(s, scim.WithTokens(benchToken)) }
 
-// runSize seeds every server with n users, then measures each op on all of them in interleaved rounds.
+// runSize seeds every server with n users, then measures each op on all of them in interleaved rounds, and
+// walks each store's users (walk100) after the list op.
 func runSize(o options, n int) ([]row, error) {
 	var targets []*target
 	var cleanups []func()
@@ -253,82 +295,58 @@ func runSize(o options, n int) ([]row, error) {
 		}
 		freeMemory()
 	}()
-	seeded := func(name string, t0 time.Time) {
-		logf("[%d] seeded %s in %s", n, name, time.Since(t0).Round(time.Millisecond))
+	logf("[%d] seeding", n)
+	spec := seedSpec{Users: n, SQLMaxIdle: o.sqlIdle}
+	// Ours over MemoryStore (always: the ceiling's answers are recorded from it), then the others.
+	kinds := []string{"memory"}
+	for _, kind := range []string{"ceiling", "elimity", "sqlite", "postgres"} {
+		if o.stores[kind] && (kind != "postgres" || slices.Contains(sqlKinds(o), kind)) {
+			kinds = append(kinds, kind)
+		}
 	}
-
-	// Ours over MemoryStore; the ceiling's answers are recorded from it first.
-	t0 := time.Now()
-	mem, err := seedMemory(n)
+	ts, err := startServers(o, kinds, spec, o.conc)
 	if err != nil {
 		return nil, err
 	}
-	seeded("ours/memory", t0)
-	t, err := startTarget("ours", "memory", ourHandler(mem), o.conc)
-	if err != nil {
-		return nil, err
+	for _, t := range ts {
+		cleanups = append(cleanups, t.close)
 	}
-	cleanups = append(cleanups, t.close)
 	ceil := &ceiling{answers: map[string]map[string]*canned{}}
-	pool, err := capture(t, ceil, allOps, n, o.poolSize, rand.New(rand.NewPCG(uint64(n), 7)))
+	pool, err := capture(ts[0], ceil, allOps, n, o.poolSize, rand.New(rand.NewPCG(uint64(n), 7)))
 	if err != nil {
 		return nil, err
 	}
-	if o.stores["memory"] {
+	for i, t := range ts {
+		switch {
+		case kinds[i] == "memory" && !o.stores["memory"]:
+			continue
+		case kinds[i] == "ceiling":
+			if err := t.loadCanned(ceil); err != nil {
+				return nil, err
+			}
+			t.pool = pool
+		}
 		targets = append(targets, t)
 	}
-	if o.stores["ceiling"] {
-		t, err := startTarget("ceiling", "-", ceil, o.conc)
-		if err != nil {
-			return nil, err
-		}
-		cleanups = append(cleanups, t.close)
-		t.pool = pool
-		targets = append(targets, t)
-	}
-	if o.stores["elimity"] {
-		t0 := time.Now()
-		h, err := newElimityServer(seedElimity(n), benchToken)
-		if err != nil {
-			return nil, err
-		}
-		seeded("elimity/map", t0)
-		t, err := startTarget("elimity", "map", h, o.conc)
-		if err != nil {
-			return nil, err
-		}
-		cleanups = append(cleanups, t.close)
-		targets = append(targets, t)
-	}
-	for _, kind := range sqlKinds(o) {
-		s, closeStore, err := openSQLStore(kind)
-		if err != nil {
-			return nil, err
-		}
-		cleanups = append(cleanups, closeStore)
-		t0 := time.Now()
-		if err := seedSQL(singleTenant(), s, n, kind == "postgres"); err != nil {
-			return nil, fmt.Errorf("seeding %s: %w", kind, err)
-		}
-		seeded("ours/"+kind, t0)
-		if o.sqlIdle > 0 {
-			s.DB().SetMaxIdleConns(o.sqlIdle)
-		}
-		t, err := startTarget("ours", kind, ourHandler(s), o.conc)
-		if err != nil {
-			return nil, err
-		}
-		t.db = s.DB()
-		cleanups = append(cleanups, t.close)
-		targets = append(targets, t)
-	}
-	freeMemory() // no collection of the seeding's garbage during the measurements
+	freeMemory() // no collection of the seeding's garbage during the measurements (each child did its own)
 	var rows []row
 	for _, op := range allOps {
 		rs, err := measureOp(o, targets, op, n, n)
 		rows = append(rows, rs...)
 		if err != nil {
 			return rows, err
+		}
+		if op == opList && o.walk {
+			for _, t := range targets {
+				if t.pool != nil {
+					continue // the ceiling has answers for the captured pages only
+				}
+				r, err := walk(t, n, o.walkTimeout)
+				if err != nil {
+					return rows, err
+				}
+				rows = append(rows, r)
+			}
 		}
 	}
 	return rows, nil
@@ -348,69 +366,39 @@ func sqlKinds(o options) []string {
 // into an empty store; one server after the other, each into its own store.
 func runInitialSync(o options) ([]row, error) {
 	var rows []row
-	measure := func(t *target, closeAll func()) error {
-		defer closeAll()
-		rs, err := measureOp(o, []*target{t}, opInitialSync, 0, o.syncUsers)
-		rows = append(rows, rs...)
-		return err
-	}
-	if o.stores["memory"] {
-		t, err := startTarget("ours", "memory", ourHandler(scim.NewMemoryStore()), o.conc)
-		if err != nil {
-			return rows, err
+	empty := seedSpec{Capacity: o.syncUsers, SQLMaxIdle: o.sqlIdle}
+	for _, kind := range []string{"memory", "ceiling", "elimity", "sqlite", "postgres"} {
+		if !o.stores[kind] || (kind == "postgres" && !slices.Contains(sqlKinds(o), kind)) {
+			continue
 		}
-		if err := measure(t, t.close); err != nil {
-			return rows, err
-		}
-	}
-	if o.stores["ceiling"] {
-		src, err := startTarget("ours", "memory", ourHandler(scim.NewMemoryStore()), o.conc)
-		if err != nil {
-			return rows, err
-		}
+		var pool map[string][]draw
 		ceil := &ceiling{answers: map[string]map[string]*canned{}}
-		pool, err := capture(src, ceil, []string{opInitialSync}, 1, o.poolSize, rand.New(rand.NewPCG(1, 7)))
-		src.close()
+		if kind == "ceiling" {
+			src, err := startServer(o, "memory", empty, o.conc)
+			if err != nil {
+				return rows, err
+			}
+			pool, err = capture(src, ceil, []string{opInitialSync}, 1, o.poolSize, rand.New(rand.NewPCG(1, 7)))
+			src.close()
+			if err != nil {
+				return rows, err
+			}
+		}
+		t, err := startServer(o, kind, empty, o.conc)
 		if err != nil {
 			return rows, err
 		}
-		t, err := startTarget("ceiling", "-", ceil, o.conc)
+		if kind == "ceiling" {
+			if err := t.loadCanned(ceil); err != nil {
+				t.close()
+				return rows, err
+			}
+			t.pool = pool
+		}
+		rs, err := measureOp(o, []*target{t}, opInitialSync, 0, o.syncUsers)
+		t.close()
+		rows = append(rows, rs...)
 		if err != nil {
-			return rows, err
-		}
-		t.pool = pool
-		if err := measure(t, t.close); err != nil {
-			return rows, err
-		}
-	}
-	if o.stores["elimity"] {
-		h, err := newElimityServer(newElimityHandler(o.syncUsers), benchToken)
-		if err != nil {
-			return rows, err
-		}
-		t, err := startTarget("elimity", "map", h, o.conc)
-		if err != nil {
-			return rows, err
-		}
-		if err := measure(t, t.close); err != nil {
-			return rows, err
-		}
-	}
-	for _, kind := range sqlKinds(o) {
-		s, closeStore, err := openSQLStore(kind)
-		if err != nil {
-			return rows, err
-		}
-		if o.sqlIdle > 0 {
-			s.DB().SetMaxIdleConns(o.sqlIdle)
-		}
-		t, err := startTarget("ours", kind, ourHandler(s), o.conc)
-		if err != nil {
-			closeStore()
-			return rows, err
-		}
-		t.db = s.DB()
-		if err := measure(t, func() { t.close(); closeStore() }); err != nil {
 			return rows, err
 		}
 	}
@@ -462,25 +450,36 @@ func measureOp(o options, targets []*target, op string, n, users int) ([]row, er
 	var rows []row
 	for i, t := range targets {
 		l := acc[i]
-		if t.db != nil {
-			st := t.db.Stats()
+		if open, idleClosed, waits, ok := t.dbStats(); ok {
 			logf("  %s database/sql: %d open, %d closed as idle beyond MaxIdleConns, %d waits", t.name(),
-				st.OpenConnections, st.MaxIdleClosed-t.idleClosed, st.WaitCount)
-			t.idleClosed = st.MaxIdleClosed
+				open, idleClosed-t.idleClosed, waits)
+			t.idleClosed = idleClosed
 		}
 		slices.Sort(l.lat)
 		r := row{Server: t.server, Store: t.store, Op: op, Users: users, RPS: l.rate(),
 			P50us: float64(l.quantile(0.50)) / float64(time.Microsecond),
 			P99us: float64(l.quantile(0.99)) / float64(time.Microsecond),
 			iters: l.iters, errors: l.errors, partial: op == opInitialSync && l.iters < users}
+		r.CPUus, r.Allocs = l.perRequest()
 		rows = append(rows, r)
-		logf("[%d] %-16s %-12s %9s/s  p50 %8s  p99 %8s  (%d iterations%s)", users, t.name(), op, fmtRate(r.RPS),
-			fmtDur(l.quantile(0.5)), fmtDur(l.quantile(0.99)), l.iters, errNote(l))
+		logf("[%d] %-16s %-12s %9s/s  p50 %8s  p99 %8s%s  (%d iterations%s)", users, t.name(), op, fmtRate(r.RPS),
+			fmtDur(l.quantile(0.5)), fmtDur(l.quantile(0.99)), cpuNote(r, l), l.iters, errNote(l))
 		if l.errors > 0 { // answers were checked before the load: these are time-outs or the like; reported
 			logf("  first error: %s", l.first)
 		}
 	}
 	return rows, nil
+}
+
+// cpuNote is the log's server CPU and allocations per request, or why they are missing.
+func cpuNote(r row, l load) string {
+	switch {
+	case l.usageErr != nil:
+		return fmt.Sprintf("  (no CPU figure: %v)", l.usageErr)
+	case !l.measured:
+		return ""
+	}
+	return fmt.Sprintf("  cpu %6.1fµs  %5.0f allocs /req", r.CPUus, r.Allocs)
 }
 
 func errNote(l load) string {

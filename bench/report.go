@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // series are the servers in table and chart order.
@@ -83,17 +84,21 @@ func boolInt(b bool) int {
 }
 
 func printTable(w io.Writer, m string, o options, rows []row, ex extras) {
-	fmt.Fprintf(w, "\nmachine: %s\nconcurrency %d (sync: 8), %s per op and server, loopback\n\n", m, o.conc, o.duration)
+	fmt.Fprintf(w, "\nmachine: %s\nconcurrency %d (sync: 8), %s per op and server, loopback, %s\n\n", m, o.conc, o.duration, where(o))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "server\tstore\top\tusers\trps\tp50\tp99\tours/ceiling\tours/elimity\t")
+	fmt.Fprintln(tw, "server\tstore\top\tusers\trps\tp50\tp99\tcpu/req\tallocs/req\tcpu-ceiling\tours/ceiling\tours/elimity\t")
 	for _, r := range sortRows(rows) {
-		if isGroupOp(r.Op) {
-			continue // printGroupTable's
+		if isGroupOp(r.Op) || r.Op == opWalk {
+			continue // printGroupTable's, printWalkTable's
 		}
-		cr, er := "", ""
+		cr, er, above := "", "", ""
 		if r.Server == "ours" {
-			cr = ratio(&r, find(rows, "ceiling", "-", r.Op, r.Users))
+			c := find(rows, "ceiling", "-", r.Op, r.Users)
+			cr = ratio(&r, c)
 			er = ratio(&r, find(rows, "elimity", "map", r.Op, r.Users))
+			if c != nil && c.CPUus > 0 && r.CPUus > 0 {
+				above = fmt.Sprintf("%+.1fµs", r.CPUus-c.CPUus)
+			}
 		}
 		note := ""
 		if r.partial {
@@ -102,12 +107,18 @@ func printTable(w io.Writer, m string, o options, rows []row, ex extras) {
 		if r.errors > 0 {
 			note += fmt.Sprintf(" (%d errors)", r.errors)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\t%s\t%s\t%s\t%s\t\n", r.Server, r.Store, r.Op, fmtUsers(r.Users),
-			fmtRate(r.RPS), note, us(r.P50us), us(r.P99us), cr, er)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Server, r.Store, r.Op, fmtUsers(r.Users),
+			fmtRate(r.RPS), note, us(r.P50us), us(r.P99us), cpuCell(&r), allocCell(&r), above, cr, er)
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nrps is requests/s; for sync and initial-sync it is users/s (each user: a userName filter, then a POST),")
 	fmt.Fprintln(w, "and p50/p99 are per user. initial-sync: users into an empty store; the other rows: a store of `users` users.")
+	if !o.inProcess {
+		fmt.Fprintln(w, "cpu/req and allocs/req: the server process's CPU time (user+system, from getrusage) and heap allocations")
+		fmt.Fprintln(w, "(MemStats.Mallocs) over the measured runs, per HTTP request (sync: a user is two); net/http and GC")
+		fmt.Fprintln(w, "included, the load generator not, nor PostgreSQL's own processes. cpu-ceiling: ours minus the ceiling's.")
+	}
+	printWalkTable(w, rows)
 
 	if ex.heapUsers > 0 {
 		fmt.Fprintf(w, "\nheap per Entra-mapped user at %s users: MemoryStore %.0f B", fmtUsers(ex.heapUsers), ex.heapPerUser)
@@ -134,6 +145,62 @@ func printTable(w io.Writer, m string, o options, rows []row, ex extras) {
 	printTargets(w, o, rows, ex)
 }
 
+// where says where the servers ran.
+func where(o options) string {
+	switch {
+	case o.inProcess:
+		return "servers in the load generator's process"
+	case o.pinned != "":
+		return "each server in a child process; " + o.pinned
+	}
+	return "each server in a child process (not pinned)"
+}
+
+func cpuCell(r *row) string {
+	if r == nil || r.CPUus <= 0 {
+		return "-"
+	}
+	if r.CPUus >= 1000 {
+		return us(r.CPUus)
+	}
+	return strconv.FormatFloat(r.CPUus, 'f', 1, 64) + "µs"
+}
+
+func allocCell(r *row) string {
+	if r == nil || r.CPUus <= 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(r.Allocs, 'f', 0, 64)
+}
+
+// printWalkTable writes the deep walks.
+func printWalkTable(w io.Writer, rows []row) {
+	var walks []row
+	for _, r := range sortRows(rows) {
+		if r.Op == opWalk {
+			walks = append(walks, r)
+		}
+	}
+	if len(walks) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nwalk100: every user, GET /Users?startIndex=s&count=%d, s = 1, %d, …, one client (Okta's import)\n\n", walkPage, walkPage+1)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "server\tstore\tusers\tpages\tfirst page p50\tdeepest pages p50\tall pages p50\tp99\twalk\tcpu/page\tallocs/page\t")
+	for _, r := range walks {
+		pages := strconv.Itoa(r.Pages)
+		if r.partial {
+			pages = fmt.Sprintf("%d of %d (stopped)", r.Pages, r.PagesTotal)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Server, r.Store, fmtUsers(r.Users), pages,
+			us(r.FirstP50us), us(r.DeepP50us), us(r.P50us), us(r.P99us), fmtDur(time.Duration(r.WalkSeconds*float64(time.Second))),
+			cpuCell(&r), allocCell(&r))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "first page: asked %d times alone before the walk; deepest: the walk's last tenth of pages (at least %d);\n", walkFirstTries, walkDeepMin)
+	fmt.Fprintf(w, "a walk stopped at -walk-timeout asks the store's last %d pages instead. walk: the time of the pages walked.\n", walkDeepMin)
+}
+
 // printTargets checks issue 5's targets against what was measured.
 func printTargets(w io.Writer, o options, rows []row, ex extras) {
 	fmt.Fprintln(w, "\ntargets (issue 5):")
@@ -153,6 +220,11 @@ func printTargets(w io.Writer, o options, rows []row, ex extras) {
 		if r != nil && c != nil {
 			v := r.RPS / c.RPS
 			fmt.Fprintf(w, "  %-7s over MemoryStore >= 0.75x ceiling: %.2fx  %s%s\n", op, v, verdict(v >= 0.75), at)
+			if r.CPUus > 0 && c.CPUus > 0 { // the same target judged on server CPU: ceiling's CPU over ours
+				v := c.CPUus / r.CPUus
+				fmt.Fprintf(w, "  %-7s over MemoryStore, server CPU/req: ceiling %s / ours %s = %.2fx (ours %+.1fµs above)  %s%s\n", op,
+					cpuCell(c), cpuCell(r), v, r.CPUus-c.CPUus, verdict(v >= 0.75), at)
+			}
 		}
 	}
 	for _, n := range o.sizes {
@@ -212,6 +284,11 @@ func printTargets(w io.Writer, o options, rows []row, ex extras) {
 			fmt.Fprintf(w, "  GET by id <= 25 allocations: %.0f (handler; %.0f with request and writer)  %s\n", v, a.total, verdict(v <= 25))
 		}
 	}
+	if r, c := find(rows, "ours", "memory", opGet, big), find(rows, "ceiling", "-", opGet, big); r != nil && c != nil && r.CPUus > 0 && c.CPUus > 0 {
+		v := r.Allocs - c.Allocs
+		fmt.Fprintf(w, "  GET by id <= 25 allocations, server process: ours %.0f - ceiling %.0f (net/http's share) = %.0f  %s\n",
+			r.Allocs, c.Allocs, v, verdict(v <= 25))
+	}
 }
 
 // chartSVG draws requests/s per op and server at one size as grouped bars on a log scale.
@@ -246,7 +323,7 @@ func chartSVG(rows []row, users int, m string) []byte {
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", W, H, W, H)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", W, H)
 	fmt.Fprintf(&b, `<text x="%d" y="24" font-size="16" font-weight="bold">SCIM server throughput at %s users (requests/s, log scale; sync: users/s; higher is better)</text>`+"\n", left, fmtUsers(users))
-	fmt.Fprintf(&b, `<text x="%d" y="42" fill="#555">%s; loopback, one process</text>`+"\n", left, html.EscapeString(m))
+	fmt.Fprintf(&b, `<text x="%d" y="42" fill="#555">%s; loopback</text>`+"\n", left, html.EscapeString(m))
 	for d := dlo; d <= dhi; d++ {
 		for _, k := range []float64{1, 2, 5} {
 			v := k * math.Pow(10, d)
@@ -312,9 +389,9 @@ func axisLabel(v float64) string {
 // Groups issue's targets.
 func printGroupTable(w io.Writer, m string, sc groupScale, rows []row) {
 	fmt.Fprintf(w, "\nGroups (machine: %s; one client for the first three columns, %d for the sync)\n\n", m, groupSyncConc)
-	fmt.Fprintf(w, "| server/store | add 1 member, group of 100 (p50) | group of %s (p50) | ratio | GET /Groups?startIndex=1&count=100 over %s groups of %s (p50) | sync: create %s groups (groups/s) | sync: add %s memberships (memberships/s) | sync PATCH p50 / p99 |\n",
+	fmt.Fprintf(w, "| server/store | add 1 member, group of 100 (p50) | group of %s (p50) | ratio | GET /Groups?startIndex=1&count=100 over %s groups of %s (p50) | sync: create %s groups (groups/s) | sync: add %s memberships (memberships/s) | sync PATCH p50 / p99 | server CPU/req: add 100 / add big / list / create / sync PATCH |\n",
 		fmtUsers(sc.big), fmtUsers(sc.listGroups), fmtUsers(sc.listMembers), fmtUsers(sc.syncGroups), fmtUsers(sc.syncMembers))
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|")
 	get := func(s struct{ server, store, color string }, op string) *row {
 		for i := range rows {
 			if r := &rows[i]; r.Server == s.server && r.Store == s.store && r.Op == op {
@@ -359,8 +436,12 @@ func printGroupTable(w io.Writer, m string, sc groupScale, rows []row) {
 		if syn != nil {
 			patch = us(syn.P50us) + " / " + us(syn.P99us)
 		}
-		fmt.Fprintf(w, "| %s/%s | %s | %s | %s | %s | %s | %s | %s |\n", s.server, s.store, p50(small), p50(big), ratio,
-			p50(list), rate(create), rate(syn), patch)
+		var cpus []string
+		for _, r := range []*row{small, big, list, create, syn} {
+			cpus = append(cpus, cpuCell(r))
+		}
+		fmt.Fprintf(w, "| %s/%s | %s | %s | %s | %s | %s | %s | %s | %s |\n", s.server, s.store, p50(small), p50(big), ratio,
+			p50(list), rate(create), rate(syn), patch, strings.Join(cpus, " / "))
 	}
 	if sc != fullGroupScale {
 		fmt.Fprintln(w, "\n(scaled down: the targets are set at a group of 100k and 1,000 groups of 1,000)")
