@@ -511,6 +511,9 @@ func (s *Store) List(ctx context.Context, q scim.Query) (_ *scim.Page, err error
 	if err != nil {
 		return nil, err
 	}
+	if q.SortBy.Attr == nil { // creation order: bookmarked keyset walks, counted totals (walk.go)
+		return s.listSeq(ctx, q, where, args, q.Filter != nil)
+	}
 	order := "seq"
 	if q.SortBy.Attr != nil {
 		by, err := s.mapping.OrderBy(q.SortBy, q.Descending)
