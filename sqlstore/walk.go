@@ -161,18 +161,22 @@ func (b *stmt) arg(v any) *stmt {
 // total writes the expression of a page's totalResults. Unfiltered, it is the tenant's counter: exact, one
 // row. Filtered, it counts the matches up to filteredCountCap+1 rows: exact up to the cap; listSeq turns a
 // count past it into a lower bound.
-func (b *stmt) total(tenant string, filtered bool) *stmt {
+func (b *stmt) total(filtered bool) *stmt {
 	if !filtered {
-		b.sql(`COALESCE((SELECT n FROM scim_user_counts WHERE tenant = `)
-		if b.s.dialect == filter.Postgres {
-			b.sql("$1") // the clause's first argument is the tenant (Store.where); a new one may go untyped
-		} else {
-			b.arg(tenant)
-		}
-		return b.sql(`), 0)`)
+		// The clause is "tenant = <placeholder>" (Store.where), a condition scim_user_counts has too.
+		return b.sql(`COALESCE((SELECT n FROM scim_user_counts WHERE `).cond().sql(`), 0)`)
 	}
 	return b.sql(`(SELECT count(*) FROM (SELECT 1 FROM scim_users WHERE `).cond().
 		sql(` LIMIT ` + strconv.Itoa(filteredCountCap+1) + `) capped)`)
+}
+
+// countOf is the exact count of the users matching where, as a scalar expression taking where's arguments
+// once: the tenant's counter when where is the tenant alone, else a count of the matches.
+func countOf(where string, filtered bool) string {
+	if !filtered {
+		return `COALESCE((SELECT n FROM scim_user_counts WHERE ` + where + `), 0)`
+	}
+	return `(SELECT count(*) FROM scim_users WHERE ` + where + `)`
 }
 
 // queryKey identifies a query for bookmarks: its compiled WHERE clause and arguments (the tenant, the
@@ -201,7 +205,7 @@ func (s *Store) listSeq(ctx context.Context, q scim.Query, where string, args []
 	tenant := tenantOf(ctx)
 	page := &scim.Page{Users: []*scim.User{}}
 	if q.Count <= 0 {
-		b := s.newStmt(where, args).sql(`SELECT `).total(tenant, filtered)
+		b := s.newStmt(where, args).sql(`SELECT `).total(filtered)
 		err := s.db.QueryRowContext(ctx, b.sb.String(), b.args...).Scan(&page.TotalResults)
 		page.TotalResults = boundTotal(page.TotalResults, filtered, 0)
 		return page, err
@@ -212,7 +216,7 @@ func (s *Store) listSeq(ctx context.Context, q scim.Query, where string, args []
 	if offset > 0 {
 		after = s.bookmark(ctx, tenant, key, offset+1)
 	}
-	b := s.newStmt(where, args).sql(`SELECT seq, data, version, `).total(tenant, filtered).
+	b := s.newStmt(where, args).sql(`SELECT seq, data, version, `).total(filtered).
 		sql(` FROM scim_users WHERE `).cond()
 	switch {
 	case after >= 0:
@@ -257,7 +261,7 @@ func (s *Store) listSeq(ctx context.Context, q scim.Query, where string, args []
 	case offset == 0: // an empty first page: nothing matches, in the same snapshot
 		return page, nil
 	default: // past the end, or users deleted meanwhile: no row carried the total
-		b := s.newStmt(where, args).sql(`SELECT `).total(tenant, filtered)
+		b := s.newStmt(where, args).sql(`SELECT `).total(filtered)
 		if err := s.db.QueryRowContext(ctx, b.sb.String(), b.args...).Scan(&page.TotalResults); err != nil {
 			return nil, err
 		}
