@@ -216,16 +216,8 @@ func (s *Store) listSeq(ctx context.Context, q scim.Query, where string, args []
 	if offset > 0 {
 		after = s.bookmark(ctx, tenant, key, offset+1)
 	}
-	b := s.newStmt(where, args).sql(`SELECT seq, data, version, `).total(filtered).
-		sql(` FROM scim_users WHERE `).cond()
-	switch {
-	case after >= 0:
-		b.sql(` AND seq > `).arg(after)
-	case offset > 0:
-		b.sql(` AND seq >= (SELECT seq FROM scim_users WHERE `).cond().sql(` ORDER BY seq LIMIT 1 OFFSET `).arg(offset).sql(`)`)
-	}
-	b.sql(` ORDER BY seq LIMIT `).arg(q.Count + 1) // one more: is there a next page?
-	rows, err := s.db.QueryContext(ctx, b.sb.String(), b.args...)
+	query, qargs := s.seqPage(where, args, filtered, after, offset, q.Count+1) // one more: is there a next page?
+	rows, err := s.db.QueryContext(ctx, query, qargs...)
 	if err != nil {
 		return nil, err
 	}
@@ -274,6 +266,21 @@ func (s *Store) listSeq(ctx context.Context, q scim.Query, where string, args []
 		page.TotalResults = boundTotal(page.TotalResults, filtered, served)
 	}
 	return page, nil
+}
+
+// seqPage is the statement of a page of limit rows (seq, data, version, total) in creation order: after
+// the user at seq after when after >= 0, else from the offset-th match on.
+func (s *Store) seqPage(where string, args []any, filtered bool, after int64, offset, limit int) (string, []any) {
+	b := s.newStmt(where, args).sql(`SELECT seq, data, version, `).total(filtered).
+		sql(` FROM scim_users WHERE `).cond()
+	switch {
+	case after >= 0:
+		b.sql(` AND seq > `).arg(after)
+	case offset > 0: // the offset-th seq from the (tenant, seq) index alone, then only the page's rows read whole
+		b.sql(` AND seq >= (SELECT seq FROM scim_users WHERE `).cond().sql(` ORDER BY seq LIMIT 1 OFFSET `).arg(offset).sql(`)`)
+	}
+	b.sql(` ORDER BY seq LIMIT `).arg(limit)
+	return b.sb.String(), b.args
 }
 
 // boundTotal turns a filtered count that reached the cap into the lower bound listSeq documents: at least

@@ -351,3 +351,21 @@ func TestFilteredTotalBounded(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, n, page.TotalResults)
 }
+
+// TestWalkPlanUsesIndexes: a bookmarked page of the unfiltered list is an index range from the bookmark, and
+// its total the counter's row, never a scan or a sort of the tenant's users.
+func TestWalkPlanUsesIndexes(t *testing.T) {
+	stores(t, func(t *testing.T, open func(t *testing.T) *Store) {
+		s := open(t)
+		ctx := scim.ContextWithTenant(context.Background(), "acme")
+		require.NoError(t, s.bulkInsert(ctx, 5000, benchUser))
+		_, err := s.db.Exec(`ANALYZE`)
+		require.NoError(t, err)
+		where, args, err := s.where(ctx, nil)
+		require.NoError(t, err)
+		query, args := s.seqPage(where, args, false, 4000, 0, 101)
+		plan := explain(t, s, query, args)
+		require.NotRegexp(t, `(?i)SCAN scim_users\b|Seq Scan|TEMP B-TREE|Sort`, plan, "%s", plan)
+		require.NotContains(t, query, "count(", "the total is the counter, not a count")
+	})
+}
