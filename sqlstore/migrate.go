@@ -165,6 +165,9 @@ CREATE TABLE scim_members (
 ) WITHOUT ROWID;
 CREATE INDEX scim_members_user ON scim_members (tenant, user_id, group_id);`,
 	},
+	// Index walks whose pages cost the same at any depth: a user counter per tenant kept by triggers, and
+	// the bookmarks of pages served (walk.go).
+	walkMigration,
 }
 
 // refoldBatch is how many rows refold reads at a time: memory stays bounded whatever the table's size.

@@ -73,6 +73,7 @@ func TestRefoldMigration(t *testing.T) {
 			require.NoError(t, err)
 			_, err = s.db.Exec(`DROP TABLE scim_groups`)
 			require.NoError(t, err)
+			dropWalk(t, s)
 			require.NoError(t, s.Close())
 
 			s, err = d.open(ctx, dsn)

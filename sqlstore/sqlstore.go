@@ -474,6 +474,9 @@ func (s *Store) List(ctx context.Context, q scim.Query) (_ *scim.Page, err error
 	if err != nil {
 		return nil, err
 	}
+	if q.SortBy.Attr == nil { // creation order: bookmarked keyset walks, counted totals (walk.go)
+		return s.listSeq(ctx, q, where, args, q.Filter != nil)
+	}
 	order := "seq"
 	if q.SortBy.Attr != nil {
 		by, err := s.mapping.OrderBy(q.SortBy, q.Descending)
@@ -684,15 +687,15 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ 
 	}
 	page := &scim.Page{Users: []*scim.User{}}
 	if q.Count <= 0 {
-		err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM scim_users WHERE `+where, args...).Scan(&page.TotalResults)
+		err := s.db.QueryRowContext(ctx, `SELECT `+countOf(where, q.Filter != nil), args...).Scan(&page.TotalResults)
 		return page, err
 	}
 	// The total is a subquery of the page's own statement: one snapshot, so the two always agree.
 	n := len(args)
 	all := s.twice(args, after, q.Count+1)
-	query := fmt.Sprintf(`SELECT seq, data, version, (SELECT count(*) FROM scim_users WHERE %s)
+	query := fmt.Sprintf(`SELECT seq, data, version, %s
 		FROM scim_users WHERE %s AND seq > %s ORDER BY seq LIMIT %s`,
-		where, where, s.placeholder(n+1), s.placeholder(n+2))
+		countOf(where, q.Filter != nil), where, s.placeholder(n+1), s.placeholder(n+2))
 	rows, err := s.db.QueryContext(ctx, query, all...)
 	if err != nil {
 		return nil, err
@@ -725,7 +728,7 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ 
 		return nil, err
 	}
 	if !got && after > 0 { // no row to carry the total: the end, or users deleted meanwhile (a first page without rows means no match)
-		err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM scim_users WHERE `+where, args...).Scan(&page.TotalResults)
+		err = s.db.QueryRowContext(ctx, `SELECT `+countOf(where, q.Filter != nil), args...).Scan(&page.TotalResults)
 	}
 	return page, err
 }
