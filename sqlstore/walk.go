@@ -26,7 +26,6 @@ import (
 	"time"
 
 	"github.com/scimkit/scim"
-	"github.com/scimkit/scim/filter"
 )
 
 const (
@@ -130,7 +129,7 @@ type stmt struct {
 
 func (s *Store) newStmt(where string, whereArgs []any) *stmt {
 	b := &stmt{s: s, where: where, whereArgs: whereArgs}
-	if s.dialect == filter.Postgres {
+	if s.dialect == Postgres {
 		b.args = append(b.args, whereArgs...) // numbered: every copy of the clause uses these
 	}
 	return b
@@ -141,7 +140,7 @@ func (b *stmt) sql(text string) *stmt { b.sb.WriteString(text); return b }
 // cond writes the WHERE clause once more.
 func (b *stmt) cond() *stmt {
 	b.sb.WriteString(b.where)
-	if b.s.dialect == filter.SQLite {
+	if b.s.dialect == SQLite {
 		b.args = append(b.args, b.whereArgs...)
 	}
 	return b
@@ -150,7 +149,7 @@ func (b *stmt) cond() *stmt {
 // arg writes a placeholder bound to v.
 func (b *stmt) arg(v any) *stmt {
 	b.args = append(b.args, v)
-	if b.s.dialect == filter.Postgres {
+	if b.s.dialect == Postgres {
 		b.sb.WriteString("$" + strconv.Itoa(len(b.args)))
 	} else {
 		b.sb.WriteString("?")
@@ -315,7 +314,7 @@ func (s *Store) markPage(ctx context.Context, tenant, key string, pos int, after
 	expired := now.Add(-bookmarkTTL).UnixMilli()
 	prune := `DELETE FROM scim_bookmarks WHERE tenant = ? AND (query, pos) IN (SELECT query, pos FROM scim_bookmarks
 		WHERE tenant = ? ORDER BY created DESC, query, pos LIMIT -1 OFFSET ` + strconv.Itoa(bookmarksPerTenant) + `)`
-	if s.dialect == filter.Postgres {
+	if s.dialect == Postgres {
 		prune = strings.Replace(prune, "LIMIT -1", "LIMIT ALL", 1)
 	}
 	_ = s.tx(ctx, func(tx *sql.Tx) error {

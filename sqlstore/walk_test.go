@@ -20,7 +20,7 @@ import (
 func dropWalk(t *testing.T, s *Store) {
 	t.Helper()
 	stmts := []string{`DROP TABLE scim_bookmarks`, `DROP TABLE scim_user_counts`}
-	if s.dialect == filter.Postgres {
+	if s.dialect == Postgres {
 		for _, f := range []string{"insert", "delete", "move", "truncate"} {
 			stmts = append(stmts, `DROP FUNCTION scim_user_counts_`+f+` CASCADE`) // and its trigger
 		}
@@ -251,7 +251,7 @@ func TestIndexPagesMatchOffset(t *testing.T) {
 			for _, c := range []struct {
 				f     filter.Expr
 				where string
-			}{{nil, ""}, {active, "active = " + map[filter.Dialect]string{filter.SQLite: "1", filter.Postgres: "true"}[s.dialect]}} {
+			}{{nil, ""}, {active, "active = " + map[Dialect]string{SQLite: "1", Postgres: "true"}[s.dialect]}} {
 				want := seqIDs(t, s, tenant, c.where)
 				check := func(start, count int) {
 					t.Helper()
