@@ -91,7 +91,7 @@ func main() {
 	flag.IntVar(&o.maxRequests, "max-requests", 500_000, "at most this many iterations per op and server")
 	flag.IntVar(&o.syncUsers, "sync-users", 100_000, "users in the initial sync of the full run (0: skip it)")
 	flag.DurationVar(&o.syncTimeout, "sync-timeout", 3*time.Minute, "time limit of each initial sync")
-	flag.IntVar(&o.heapUsers, "heap-users", 1_000_000, "users for the MemoryStore heap measurement (0: skip)")
+	flag.IntVar(&o.heapUsers, "heap-users", -1, "users for the MemoryStore heap measurement (default 1000000, 100000 with -quick; 0: skip)")
 	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds the measured time of each op is split into")
 	flag.IntVar(&o.sqlIdle, "sql-max-idle", 0, "set the SQL stores' database/sql MaxIdleConns (0: as the library leaves it)")
 	flag.BoolVar(&o.fairness, "fairness", false, "run only the two-tenant fairness benchmark (stores memory,sqlite; 4s per line by default)")
@@ -133,6 +133,9 @@ func main() {
 	}
 	if o.duration == 0 {
 		o.duration = 2 * time.Second
+	}
+	if o.heapUsers < 0 { // -quick measures the heap at 100k users: loading 1M took most of its time
+		o.heapUsers = map[bool]int{true: 100_000, false: 1_000_000}[o.quick]
 	}
 	if o.walkTimeout == 0 {
 		o.walkTimeout = map[bool]time.Duration{true: 3 * time.Second, false: 2 * time.Minute}[o.quick]
