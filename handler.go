@@ -12,6 +12,7 @@ import (
 	"maps"
 	"mime"
 	"net/http"
+	"net/url"
 	"reflect"
 	"runtime"
 	"runtime/debug"
@@ -581,16 +582,29 @@ func listParams(r *http.Request) (searchRequest, error) {
 		c := q.Get("cursor")
 		req.Cursor = &c
 	}
-	for name, dst := range map[string]**int{"startIndex": &req.StartIndex, "count": &req.Count} {
-		if s := q.Get(name); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil {
-				return req, errorf(http.StatusBadRequest, InvalidValue, name+" must be an integer")
-			}
-			*dst = &n
-		}
+	// In the order of the parameters' definition (RFC 7644 §3.4.2.4), so that a request with both wrong
+	// always names startIndex: ranging over a map picked either at random.
+	var err error
+	if req.StartIndex, err = intParam(q, "startIndex"); err != nil {
+		return req, err
+	}
+	if req.Count, err = intParam(q, "count"); err != nil {
+		return req, err
 	}
 	return req, nil
+}
+
+// intParam reads an integer query parameter: nil when absent or empty.
+func intParam(q url.Values, name string) (*int, error) {
+	s := q.Get(name)
+	if s == "" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, InvalidValue, name+" must be an integer")
+	}
+	return &n, nil
 }
 
 // query turns a list request into a Query over the resource type rt (Users, Groups): the filter and sortBy
