@@ -20,7 +20,7 @@ type RequestInfo struct {
 	Route     string
 	Method    string
 	Status    int
-	ScimType  string
+	ScimType  ScimType
 	Duration  time.Duration
 	Tenant    string
 	RequestID string
@@ -48,7 +48,7 @@ type reqState struct {
 	requestID, tenant string
 	authenticated     bool // tenant is set: the context answers Tenant
 	resource, route   string
-	scimType          string
+	scimType          ScimType
 	base              string       // the mount point's absolute URL, once computed
 	ignored           []string     // attributes outside the declaration that a write carried
 	w                 statusWriter // allocated with the state: one allocation less a request
@@ -153,7 +153,7 @@ func (h *handler) finish(w *statusWriter, r *http.Request, st *reqState, start t
 			}
 			h.requestLog.LogAttrs(context.WithoutCancel(r.Context()), level, "scim request",
 				slog.String("method", info.Method), slog.String("route", info.Route), slog.Int("status", info.Status),
-				slog.String("scimType", info.ScimType), slog.Duration("duration", info.Duration),
+				slog.String("scimType", string(info.ScimType)), slog.Duration("duration", info.Duration),
 				slog.String("tenant", info.Tenant), slog.String("request_id", info.RequestID))
 		}
 		if h.metrics != nil {
