@@ -192,11 +192,11 @@ func checkAttrs(where string, attrs []*Attribute, sub bool) ([]*Attribute, error
 			c.Returned = ByDefault
 		}
 		if c.Uniqueness == "" {
-			c.Uniqueness = "none"
+			c.Uniqueness = UniqueNone
 		}
-		if !slices.Contains([]string{ReadOnly, ReadWrite, Immutable, WriteOnly}, c.Mutability) ||
-			!slices.Contains([]string{Always, Never, ByDefault, Request}, c.Returned) ||
-			!slices.Contains([]string{"none", "server", "global"}, c.Uniqueness) {
+		if !slices.Contains([]Mutability{ReadOnly, ReadWrite, Immutable, WriteOnly}, c.Mutability) ||
+			!slices.Contains([]Returned{Always, Never, ByDefault, Request}, c.Returned) ||
+			!slices.Contains([]Uniqueness{UniqueNone, UniqueServer, UniqueGlobal}, c.Uniqueness) {
 			return nil, fmt.Errorf("schema: %s:%s: mutability, returned or uniqueness is not an RFC 7643 §7 value", where, c.Name)
 		}
 		if c.Type == Reference && len(c.ReferenceTypes) == 0 {

@@ -5,13 +5,6 @@ import (
 	"unicode"
 )
 
-// Uniqueness values (RFC 7643 §7).
-const (
-	UniqueNone   = "none"
-	UniqueServer = "server"
-	UniqueGlobal = "global"
-)
-
 // checkIdentifier refuses control and format characters (Unicode Cc and Cf: zero-width space and joiner,
 // bidi controls) in a string sent for an attribute whose uniqueness is "server" or "global", such as
 // userName. They are invisible or reorder what is shown, so two accounts could look like one identity to a

@@ -39,20 +39,36 @@ const (
 	Complex   Type = "complex"
 )
 
-// Mutability values (RFC 7643 §7).
+// Mutability is whether and when a client may write an attribute (RFC 7643 §7).
+type Mutability string
+
+// The mutability values of RFC 7643 §7.
 const (
-	ReadOnly  = "readOnly"
-	ReadWrite = "readWrite"
-	Immutable = "immutable"
-	WriteOnly = "writeOnly"
+	ReadOnly  Mutability = "readOnly"
+	ReadWrite Mutability = "readWrite"
+	Immutable Mutability = "immutable"
+	WriteOnly Mutability = "writeOnly"
 )
 
-// Returned values (RFC 7643 §7).
+// Returned is when a response carries an attribute (RFC 7643 §7).
+type Returned string
+
+// The returned values of RFC 7643 §7.
 const (
-	Always    = "always"
-	Never     = "never"
-	ByDefault = "default"
-	Request   = "request"
+	Always    Returned = "always"
+	Never     Returned = "never"
+	ByDefault Returned = "default"
+	Request   Returned = "request"
+)
+
+// Uniqueness is the scope in which an attribute's value is unique (RFC 7643 §7).
+type Uniqueness string
+
+// The uniqueness values of RFC 7643 §7.
+const (
+	UniqueNone   Uniqueness = "none"
+	UniqueServer Uniqueness = "server"
+	UniqueGlobal Uniqueness = "global"
 )
 
 // Attribute describes one attribute or sub-attribute (RFC 7643 §7).
@@ -64,9 +80,9 @@ type Attribute struct {
 	Required        bool         `json:"required"`
 	CanonicalValues []string     `json:"canonicalValues,omitempty"`
 	CaseExact       bool         `json:"caseExact"`
-	Mutability      string       `json:"mutability"`
-	Returned        string       `json:"returned"`
-	Uniqueness      string       `json:"uniqueness"`
+	Mutability      Mutability   `json:"mutability"`
+	Returned        Returned     `json:"returned"`
+	Uniqueness      Uniqueness   `json:"uniqueness"`
 	ReferenceTypes  []string     `json:"referenceTypes,omitempty"`
 	SubAttributes   []*Attribute `json:"subAttributes,omitempty"`
 }

@@ -30,7 +30,7 @@ func TestUser(t *testing.T) {
 	}
 	require.True(t, attr("userName").Required)
 	require.False(t, attr("userName").CaseExact)
-	require.Equal(t, "server", attr("userName").Uniqueness)
+	require.Equal(t, UniqueServer, attr("userName").Uniqueness)
 	require.True(t, attr("externalId").CaseExact)
 	require.True(t, attr("id").CaseExact)
 	require.Equal(t, ReadOnly, attr("id").Mutability)
@@ -294,7 +294,7 @@ func TestGroup(t *testing.T) {
 	}
 	require.True(t, attr("displayName").Required)
 	require.False(t, attr("displayName").CaseExact)
-	require.Equal(t, "server", attr("displayName").Uniqueness)
+	require.Equal(t, UniqueServer, attr("displayName").Uniqueness)
 	require.True(t, attr("members").MultiValued)
 	for _, sub := range []string{"value", "display", "$ref", "type"} {
 		attr("members." + sub)
