@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/normalize"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -91,7 +92,7 @@ func toError(err error) (*Error, bool) {
 		return errorf(http.StatusBadRequest, InvalidFilter, err.Error()), true
 	case errors.Is(err, filter.ErrInvalidPath):
 		return errorf(http.StatusBadRequest, InvalidPath, err.Error()), true
-	case errors.Is(err, schema.ErrInvalidValue):
+	case errors.Is(err, normalize.ErrInvalidValue):
 		return errorf(http.StatusBadRequest, InvalidValue, err.Error()), true
 	case errors.Is(err, ErrUnavailable):
 		return errorf(http.StatusServiceUnavailable, "", "the service is temporarily unavailable: retry later"), false

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/scimkit/scim/internal/document"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -115,7 +116,7 @@ func changedPaths(rt *schema.ResourceType, before, after *User) []string {
 		if p.Attr.Name == "meta" || p.Attr.Name == "id" {
 			continue
 		}
-		if !reflect.DeepEqual(schema.Get(b, p), schema.Get(a, p)) {
+		if !reflect.DeepEqual(document.Get(b, p), document.Get(a, p)) {
 			out = append(out, p.String())
 		}
 	}

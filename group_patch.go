@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/normalize"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -128,7 +129,7 @@ func groupOpAt(op string, pp filter.PatchPath, value any, hasValue bool) (groupO
 			return g, errorf(http.StatusBadRequest, InvalidPath, pp.String()+" names no value")
 		}
 		if op != "remove" {
-			v, err := schema.Coerce(a, value)
+			v, err := normalize.Coerce(a, value)
 			if err != nil {
 				return g, err
 			}
@@ -158,7 +159,7 @@ func groupOpAt(op string, pp filter.PatchPath, value any, hasValue bool) (groupO
 		g.all = true
 		return g, nil
 	}
-	v, err := schema.Coerce(a, value)
+	v, err := normalize.Coerce(a, value)
 	if err != nil {
 		return g, err
 	}

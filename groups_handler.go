@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/normalize"
+	"github.com/scimkit/scim/internal/project"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -155,7 +157,7 @@ func (h *handler) decodeGroup(w http.ResponseWriter, r *http.Request) (*Group, [
 	if raw == nil {
 		return nil, nil, errorf(http.StatusBadRequest, InvalidSyntax, "the request body must be a JSON object")
 	}
-	doc, err := groupType.NormalizeReporting(raw, stateOf(r).ignore)
+	doc, err := normalize.Resource(groupType, raw, stateOf(r).ignore)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -164,7 +166,7 @@ func (h *handler) decodeGroup(w http.ResponseWriter, r *http.Request) (*Group, [
 		return nil, nil, err
 	}
 	delete(doc, "members") // validated on their own: a long list is not compared pairwise
-	if err := groupType.Validate(doc); err != nil {
+	if err := normalize.Validate(groupType, doc); err != nil {
 		return nil, nil, err
 	}
 	g := &Group{}
@@ -173,7 +175,7 @@ func (h *handler) decodeGroup(w http.ResponseWriter, r *http.Request) (*Group, [
 	return g, ids, nil
 }
 
-// memberIDsOf returns the ids of a canonical members value (as schema.Coerce makes it), in order, without
+// memberIDsOf returns the ids of a canonical members value (as normalize.Coerce makes it), in order, without
 // repeats. A member needs a value; a member of type Group is refused (nested groups are not kept, and Entra
 // ID provisions none).
 func memberIDsOf(v any) ([]string, error) {
@@ -239,7 +241,7 @@ func (h *handler) createGroup(w http.ResponseWriter, r *http.Request, gs GroupSt
 }
 
 // membersLimit is the maxMembers to load for a single group under proj.
-func (h *handler) membersLimit(proj schema.Projection) int {
+func (h *handler) membersLimit(proj project.Projection) int {
 	if proj.Includes(membersPath) {
 		return h.maxMembersReturned()
 	}
@@ -377,7 +379,7 @@ func (h *handler) writeGroupUpdate(r *http.Request, gs GroupStore, cur *Group, u
 
 // answerGroupWrite answers a PUT (or a PATCH that asked for the group) with the group; its members are
 // read again only when the projection includes them.
-func (h *handler) answerGroupWrite(w http.ResponseWriter, r *http.Request, gs GroupStore, g *Group, proj schema.Projection, status int) error {
+func (h *handler) answerGroupWrite(w http.ResponseWriter, r *http.Request, gs GroupStore, g *Group, proj project.Projection, status int) error {
 	if n := h.membersLimit(proj); n > 0 {
 		full, err := gs.GetGroup(r.Context(), g.ID, n)
 		if err != nil {
@@ -456,7 +458,7 @@ func (h *handler) answerGroups(w http.ResponseWriter, r *http.Request, gs GroupS
 }
 
 // listMembersLimit is the maxMembers of a list of groups: none unless the request names members.
-func (h *handler) listMembersLimit(proj schema.Projection) int {
+func (h *handler) listMembersLimit(proj project.Projection) int {
 	if proj.Names(membersPath) && proj.Includes(membersPath) {
 		return h.maxMembersReturned()
 	}
@@ -464,7 +466,7 @@ func (h *handler) listMembersLimit(proj schema.Projection) int {
 }
 
 // writeGroup writes one group with its ETag and location headers.
-func (h *handler) writeGroup(w http.ResponseWriter, r *http.Request, status int, g *Group, proj schema.Projection) error {
+func (h *handler) writeGroup(w http.ResponseWriter, r *http.Request, status int, g *Group, proj project.Projection) error {
 	loc := h.base(r) + groupType.Endpoint + "/" + g.ID
 	w.Header().Set("ETag", etag(g.Meta.Version))
 	w.Header().Set("Content-Location", loc)
@@ -477,7 +479,7 @@ func (h *handler) writeGroup(w http.ResponseWriter, r *http.Request, status int,
 
 // renderGroup returns what is sent for g under proj: its canonical document with meta filled in, members
 // with their $ref and type (when loaded: a group whose members were omitted, or not loaded, has none).
-func (h *handler) renderGroup(r *http.Request, g *Group, proj schema.Projection) map[string]any {
+func (h *handler) renderGroup(r *http.Request, g *Group, proj project.Projection) map[string]any {
 	base := h.base(r)
 	c := *g
 	c.Members = nil
@@ -492,7 +494,7 @@ func (h *handler) renderGroup(r *http.Request, g *Group, proj schema.Projection)
 	c.Meta.ResourceType = groupType.Name
 	c.Meta.Location = base + groupType.Endpoint + "/" + g.ID
 	c.Meta.Version = etag(g.Meta.Version)
-	return groupType.Apply(proj, c.doc())
+	return project.Apply(groupType, proj, c.doc())
 }
 
 // doc returns the canonical JSON form of the group (without schemas), built directly: a large group's
@@ -538,7 +540,7 @@ func (g *Group) doc() map[string]any {
 // withGroups returns users with their read-only groups attribute computed from the GroupStore (value,
 // display, $ref, type "direct"), in one GroupsOf call, when the projection sends groups; otherwise users
 // as they are, and no call is made.
-func (h *handler) withGroups(r *http.Request, users []*User, proj schema.Projection) ([]*User, error) {
+func (h *handler) withGroups(r *http.Request, users []*User, proj project.Projection) ([]*User, error) {
 	gs, ok := h.groupStore()
 	if !ok || len(users) == 0 {
 		return users, nil

@@ -24,6 +24,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/document"
+	"github.com/scimkit/scim/internal/normalize"
+	"github.com/scimkit/scim/internal/project"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -100,7 +103,7 @@ func New(store Store, opts ...Option) (*Handler, error) {
 		config:    c,
 		store:     store,
 		rt:        rt,
-		trim:      c.userSchema != nil && !c.userSchema.IsFull(),
+		trim:      c.userSchema != nil && !normalize.IsFull(c.userSchema),
 		hashSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
 	}
 	if c.events != nil {
@@ -375,7 +378,7 @@ func (h *handler) replace(w http.ResponseWriter, r *http.Request, id string) err
 		// (password, when not sent) is kept, so a PUT built from a GET loses nothing.
 		next := map[string]any{}
 		for _, p := range h.rt.Attributes() {
-			ov, nv := schema.Get(doc, p), schema.Get(body, p)
+			ov, nv := document.Get(doc, p), document.Get(body, p)
 			if p.Attr.Mutability == schema.Immutable && ov != nil && nv != nil && !reflect.DeepEqual(ov, nv) {
 				return errorf(http.StatusBadRequest, Mutability, p.String()+" is immutable")
 			}
@@ -384,7 +387,7 @@ func (h *handler) replace(w http.ResponseWriter, r *http.Request, id string) err
 				v = ov
 			}
 			if v != nil {
-				schema.Container(next, p, true)[p.Attr.Name] = v
+				document.Container(next, p, true)[p.Attr.Name] = v
 			}
 		}
 		clear(doc)
@@ -421,7 +424,7 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request, id string) error
 		}
 		return nil
 	})
-	if re := (*schema.RequiredError)(nil); errors.As(err, &re) { // it removed a required attribute (RFC 7644 §3.5.2.2)
+	if re := (*normalize.RequiredError)(nil); errors.As(err, &re) { // it removed a required attribute (RFC 7644 §3.5.2.2)
 		return errorf(http.StatusBadRequest, Mutability, re.Path.String()+" is required: a PATCH cannot remove it")
 	}
 	if err != nil {
@@ -452,7 +455,7 @@ func (h *handler) update(r *http.Request, id string, mutate func(doc map[string]
 		}
 		doc := cur.doc()
 		if h.trim { // what the Store kept from before the declaration shrank is not carried along
-			h.rt.Trim(doc)
+			normalize.Trim(h.rt, doc)
 		}
 		if err := mutate(doc); err != nil {
 			return nil, err
@@ -469,7 +472,7 @@ func (h *handler) update(r *http.Request, id string, mutate func(doc map[string]
 		if err := h.checkValues(doc); err != nil {
 			return nil, err
 		}
-		if err := h.rt.Validate(doc); err != nil {
+		if err := normalize.Validate(h.rt, doc); err != nil {
 			return nil, err
 		}
 		u, err := userFromDoc(doc)
@@ -782,14 +785,14 @@ func (h *handler) listCursor(ctx context.Context, q Query, req searchRequest) (*
 
 // projection reads the attributes and excludedAttributes query parameters for the User type (bounded:
 // parseProjection).
-func (h *handler) projection(r *http.Request) (schema.Projection, error) {
+func (h *handler) projection(r *http.Request) (project.Projection, error) {
 	return h.projectionOf(h.rt, r)
 }
 
 // projectionOf reads the attributes and excludedAttributes query parameters against rt.
-func (h *handler) projectionOf(rt *schema.ResourceType, r *http.Request) (schema.Projection, error) {
+func (h *handler) projectionOf(rt *schema.ResourceType, r *http.Request) (project.Projection, error) {
 	if r.URL.RawQuery == "" { // the common case: nothing to parse
-		return schema.Projection{}, nil
+		return project.Projection{}, nil
 	}
 	q := r.URL.Query()
 	return h.parseProjection(rt, splitList(q.Get("attributes")), splitList(q.Get("excludedAttributes")))
@@ -808,12 +811,12 @@ func splitList(s string) []string {
 
 // render returns what is sent for u: the user itself for the default attribute set (encoded straight from
 // the struct), or its projected canonical document.
-func (h *handler) render(r *http.Request, u *User, proj schema.Projection) any {
+func (h *handler) render(r *http.Request, u *User, proj project.Projection) any {
 	return h.renderAt(u, proj, h.location(r, u.ID), etag(u.Meta.Version))
 }
 
 // renderAt is render with the user's location and entity tag already made (writeUser needs them too).
-func (h *handler) renderAt(u *User, proj schema.Projection, loc, tag string) any {
+func (h *handler) renderAt(u *User, proj project.Projection, loc, tag string) any {
 	v := *u             // a shallow copy: Store users are shared and never modified
 	v.PasswordHash = "" // not in the JSON form anyway; never handed on
 	v.Schemas = coreSchemas
@@ -832,9 +835,9 @@ func (h *handler) renderAt(u *User, proj schema.Projection, loc, tag string) any
 	// Through the declared schema: only its attributes, and the schemas list of what is left.
 	doc := v.doc()
 	if h.trim {
-		h.rt.Trim(doc) // sub-attributes too: Apply copies a selected attribute whole
+		normalize.Trim(h.rt, doc) // sub-attributes too: Apply copies a selected attribute whole
 	}
-	return h.rt.Apply(proj, doc)
+	return project.Apply(h.rt, proj, doc)
 }
 
 // The schemas lists of a rendered user; shared, never modified.
@@ -844,7 +847,7 @@ var (
 	scimContentType   = []string{contentType}
 )
 
-func (h *handler) writeUser(w http.ResponseWriter, r *http.Request, status int, u *User, proj schema.Projection) error {
+func (h *handler) writeUser(w http.ResponseWriter, r *http.Request, status int, u *User, proj project.Projection) error {
 	if status != http.StatusCreated { // a new user is in no group yet: no GroupsOf call
 		us, err := h.withGroups(r, []*User{u}, proj)
 		if err != nil {
@@ -952,14 +955,14 @@ func (h *handler) decodeResource(w http.ResponseWriter, r *http.Request) (map[st
 	if raw == nil {
 		return nil, errorf(http.StatusBadRequest, InvalidSyntax, "the request body must be a JSON object")
 	}
-	doc, err := h.rt.NormalizeReporting(raw, stateOf(r).ignore)
+	doc, err := normalize.Resource(h.rt, raw, stateOf(r).ignore)
 	if err != nil {
 		return nil, err
 	}
 	if err := h.checkValues(doc); err != nil {
 		return nil, err
 	}
-	if err := h.rt.Validate(doc); err != nil {
+	if err := normalize.Validate(h.rt, doc); err != nil {
 		return nil, err
 	}
 	return doc, nil

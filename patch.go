@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/document"
+	"github.com/scimkit/scim/internal/normalize"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -251,7 +253,7 @@ func applyOp(env patchEnv, doc map[string]any, op operation) error {
 // applyAt applies one operation at a resolved attribute path.
 func applyAt(env patchEnv, doc map[string]any, pp filter.PatchPath, op string, value any) error {
 	p, a := pp.Path, pp.Path.Attr
-	c := schema.Container(doc, p, true)
+	c := document.Container(doc, p, true)
 	defer pruneEmpty(doc, p)
 	if a.Mutability == schema.Immutable && c[a.Name] != nil {
 		return errorf(http.StatusBadRequest, Mutability, p.String()+" is immutable")
@@ -269,7 +271,7 @@ func applyAt(env patchEnv, doc map[string]any, pp filter.PatchPath, op string, v
 	case pp.Filter != nil:
 		return setFiltered(env, c, pp, value)
 	case p.Sub != nil:
-		sv, err := schema.Coerce(p.Sub, value)
+		sv, err := normalize.Coerce(p.Sub, value)
 		if err != nil {
 			return err
 		}
@@ -290,7 +292,7 @@ func applyAt(env patchEnv, doc map[string]any, pp filter.PatchPath, op string, v
 		}
 		return nil
 	}
-	v, err := schema.Coerce(a, value)
+	v, err := normalize.Coerce(a, value)
 	if err != nil {
 		return err
 	}
@@ -374,7 +376,7 @@ func setFiltered(env patchEnv, c map[string]any, pp filter.PatchPath, value any)
 		one.MultiValued = false
 		target = &one
 	}
-	v, err := schema.Coerce(target, val)
+	v, err := normalize.Coerce(target, val)
 	if err != nil {
 		return err
 	}
@@ -455,7 +457,7 @@ func removeAt(env patchEnv, c map[string]any, pp filter.PatchPath, value any) er
 			delete(m, sub.Name)
 		}
 	case a.MultiValued && value != nil:
-		v, err := schema.Coerce(a, value)
+		v, err := normalize.Coerce(a, value)
 		if err != nil {
 			return err
 		}
@@ -633,7 +635,7 @@ func setOrDelete(m map[string]any, k string, v any) {
 // pruneEmpty removes what an operation left empty: elements without sub-attributes, empty arrays and
 // objects, an empty extension object. Unassigned and empty are the same state (RFC 7643 §2.5).
 func pruneEmpty(doc map[string]any, p schema.Path) {
-	c := schema.Container(doc, p, false)
+	c := document.Container(doc, p, false)
 	if c == nil {
 		return
 	}

@@ -52,7 +52,7 @@ func (u *User) doc() map[string]any {
 	return m
 }
 
-// userFromDoc builds a User from a canonical document, as produced by schema.Normalize.
+// userFromDoc builds a User from a canonical document, as normalize.Resource produces it.
 func userFromDoc(doc map[string]any) (*User, error) {
 	b, err := json.Marshal(doc)
 	if err != nil {

@@ -1,8 +1,9 @@
-// Package schema holds the SCIM resource schemas as data: attribute metadata (RFC 7643 §2, §7), case-insensitive
-// path resolution, the normalisation of request bodies, and the JSON that /Schemas serves.
+// Package schema holds the SCIM resource schemas as data: what a host declares its resources keep
+// (DeclareUser, its own extensions), attribute metadata (RFC 7643 §2, §7), case-insensitive path resolution,
+// and the JSON that /Schemas serves.
 //
-// One table drives everything: validation, attribute names without case, PATCH paths, filter attribute
-// resolution, projection and the discovery endpoints all read the same *Attribute values. The User and
+// One table drives everything: the handler's validation, attribute names without case, PATCH paths, filter
+// attribute resolution, projection and the discovery endpoints all read the same *Attribute values. The User and
 // enterprise User definitions come from github.com/elimity-com/scim/schema, so the RFC tables are not retyped.
 package schema
 
@@ -264,12 +265,4 @@ func (rt *ResourceType) Attributes() []Path {
 		}
 	}
 	return out
-}
-
-// Get returns the value of p's attribute (ignoring p.Sub) in the canonical document doc, or nil.
-func Get(doc map[string]any, p Path) any {
-	if c := Container(doc, p, false); c != nil && p.Attr != nil {
-		return c[p.Attr.Name]
-	}
-	return nil
 }
