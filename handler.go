@@ -242,6 +242,7 @@ func (h *handler) route(w http.ResponseWriter, r *http.Request, segs []string, p
 			return notAllowed(w, r, "GET")
 		}
 		var v any
+		var err error
 		switch {
 		case pattern == "/ServiceProviderConfig": // ignores query parameters (RFC 7644 §4)
 			v = h.serviceProviderConfig(r)
@@ -250,11 +251,11 @@ func (h *handler) route(w http.ResponseWriter, r *http.Request, segs []string, p
 			// matched.
 			return errorf(http.StatusForbidden, "", "/"+segs[0]+" cannot be filtered")
 		case strings.HasPrefix(pattern, "/ResourceTypes"):
-			v = h.resourceTypes(r, segs[1:])
+			v, err = h.resourceTypes(r, segs[1:])
 		default:
-			v = h.schemas(r, segs[1:])
+			v, err = h.schemas(r, segs[1:])
 		}
-		if err, ok := v.(error); ok {
+		if err != nil {
 			return err
 		}
 		h.writeJSON(w, http.StatusOK, v)
