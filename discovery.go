@@ -19,7 +19,7 @@ type discoveryMeta struct {
 	Location     string `json:"location"`
 }
 
-func (h *handler) serviceProviderConfig(r *http.Request) any {
+func (h *handler) serviceProviderConfig(r *request) any {
 	_, cursorOK := h.store.(CursorLister)
 	type bulk struct {
 		Supported      bool `json:"supported"`
@@ -104,7 +104,7 @@ func (h *handler) types() []*schema.ResourceType {
 }
 
 // resourceTypes answers /ResourceTypes (rest empty) or /ResourceTypes/{name}.
-func (h *handler) resourceTypes(r *http.Request, rest []string) (any, error) {
+func (h *handler) resourceTypes(r *request, rest []string) (any, error) {
 	var all []any
 	for _, t := range h.types() {
 		rt := resourceType{
@@ -139,7 +139,7 @@ type schemaResource struct {
 }
 
 // schemas answers /Schemas (rest empty) or /Schemas/{urn}.
-func (h *handler) schemas(r *http.Request, rest []string) (any, error) {
+func (h *handler) schemas(r *request, rest []string) (any, error) {
 	var all []any
 	var schemas []*schema.Schema
 	for _, t := range h.types() {

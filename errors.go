@@ -110,16 +110,14 @@ type errorBody struct {
 }
 
 // writeError writes every error the handler answers. Errors that are not the client's doing are logged.
-func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+func (h *handler) writeError(w http.ResponseWriter, r *request, err error) {
 	se, known := toError(err)
 	if se.Status == http.StatusInternalServerError && errors.Is(r.Context().Err(), context.DeadlineExceeded) {
 		// Whatever a Store made of its cancelled work (SQLite's "interrupted", a closed connection), the
 		// request ran out of time: a temporary failure, not a bug.
 		se = errorf(http.StatusServiceUnavailable, "", "the request took too long")
 	}
-	if st := stateOf(r); st != nil {
-		st.scimType = se.ScimType
-	}
+	r.scimType = se.ScimType
 	if !known {
 		level := slog.LevelError
 		if se.Status == http.StatusServiceUnavailable { // an outage, reported by every request it fails
@@ -132,7 +130,7 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	if se.Status == http.StatusUnauthorized {
 		challenge := `Bearer realm="scim"`
-		if _, sent := BearerToken(r); sent { // RFC 6750 §3: say why a token that was sent is refused
+		if _, sent := BearerToken(r.Request); sent { // RFC 6750 §3: say why a token that was sent is refused
 			challenge += `, error="invalid_token"`
 		}
 		w.Header().Set("WWW-Authenticate", challenge)

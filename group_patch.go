@@ -322,12 +322,12 @@ func applyGroupPatch(ctx context.Context, gs GroupStore, cur *Group, ops []group
 	return c, nil
 }
 
-func (h *handler) patchGroup(w http.ResponseWriter, r *http.Request, gs GroupStore, id string) error {
+func (h *handler) patchGroup(w http.ResponseWriter, r *request, gs GroupStore, id string) error {
 	var req patchRequest
 	if err := h.decodeBodyMax(w, r, &req, h.groupBodyBytes()); err != nil {
 		return err
 	}
-	ops, err := parseGroupPatch(req, h.maxOps, stateOf(r).ignore)
+	ops, err := parseGroupPatch(req, h.maxOps, r.ignore)
 	if err != nil {
 		return err
 	}

@@ -68,7 +68,7 @@ var errNoGroups = errorf(http.StatusNotImplemented, "", "this service provider d
 var membersPath, _ = groupType.Resolve("members")
 
 // routeGroups serves /Groups, /Groups/.search, /Groups/{id} and POST /.search.
-func (h *handler) routeGroups(w http.ResponseWriter, r *http.Request, segs []string, pattern string) error {
+func (h *handler) routeGroups(w http.ResponseWriter, r *request, segs []string, pattern string) error {
 	gs, ok := h.groupStore()
 	switch pattern {
 	case "/.search":
@@ -149,7 +149,7 @@ func groupErr(err error) error {
 
 // decodeGroup decodes a POST or PUT body: the group's attributes (a canonical document, validated) and its
 // member ids, in order, without repeats.
-func (h *handler) decodeGroup(w http.ResponseWriter, r *http.Request) (*Group, []string, error) {
+func (h *handler) decodeGroup(w http.ResponseWriter, r *request) (*Group, []string, error) {
 	var raw map[string]any
 	if err := h.decodeBodyMax(w, r, &raw, h.groupBodyBytes()); err != nil {
 		return nil, nil, err
@@ -157,7 +157,7 @@ func (h *handler) decodeGroup(w http.ResponseWriter, r *http.Request) (*Group, [
 	if raw == nil {
 		return nil, nil, errorf(http.StatusBadRequest, InvalidSyntax, "the request body must be a JSON object")
 	}
-	doc, err := normalize.Resource(groupType, raw, stateOf(r).ignore)
+	doc, err := normalize.Resource(groupType, raw, r.ignore)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -207,7 +207,7 @@ func membersOf(ids []string) []Member {
 	return out
 }
 
-func (h *handler) createGroup(w http.ResponseWriter, r *http.Request, gs GroupStore) error {
+func (h *handler) createGroup(w http.ResponseWriter, r *request, gs GroupStore) error {
 	proj, err := h.projectionOf(groupType, r)
 	if err != nil {
 		return err
@@ -248,7 +248,7 @@ func (h *handler) membersLimit(proj project.Projection) int {
 	return 0
 }
 
-func (h *handler) getGroup(w http.ResponseWriter, r *http.Request, gs GroupStore, id string) error {
+func (h *handler) getGroup(w http.ResponseWriter, r *request, gs GroupStore, id string) error {
 	proj, err := h.projectionOf(groupType, r)
 	if err != nil {
 		return err
@@ -267,7 +267,7 @@ func (h *handler) getGroup(w http.ResponseWriter, r *http.Request, gs GroupStore
 
 // replaceGroup is PUT: the body's attributes, and the difference between its member list and the group's
 // (MemberIDs) as deltas, so that a PUT of 100,000 members with one changed writes one membership.
-func (h *handler) replaceGroup(w http.ResponseWriter, r *http.Request, gs GroupStore, id string) error {
+func (h *handler) replaceGroup(w http.ResponseWriter, r *request, gs GroupStore, id string) error {
 	proj, err := h.projectionOf(groupType, r)
 	if err != nil {
 		return err
@@ -342,7 +342,7 @@ func changedGroupAttrs(cur, next *Group) []string {
 // events on, the deltas are first cut to real changes (GroupsOf of the K ids named: O(K), never the group's
 // size), so that the events name only members that came or went, and a write that changes nothing is not
 // made at all. It returns the group after the write, or cur when nothing was written.
-func (h *handler) writeGroupUpdate(r *http.Request, gs GroupStore, cur *Group, u GroupUpdate, changed []string, version string) (*Group, error) {
+func (h *handler) writeGroupUpdate(r *request, gs GroupStore, cur *Group, u GroupUpdate, changed []string, version string) (*Group, error) {
 	var out *Group
 	err := h.lockedWrite(r, groupKey(cur.ID), func() error {
 		if h.queue != nil && len(u.Add)+len(u.Remove) > 0 {
@@ -379,7 +379,7 @@ func (h *handler) writeGroupUpdate(r *http.Request, gs GroupStore, cur *Group, u
 
 // answerGroupWrite answers a PUT (or a PATCH that asked for the group) with the group; its members are
 // read again only when the projection includes them.
-func (h *handler) answerGroupWrite(w http.ResponseWriter, r *http.Request, gs GroupStore, g *Group, proj project.Projection, status int) error {
+func (h *handler) answerGroupWrite(w http.ResponseWriter, r *request, gs GroupStore, g *Group, proj project.Projection, status int) error {
 	if n := h.membersLimit(proj); n > 0 {
 		full, err := gs.GetGroup(r.Context(), g.ID, n)
 		if err != nil {
@@ -390,7 +390,7 @@ func (h *handler) answerGroupWrite(w http.ResponseWriter, r *http.Request, gs Gr
 	return h.writeGroup(w, r, status, g, proj)
 }
 
-func (h *handler) deleteGroup(w http.ResponseWriter, r *http.Request, gs GroupStore, id string) error {
+func (h *handler) deleteGroup(w http.ResponseWriter, r *request, gs GroupStore, id string) error {
 	ifMatch := r.Header.Get("If-Match")
 	if ifMatch == "" && h.events == nil {
 		if err := gs.DeleteGroup(r.Context(), id, ""); err != nil {
@@ -427,7 +427,7 @@ func (h *handler) deleteGroup(w http.ResponseWriter, r *http.Request, gs GroupSt
 
 // answerGroups answers GET /Groups and POST /Groups/.search. Members are loaded only when the request names
 // them (attributes=members): Entra ID and Okta page groups and never need them.
-func (h *handler) answerGroups(w http.ResponseWriter, r *http.Request, gs GroupStore, req searchRequest) error {
+func (h *handler) answerGroups(w http.ResponseWriter, r *request, gs GroupStore, req searchRequest) error {
 	if req.Cursor != nil {
 		return errorf(http.StatusBadRequest, InvalidValue, "cursor pagination is not supported for groups: use startIndex")
 	}
@@ -466,7 +466,7 @@ func (h *handler) listMembersLimit(proj project.Projection) int {
 }
 
 // writeGroup writes one group with its ETag and location headers.
-func (h *handler) writeGroup(w http.ResponseWriter, r *http.Request, status int, g *Group, proj project.Projection) error {
+func (h *handler) writeGroup(w http.ResponseWriter, r *request, status int, g *Group, proj project.Projection) error {
 	loc := h.base(r) + groupType.Endpoint + "/" + g.ID
 	w.Header().Set("ETag", etag(g.Meta.Version))
 	w.Header().Set("Content-Location", loc)
@@ -479,7 +479,7 @@ func (h *handler) writeGroup(w http.ResponseWriter, r *http.Request, status int,
 
 // renderGroup returns what is sent for g under proj: its canonical document with meta filled in, members
 // with their $ref and type (when loaded: a group whose members were omitted, or not loaded, has none).
-func (h *handler) renderGroup(r *http.Request, g *Group, proj project.Projection) map[string]any {
+func (h *handler) renderGroup(r *request, g *Group, proj project.Projection) map[string]any {
 	base := h.base(r)
 	c := *g
 	c.Members = nil
@@ -540,7 +540,7 @@ func (g *Group) doc() map[string]any {
 // withGroups returns users with their read-only groups attribute computed from the GroupStore (value,
 // display, $ref, type "direct"), in one GroupsOf call, when the projection sends groups; otherwise users
 // as they are, and no call is made.
-func (h *handler) withGroups(r *http.Request, users []*User, proj project.Projection) ([]*User, error) {
+func (h *handler) withGroups(r *request, users []*User, proj project.Projection) ([]*User, error) {
 	gs, ok := h.groupStore()
 	if !ok || len(users) == 0 {
 		return users, nil
@@ -574,7 +574,7 @@ func (h *handler) withGroups(r *http.Request, users []*User, proj project.Projec
 // and count. The filter is resolved against each resource type; a type whose attributes it does not name
 // (userName, for groups) contributes nothing, and a filter no type can resolve is invalidFilter. sortBy
 // orders within each type.
-func (h *handler) searchAll(w http.ResponseWriter, r *http.Request) error {
+func (h *handler) searchAll(w http.ResponseWriter, r *request) error {
 	var req searchRequest
 	if err := h.decodeBody(w, r, &req); err != nil {
 		return err

@@ -141,18 +141,18 @@ type handler struct {
 const contentType = "application/scim+json"
 
 // ServeHTTP authenticates, routes and answers one request; see NewHandler.
-func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+func (h *handler) ServeHTTP(rw http.ResponseWriter, hr *http.Request) {
 	start := time.Now()
-	st := &reqState{}
+	r := &request{Request: hr}
 	if h.requestLog != nil || h.metrics != nil || h.events != nil { // a request id only where it is reported
-		st.requestID = requestID(r)
-		rw.Header().Set("X-Request-Id", st.requestID)
+		r.requestID = requestID(hr)
+		rw.Header().Set("X-Request-Id", r.requestID)
 	}
-	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	st.resource, st.route = routeOf(segs)
-	st.w.ResponseWriter = rw
-	w := &st.w
-	defer func() { h.finish(w, r, st, start) }() // the r of the end, with the tenant in its context
+	segs := strings.Split(strings.Trim(hr.URL.Path, "/"), "/")
+	r.resource, r.route = routeOf(segs)
+	r.w.ResponseWriter = rw
+	w := &r.w
+	defer h.finish(w, r, start)
 	defer func() {
 		// A panic (in a Store, an authenticator, or a bug of ours) answers 500 without details and is
 		// logged; the server goes on serving. http.ErrAbortHandler keeps its meaning.
@@ -160,25 +160,25 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			h.log.ErrorContext(r.Context(), "scim: panic serving request", "method", r.Method, "route", st.route,
-				"request_id", st.requestID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			h.log.ErrorContext(r.Context(), "scim: panic serving request", "method", r.Method, "route", r.route,
+				"request_id", r.requestID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			h.writeError(w, r, errorf(http.StatusInternalServerError, "", "internal server error"))
 		}
 	}()
-	// One context value carries both the request's state (stateOf) and, once authenticated, its tenant.
-	var ctx context.Context = &reqCtx{Context: r.Context(), st: st}
+	// The context carries the tenant once the request is authenticated, for the Store (Tenant).
+	var ctx context.Context = &reqCtx{Context: hr.Context(), r: r}
 	if h.timeout > 0 { // bounds the authenticator's and the Store's work too: they get this context
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, h.timeout)
 		defer cancel()
 	}
-	r = r.WithContext(ctx)
-	tenant, err := h.auth(r)
+	r.Request = hr.WithContext(ctx)
+	tenant, err := h.auth(r.Request)
 	if err != nil {
-		h.writeError(w, r, h.authError(r, st, err))
+		h.writeError(w, r, h.authError(r, err))
 		return
 	}
-	st.tenant, st.authenticated = tenant, true
+	r.tenant, r.authenticated = tenant, true
 	// Per-tenant limits (limit.go) apply once the tenant is known, and their wait counts against the timeout.
 	e, err := h.tenantLim.acquire(ctx, tenant, w.Header())
 	if err != nil {
@@ -186,7 +186,7 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.tenantLim.release(e)
-	if err := h.route(w, r, segs, st.route); err != nil {
+	if err := h.route(w, r, segs, r.route); err != nil {
 		h.writeError(w, r, err)
 	}
 }
@@ -195,7 +195,7 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 // status, ErrUnavailable or a deadline 503. Any other error is the authenticator failing (its accounts
 // table is down, say), not the client's credentials being wrong: it answers 500 and is logged, since a 401
 // would tell the identity provider that a good token was revoked.
-func (h *handler) authError(r *http.Request, st *reqState, err error) error {
+func (h *handler) authError(r *request, err error) error {
 	var se *Error
 	switch {
 	case errors.As(err, &se), errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
@@ -203,14 +203,14 @@ func (h *handler) authError(r *http.Request, st *reqState, err error) error {
 	case errors.Is(err, ErrUnauthorized):
 		return errorf(http.StatusUnauthorized, "", "missing or invalid credentials")
 	}
-	h.log.ErrorContext(r.Context(), "scim: authenticator failed", "method", r.Method, "route", st.route,
-		"request_id", st.requestID, "error", err)
+	h.log.ErrorContext(r.Context(), "scim: authenticator failed", "method", r.Method, "route", r.route,
+		"request_id", r.requestID, "error", err)
 	return errorf(http.StatusInternalServerError, "", "internal server error")
 }
 
 // route dispatches on the path below the mount point (its segments, and the pattern routeOf found for
 // them). Endpoint names are matched without case, as clients differ in how they spell them.
-func (h *handler) route(w http.ResponseWriter, r *http.Request, segs []string, pattern string) error {
+func (h *handler) route(w http.ResponseWriter, r *request, segs []string, pattern string) error {
 	switch pattern {
 	case "/Users":
 		switch r.Method {
@@ -297,14 +297,14 @@ var endpoints = []struct{ name, list, item, search string }{
 }
 
 // notAllowed answers 405 with the Allow header.
-func notAllowed(w http.ResponseWriter, r *http.Request, allow string) error {
+func notAllowed(w http.ResponseWriter, r *request, allow string) error {
 	w.Header().Set("Allow", allow)
 	return errorf(http.StatusMethodNotAllowed, "", r.Method+" is not allowed here")
 }
 
 // --- Users ---
 
-func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
+func (h *handler) create(w http.ResponseWriter, r *request) error {
 	proj, err := h.projection(r) // refused before any work
 	if err != nil {
 		return err
@@ -348,7 +348,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
 	return h.writeUser(w, r, http.StatusCreated, created, proj)
 }
 
-func (h *handler) get(w http.ResponseWriter, r *http.Request, id string) error {
+func (h *handler) get(w http.ResponseWriter, r *request, id string) error {
 	proj, err := h.projection(r)
 	if err != nil {
 		return err
@@ -365,7 +365,7 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request, id string) error {
 	return h.writeUser(w, r, http.StatusOK, u, proj)
 }
 
-func (h *handler) replace(w http.ResponseWriter, r *http.Request, id string) error {
+func (h *handler) replace(w http.ResponseWriter, r *request, id string) error {
 	proj, err := h.projection(r)
 	if err != nil {
 		return err
@@ -401,7 +401,7 @@ func (h *handler) replace(w http.ResponseWriter, r *http.Request, id string) err
 	return h.writeUser(w, r, http.StatusOK, u, proj)
 }
 
-func (h *handler) patch(w http.ResponseWriter, r *http.Request, id string) error {
+func (h *handler) patch(w http.ResponseWriter, r *request, id string) error {
 	proj, err := h.projection(r)
 	if err != nil {
 		return err
@@ -410,12 +410,11 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request, id string) error
 	if err := h.decodeBody(w, r, &req); err != nil {
 		return err
 	}
-	st := stateOf(r)
-	ops, err := parsePatch(h.rt, req, h.maxOps, st.ignore)
+	ops, err := parsePatch(h.rt, req, h.maxOps, r.ignore)
 	if err != nil {
 		return err
 	}
-	env := patchEnv{ctx: r.Context(), rt: h.rt, ignored: st.ignore, maxValues: h.maxValues}
+	env := patchEnv{ctx: r.Context(), rt: h.rt, ignored: r.ignore, maxValues: h.maxValues}
 	u, err := h.update(r, id, func(doc map[string]any) error {
 		if err := applyPatch(env, doc, ops); err != nil {
 			return err
@@ -438,7 +437,7 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request, id string) error
 // read: optimistic concurrency, so no concurrent change is lost. Without If-Match a lost race is retried
 // with a fresh read (bounded); with If-Match it is the client's 412. A change that changes nothing is not
 // written, so meta.lastModified and the version stay as they were.
-func (h *handler) update(r *http.Request, id string, mutate func(doc map[string]any) error) (*User, error) {
+func (h *handler) update(r *request, id string, mutate func(doc map[string]any) error) (*User, error) {
 	ctx := r.Context()
 	ifMatch := r.Header.Get("If-Match")
 	var hashed, plain string // a password is hashed once, whatever the retries
@@ -514,7 +513,7 @@ func (h *handler) update(r *http.Request, id string, mutate func(doc map[string]
 	}
 }
 
-func (h *handler) delete(w http.ResponseWriter, r *http.Request, id string) error {
+func (h *handler) delete(w http.ResponseWriter, r *request, id string) error {
 	ifMatch := r.Header.Get("If-Match")
 	if ifMatch == "" && h.events == nil { // nothing to check or report: one unconditional delete
 		if err := h.store.Delete(r.Context(), id, ""); err != nil {
@@ -564,7 +563,7 @@ type searchRequest struct {
 	Cursor *string `json:"cursor"`
 }
 
-func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
+func (h *handler) list(w http.ResponseWriter, r *request) error {
 	req, err := listParams(r)
 	if err != nil {
 		return err
@@ -573,7 +572,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 }
 
 // listParams reads a list's query parameters into a searchRequest.
-func listParams(r *http.Request) (searchRequest, error) {
+func listParams(r *request) (searchRequest, error) {
 	q := r.URL.Query()
 	req := searchRequest{
 		Attributes:         splitList(q.Get("attributes")),
@@ -651,7 +650,7 @@ func (h *handler) query(rt *schema.ResourceType, req searchRequest) (Query, erro
 	return q, nil
 }
 
-func (h *handler) search(w http.ResponseWriter, r *http.Request) error {
+func (h *handler) search(w http.ResponseWriter, r *request) error {
 	var req searchRequest
 	if err := h.decodeBody(w, r, &req); err != nil {
 		return err
@@ -668,7 +667,7 @@ type listResponse struct {
 	Resources    []any    `json:"Resources"`
 }
 
-func (h *handler) answerList(w http.ResponseWriter, r *http.Request, req searchRequest) error {
+func (h *handler) answerList(w http.ResponseWriter, r *request, req searchRequest) error {
 	proj, err := h.parseProjection(h.rt, req.Attributes, req.ExcludedAttributes) // refused before the Store works
 	if err != nil {
 		return err
@@ -786,12 +785,12 @@ func (h *handler) listCursor(ctx context.Context, q Query, req searchRequest) (*
 
 // projection reads the attributes and excludedAttributes query parameters for the User type (bounded:
 // parseProjection).
-func (h *handler) projection(r *http.Request) (project.Projection, error) {
+func (h *handler) projection(r *request) (project.Projection, error) {
 	return h.projectionOf(h.rt, r)
 }
 
 // projectionOf reads the attributes and excludedAttributes query parameters against rt.
-func (h *handler) projectionOf(rt *schema.ResourceType, r *http.Request) (project.Projection, error) {
+func (h *handler) projectionOf(rt *schema.ResourceType, r *request) (project.Projection, error) {
 	if r.URL.RawQuery == "" { // the common case: nothing to parse
 		return project.Projection{}, nil
 	}
@@ -812,7 +811,7 @@ func splitList(s string) []string {
 
 // render returns what is sent for u: the user itself for the default attribute set (encoded straight from
 // the struct), or its projected canonical document.
-func (h *handler) render(r *http.Request, u *User, proj project.Projection) any {
+func (h *handler) render(r *request, u *User, proj project.Projection) any {
 	return h.renderAt(u, proj, h.location(r, u.ID), etag(u.Meta.Version))
 }
 
@@ -848,7 +847,7 @@ var (
 	scimContentType   = []string{contentType}
 )
 
-func (h *handler) writeUser(w http.ResponseWriter, r *http.Request, status int, u *User, proj project.Projection) error {
+func (h *handler) writeUser(w http.ResponseWriter, r *request, status int, u *User, proj project.Projection) error {
 	if status != http.StatusCreated { // a new user is in no group yet: no GroupsOf call
 		us, err := h.withGroups(r, []*User{u}, proj)
 		if err != nil {
@@ -880,13 +879,12 @@ func (h *handler) writeJSON(w http.ResponseWriter, status int, v any) {
 
 // base returns the absolute URL of the mount point: the configured base URL, else the request's scheme and
 // host with the prefix http.StripPrefix removed (found by comparing RequestURI with the stripped path).
-func (h *handler) base(r *http.Request) string {
+func (h *handler) base(r *request) string {
 	if h.baseURL != "" {
 		return h.baseURL
 	}
-	st := stateOf(r)
-	if st != nil && st.base != "" { // computed once a request: a list renders many locations
-		return st.base
+	if r.base != "" { // computed once a request: a list renders many locations
+		return r.base
 	}
 	scheme := "http"
 	if r.TLS != nil {
@@ -897,14 +895,11 @@ func (h *handler) base(r *http.Request) string {
 	if prefix == orig { // not stripped as we thought: assume the root
 		prefix = ""
 	}
-	b := scheme + "://" + r.Host + prefix
-	if st != nil {
-		st.base = b
-	}
-	return b
+	r.base = scheme + "://" + r.Host + prefix
+	return r.base
 }
 
-func (h *handler) location(r *http.Request, id string) string {
+func (h *handler) location(r *request, id string) string {
 	return h.base(r) + h.rt.Endpoint + "/" + id
 }
 
@@ -912,12 +907,12 @@ func (h *handler) location(r *http.Request, id string) string {
 
 // decodeBody decodes a JSON request body into v: a known content type, at most maxBodyBytes, one JSON value
 // with numbers kept exact.
-func (h *handler) decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+func (h *handler) decodeBody(w http.ResponseWriter, r *request, v any) error {
 	return h.decodeBodyMax(w, r, v, h.maxBodyBytes)
 }
 
 // decodeBodyMax is decodeBody with its own bound: group writes carry whole member lists.
-func (h *handler) decodeBodyMax(w http.ResponseWriter, r *http.Request, v any, maxBytes int64) error {
+func (h *handler) decodeBodyMax(w http.ResponseWriter, r *request, v any, maxBytes int64) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/scim+json" && mt != "application/json") {
@@ -948,7 +943,7 @@ func (h *handler) decodeBodyMax(w http.ResponseWriter, r *http.Request, v any, m
 }
 
 // decodeResource decodes a POST or PUT body into the canonical document of a valid user.
-func (h *handler) decodeResource(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+func (h *handler) decodeResource(w http.ResponseWriter, r *request) (map[string]any, error) {
 	var raw map[string]any
 	if err := h.decodeBody(w, r, &raw); err != nil {
 		return nil, err
@@ -956,7 +951,7 @@ func (h *handler) decodeResource(w http.ResponseWriter, r *http.Request) (map[st
 	if raw == nil {
 		return nil, errorf(http.StatusBadRequest, InvalidSyntax, "the request body must be a JSON object")
 	}
-	doc, err := normalize.Resource(h.rt, raw, stateOf(r).ignore)
+	doc, err := normalize.Resource(h.rt, raw, r.ignore)
 	if err != nil {
 		return nil, err
 	}

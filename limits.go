@@ -110,7 +110,7 @@ func (h *handler) parseProjection(rt *schema.ResourceType, attributes, excluded 
 
 // renderPage encodes the users of a page, each on its own, until the next would take the page past
 // maxPageBytes (one user is always sent). It checks ctx as it goes: a page is up to maxResults users.
-func (h *handler) renderPage(ctx context.Context, r *http.Request, users []*User, proj project.Projection) ([]any, bool, error) {
+func (h *handler) renderPage(ctx context.Context, r *request, users []*User, proj project.Projection) ([]any, bool, error) {
 	out := make([]any, 0, len(users))
 	size := 0
 	for i, u := range users {
