@@ -61,7 +61,7 @@ func (c *Collector) Add(u *User) error {
 	if c.depth == 0 {
 		return nil
 	}
-	it := sortItem{u: u, key: SortKey(src.doc(), c.q.SortBy), seq: i}
+	it := sortItem{u: u, key: filter.SortKey(src.doc(), c.q.SortBy), seq: i}
 	switch {
 	case c.heap.Len() < c.depth:
 		heap.Push(&c.heap, it)
@@ -108,7 +108,7 @@ type sortHeap struct {
 }
 
 func (h *sortHeap) cmp(a, b sortItem) int {
-	if c := CompareSortKeys(a.key, b.key, h.desc); c != 0 {
+	if c := filter.CompareSortKeys(a.key, b.key, h.desc); c != 0 {
 		return c
 	}
 	return a.seq - b.seq

@@ -19,7 +19,7 @@ type discoveryMeta struct {
 	Location     string `json:"location"`
 }
 
-func (h *handler) serviceProviderConfig(r *http.Request) any {
+func (h *handler) serviceProviderConfig(r *request) any {
 	_, cursorOK := h.store.(CursorLister)
 	type bulk struct {
 		Supported      bool `json:"supported"`
@@ -104,7 +104,7 @@ func (h *handler) types() []*schema.ResourceType {
 }
 
 // resourceTypes answers /ResourceTypes (rest empty) or /ResourceTypes/{name}.
-func (h *handler) resourceTypes(r *http.Request, rest []string) any {
+func (h *handler) resourceTypes(r *request, rest []string) (any, error) {
 	var all []any
 	for _, t := range h.types() {
 		rt := resourceType{
@@ -122,14 +122,14 @@ func (h *handler) resourceTypes(r *http.Request, rest []string) any {
 			rt.SchemaExtensions = append(rt.SchemaExtensions, schemaExtension{Schema: e.Schema.ID, Required: e.Required})
 		}
 		if len(rest) == 1 && strings.EqualFold(rest[0], t.Name) {
-			return rt
+			return rt, nil
 		}
 		all = append(all, rt)
 	}
 	if len(rest) == 1 {
-		return errorf(http.StatusNotFound, "", "no such resource type: "+rest[0])
+		return nil, errorf(http.StatusNotFound, "", "no such resource type: "+rest[0])
 	}
-	return listOf(all)
+	return listOf(all), nil
 }
 
 type schemaResource struct {
@@ -139,7 +139,7 @@ type schemaResource struct {
 }
 
 // schemas answers /Schemas (rest empty) or /Schemas/{urn}.
-func (h *handler) schemas(r *http.Request, rest []string) any {
+func (h *handler) schemas(r *request, rest []string) (any, error) {
 	var all []any
 	var schemas []*schema.Schema
 	for _, t := range h.types() {
@@ -152,14 +152,14 @@ func (h *handler) schemas(r *http.Request, rest []string) any {
 			Meta:    discoveryMeta{ResourceType: "Schema", Location: h.base(r) + "/Schemas/" + s.ID},
 		}
 		if len(rest) == 1 && strings.EqualFold(rest[0], s.ID) {
-			return res
+			return res, nil
 		}
 		all = append(all, res)
 	}
 	if len(rest) == 1 {
-		return errorf(http.StatusNotFound, "", "no such schema: "+rest[0])
+		return nil, errorf(http.StatusNotFound, "", "no such schema: "+rest[0])
 	}
-	return listOf(all)
+	return listOf(all), nil
 }
 
 func listOf(items []any) listResponse {

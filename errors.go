@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/normalize"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -18,32 +19,36 @@ import (
 // mapped from the sentinel errors, or answered as a 500 whose detail says nothing of the cause.
 type Error struct {
 	Status   int
-	ScimType string
+	ScimType ScimType // "" where the RFC defines none (404, 412, 5xx, …)
 	Detail   string
 }
 
 // Error formats the status, scimType and detail.
 func (e *Error) Error() string {
 	if e.ScimType != "" {
-		return strconv.Itoa(e.Status) + " " + e.ScimType + ": " + e.Detail
+		return strconv.Itoa(e.Status) + " " + string(e.ScimType) + ": " + e.Detail
 	}
 	return strconv.Itoa(e.Status) + ": " + e.Detail
 }
 
-// The scimType values of RFC 7644 §3.12.
+// ScimType is the scimType of a SCIM error (RFC 7644 §3.12): the machine-readable kind of a 400 (or 409,
+// 413) that a client acts on. A type of its own, so that an *Error cannot carry a stray string by mistake.
+type ScimType string
+
+// The scimType values of RFC 7644 §3.12, Table 9, and RFC 9865's.
 const (
-	InvalidFilter = "invalidFilter"
-	TooMany       = "tooMany"
-	Uniqueness    = "uniqueness"
-	Mutability    = "mutability"
-	InvalidSyntax = "invalidSyntax"
-	InvalidPath   = "invalidPath"
-	NoTarget      = "noTarget"
-	InvalidValue  = "invalidValue"
-	InvalidVers   = "invalidVers"
-	Sensitive     = "sensitive"
+	InvalidFilter ScimType = "invalidFilter"
+	TooMany       ScimType = "tooMany"
+	Uniqueness    ScimType = "uniqueness"
+	Mutability    ScimType = "mutability"
+	InvalidSyntax ScimType = "invalidSyntax"
+	InvalidPath   ScimType = "invalidPath"
+	NoTarget      ScimType = "noTarget"
+	InvalidValue  ScimType = "invalidValue"
+	InvalidVers   ScimType = "invalidVers"
+	Sensitive     ScimType = "sensitive"
 	// InvalidCursor is RFC 9865's scimType for a cursor the service provider cannot use.
-	InvalidCursor = "invalidCursor"
+	InvalidCursor ScimType = "invalidCursor"
 )
 
 // ErrUnavailable is the sentinel for failures that are temporary: the Store's database is down, restarting,
@@ -65,7 +70,7 @@ func WithRetryAfter(d time.Duration) Option {
 	return func(c *config) { positive(c, "WithRetryAfter", d, &c.retryAfter) }
 }
 
-func errorf(status int, scimType, detail string) *Error {
+func errorf(status int, scimType ScimType, detail string) *Error {
 	return &Error{Status: status, ScimType: scimType, Detail: detail}
 }
 
@@ -87,7 +92,7 @@ func toError(err error) (*Error, bool) {
 		return errorf(http.StatusBadRequest, InvalidFilter, err.Error()), true
 	case errors.Is(err, filter.ErrInvalidPath):
 		return errorf(http.StatusBadRequest, InvalidPath, err.Error()), true
-	case errors.Is(err, schema.ErrInvalidValue):
+	case errors.Is(err, normalize.ErrInvalidValue):
 		return errorf(http.StatusBadRequest, InvalidValue, err.Error()), true
 	case errors.Is(err, ErrUnavailable):
 		return errorf(http.StatusServiceUnavailable, "", "the service is temporarily unavailable: retry later"), false
@@ -100,21 +105,19 @@ func toError(err error) (*Error, bool) {
 type errorBody struct {
 	Schemas  []string `json:"schemas"`
 	Status   string   `json:"status"`
-	ScimType string   `json:"scimType,omitempty"`
+	ScimType ScimType `json:"scimType,omitempty"`
 	Detail   string   `json:"detail,omitempty"`
 }
 
 // writeError writes every error the handler answers. Errors that are not the client's doing are logged.
-func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+func (h *handler) writeError(w http.ResponseWriter, r *request, err error) {
 	se, known := toError(err)
 	if se.Status == http.StatusInternalServerError && errors.Is(r.Context().Err(), context.DeadlineExceeded) {
 		// Whatever a Store made of its cancelled work (SQLite's "interrupted", a closed connection), the
 		// request ran out of time: a temporary failure, not a bug.
 		se = errorf(http.StatusServiceUnavailable, "", "the request took too long")
 	}
-	if st := stateOf(r); st != nil {
-		st.scimType = se.ScimType
-	}
+	r.scimType = se.ScimType
 	if !known {
 		level := slog.LevelError
 		if se.Status == http.StatusServiceUnavailable { // an outage, reported by every request it fails
@@ -127,7 +130,7 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	if se.Status == http.StatusUnauthorized {
 		challenge := `Bearer realm="scim"`
-		if _, sent := BearerToken(r); sent { // RFC 6750 §3: say why a token that was sent is refused
+		if _, sent := BearerToken(r.Request); sent { // RFC 6750 §3: say why a token that was sent is refused
 			challenge += `, error="invalid_token"`
 		}
 		w.Header().Set("WWW-Authenticate", challenge)

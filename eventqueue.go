@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
-	"net/http"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -290,11 +289,11 @@ func (q *eventQueue) shutdown(ctx context.Context) error {
 // the user's lock: held from the write through the enqueue, so that the user's events are queued in commit
 // order, and released before the response is written, so that a slow client holds up no other writer.
 // Without WithEvents it just runs write.
-func (h *handler) lockedWrite(r *http.Request, id string, write func() error) error {
+func (h *handler) lockedWrite(r *request, id string, write func() error) error {
 	if h.queue == nil {
 		return write()
 	}
-	unlock, err := h.queue.lock(r.Context(), requestTenant(r), id)
+	unlock, err := h.queue.lock(r.Context(), r.tenant, id)
 	if err != nil {
 		return err
 	}

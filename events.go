@@ -2,10 +2,10 @@ package scim
 
 import (
 	"context"
-	"net/http"
 	"reflect"
 	"time"
 
+	"github.com/scimkit/scim/internal/document"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -72,13 +72,9 @@ func WithEvents(fn func(ctx context.Context, e Event)) Option {
 }
 
 // changeEvent builds the event of a write from the user before (nil: created) and after (nil: deleted).
-func (h *handler) changeEvent(r *http.Request, before, after *User) Event {
-	e := Event{Tenant: requestTenant(r), Time: now(), Before: blankPassword(before), After: blankPassword(after),
-		Resource: "User"}
-	st := stateOf(r)
-	if st != nil {
-		e.RequestID = st.requestID
-	}
+func (h *handler) changeEvent(r *request, before, after *User) Event {
+	e := Event{Tenant: r.tenant, Time: now(), Before: blankPassword(before), After: blankPassword(after),
+		Resource: "User", RequestID: r.requestID}
 	switch {
 	case before == nil:
 		e.Type, e.UserID, e.Version = UserCreated, after.ID, after.Meta.Version
@@ -115,7 +111,7 @@ func changedPaths(rt *schema.ResourceType, before, after *User) []string {
 		if p.Attr.Name == "meta" || p.Attr.Name == "id" {
 			continue
 		}
-		if !reflect.DeepEqual(schema.Get(b, p), schema.Get(a, p)) {
+		if !reflect.DeepEqual(document.Get(b, p), document.Get(a, p)) {
 			out = append(out, p.String())
 		}
 	}
@@ -127,7 +123,7 @@ func changedPaths(rt *schema.ResourceType, before, after *User) []string {
 
 // emit queues the event of a write the Store has just committed. The caller holds the user's lock
 // (lockUser) from before the write, so that the user's events are queued in commit order.
-func (h *handler) emit(r *http.Request, before, after *User) {
+func (h *handler) emit(r *request, before, after *User) {
 	if h.queue == nil {
 		return
 	}

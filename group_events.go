@@ -2,7 +2,6 @@ package scim
 
 import (
 	"context"
-	"net/http"
 )
 
 // The event types of groups (Event.Resource "Group"). One write may report several: a PATCH that renames
@@ -30,15 +29,12 @@ func groupKey(id string) string { return "Group\x00" + id }
 
 // emitGroup queues the events of a group write the GroupStore has just committed (the caller holds the
 // group's lock: lockedWrite with groupKey). g is the group after the write (before it, for GroupDeleted).
-func (h *handler) emitGroup(r *http.Request, typ EventType, g *Group, changed, added, removed []string) {
+func (h *handler) emitGroup(r *request, typ EventType, g *Group, changed, added, removed []string) {
 	if h.queue == nil || g == nil {
 		return
 	}
-	base := Event{Tenant: requestTenant(r), Time: now(), Resource: "Group", GroupID: g.ID, Group: g,
-		Version: g.Meta.Version}
-	if st := stateOf(r); st != nil {
-		base.RequestID = st.requestID
-	}
+	base := Event{Tenant: r.tenant, Time: now(), Resource: "Group", GroupID: g.ID, Group: g,
+		Version: g.Meta.Version, RequestID: r.requestID}
 	ctx := ContextWithTenant(context.WithoutCancel(r.Context()), base.Tenant)
 	send := func(t EventType, edit func(*Event)) {
 		e := base

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/normalize"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -128,7 +129,7 @@ func groupOpAt(op string, pp filter.PatchPath, value any, hasValue bool) (groupO
 			return g, errorf(http.StatusBadRequest, InvalidPath, pp.String()+" names no value")
 		}
 		if op != "remove" {
-			v, err := schema.Coerce(a, value)
+			v, err := normalize.Coerce(a, value)
 			if err != nil {
 				return g, err
 			}
@@ -158,7 +159,7 @@ func groupOpAt(op string, pp filter.PatchPath, value any, hasValue bool) (groupO
 		g.all = true
 		return g, nil
 	}
-	v, err := schema.Coerce(a, value)
+	v, err := normalize.Coerce(a, value)
 	if err != nil {
 		return g, err
 	}
@@ -321,12 +322,12 @@ func applyGroupPatch(ctx context.Context, gs GroupStore, cur *Group, ops []group
 	return c, nil
 }
 
-func (h *handler) patchGroup(w http.ResponseWriter, r *http.Request, gs GroupStore, id string) error {
+func (h *handler) patchGroup(w http.ResponseWriter, r *request, gs GroupStore, id string) error {
 	var req patchRequest
 	if err := h.decodeBodyMax(w, r, &req, h.groupBodyBytes()); err != nil {
 		return err
 	}
-	ops, err := parseGroupPatch(req, h.maxOps, stateOf(r).ignore)
+	ops, err := parseGroupPatch(req, h.maxOps, r.ignore)
 	if err != nil {
 		return err
 	}

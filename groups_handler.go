@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scimkit/scim/filter"
-	"github.com/scimkit/scim/schema"
+	"github.com/scimkit/scim/internal/normalize"
+	"github.com/scimkit/scim/internal/project"
 )
 
 // Groups (RFC 7643 §4.2) are served when the Store is also a GroupStore. Their attributes go through the
@@ -40,6 +40,7 @@ func WithMaxMembersReturned(n int) Option {
 }
 
 func (h *handler) groupBodyBytes() int64 { return cmp0(h.maxGroupBodyBytes, defaultMaxGroupBodyBytes) }
+
 func (h *handler) maxMembersReturned() int {
 	return int(cmp0(int64(h.maxMembers), defaultMaxMembers))
 }
@@ -66,7 +67,7 @@ var errNoGroups = errorf(http.StatusNotImplemented, "", "this service provider d
 var membersPath, _ = groupType.Resolve("members")
 
 // routeGroups serves /Groups, /Groups/.search, /Groups/{id} and POST /.search.
-func (h *handler) routeGroups(w http.ResponseWriter, r *http.Request, segs []string, pattern string) error {
+func (h *handler) routeGroups(w http.ResponseWriter, r *request, segs []string, pattern string) error {
 	gs, ok := h.groupStore()
 	switch pattern {
 	case "/.search":
@@ -147,7 +148,7 @@ func groupErr(err error) error {
 
 // decodeGroup decodes a POST or PUT body: the group's attributes (a canonical document, validated) and its
 // member ids, in order, without repeats.
-func (h *handler) decodeGroup(w http.ResponseWriter, r *http.Request) (*Group, []string, error) {
+func (h *handler) decodeGroup(w http.ResponseWriter, r *request) (*Group, []string, error) {
 	var raw map[string]any
 	if err := h.decodeBodyMax(w, r, &raw, h.groupBodyBytes()); err != nil {
 		return nil, nil, err
@@ -155,7 +156,7 @@ func (h *handler) decodeGroup(w http.ResponseWriter, r *http.Request) (*Group, [
 	if raw == nil {
 		return nil, nil, errorf(http.StatusBadRequest, InvalidSyntax, "the request body must be a JSON object")
 	}
-	doc, err := groupType.NormalizeReporting(raw, stateOf(r).ignore)
+	doc, err := normalize.Resource(groupType, raw, r.ignore)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -164,7 +165,7 @@ func (h *handler) decodeGroup(w http.ResponseWriter, r *http.Request) (*Group, [
 		return nil, nil, err
 	}
 	delete(doc, "members") // validated on their own: a long list is not compared pairwise
-	if err := groupType.Validate(doc); err != nil {
+	if err := normalize.Validate(groupType, doc); err != nil {
 		return nil, nil, err
 	}
 	g := &Group{}
@@ -173,7 +174,7 @@ func (h *handler) decodeGroup(w http.ResponseWriter, r *http.Request) (*Group, [
 	return g, ids, nil
 }
 
-// memberIDsOf returns the ids of a canonical members value (as schema.Coerce makes it), in order, without
+// memberIDsOf returns the ids of a canonical members value (as normalize.Coerce makes it), in order, without
 // repeats. A member needs a value; a member of type Group is refused (nested groups are not kept, and Entra
 // ID provisions none).
 func memberIDsOf(v any) ([]string, error) {
@@ -205,7 +206,7 @@ func membersOf(ids []string) []Member {
 	return out
 }
 
-func (h *handler) createGroup(w http.ResponseWriter, r *http.Request, gs GroupStore) error {
+func (h *handler) createGroup(w http.ResponseWriter, r *request, gs GroupStore) error {
 	proj, err := h.projectionOf(groupType, r)
 	if err != nil {
 		return err
@@ -239,14 +240,14 @@ func (h *handler) createGroup(w http.ResponseWriter, r *http.Request, gs GroupSt
 }
 
 // membersLimit is the maxMembers to load for a single group under proj.
-func (h *handler) membersLimit(proj schema.Projection) int {
+func (h *handler) membersLimit(proj project.Projection) int {
 	if proj.Includes(membersPath) {
 		return h.maxMembersReturned()
 	}
 	return 0
 }
 
-func (h *handler) getGroup(w http.ResponseWriter, r *http.Request, gs GroupStore, id string) error {
+func (h *handler) getGroup(w http.ResponseWriter, r *request, gs GroupStore, id string) error {
 	proj, err := h.projectionOf(groupType, r)
 	if err != nil {
 		return err
@@ -265,7 +266,7 @@ func (h *handler) getGroup(w http.ResponseWriter, r *http.Request, gs GroupStore
 
 // replaceGroup is PUT: the body's attributes, and the difference between its member list and the group's
 // (MemberIDs) as deltas, so that a PUT of 100,000 members with one changed writes one membership.
-func (h *handler) replaceGroup(w http.ResponseWriter, r *http.Request, gs GroupStore, id string) error {
+func (h *handler) replaceGroup(w http.ResponseWriter, r *request, gs GroupStore, id string) error {
 	proj, err := h.projectionOf(groupType, r)
 	if err != nil {
 		return err
@@ -340,7 +341,7 @@ func changedGroupAttrs(cur, next *Group) []string {
 // events on, the deltas are first cut to real changes (GroupsOf of the K ids named: O(K), never the group's
 // size), so that the events name only members that came or went, and a write that changes nothing is not
 // made at all. It returns the group after the write, or cur when nothing was written.
-func (h *handler) writeGroupUpdate(r *http.Request, gs GroupStore, cur *Group, u GroupUpdate, changed []string, version string) (*Group, error) {
+func (h *handler) writeGroupUpdate(r *request, gs GroupStore, cur *Group, u GroupUpdate, changed []string, version string) (*Group, error) {
 	var out *Group
 	err := h.lockedWrite(r, groupKey(cur.ID), func() error {
 		if h.queue != nil && len(u.Add)+len(u.Remove) > 0 {
@@ -375,20 +376,7 @@ func (h *handler) writeGroupUpdate(r *http.Request, gs GroupStore, cur *Group, u
 	return out, groupErr(err)
 }
 
-// answerGroupWrite answers a PUT (or a PATCH that asked for the group) with the group; its members are
-// read again only when the projection includes them.
-func (h *handler) answerGroupWrite(w http.ResponseWriter, r *http.Request, gs GroupStore, g *Group, proj schema.Projection, status int) error {
-	if n := h.membersLimit(proj); n > 0 {
-		full, err := gs.GetGroup(r.Context(), g.ID, n)
-		if err != nil {
-			return err
-		}
-		g = full
-	}
-	return h.writeGroup(w, r, status, g, proj)
-}
-
-func (h *handler) deleteGroup(w http.ResponseWriter, r *http.Request, gs GroupStore, id string) error {
+func (h *handler) deleteGroup(w http.ResponseWriter, r *request, gs GroupStore, id string) error {
 	ifMatch := r.Header.Get("If-Match")
 	if ifMatch == "" && h.events == nil {
 		if err := gs.DeleteGroup(r.Context(), id, ""); err != nil {
@@ -421,236 +409,4 @@ func (h *handler) deleteGroup(w http.ResponseWriter, r *http.Request, gs GroupSt
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-}
-
-// answerGroups answers GET /Groups and POST /Groups/.search. Members are loaded only when the request names
-// them (attributes=members): Entra ID and Okta page groups and never need them.
-func (h *handler) answerGroups(w http.ResponseWriter, r *http.Request, gs GroupStore, req searchRequest) error {
-	if req.Cursor != nil {
-		return errorf(http.StatusBadRequest, InvalidValue, "cursor pagination is not supported for groups: use startIndex")
-	}
-	q, err := h.query(groupType, req)
-	if err != nil {
-		return err
-	}
-	proj, err := h.parseProjection(groupType, req.Attributes, req.ExcludedAttributes)
-	if err != nil {
-		return err
-	}
-	page, err := gs.ListGroups(r.Context(), q, h.listMembersLimit(proj))
-	if err != nil {
-		return err
-	}
-	resp := listResponse{
-		Schemas:      []string{schema.ListResponseURN},
-		TotalResults: page.TotalResults,
-		ItemsPerPage: len(page.Groups),
-		StartIndex:   q.StartIndex,
-		Resources:    make([]any, 0, len(page.Groups)),
-	}
-	for _, g := range page.Groups {
-		resp.Resources = append(resp.Resources, h.renderGroup(r, g, proj))
-	}
-	h.writeJSON(w, http.StatusOK, resp)
-	return nil
-}
-
-// listMembersLimit is the maxMembers of a list of groups: none unless the request names members.
-func (h *handler) listMembersLimit(proj schema.Projection) int {
-	if proj.Names(membersPath) && proj.Includes(membersPath) {
-		return h.maxMembersReturned()
-	}
-	return 0
-}
-
-// writeGroup writes one group with its ETag and location headers.
-func (h *handler) writeGroup(w http.ResponseWriter, r *http.Request, status int, g *Group, proj schema.Projection) error {
-	loc := h.base(r) + groupType.Endpoint + "/" + g.ID
-	w.Header().Set("ETag", etag(g.Meta.Version))
-	w.Header().Set("Content-Location", loc)
-	if status == http.StatusCreated {
-		w.Header().Set("Location", loc)
-	}
-	h.writeJSON(w, status, h.renderGroup(r, g, proj))
-	return nil
-}
-
-// renderGroup returns what is sent for g under proj: its canonical document with meta filled in, members
-// with their $ref and type (when loaded: a group whose members were omitted, or not loaded, has none).
-func (h *handler) renderGroup(r *http.Request, g *Group, proj schema.Projection) map[string]any {
-	base := h.base(r)
-	c := *g
-	c.Members = nil
-	if !g.MembersOmitted && len(g.Members) > 0 {
-		c.Members = make([]Member, len(g.Members))
-		for i, m := range g.Members {
-			m.Ref = base + "/Users/" + m.Value
-			m.Type = "User"
-			c.Members[i] = m
-		}
-	}
-	c.Meta.ResourceType = groupType.Name
-	c.Meta.Location = base + groupType.Endpoint + "/" + g.ID
-	c.Meta.Version = etag(g.Meta.Version)
-	return groupType.Apply(proj, c.doc())
-}
-
-// doc returns the canonical JSON form of the group (without schemas), built directly: a large group's
-// members would make a JSON round trip costly.
-func (g *Group) doc() map[string]any {
-	d := map[string]any{"id": g.ID}
-	if g.DisplayName != "" {
-		d["displayName"] = g.DisplayName
-	}
-	if g.ExternalID != "" {
-		d["externalId"] = g.ExternalID
-	}
-	if len(g.Members) > 0 {
-		ms := make([]any, len(g.Members))
-		for i, m := range g.Members {
-			e := map[string]any{"value": m.Value}
-			for k, v := range map[string]string{"display": m.Display, "$ref": m.Ref, "type": m.Type} {
-				if v != "" {
-					e[k] = v
-				}
-			}
-			ms[i] = e
-		}
-		d["members"] = ms
-	}
-	meta := map[string]any{}
-	for k, v := range map[string]string{"resourceType": g.Meta.ResourceType, "location": g.Meta.Location, "version": g.Meta.Version} {
-		if v != "" {
-			meta[k] = v
-		}
-	}
-	for k, t := range map[string]time.Time{"created": g.Meta.Created, "lastModified": g.Meta.LastModified} {
-		if !t.IsZero() {
-			meta[k] = t.Format(time.RFC3339Nano)
-		}
-	}
-	if len(meta) > 0 {
-		d["meta"] = meta
-	}
-	return d
-}
-
-// withGroups returns users with their read-only groups attribute computed from the GroupStore (value,
-// display, $ref, type "direct"), in one GroupsOf call, when the projection sends groups; otherwise users
-// as they are, and no call is made.
-func (h *handler) withGroups(r *http.Request, users []*User, proj schema.Projection) ([]*User, error) {
-	gs, ok := h.groupStore()
-	if !ok || len(users) == 0 {
-		return users, nil
-	}
-	p, ok := h.rt.Resolve("groups")
-	if !ok || !proj.Includes(p) {
-		return users, nil
-	}
-	ids := make([]string, len(users))
-	for i, u := range users {
-		ids[i] = u.ID
-	}
-	of, err := gs.GroupsOf(r.Context(), ids)
-	if err != nil {
-		return nil, err
-	}
-	base := h.base(r)
-	out := make([]*User, len(users))
-	for i, u := range users {
-		c := *u // Store users are shared: a copy
-		c.Groups = nil
-		for _, g := range of[u.ID] {
-			c.Groups = append(c.Groups, GroupRef{Value: g.Value, Display: g.Display, Ref: base + "/Groups/" + g.Value, Type: "direct"})
-		}
-		out[i] = &c
-	}
-	return out, nil
-}
-
-// searchAll answers POST /.search (RFC 7644 §3.4.3): Users, then Groups, as one list paged by startIndex
-// and count. The filter is resolved against each resource type; a type whose attributes it does not name
-// (userName, for groups) contributes nothing, and a filter no type can resolve is invalidFilter. sortBy
-// orders within each type.
-func (h *handler) searchAll(w http.ResponseWriter, r *http.Request) error {
-	var req searchRequest
-	if err := h.decodeBody(w, r, &req); err != nil {
-		return err
-	}
-	if req.Cursor != nil {
-		return errorf(http.StatusBadRequest, InvalidValue, "cursor pagination is not supported across resource types: use startIndex")
-	}
-	gs, hasGroups := h.groupStore()
-	typed := func(rt *schema.ResourceType) (Query, bool, error) {
-		r := req
-		if p, ok := rt.Resolve(r.SortBy); r.SortBy != "" && (!ok || p.Attr == nil) {
-			r.SortBy = "" // an attribute of another type: this one is not sorted
-		}
-		q, err := h.query(rt, r)
-		if errors.Is(err, filter.ErrUnknownAttribute) {
-			return q, false, nil
-		}
-		return q, err == nil, err
-	}
-	uq, users, err := typed(h.rt)
-	if err != nil {
-		return err
-	}
-	var gq Query
-	groups := false
-	if hasGroups {
-		if gq, groups, err = typed(groupType); err != nil {
-			return err
-		}
-	}
-	if !users && !groups {
-		_, err := h.query(h.rt, req) // the users' error names what is unknown
-		return err
-	}
-	start, count := uq.StartIndex, uq.Count
-	if !users {
-		start, count = gq.StartIndex, gq.Count
-	}
-	resp := listResponse{Schemas: []string{schema.ListResponseURN}, StartIndex: start, Resources: []any{}}
-	before := 0 // users matched in all, before the groups
-	if users {
-		page, err := h.store.List(r.Context(), uq)
-		if err != nil {
-			return err
-		}
-		proj, err := h.parseProjection(h.rt, req.Attributes, req.ExcludedAttributes)
-		if err != nil {
-			return err
-		}
-		us, err := h.withGroups(r, page.Users, proj)
-		if err != nil {
-			return err
-		}
-		items, _, err := h.renderPage(r.Context(), r, us, proj) // bounded by the page byte budget
-		if err != nil {
-			return err
-		}
-		resp.Resources = append(resp.Resources, items...)
-		before = page.TotalResults
-		resp.TotalResults = page.TotalResults
-	}
-	if groups {
-		gq.StartIndex = max(start-before, 1)
-		gq.Count = max(count-len(resp.Resources), 0)
-		proj, err := h.parseProjection(groupType, req.Attributes, req.ExcludedAttributes)
-		if err != nil {
-			return err
-		}
-		page, err := gs.ListGroups(r.Context(), gq, h.listMembersLimit(proj))
-		if err != nil {
-			return err
-		}
-		for _, g := range page.Groups {
-			resp.Resources = append(resp.Resources, h.renderGroup(r, g, proj))
-		}
-		resp.TotalResults += page.TotalResults
-	}
-	resp.ItemsPerPage = len(resp.Resources)
-	h.writeJSON(w, http.StatusOK, resp)
-	return nil
 }

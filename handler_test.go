@@ -711,3 +711,23 @@ func TestPanicRecovered(t *testing.T) {
 	require.Contains(t, logs.String(), "host bug: nil map")
 	require.Equal(t, 200, s.do("GET", "/Users", "").Status, "the server goes on serving")
 }
+
+// TestListParamErrorDeterministic: with both startIndex and count malformed, the error names startIndex
+// every time, for users and groups alike. The parameters were once read by ranging over a map, so which of
+// the two a client was told about changed from request to request.
+func TestListParamErrorDeterministic(t *testing.T) {
+	h := scim.NewHandler(scim.NewMemoryStore(), scim.WithTokens(testToken))
+	for _, path := range []string{"/Users", "/Groups"} {
+		for range 64 { // the old order was random per request: 64 agreeing answers by chance are 2^-63 likely
+			r := httptest.NewRequest("GET", path+"?count=x&startIndex=y", nil)
+			r.Header.Set("Authorization", "Bearer "+testToken)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			require.Equal(t, 400, w.Code, "%s", w.Body)
+			var body map[string]any
+			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &body))
+			require.Equal(t, "invalidValue", body["scimType"])
+			require.Equal(t, "startIndex must be an integer", body["detail"], path)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/scimkit/scim/internal/document"
+	"github.com/scimkit/scim/internal/project"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -79,7 +81,7 @@ func (h *handler) checkValues(doc map[string]any) error {
 		if !p.Attr.MultiValued {
 			continue
 		}
-		if c := schema.Container(doc, p, false); c != nil {
+		if c := document.Container(doc, p, false); c != nil {
 			if list, ok := c[p.Attr.Name].([]any); ok && len(list) > h.maxValues {
 				return errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("%s has more than %d values (the limit)", p, h.maxValues))
 			}
@@ -98,17 +100,17 @@ func (h *handler) checkSize(n int) error {
 
 // parseProjection resolves the attributes and excludedAttributes lists once for the request, after
 // bounding them: each name is compared with each attribute of each user rendered.
-func (h *handler) parseProjection(rt *schema.ResourceType, attributes, excluded []string) (schema.Projection, error) {
+func (h *handler) parseProjection(rt *schema.ResourceType, attributes, excluded []string) (project.Projection, error) {
 	if len(attributes)+len(excluded) > h.maxAttrNames {
-		return schema.Projection{}, errorf(http.StatusBadRequest, InvalidValue,
+		return project.Projection{}, errorf(http.StatusBadRequest, InvalidValue,
 			fmt.Sprintf("attributes and excludedAttributes list more than %d names (the limit)", h.maxAttrNames))
 	}
-	return rt.ParseProjection(attributes, excluded), nil
+	return project.Parse(rt, attributes, excluded), nil
 }
 
 // renderPage encodes the users of a page, each on its own, until the next would take the page past
 // maxPageBytes (one user is always sent). It checks ctx as it goes: a page is up to maxResults users.
-func (h *handler) renderPage(ctx context.Context, r *http.Request, users []*User, proj schema.Projection) ([]any, bool, error) {
+func (h *handler) renderPage(ctx context.Context, r *request, users []*User, proj project.Projection) ([]any, bool, error) {
 	out := make([]any, 0, len(users))
 	size := 0
 	for i, u := range users {

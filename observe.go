@@ -20,7 +20,7 @@ type RequestInfo struct {
 	Route     string
 	Method    string
 	Status    int
-	ScimType  string
+	ScimType  ScimType
 	Duration  time.Duration
 	Tenant    string
 	RequestID string
@@ -45,48 +45,39 @@ func WithRequestLog(l *slog.Logger) Option {
 	return func(c *config) { c.requestLog = l }
 }
 
-// reqState is what the handler learns about a request while serving it.
-type reqState struct {
+// request is one request the handler serves and what the handler learns while serving it. It is passed
+// explicitly to every function that reads or records any of it, never through the context: the context
+// carries only what a Store reads, the tenant (reqCtx).
+type request struct {
+	*http.Request
 	requestID, tenant string
 	authenticated     bool // tenant is set: the context answers Tenant
 	resource, route   string
-	scimType          string
+	scimType          ScimType
 	base              string       // the mount point's absolute URL, once computed
 	ignored           []string     // attributes outside the declaration that a write carried
-	w                 statusWriter // allocated with the state: one allocation less a request
+	w                 statusWriter // allocated with the request: one allocation less a request
 }
 
-// stateKey is the context key of the handler's request state.
-type stateKey struct{}
-
-// reqCtx is the context of a request the handler serves: it carries the request's state (stateKey) and,
-// once the request is authenticated, its tenant (tenantKey, what Tenant reads) from the one allocation.
-// Before authentication it has no tenant, even one a host's middleware set: an authenticator's Store calls
-// get ErrNoTenant unless it gives them one. Tenant thus reads a plain string under its own key and knows
-// nothing of the handler's private state.
+// reqCtx is the context of a request the handler serves: once the request is authenticated, it carries its
+// tenant (tenantKey, what Tenant reads) without an allocation of its own. Before authentication it has no
+// tenant, even one a host's middleware set: an authenticator's Store calls get ErrNoTenant unless it gives
+// them one. Tenant thus reads a plain string under its own key, and the handler's request state is never
+// reachable from a context.
 type reqCtx struct {
 	context.Context
-	st *reqState
+	r *request
 }
 
 // Value implements context.Context.
 func (c *reqCtx) Value(key any) any {
-	switch key.(type) {
-	case stateKey:
-		return c.st
-	case tenantKey:
-		if c.st.authenticated {
-			return c.st.tenant
+	if _, ok := key.(tenantKey); ok {
+		if c.r.authenticated {
+			return c.r.tenant
 		}
 		return nil
 	}
 	return c.Context.Value(key)
-}
-
-// stateOf returns the state of a request the handler is serving (nil for other requests).
-func stateOf(r *http.Request) *reqState {
-	st, _ := r.Context().Value(stateKey{}).(*reqState)
-	return st
 }
 
 // requestID returns the client's X-Request-Id when it is a sane token, else a new random id.
@@ -136,17 +127,17 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // finish reports the request to the log and metrics hooks: the response is out by then, so nothing here
 // delays or fails it. (Events go to the handler's queue as they commit: see eventQueue.)
-func (h *handler) finish(w *statusWriter, r *http.Request, st *reqState, start time.Time) {
-	if len(st.ignored) > 0 {
+func (h *handler) finish(w *statusWriter, r *request, start time.Time) {
+	if len(r.ignored) > 0 {
 		h.log.LogAttrs(context.WithoutCancel(r.Context()), slog.LevelWarn,
 			"scim: ignored attributes outside the declared schema (map them in the app's schema or remove them from the identity provider's mapping)",
-			slog.Any("attributes", st.ignored), slog.String("route", st.route), slog.String("tenant", st.tenant),
-			slog.String("request_id", st.requestID))
+			slog.Any("attributes", r.ignored), slog.String("route", r.route), slog.String("tenant", r.tenant),
+			slog.String("request_id", r.requestID))
 	}
 	if h.requestLog != nil || h.metrics != nil {
 		info := RequestInfo{
-			Resource: st.resource, Route: st.route, Method: r.Method, Status: w.status, ScimType: st.scimType,
-			Duration: time.Since(start), Tenant: st.tenant, RequestID: st.requestID, Ignored: st.ignored,
+			Resource: r.resource, Route: r.route, Method: r.Method, Status: w.status, ScimType: r.scimType,
+			Duration: time.Since(start), Tenant: r.tenant, RequestID: r.requestID, Ignored: r.ignored,
 		}
 		if h.requestLog != nil {
 			level := slog.LevelInfo
@@ -155,7 +146,7 @@ func (h *handler) finish(w *statusWriter, r *http.Request, st *reqState, start t
 			}
 			h.requestLog.LogAttrs(context.WithoutCancel(r.Context()), level, "scim request",
 				slog.String("method", info.Method), slog.String("route", info.Route), slog.Int("status", info.Status),
-				slog.String("scimType", info.ScimType), slog.Duration("duration", info.Duration),
+				slog.String("scimType", string(info.ScimType)), slog.Duration("duration", info.Duration),
 				slog.String("tenant", info.Tenant), slog.String("request_id", info.RequestID))
 		}
 		if h.metrics != nil {
@@ -166,22 +157,14 @@ func (h *handler) finish(w *statusWriter, r *http.Request, st *reqState, start t
 
 // ignore records that a write carried an attribute outside the declared schema: its name only, bounded in
 // count and length whatever the request holds.
-func (st *reqState) ignore(name string) {
-	if st == nil || len(st.ignored) >= 16 {
+func (r *request) ignore(name string) {
+	if len(r.ignored) >= 16 {
 		return
 	}
 	if len(name) > 128 {
 		name = name[:128] + "…"
 	}
-	if !slices.Contains(st.ignored, name) {
-		st.ignored = append(st.ignored, name)
+	if !slices.Contains(r.ignored, name) {
+		r.ignored = append(r.ignored, name)
 	}
-}
-
-// requestTenant is the tenant the request was authenticated as ("" outside the handler).
-func requestTenant(r *http.Request) string {
-	if st := stateOf(r); st != nil {
-		return st.tenant
-	}
-	return ""
 }

@@ -2,14 +2,11 @@ package scim
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"strings"
-	"time"
 
 	"github.com/scimkit/scim/filter"
-	"github.com/scimkit/scim/schema"
 )
 
 // Matches reports whether u satisfies the query's filter (a nil filter matches every user). A Store that
@@ -41,98 +38,6 @@ func pageOf[T any](items []T, start, count int) []T {
 	return items[from:min(from+count, len(items))]
 }
 
-// SortKey returns the value a resource sorts by for path p (RFC 7644 §3.4.2.3): for a multi-valued attribute
-// its primary value, else its first; for a complex one its "value" sub-attribute unless p names another.
-// Strings of attributes with caseExact false are folded; nil means unassigned.
-func SortKey(doc map[string]any, p schema.Path) any {
-	vals := filter.Values(doc, schema.Path{Schema: p.Schema, Attr: p.Attr})
-	if len(vals) == 0 {
-		return nil
-	}
-	v := vals[0]
-	for _, e := range vals {
-		if m, ok := e.(map[string]any); ok && m["primary"] == true {
-			v = e
-			break
-		}
-	}
-	target := p.Attr
-	if p.Attr.Type == schema.Complex {
-		target = p.Sub
-		if target == nil {
-			target = p.Attr.Sub("value")
-		}
-		m, _ := v.(map[string]any)
-		if target == nil || m == nil {
-			return nil
-		}
-		v = m[target.Name]
-	}
-	switch x := v.(type) {
-	case string:
-		if target.Type == schema.DateTime {
-			if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
-				return t
-			}
-		}
-		if !target.CaseExact {
-			return filter.Fold(x)
-		}
-		return x
-	case json.Number:
-		f, _ := x.Float64()
-		return f
-	}
-	return v
-}
-
-// CompareSortKeys orders two sort keys; unassigned values sort last in ascending order and first in
-// descending order, as if they were greater than every value.
-func CompareSortKeys(a, b any, descending bool) int {
-	c := compareKeys(a, b)
-	if descending {
-		return -c
-	}
-	return c
-}
-
-func compareKeys(a, b any) int {
-	switch {
-	case a == nil && b == nil:
-		return 0
-	case a == nil:
-		return 1
-	case b == nil:
-		return -1
-	}
-	switch x := a.(type) {
-	case string:
-		if y, ok := b.(string); ok {
-			return cmp.Compare(x, y)
-		}
-	case float64:
-		if y, ok := b.(float64); ok {
-			return cmp.Compare(x, y)
-		}
-	case bool:
-		if y, ok := b.(bool); ok {
-			return cmp.Compare(boolInt(x), boolInt(y))
-		}
-	case time.Time:
-		if y, ok := b.(time.Time); ok {
-			return x.Compare(y)
-		}
-	}
-	return 0
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // doc returns the canonical JSON form of u as generic values (numbers as json.Number): the form that
 // filters, PATCH and projection work on, all driven by the schema.
 func (u *User) doc() map[string]any {
@@ -147,7 +52,7 @@ func (u *User) doc() map[string]any {
 	return m
 }
 
-// userFromDoc builds a User from a canonical document, as produced by schema.Normalize.
+// userFromDoc builds a User from a canonical document, as normalize.Resource produces it.
 func userFromDoc(doc map[string]any) (*User, error) {
 	b, err := json.Marshal(doc)
 	if err != nil {

@@ -108,15 +108,15 @@ type Name struct {
 
 // MultiValue is one value of the multi-valued attributes that share the sub-attributes value, display, type
 // and primary: emails, phoneNumbers, ims, photos, entitlements, roles and x509Certificates (RFC 7643 §2.4).
+// The seven share one type, with no per-attribute names: they have the same shape, so a named type for each
+// would only add conversions, and a name for one of them alone (there was an Email) suggested a difference
+// that does not exist.
 type MultiValue struct {
 	Value   string `json:"value,omitempty"`
 	Display string `json:"display,omitempty"`
 	Type    string `json:"type,omitempty"`
 	Primary bool   `json:"primary,omitempty"`
 }
-
-// Email is one of a user's email addresses.
-type Email = MultiValue
 
 // Address is one of a user's physical mailing addresses (RFC 7643 §4.1.2).
 type Address struct {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scimkit/scim/internal/document"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -38,7 +39,7 @@ func Match(e Expr, doc map[string]any) bool {
 // attribute (each element's sub-attribute when p.Sub is set), nothing when unassigned. Inside a value filter
 // (p.Schema nil) doc is the element itself.
 func Values(doc map[string]any, p schema.Path) []any {
-	c := schema.Container(doc, p, false)
+	c := document.Container(doc, p, false)
 	if c == nil || p.Attr == nil {
 		return nil
 	}

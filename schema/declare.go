@@ -192,11 +192,11 @@ func checkAttrs(where string, attrs []*Attribute, sub bool) ([]*Attribute, error
 			c.Returned = ByDefault
 		}
 		if c.Uniqueness == "" {
-			c.Uniqueness = "none"
+			c.Uniqueness = UniqueNone
 		}
-		if !slices.Contains([]string{ReadOnly, ReadWrite, Immutable, WriteOnly}, c.Mutability) ||
-			!slices.Contains([]string{Always, Never, ByDefault, Request}, c.Returned) ||
-			!slices.Contains([]string{"none", "server", "global"}, c.Uniqueness) {
+		if !slices.Contains([]Mutability{ReadOnly, ReadWrite, Immutable, WriteOnly}, c.Mutability) ||
+			!slices.Contains([]Returned{Always, Never, ByDefault, Request}, c.Returned) ||
+			!slices.Contains([]Uniqueness{UniqueNone, UniqueServer, UniqueGlobal}, c.Uniqueness) {
 			return nil, fmt.Errorf("schema: %s:%s: mutability, returned or uniqueness is not an RFC 7643 §7 value", where, c.Name)
 		}
 		if c.Type == Reference && len(c.ReferenceTypes) == 0 {
@@ -224,21 +224,6 @@ func validName(s string) bool {
 	return true
 }
 
-// IsFull reports whether rt has every attribute of the core and enterprise User schemas, as the undeclared
-// default does: the handler then needs no trimming of what a Store returns.
-func (rt *ResourceType) IsFull() bool {
-	full := User()
-	if len(rt.Core.Attributes) != len(full.Core.Attributes) || len(rt.Common) != len(full.Common) {
-		return false
-	}
-	for _, e := range full.Extensions {
-		if mine := rt.Extension(e.Schema.ID); mine == nil || len(mine.Attributes) != len(e.Schema.Attributes) {
-			return false
-		}
-	}
-	return true
-}
-
 // Without returns a copy of rt without the named core attribute (rt itself when it has none).
 func (rt *ResourceType) Without(name string) *ResourceType {
 	i := slices.IndexFunc(rt.Core.Attributes, func(a *Attribute) bool { return strings.EqualFold(a.Name, name) })
@@ -249,61 +234,4 @@ func (rt *ResourceType) Without(name string) *ResourceType {
 	core.Attributes = slices.Delete(slices.Clone(core.Attributes), i, i+1)
 	c.Core = &core
 	return &c
-}
-
-// Trim removes from the canonical document doc every attribute and sub-attribute rt does not have: what a
-// Store kept from before its declaration shrank is dropped at the next write instead of carried along.
-func (rt *ResourceType) Trim(doc map[string]any) {
-	for k, v := range doc {
-		if k == "schemas" {
-			continue
-		}
-		if ext := rt.Extension(k); ext != nil {
-			if m, ok := v.(map[string]any); ok {
-				trimAttrs(ext.Attributes, m)
-				if len(m) > 0 {
-					continue
-				}
-			}
-			delete(doc, k)
-			continue
-		}
-		a := rt.Core.Attr(k)
-		if a == nil {
-			a = find(rt.Common, k)
-		}
-		if a == nil {
-			delete(doc, k)
-			continue
-		}
-		trimSubs(a, v)
-	}
-}
-
-func trimAttrs(attrs []*Attribute, m map[string]any) {
-	for k, v := range m {
-		a := find(attrs, k)
-		if a == nil {
-			delete(m, k)
-			continue
-		}
-		trimSubs(a, v)
-	}
-}
-
-// trimSubs removes the sub-attributes a does not have from a complex value (or each element of one).
-func trimSubs(a *Attribute, v any) {
-	if a.Type != Complex {
-		return
-	}
-	switch v := v.(type) {
-	case map[string]any:
-		trimAttrs(a.SubAttributes, v)
-	case []any:
-		for _, e := range v {
-			if m, ok := e.(map[string]any); ok {
-				trimAttrs(a.SubAttributes, m)
-			}
-		}
-	}
 }

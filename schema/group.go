@@ -6,8 +6,8 @@ import (
 
 // Group returns the Group resource type (RFC 7643 §4.2): displayName and members (value, $ref, type,
 // display), with the common attributes id, externalId and meta. It is built from the same RFC table and by
-// the same conversion as User, so Resolve, Normalize, Apply and /Schemas serve it without a line of their
-// own. Each call builds a fresh value.
+// the same conversion as User, so path resolution, validation, projection and /Schemas serve it without a
+// line of their own. Each call builds a fresh value.
 func Group() *ResourceType {
 	rt := &ResourceType{
 		Name:        "Group",

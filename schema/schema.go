@@ -1,8 +1,9 @@
-// Package schema holds the SCIM resource schemas as data: attribute metadata (RFC 7643 §2, §7), case-insensitive
-// path resolution, the normalisation of request bodies, and the JSON that /Schemas serves.
+// Package schema holds the SCIM resource schemas as data: what a host declares its resources keep
+// (DeclareUser, its own extensions), attribute metadata (RFC 7643 §2, §7), case-insensitive path resolution,
+// and the JSON that /Schemas serves.
 //
-// One table drives everything: validation, attribute names without case, PATCH paths, filter attribute
-// resolution, projection and the discovery endpoints all read the same *Attribute values. The User and
+// One table drives everything: the handler's validation, attribute names without case, PATCH paths, filter
+// attribute resolution, projection and the discovery endpoints all read the same *Attribute values. The User and
 // enterprise User definitions come from github.com/elimity-com/scim/schema, so the RFC tables are not retyped.
 //
 // A host declares the User resource it keeps with DeclareUser; the guide is [docs/schema.md].
@@ -43,20 +44,36 @@ const (
 	Complex   Type = "complex"
 )
 
-// Mutability values (RFC 7643 §7).
+// Mutability is whether and when a client may write an attribute (RFC 7643 §7).
+type Mutability string
+
+// The mutability values of RFC 7643 §7.
 const (
-	ReadOnly  = "readOnly"
-	ReadWrite = "readWrite"
-	Immutable = "immutable"
-	WriteOnly = "writeOnly"
+	ReadOnly  Mutability = "readOnly"
+	ReadWrite Mutability = "readWrite"
+	Immutable Mutability = "immutable"
+	WriteOnly Mutability = "writeOnly"
 )
 
-// Returned values (RFC 7643 §7).
+// Returned is when a response carries an attribute (RFC 7643 §7).
+type Returned string
+
+// The returned values of RFC 7643 §7.
 const (
-	Always    = "always"
-	Never     = "never"
-	ByDefault = "default"
-	Request   = "request"
+	Always    Returned = "always"
+	Never     Returned = "never"
+	ByDefault Returned = "default"
+	Request   Returned = "request"
+)
+
+// Uniqueness is the scope in which an attribute's value is unique (RFC 7643 §7).
+type Uniqueness string
+
+// The uniqueness values of RFC 7643 §7.
+const (
+	UniqueNone   Uniqueness = "none"
+	UniqueServer Uniqueness = "server"
+	UniqueGlobal Uniqueness = "global"
 )
 
 // Attribute describes one attribute or sub-attribute (RFC 7643 §7).
@@ -68,9 +85,9 @@ type Attribute struct {
 	Required        bool         `json:"required"`
 	CanonicalValues []string     `json:"canonicalValues,omitempty"`
 	CaseExact       bool         `json:"caseExact"`
-	Mutability      string       `json:"mutability"`
-	Returned        string       `json:"returned"`
-	Uniqueness      string       `json:"uniqueness"`
+	Mutability      Mutability   `json:"mutability"`
+	Returned        Returned     `json:"returned"`
+	Uniqueness      Uniqueness   `json:"uniqueness"`
 	ReferenceTypes  []string     `json:"referenceTypes,omitempty"`
 	SubAttributes   []*Attribute `json:"subAttributes,omitempty"`
 }
@@ -252,12 +269,4 @@ func (rt *ResourceType) Attributes() []Path {
 		}
 	}
 	return out
-}
-
-// Get returns the value of p's attribute (ignoring p.Sub) in the canonical document doc, or nil.
-func Get(doc map[string]any, p Path) any {
-	if c := Container(doc, p, false); c != nil && p.Attr != nil {
-		return c[p.Attr.Name]
-	}
-	return nil
 }

@@ -43,9 +43,9 @@ func convertAttr(a elimity.CoreAttribute) *Attribute {
 		Required:        a.Required(),
 		CanonicalValues: a.CanonicalValues(),
 		CaseExact:       a.CaseExact(),
-		Mutability:      a.Mutability(),
-		Returned:        a.Returned(),
-		Uniqueness:      a.Uniqueness(),
+		Mutability:      Mutability(a.Mutability()),
+		Returned:        Returned(a.Returned()),
+		Uniqueness:      Uniqueness(a.Uniqueness()),
 	}
 	for _, r := range a.ReferenceTypes() {
 		out.ReferenceTypes = append(out.ReferenceTypes, string(r))

@@ -407,7 +407,7 @@ func (s *brokenStore) List(ctx context.Context, q scim.Query) (*scim.Page, error
 	case q.SortBy.Attr != nil && s.is("punctuationBlindCollation"):
 		sorted := slices.Clone(users)
 		key := func(u *scim.User) any {
-			k := scim.SortKey(docOf(u), q.SortBy)
+			k := filter.SortKey(docOf(u), q.SortBy)
 			if str, ok := k.(string); ok {
 				return strings.Map(func(r rune) rune {
 					if r < 'a' || r > 'z' {
@@ -418,7 +418,7 @@ func (s *brokenStore) List(ctx context.Context, q scim.Query) (*scim.Page, error
 			}
 			return k
 		}
-		slices.SortStableFunc(sorted, func(a, b *scim.User) int { return scim.CompareSortKeys(key(a), key(b), q.Descending) })
+		slices.SortStableFunc(sorted, func(a, b *scim.User) int { return filter.CompareSortKeys(key(a), key(b), q.Descending) })
 		page = scim.ApplyQuery(sorted, scim.Query{StartIndex: q.StartIndex, Count: q.Count})
 	default:
 		page = scim.ApplyQuery(users, q)

@@ -15,6 +15,8 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/document"
+	"github.com/scimkit/scim/internal/project"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -54,7 +56,7 @@ type config struct {
 	hostExt          []schema.Path // the host's own extension attributes (top level)
 	// keep names every declared attribute, complex ones sub-attribute by sub-attribute, so that the
 	// schema's projection cuts a declared "name.formatted" out of a whole name.
-	keep schema.Projection
+	keep project.Projection
 }
 
 func newConfig(t *testing.T, o Options) *config {
@@ -212,7 +214,7 @@ func (c *config) declared(u *scim.User) *scim.User {
 		return u
 	}
 	hash := u.PasswordHash
-	doc := c.rt.Apply(c.keep, docOf(u))
+	doc := project.Apply(c.rt, c.keep, docOf(u))
 	out := fromDoc(doc)
 	out.Schemas = nil
 	if c.passwords {
@@ -230,7 +232,7 @@ func (c *config) withDefaults(u *scim.User) *scim.User {
 	doc := docOf(u)
 	for name, v := range c.defaults {
 		p, _ := c.rt.Resolve(name)
-		cont := schema.Container(doc, p, true)
+		cont := document.Container(doc, p, true)
 		if cont[p.Attr.Name] == nil {
 			cont[p.Attr.Name] = v
 		}

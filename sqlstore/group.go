@@ -669,7 +669,7 @@ func (s *Store) listGroupsInGo(ctx context.Context, q scim.Query, where string, 
 			return err
 		}
 		if sortInGo {
-			matched = append(matched, match{g, scim.SortKey(doc, q.SortBy)})
+			matched = append(matched, match{g, filter.SortKey(doc, q.SortBy)})
 			return nil
 		}
 		page.Groups = append(page.Groups, g)
@@ -721,7 +721,7 @@ func (s *Store) listGroupsInGo(ctx context.Context, q scim.Query, where string, 
 		}
 	}
 	if sortInGo {
-		slices.SortStableFunc(matched, func(a, b match) int { return scim.CompareSortKeys(a.key, b.key, q.Descending) })
+		slices.SortStableFunc(matched, func(a, b match) int { return filter.CompareSortKeys(a.key, b.key, q.Descending) })
 		for i := from; i < len(matched) && i < from+q.Count; i++ {
 			page.Groups = append(page.Groups, matched[i].g)
 		}

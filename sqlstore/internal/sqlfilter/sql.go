@@ -117,7 +117,7 @@ func (m Mapping) Compile(e filter.Expr, firstArg int) (string, []any, error) {
 }
 
 // OrderBy returns an ORDER BY fragment, without the keyword, that sorts by the attribute at p as
-// scim.SortKey and scim.CompareSortKeys do: strings byte-wise (folded for caseExact false attributes), dateTime
+// filter.SortKey and filter.CompareSortKeys do: strings byte-wise (folded for caseExact false attributes), dateTime
 // values in time order, false before true, unassigned values last when ascending and first when descending. The
 // caller appends its tiebreaker. Multi-valued attributes (sorted by their primary value) wrap ErrUnsupported, as
 // do dateTime attributes without a column: sort those in Go.

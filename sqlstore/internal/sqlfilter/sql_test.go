@@ -1000,8 +1000,8 @@ func openPostgres(t *testing.T, dsn string) *sql.DB {
 	return db
 }
 
-// checkOrder sorts by every single-valued attribute both ways and requires the order of scim.SortKey and
-// scim.CompareSortKeys (a stable sort of the users in creation order).
+// checkOrder sorts by every single-valued attribute both ways and requires the order of filter.SortKey and
+// filter.CompareSortKeys (a stable sort of the users in creation order).
 func checkOrder(t *testing.T, db *sql.DB, d sqlfilter.Dialect, tenant string, docs []testDoc) {
 	rt := sqlType()
 	pg := d == sqlfilter.Postgres
@@ -1026,10 +1026,10 @@ func checkOrder(t *testing.T, db *sql.DB, d sqlfilter.Dialect, tenant string, do
 					keys := make([]any, len(docs))
 					for i, doc := range docs {
 						idx[i] = i
-						keys[i] = scim.SortKey(doc.doc, sp)
+						keys[i] = filter.SortKey(doc.doc, sp)
 					}
 					sort.SliceStable(idx, func(a, b int) bool {
-						return scim.CompareSortKeys(keys[idx[a]], keys[idx[b]], desc) < 0
+						return filter.CompareSortKeys(keys[idx[a]], keys[idx[b]], desc) < 0
 					})
 					var want []string
 					for _, i := range idx {

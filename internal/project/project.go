@@ -1,16 +1,23 @@
-package schema
+// Package project selects the attributes a response carries (RFC 7644 §3.4.2.5, §3.9): the attributes and
+// excludedAttributes parameters, and the "returned" rule of each attribute.
+package project
+
+import (
+	"github.com/scimkit/scim/internal/document"
+	"github.com/scimkit/scim/schema"
+)
 
 // Projection selects the attributes a response carries (RFC 7644 §3.4.2.5, §3.9): with Attributes set only
 // those (plus "returned: always" ones), else all "returned: default" ones minus Excluded. "returned: never"
 // attributes (password) are never included, "returned: request" ones only when asked for by name.
 type Projection struct {
-	Attributes []Path
-	Excluded   []Path
+	Attributes []schema.Path
+	Excluded   []schema.Path
 }
 
-// ParseProjection resolves the comma-separated lists of the attributes and excludedAttributes parameters.
+// Parse resolves the comma-separated lists of the attributes and excludedAttributes parameters.
 // Names that resolve to nothing are ignored, as RFC 7644 §3.4.2.5 asks of unknown attribute names.
-func (rt *ResourceType) ParseProjection(attributes, excluded []string) Projection {
+func Parse(rt *schema.ResourceType, attributes, excluded []string) Projection {
 	var p Projection
 	for _, name := range attributes {
 		if path, ok := rt.Resolve(name); ok {
@@ -31,13 +38,13 @@ func (p Projection) IsDefault() bool { return len(p.Attributes) == 0 && len(p.Ex
 // Includes reports whether the projection returns the attribute p names (some of its sub-attributes at
 // least), so that the handler computes an attribute (a user's groups, a group's members) only when it will
 // be sent.
-func (p Projection) Includes(path Path) bool {
-	return path.Attr != nil && p.selects(Path{Schema: path.Schema, Attr: path.Attr}) != selectNone
+func (p Projection) Includes(path schema.Path) bool {
+	return path.Attr != nil && p.selects(schema.Path{Schema: path.Schema, Attr: path.Attr}) != selectNone
 }
 
 // Names reports whether Attributes names the attribute of path (or one of its sub-attributes) explicitly:
 // what a list of groups needs before it loads members, which it leaves out by default.
-func (p Projection) Names(path Path) bool {
+func (p Projection) Names(path schema.Path) bool {
 	for _, q := range p.Attributes {
 		if path.Attr != nil && q.Schema == path.Schema && q.Attr == path.Attr {
 			return true
@@ -48,25 +55,25 @@ func (p Projection) Names(path Path) bool {
 
 // Apply returns a copy of the canonical document doc holding only the projected attributes. The "schemas"
 // key is always kept.
-func (rt *ResourceType) Apply(p Projection, doc map[string]any) map[string]any {
+func Apply(rt *schema.ResourceType, p Projection, doc map[string]any) map[string]any {
 	out := make(map[string]any, len(doc))
 	for _, s := range rt.Schemas() {
-		src := Container(doc, Path{Schema: s}, false)
+		src := document.Container(doc, schema.Path{Schema: s}, false)
 		if src == nil {
 			continue
 		}
 		var dst map[string]any
 		for _, a := range s.Attributes {
-			rt.applyAttr(p, Path{Schema: s, Attr: a}, src, func() map[string]any {
+			applyAttr(p, schema.Path{Schema: s, Attr: a}, src, func() map[string]any {
 				if dst == nil {
-					dst = Container(out, Path{Schema: s}, true)
+					dst = document.Container(out, schema.Path{Schema: s}, true)
 				}
 				return dst
 			})
 		}
 		if s == rt.Core {
 			for _, a := range rt.Common {
-				rt.applyAttr(p, Path{Schema: s, Attr: a}, src, func() map[string]any { return out })
+				applyAttr(p, schema.Path{Schema: s, Attr: a}, src, func() map[string]any { return out })
 			}
 		}
 	}
@@ -81,7 +88,7 @@ func (rt *ResourceType) Apply(p Projection, doc map[string]any) map[string]any {
 	return out
 }
 
-func (rt *ResourceType) applyAttr(p Projection, path Path, src map[string]any, dst func() map[string]any) {
+func applyAttr(p Projection, path schema.Path, src map[string]any, dst func() map[string]any) {
 	v, ok := src[path.Attr.Name]
 	if !ok {
 		return
@@ -105,12 +112,12 @@ const (
 	selectAll
 )
 
-func (p Projection) selects(path Path) selection {
+func (p Projection) selects(path schema.Path) selection {
 	a := path.Target()
 	switch a.Returned {
-	case Never:
+	case schema.Never:
 		return selectNone
-	case Always:
+	case schema.Always:
 		return selectAll
 	}
 	if len(p.Attributes) > 0 {
@@ -126,7 +133,7 @@ func (p Projection) selects(path Path) selection {
 		}
 		return best
 	}
-	if a.Returned == Request {
+	if a.Returned == schema.Request {
 		return selectNone
 	}
 	for _, q := range p.Excluded {
@@ -146,9 +153,9 @@ func (p Projection) selects(path Path) selection {
 
 // hasSubRule reports whether a complex attribute has sub-attributes whose own "returned" rule differs from
 // the default, so it must be projected sub-attribute by sub-attribute.
-func hasSubRule(a *Attribute) bool {
+func hasSubRule(a *schema.Attribute) bool {
 	for _, s := range a.SubAttributes {
-		if s.Returned == Never || s.Returned == Request {
+		if s.Returned == schema.Never || s.Returned == schema.Request {
 			return true
 		}
 	}
@@ -156,12 +163,12 @@ func hasSubRule(a *Attribute) bool {
 }
 
 // sameAttr reports whether the requested path q names path's attribute, or the whole extension it is in.
-func sameAttr(q, path Path) bool {
+func sameAttr(q, path schema.Path) bool {
 	return q.Schema == path.Schema && (q.Attr == nil || q.Attr == path.Attr)
 }
 
 // projectSubs projects the sub-attributes of a complex value (or of each element of a multi-valued one).
-func projectSubs(p Projection, path Path, v any) any {
+func projectSubs(p Projection, path schema.Path, v any) any {
 	one := func(m map[string]any) map[string]any {
 		out := map[string]any{}
 		for _, sub := range path.Attr.SubAttributes {
@@ -169,7 +176,7 @@ func projectSubs(p Projection, path Path, v any) any {
 			if !ok {
 				continue
 			}
-			if p.selects(Path{Schema: path.Schema, Attr: path.Attr, Sub: sub}) == selectAll {
+			if p.selects(schema.Path{Schema: path.Schema, Attr: path.Attr, Sub: sub}) == selectAll {
 				out[sub.Name] = sv
 			}
 		}

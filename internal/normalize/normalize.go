@@ -1,4 +1,7 @@
-package schema
+// Package normalize turns request bodies into the canonical JSON form of a resource, as the declared
+// schema has it, and checks what the schema requires of a whole resource: what the handler does to every
+// write before a Store sees it.
+package normalize
 
 import (
 	"encoding/json"
@@ -8,15 +11,18 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/scimkit/scim/internal/document"
+	"github.com/scimkit/scim/schema"
 )
 
-// ErrInvalidValue is wrapped by every error that Normalize and Coerce return for a value that does not fit
-// its attribute (RFC 7644 §3.12 scimType invalidValue).
+// ErrInvalidValue is wrapped by every error that Resource, Put, Coerce and Validate return for a value that
+// does not fit its attribute (RFC 7644 §3.12 scimType invalidValue).
 var ErrInvalidValue = errors.New("invalid value")
 
 // RequiredError is Validate's error for a required attribute that is unassigned. It wraps ErrInvalidValue
 // (what POST and PUT answer); a PATCH that removes the attribute answers mutability (RFC 7644 §3.5.2.2).
-type RequiredError struct{ Path Path }
+type RequiredError struct{ Path schema.Path }
 
 // Error names the unassigned attribute.
 func (e *RequiredError) Error() string {
@@ -30,20 +36,16 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidValue, fmt.Sprintf(format, args...))
 }
 
-// Normalize turns a decoded request body (numbers as json.Number) into the canonical JSON form of a resource:
+// Resource turns a decoded request body (numbers as json.Number) into the canonical JSON form of a resource:
 // attribute names in their schema spelling, extension attributes under their schema URN, string booleans
 // ("True", "false") as booleans, single values of multi-valued attributes wrapped in arrays. It drops what
 // RFC 7643 §2.5 and real clients need dropped: nulls, empty strings and arrays, attributes outside the
 // resource type, "schemas" (derived from content on output), and readOnly attributes (RFC 7643 §7: ignored
 // when sent). Keys with dots or URN prefixes ("name.formatted", "urn:...:User:employeeNumber") are paths,
 // never literal attribute names. It reports values of the wrong JSON type as ErrInvalidValue.
-func (rt *ResourceType) Normalize(doc map[string]any) (map[string]any, error) {
-	return rt.NormalizeReporting(doc, nil)
-}
-
-// NormalizeReporting is Normalize that calls ignored (when not nil) with the name of every attribute or
-// sub-attribute it drops because the resource type does not have it: the name as sent, never its value.
-func (rt *ResourceType) NormalizeReporting(doc map[string]any, ignored func(name string)) (map[string]any, error) {
+// ignored, when not nil, is called with the name of every attribute or sub-attribute dropped because the
+// resource type does not have it: the name as sent, never its value.
+func Resource(rt *schema.ResourceType, doc map[string]any, ignored func(name string)) (map[string]any, error) {
 	out := make(map[string]any, len(doc))
 	n := normalizer{rt: rt, ignored: ignored}
 	for _, k := range sortedKeys(doc) {
@@ -54,17 +56,17 @@ func (rt *ResourceType) NormalizeReporting(doc map[string]any, ignored func(name
 	return out, nil
 }
 
-// Put sets the attribute at path key (resolved as in Resolve) to value in the canonical document doc,
+// Put sets the attribute at path key (resolved as rt.Resolve does) to value in the canonical document doc,
 // coercing value to the attribute's type and merging complex values into what doc already holds. Unknown
 // paths, readOnly attributes and nulls are ignored. A key that is an extension URN takes an object of that
 // extension's attributes.
-func (rt *ResourceType) Put(doc map[string]any, key string, value any) error {
+func Put(rt *schema.ResourceType, doc map[string]any, key string, value any) error {
 	return normalizer{rt: rt}.put(doc, key, value)
 }
 
 // normalizer carries the resource type and the report of ignored names through a normalisation.
 type normalizer struct {
-	rt      *ResourceType
+	rt      *schema.ResourceType
 	ignored func(name string)
 }
 
@@ -96,7 +98,7 @@ func (n normalizer) put(doc map[string]any, key string, value any) error {
 		}
 		return nil
 	}
-	if p.Attr.Mutability == ReadOnly || (p.Sub != nil && p.Sub.Mutability == ReadOnly) {
+	if p.Attr.Mutability == schema.ReadOnly || (p.Sub != nil && p.Sub.Mutability == schema.ReadOnly) {
 		return nil
 	}
 	if p.Sub != nil {
@@ -109,7 +111,7 @@ func (n normalizer) put(doc map[string]any, key string, value any) error {
 	if err != nil || v == nil {
 		return err
 	}
-	container := Container(doc, p, true)
+	container := document.Container(doc, p, true)
 	if old, ok := container[p.Attr.Name].(map[string]any); ok && !p.Attr.MultiValued {
 		for k, sv := range v.(map[string]any) {
 			old[k] = sv
@@ -120,32 +122,18 @@ func (n normalizer) put(doc map[string]any, key string, value any) error {
 	return nil
 }
 
-// Container returns the object of doc that holds p's attribute: doc itself for core attributes, the object
-// under the extension's URN for extension attributes (created when create is set, else nil if absent).
-func Container(doc map[string]any, p Path, create bool) map[string]any {
-	if !p.Extension() {
-		return doc
-	}
-	m, _ := doc[p.Schema.ID].(map[string]any)
-	if m == nil && create {
-		m = map[string]any{}
-		doc[p.Schema.ID] = m
-	}
-	return m
-}
-
 // Coerce converts value to the canonical form of attribute a, or returns nil when the value is unassigned
 // (null, "", [] or {}). Multi-valued attributes accept a single value and wrap it. A value of the wrong JSON
 // type is ErrInvalidValue; the tolerances real clients need are documented where they are made.
-func Coerce(a *Attribute, value any) (any, error) {
+func Coerce(a *schema.Attribute, value any) (any, error) {
 	return coerce(a, value, nil)
 }
 
 // coerce is Coerce that reports the names of sub-attributes it drops because a does not have them.
-func coerce(a *Attribute, value any, ignoredSub func(string)) (any, error) {
+func coerce(a *schema.Attribute, value any, ignoredSub func(string)) (any, error) {
 	if !a.MultiValued {
 		// Entra sends a single complex value (the manager) as an array of one: its one element is the value.
-		if list, ok := value.([]any); ok && len(list) == 1 && a.Type == Complex {
+		if list, ok := value.([]any); ok && len(list) == 1 && a.Type == schema.Complex {
 			value = list[0]
 		}
 		return coerceSingle(a, value, ignoredSub)
@@ -171,12 +159,12 @@ func coerce(a *Attribute, value any, ignoredSub func(string)) (any, error) {
 }
 
 // coerceSingle converts one value of a (one element, when a is multi-valued).
-func coerceSingle(a *Attribute, value any, ignoredSub func(string)) (any, error) {
+func coerceSingle(a *schema.Attribute, value any, ignoredSub func(string)) (any, error) {
 	if value == nil {
 		return nil, nil
 	}
 	switch a.Type {
-	case Complex:
+	case schema.Complex:
 		m, ok := value.(map[string]any)
 		if !ok {
 			// Entra sends the enterprise manager as a bare id string: for a single-valued complex attribute
@@ -197,7 +185,7 @@ func coerceSingle(a *Attribute, value any, ignoredSub func(string)) (any, error)
 				}
 				continue
 			}
-			if sub.Mutability == ReadOnly {
+			if sub.Mutability == schema.ReadOnly {
 				continue
 			}
 			v, err := coerceSingle(sub, m[k], nil)
@@ -212,11 +200,11 @@ func coerceSingle(a *Attribute, value any, ignoredSub func(string)) (any, error)
 			return nil, nil
 		}
 		return out, nil
-	case Boolean:
+	case schema.Boolean:
 		return coerceBool(a, value)
-	case Integer, Decimal:
+	case schema.Integer, schema.Decimal:
 		return coerceNumber(a, value)
-	case DateTime:
+	case schema.DateTime:
 		s, ok := value.(string)
 		if !ok {
 			return nil, invalid("%s must be a dateTime string", a.Name)
@@ -242,7 +230,7 @@ func coerceSingle(a *Attribute, value any, ignoredSub func(string)) (any, error)
 // expandStringified decodes Entra's app-role assignments: in its default mode a PATCH of roles carries each
 // role as stringified JSON in "value" ({"value":"{\"id\":\"…\",\"value\":\"25\",\"displayName\":\"Role1234\"}"}).
 // The object's value becomes the value and its displayName the display.
-func expandStringified(a *Attribute, m map[string]any) map[string]any {
+func expandStringified(a *schema.Attribute, m map[string]any) map[string]any {
 	s, ok := m["value"].(string)
 	if !ok || len(s) < 2 || s[0] != '{' || !a.MultiValued || a.Sub("display") == nil {
 		return m
@@ -266,7 +254,7 @@ func expandStringified(a *Attribute, m map[string]any) map[string]any {
 	return out
 }
 
-func coerceBool(a *Attribute, value any) (any, error) {
+func coerceBool(a *schema.Attribute, value any) (any, error) {
 	switch v := value.(type) {
 	case bool:
 		return v, nil
@@ -281,7 +269,7 @@ func coerceBool(a *Attribute, value any) (any, error) {
 	return nil, invalid("%s must be a boolean", a.Name)
 }
 
-func coerceNumber(a *Attribute, value any) (any, error) {
+func coerceNumber(a *schema.Attribute, value any) (any, error) {
 	var s string
 	switch v := value.(type) {
 	case json.Number:
@@ -293,7 +281,7 @@ func coerceNumber(a *Attribute, value any) (any, error) {
 	default:
 		return nil, invalid("%s must be a number", a.Name)
 	}
-	if a.Type == Integer {
+	if a.Type == schema.Integer {
 		if _, err := strconv.ParseInt(s, 10, 64); err != nil {
 			return nil, invalid("%s must be an integer", a.Name)
 		}
@@ -303,17 +291,17 @@ func coerceNumber(a *Attribute, value any) (any, error) {
 	return json.Number(s), nil
 }
 
-// Validate checks what Normalize cannot see value by value: every required attribute (RFC 7643 §7) of the
+// Validate checks what Resource cannot see value by value: every required attribute (RFC 7643 §7) of the
 // core schema and of the extensions present is assigned, and no multi-valued attribute has more than one
 // "primary": true value or the same value twice (RFC 7643 §2.4). Errors wrap ErrInvalidValue.
-func (rt *ResourceType) Validate(doc map[string]any) error {
+func Validate(rt *schema.ResourceType, doc map[string]any) error {
 	for _, p := range rt.Attributes() {
-		c := Container(doc, p, false)
+		c := document.Container(doc, p, false)
 		if c == nil {
 			continue
 		}
 		v := c[p.Attr.Name]
-		if p.Attr.Required && p.Attr.Mutability != ReadOnly && v == nil {
+		if p.Attr.Required && p.Attr.Mutability != schema.ReadOnly && v == nil {
 			return &RequiredError{Path: p}
 		}
 		list, ok := v.([]any)

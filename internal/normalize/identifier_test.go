@@ -1,13 +1,15 @@
-package schema
+package normalize
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/scimkit/scim/schema"
 )
 
 func TestIdentifierRefusesInvisibleCharacters(t *testing.T) {
-	rt := User()
+	rt := schema.User()
 	for _, name := range []string{
 		"ad\u200bmin", // zero-width space
 		"ad\u200dmin", // zero-width joiner
@@ -19,15 +21,15 @@ func TestIdentifierRefusesInvisibleCharacters(t *testing.T) {
 		"admin\n",     // a control character
 		"ad\u0085min", // NEL
 	} {
-		_, err := rt.Normalize(map[string]any{"userName": name})
+		_, err := Resource(rt, map[string]any{"userName": name}, nil)
 		require.ErrorIs(t, err, ErrInvalidValue, "%q", name)
 	}
 	// Other attributes keep what they are sent: only identifiers (uniqueness server or global) are checked.
-	doc, err := rt.Normalize(map[string]any{"userName": "admin", "displayName": "Ad\u200bmin", "title": "a\nb"})
+	doc, err := Resource(rt, map[string]any{"userName": "admin", "displayName": "Ad\u200bmin", "title": "a\nb"}, nil)
 	require.NoError(t, err)
 	require.Equal(t, "Ad\u200bmin", doc["displayName"])
 	for _, name := range []string{"Ａdmin", "straße", "ΣΊΣΥΦΟΣ", "cafe\u0301", "Barbara Jensen", "admin "} {
-		_, err := rt.Normalize(map[string]any{"userName": name})
+		_, err := Resource(rt, map[string]any{"userName": name}, nil)
 		require.NoError(t, err, "%q: visible characters are accepted; the comparison key identifies look-alikes", name)
 	}
 }

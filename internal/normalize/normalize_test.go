@@ -1,4 +1,4 @@
-package schema
+package normalize
 
 import (
 	"encoding/json"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/scimkit/scim/schema"
 )
 
 // body decodes a request body the way the handler does: numbers as json.Number.
@@ -20,10 +22,10 @@ func body(t testing.TB, s string) map[string]any {
 	return m
 }
 
-const ent = EnterpriseUserURN
+const ent = schema.EnterpriseUserURN
 
 func TestNormalize(t *testing.T) {
-	rt := User()
+	rt := schema.User()
 	tests := []struct {
 		name, in, want string
 	}{
@@ -37,7 +39,7 @@ func TestNormalize(t *testing.T) {
 		{"empty values dropped", `{"userName": "u", "title": "", "emails": [], "name": {}, "phoneNumbers": [{}]}`, `{"userName": "u"}`},
 		{"unknown attributes dropped", `{"userName": "u", "foo": 1, "name": {"foo": "x", "givenName": "G"}, "urn:example:ext:1.0:Thing": {"a": 1}}`,
 			`{"userName": "u", "name": {"givenName": "G"}}`},
-		{"schemas dropped", `{"schemas": ["` + UserURN + `"], "SCHEMAS": 5, "userName": "u"}`, `{"userName": "u"}`},
+		{"schemas dropped", `{"schemas": ["` + schema.UserURN + `"], "SCHEMAS": 5, "userName": "u"}`, `{"userName": "u"}`},
 		{"read-only dropped", `{"id": "x", "meta": {"created": "2010-01-23T04:56:22Z"}, "groups": [{"value": "g"}], "userName": "u"}`, `{"userName": "u"}`},
 		{"read-only wrong types dropped", `{"id": 5, "meta": "x", "groups": true, "userName": "u"}`, `{"userName": "u"}`},
 		{"read-only sub-attribute dropped", `{"` + ent + `": {"manager": {"value": "m", "displayName": "Boss"}}}`,
@@ -52,7 +54,7 @@ func TestNormalize(t *testing.T) {
 		{"URN key", `{"` + ent + `:employeeNumber": "701984"}`, `{"` + ent + `": {"employeeNumber": "701984"}}`},
 		{"URN key any case", `{"` + strings.ToLower(ent) + `:EMPLOYEENUMBER": "701984"}`, `{"` + ent + `": {"employeeNumber": "701984"}}`},
 		{"URN sub-attribute key", `{"` + ent + `:manager.value": "m"}`, `{"` + ent + `": {"manager": {"value": "m"}}}`},
-		{"core URN key", `{"` + UserURN + `:userName": "u", "` + UserURN + `:name.givenName": "G"}`, `{"userName": "u", "name": {"givenName": "G"}}`},
+		{"core URN key", `{"` + schema.UserURN + `:userName": "u", "` + schema.UserURN + `:name.givenName": "G"}`, `{"userName": "u", "name": {"givenName": "G"}}`},
 		{"extension object", `{"` + ent + `": {"employeeNumber": "1", "costCenter": "4130", "Department": "Ops"}}`,
 			`{"` + ent + `": {"employeeNumber": "1", "costCenter": "4130", "department": "Ops"}}`},
 		{"extension object any case", `{"` + strings.ToUpper(ent) + `": {"employeeNumber": "1"}}`, `{"` + ent + `": {"employeeNumber": "1"}}`},
@@ -94,11 +96,11 @@ func TestNormalize(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := body(t, tt.in)
-			got, err := rt.Normalize(in)
+			got, err := Resource(rt, in, nil)
 			require.NoError(t, err)
 			require.Equal(t, body(t, tt.want), got)
 			requireNoPathKeys(t, got)
-			again, err := rt.Normalize(got)
+			again, err := Resource(rt, got, nil)
 			require.NoError(t, err)
 			require.Equal(t, got, again, "Normalize is idempotent")
 		})
@@ -110,7 +112,7 @@ func requireNoPathKeys(t *testing.T, doc map[string]any) {
 	t.Helper()
 	for k, v := range doc {
 		if strings.HasPrefix(k, "urn:") {
-			require.Equal(t, EnterpriseUserURN, k)
+			require.Equal(t, schema.EnterpriseUserURN, k)
 		} else {
 			require.NotContains(t, k, ".", "literal path key %q", k)
 		}
@@ -124,7 +126,7 @@ func requireNoPathKeys(t *testing.T, doc map[string]any) {
 }
 
 func TestNormalizeInvalid(t *testing.T) {
-	rt := User()
+	rt := schema.User()
 	for _, in := range []string{
 		`{"userName": true}`,
 		`{"userName": ["a"]}`,
@@ -156,7 +158,7 @@ func TestNormalizeInvalid(t *testing.T) {
 		`{"` + ent + `:employeeNumber": 701984}`,
 	} {
 		t.Run(in, func(t *testing.T) {
-			got, err := rt.Normalize(body(t, in))
+			got, err := Resource(rt, body(t, in), nil)
 			require.ErrorIs(t, err, ErrInvalidValue)
 			require.Nil(t, got)
 		})
@@ -164,24 +166,24 @@ func TestNormalizeInvalid(t *testing.T) {
 }
 
 func TestNormalizeExtensionEmptyKey(t *testing.T) {
-	rt := User()
-	got, err := rt.Normalize(body(t, `{"`+ent+`:": {"costCenter": "1"}, "`+ent+`": {"": "x", "department": "d"}}`))
+	rt := schema.User()
+	got, err := Resource(rt, body(t, `{"`+ent+`:": {"costCenter": "1"}, "`+ent+`": {"": "x", "department": "d"}}`), nil)
 	require.NoError(t, err)
 	require.Equal(t, body(t, `{"`+ent+`": {"department": "d"}}`), got)
 }
 
 func TestPut(t *testing.T) {
-	rt := User()
+	rt := schema.User()
 	doc := map[string]any{"name": map[string]any{"givenName": "B"}}
-	require.NoError(t, rt.Put(doc, "name.familyName", "Jensen"))
-	require.NoError(t, rt.Put(doc, "NAME", map[string]any{"formatted": "Barbara Jensen"}))
-	require.NoError(t, rt.Put(doc, ent+":manager", "m1"))
-	require.NoError(t, rt.Put(doc, ent+":manager.$ref", "../Users/m1"))
-	require.NoError(t, rt.Put(doc, "emails", map[string]any{"value": "b@x.com"}))
-	require.NoError(t, rt.Put(doc, "id", "ignored"))
-	require.NoError(t, rt.Put(doc, "nope", "ignored"))
-	require.NoError(t, rt.Put(doc, "title", nil))
-	require.ErrorIs(t, rt.Put(doc, "active", "perhaps"), ErrInvalidValue)
+	require.NoError(t, Put(rt, doc, "name.familyName", "Jensen"))
+	require.NoError(t, Put(rt, doc, "NAME", map[string]any{"formatted": "Barbara Jensen"}))
+	require.NoError(t, Put(rt, doc, ent+":manager", "m1"))
+	require.NoError(t, Put(rt, doc, ent+":manager.$ref", "../Users/m1"))
+	require.NoError(t, Put(rt, doc, "emails", map[string]any{"value": "b@x.com"}))
+	require.NoError(t, Put(rt, doc, "id", "ignored"))
+	require.NoError(t, Put(rt, doc, "nope", "ignored"))
+	require.NoError(t, Put(rt, doc, "title", nil))
+	require.ErrorIs(t, Put(rt, doc, "active", "perhaps"), ErrInvalidValue)
 	require.Equal(t, map[string]any{
 		"name":   map[string]any{"givenName": "B", "familyName": "Jensen", "formatted": "Barbara Jensen"},
 		"emails": []any{map[string]any{"value": "b@x.com"}},
@@ -189,22 +191,22 @@ func TestPut(t *testing.T) {
 	}, doc)
 
 	// A multi-valued attribute is replaced, not merged.
-	require.NoError(t, rt.Put(doc, "emails", []any{map[string]any{"value": "c@x.com"}}))
+	require.NoError(t, Put(rt, doc, "emails", []any{map[string]any{"value": "c@x.com"}}))
 	require.Equal(t, []any{map[string]any{"value": "c@x.com"}}, doc["emails"])
 }
 
 func TestCoerce(t *testing.T) {
-	rt := User()
-	attr := func(path string) *Attribute {
+	rt := schema.User()
+	attr := func(path string) *schema.Attribute {
 		p, ok := rt.Resolve(path)
 		require.True(t, ok, path)
 		return p.Target()
 	}
-	num := &Attribute{Name: "n", Type: Integer}
-	dec := &Attribute{Name: "d", Type: Decimal}
-	when := &Attribute{Name: "w", Type: DateTime}
+	num := &schema.Attribute{Name: "n", Type: schema.Integer}
+	dec := &schema.Attribute{Name: "d", Type: schema.Decimal}
+	when := &schema.Attribute{Name: "w", Type: schema.DateTime}
 	tests := []struct {
-		a       *Attribute
+		a       *schema.Attribute
 		in, out any
 		err     bool
 	}{
@@ -249,7 +251,7 @@ func TestCoerce(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	rt := User()
+	rt := schema.User()
 	tests := []struct {
 		name, doc string
 		ok        bool
@@ -267,9 +269,9 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc, err := rt.Normalize(body(t, tt.doc))
+			doc, err := Resource(rt, body(t, tt.doc), nil)
 			require.NoError(t, err)
-			err = rt.Validate(doc)
+			err = Validate(rt, doc)
 			if tt.ok {
 				require.NoError(t, err)
 			} else {
@@ -277,17 +279,24 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
-	err := rt.Validate(map[string]any{})
+	err := Validate(rt, map[string]any{})
 	require.ErrorContains(t, err, "userName")
 }
 
 func TestValidateLargeArray(t *testing.T) {
-	rt := User()
+	rt := schema.User()
 	list := make([]any, 5000)
 	for i := range list {
 		list[i] = map[string]any{"value": fmt.Sprintf("user%d@example.com", i)}
 	}
 	start := time.Now()
-	require.NoError(t, rt.Validate(map[string]any{"userName": "u", "emails": list}))
+	require.NoError(t, Validate(rt, map[string]any{"userName": "u", "emails": list}))
 	require.Less(t, time.Since(start), time.Second)
+}
+
+// TestWholeCoreSchema: core attributes nested under the core schema's URN land at the top.
+func TestWholeCoreSchema(t *testing.T) {
+	doc, err := Resource(schema.User(), map[string]any{schema.UserURN: map[string]any{"userName": "nested"}}, nil)
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"userName": "nested"}, doc)
 }

@@ -1,15 +1,10 @@
-package schema
+package normalize
 
 import (
 	"strings"
 	"unicode"
-)
 
-// Uniqueness values (RFC 7643 §7).
-const (
-	UniqueNone   = "none"
-	UniqueServer = "server"
-	UniqueGlobal = "global"
+	"github.com/scimkit/scim/schema"
 )
 
 // checkIdentifier refuses control and format characters (Unicode Cc and Cf: zero-width space and joiner,
@@ -18,8 +13,8 @@ const (
 // person; the comparison key (filter.Fold) drops format characters too, and refusing them keeps the stored
 // name what an administrator reads. Only values a client sends pass here, so a user stored before the check
 // can still be patched.
-func checkIdentifier(a *Attribute, s string) error {
-	if a.Uniqueness != UniqueServer && a.Uniqueness != UniqueGlobal {
+func checkIdentifier(a *schema.Attribute, s string) error {
+	if a.Uniqueness != schema.UniqueServer && a.Uniqueness != schema.UniqueGlobal {
 		return nil
 	}
 	if i := strings.IndexFunc(s, invisible); i >= 0 {

@@ -1,0 +1,172 @@
+package scim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/scimkit/scim/internal/normalize"
+	"github.com/scimkit/scim/internal/project"
+	"github.com/scimkit/scim/schema"
+)
+
+// projection reads the attributes and excludedAttributes query parameters for the User type (bounded:
+// parseProjection).
+func (h *handler) projection(r *request) (project.Projection, error) {
+	return h.projectionOf(h.rt, r)
+}
+
+// projectionOf reads the attributes and excludedAttributes query parameters against rt.
+func (h *handler) projectionOf(rt *schema.ResourceType, r *request) (project.Projection, error) {
+	if r.URL.RawQuery == "" { // the common case: nothing to parse
+		return project.Projection{}, nil
+	}
+	q := r.URL.Query()
+	return h.parseProjection(rt, splitList(q.Get("attributes")), splitList(q.Get("excludedAttributes")))
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	parts := strings.Split(s, ",")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return parts
+}
+
+// render returns what is sent for u: the user itself for the default attribute set (encoded straight from
+// the struct), or its projected canonical document.
+func (h *handler) render(r *request, u *User, proj project.Projection) any {
+	return h.renderAt(u, proj, h.location(r, u.ID), etag(u.Meta.Version))
+}
+
+// renderAt is render with the user's location and entity tag already made (writeUser needs them too).
+func (h *handler) renderAt(u *User, proj project.Projection, loc, tag string) any {
+	v := *u             // a shallow copy: Store users are shared and never modified
+	v.PasswordHash = "" // not in the JSON form anyway; never handed on
+	v.Schemas = coreSchemas
+	if v.Enterprise != nil {
+		v.Schemas = enterpriseSchemas
+	}
+	if len(v.Extensions) > 0 {
+		v.Schemas = append(slices.Clip(v.Schemas), slices.Sorted(maps.Keys(v.Extensions))...)
+	}
+	v.Meta.ResourceType = h.rt.Name
+	v.Meta.Location = loc
+	v.Meta.Version = tag
+	if proj.IsDefault() && !h.trim && len(v.Extensions) == 0 {
+		return &v
+	}
+	// Through the declared schema: only its attributes, and the schemas list of what is left.
+	doc := v.doc()
+	if h.trim {
+		normalize.Trim(h.rt, doc) // sub-attributes too: Apply copies a selected attribute whole
+	}
+	return project.Apply(h.rt, proj, doc)
+}
+
+// The schemas lists of a rendered user; shared, never modified.
+var (
+	coreSchemas       = []string{schema.UserURN}
+	enterpriseSchemas = []string{schema.UserURN, schema.EnterpriseUserURN}
+	scimContentType   = []string{contentType}
+)
+
+func (h *handler) writeUser(w http.ResponseWriter, r *request, status int, u *User, proj project.Projection) error {
+	if status != http.StatusCreated { // a new user is in no group yet: no GroupsOf call
+		us, err := h.withGroups(r, []*User{u}, proj)
+		if err != nil {
+			return err
+		}
+		u = us[0]
+	}
+	loc, tag := h.location(r, u.ID), etag(u.Meta.Version)
+	w.Header().Set("ETag", tag)
+	w.Header().Set("Content-Location", loc)
+	if status == http.StatusCreated {
+		w.Header().Set("Location", loc)
+	}
+	h.writeJSON(w, status, h.renderAt(u, proj, loc, tag))
+	return nil
+}
+
+func (h *handler) writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil { // only our own types get here; they always marshal
+		h.log.Error("scim: encoding response", "error", err)
+		b, status = []byte(`{"schemas":["`+schema.ErrorURN+`"],"status":"500"}`), http.StatusInternalServerError
+	}
+	w.Header()["Content-Type"] = scimContentType // shared and never modified: saves an allocation a request
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// decodeBody decodes a JSON request body into v: a known content type, at most maxBodyBytes, one JSON value
+// with numbers kept exact.
+func (h *handler) decodeBody(w http.ResponseWriter, r *request, v any) error {
+	return h.decodeBodyMax(w, r, v, h.maxBodyBytes)
+}
+
+// decodeBodyMax is decodeBody with its own bound: group writes carry whole member lists.
+func (h *handler) decodeBodyMax(w http.ResponseWriter, r *request, v any, maxBytes int64) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/scim+json" && mt != "application/json") {
+			return errorf(http.StatusUnsupportedMediaType, "", "Content-Type must be application/scim+json or application/json")
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return errorf(http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the request body is larger than %d bytes", maxBytes))
+		}
+		return errorf(http.StatusBadRequest, InvalidSyntax, "the request body could not be read")
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return errorf(http.StatusBadRequest, InvalidSyntax, "the request body has the wrong JSON shape at "+te.Field)
+		}
+		return errorf(http.StatusBadRequest, InvalidSyntax, "the request body is not valid JSON")
+	}
+	if d.More() {
+		return errorf(http.StatusBadRequest, InvalidSyntax, "the request body has data after its JSON value")
+	}
+	return nil
+}
+
+// decodeResource decodes a POST or PUT body into the canonical document of a valid user.
+func (h *handler) decodeResource(w http.ResponseWriter, r *request) (map[string]any, error) {
+	var raw map[string]any
+	if err := h.decodeBody(w, r, &raw); err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		return nil, errorf(http.StatusBadRequest, InvalidSyntax, "the request body must be a JSON object")
+	}
+	doc, err := normalize.Resource(h.rt, raw, r.ignore)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.checkValues(doc); err != nil {
+		return nil, err
+	}
+	if err := normalize.Validate(h.rt, doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
