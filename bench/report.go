@@ -385,7 +385,7 @@ func axisLabel(v float64) string {
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
-// printGroupTable writes the group ops as the README's Markdown table, one line per server, and checks the
+// printGroupTable writes the group ops as docs/benchmarks.md's Markdown table, one line per server, and checks the
 // Groups issue's targets.
 func printGroupTable(w io.Writer, m string, sc groupScale, rows []row) {
 	fmt.Fprintf(w, "\nGroups (machine: %s; one client for the first three columns, %d for the sync)\n\n", m, groupSyncConc)

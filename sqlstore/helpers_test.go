@@ -18,7 +18,7 @@ import (
 )
 
 // The store's tests live here, beside its unexported parts, and reach the databases through the drivers the
-// driver modules use (a test-only requirement of this module; see the README's design notes). openSQLite
+// driver modules use (a test-only requirement of this module; see the README's Modules). openSQLite
 // and openPostgres open a store as sqlite.Open and postgres.Open do, which these tests cannot import (those
 // packages import this one); the driver modules test their Open against the same defaults.
 
@@ -84,7 +84,7 @@ func postgresDSN(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv("SCIM_TEST_POSTGRES_DSN")
 	if dsn == "" {
-		t.Skip("SCIM_TEST_POSTGRES_DSN is not set (see README: Running the PostgreSQL tests)")
+		t.Skip("SCIM_TEST_POSTGRES_DSN is not set (see docs/running.md)")
 	}
 	return dsn
 }

@@ -144,7 +144,7 @@ func TestPoolDefaults(t *testing.T) {
 
 // TestSQLiteWALBounded: under concurrent writes and reads (readers that SQLite's passive checkpoints would
 // wait for forever) the WAL stays near its limit, and Close leaves none. The figures of a longer run:
-// go run ./sqlstore/sqlite/internal/walload (README: Stores).
+// go run ./sqlstore/sqlite/internal/walload (docs/sqlstore.md).
 func TestSQLiteWALBounded(t *testing.T) {
 	const limit = 256 << 10
 	path := filepath.Join(t.TempDir(), "scim.db")

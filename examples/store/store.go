@@ -1,4 +1,4 @@
-// Package store is the example Store of the README: the simplest correct scim.Store, the kind a host app
+// Package store is the example Store of docs/stores.md: the simplest correct scim.Store, the kind a host app
 // writes in an afternoon before moving to its own database. It keeps every tenant's users in one slice in
 // creation order behind one mutex, and answers List with scim.ApplyQuery. It passes scimtest.TestStore
 // (see store_test.go), which is how to check a Store of your own.

@@ -44,7 +44,7 @@ func TestClassify(t *testing.T) {
 func TestOpen(t *testing.T) {
 	dsn := os.Getenv("SCIM_TEST_POSTGRES_DSN")
 	if dsn == "" {
-		t.Skip("SCIM_TEST_POSTGRES_DSN is not set (see README: Running the PostgreSQL tests)")
+		t.Skip("SCIM_TEST_POSTGRES_DSN is not set (see docs/running.md)")
 	}
 	admin, err := sql.Open("pgx", dsn)
 	require.NoError(t, err)
