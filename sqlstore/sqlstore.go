@@ -1,14 +1,15 @@
 // Package sqlstore is a scim.Store and scim.GroupStore over database/sql, for PostgreSQL (through github.com/jackc/pgx/v5) and
 // SQLite (through modernc.org/sqlite: pure Go, no cgo).
 //
-// It creates its schema on first use with versioned migrations that several replicas may run at once, keeps
+// It creates its schema on first use with versioned migrations that several replicas may run at once (hosts
+// that run their own migration tool take them from Migrations and open the store WithoutMigrations), keeps
 // userName unique per tenant without case in a unique index, versions every row for optimistic concurrency,
 // and pushes filters, sorting and paging down to SQL, so that `userName eq` and `externalId eq` are index
 // lookups. Each user is stored whole as JSON beside the columns it is queried by, so nothing a client sent is
 // lost. A filter or sort the SQL mapping cannot express is evaluated in Go instead of failing.
 //
 // The guide, [docs/sqlstore.md], describes the tables, groups in SQL, connection pools, how faults answer
-// 503, SQLite's write-ahead log, the outbox and cursors.
+// 503, SQLite's write-ahead log, the outbox, cursors and running your own migrations.
 //
 // [docs/sqlstore.md]: https://github.com/scimkit/scim/blob/main/docs/sqlstore.md
 package sqlstore
@@ -41,6 +42,8 @@ type Store struct {
 	rt      *schema.ResourceType
 	outbox  bool
 	cursors *scim.CursorSealer
+
+	noMigrate bool // WithoutMigrations: check the schema's version instead of migrating
 
 	// Operations: pools, the SQLite log, closing.
 	wdb       *sql.DB          // writes: db, or WithWriter's pool (for SQLite: one connection, as SQLite has one writer)
@@ -87,8 +90,8 @@ func WithWriter(w *sql.DB) Option {
 	return func(s *Store) { s.wdb = w }
 }
 
-// New returns a Store over db, whose dialect is d, after bringing its schema up to date. The host keeps
-// ownership of db (Close closes it).
+// New returns a Store over db, whose dialect is d, after bringing its schema up to date (Migrate), or, with
+// WithoutMigrations, after checking that the host has. The host keeps ownership of db (Close closes it).
 func New(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*Store, error) {
 	if d != Postgres && d != SQLite {
 		return nil, fmt.Errorf("sqlstore: unknown dialect %v", d)
@@ -122,7 +125,15 @@ func New(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*Store, er
 	if s.wdb == nil {
 		s.wdb = db
 	}
-	if err := s.migrate(ctx); err != nil {
+	if s.noMigrate {
+		if err := s.checkVersion(ctx); err != nil {
+			var ve *VersionError
+			if errors.As(err, &ve) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("sqlstore: checking the schema version: %w", classifyWith(err, s.temporary))
+		}
+	} else if err := s.migrate(ctx); err != nil {
 		return nil, fmt.Errorf("sqlstore: migrating: %w", classifyWith(err, s.temporary))
 	}
 	key, err := s.cursorKey(ctx)

@@ -44,6 +44,7 @@ const (
 // CREATE TRIGGER locks scim_users against writes until that transaction commits, and SQLite's migration
 // holds the write lock, so no row is counted twice or missed.
 var walkMigration = migration{
+	name: "walk",
 	postgres: `
 CREATE TABLE scim_user_counts (tenant TEXT PRIMARY KEY, n BIGINT NOT NULL);
 CREATE FUNCTION scim_user_counts_insert() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -17,8 +17,9 @@ import (
 )
 
 // Open connects to the PostgreSQL database at dsn (a URL or key=value string, as pgx takes it), migrates it
-// and returns the store, with a bounded pool (sqlstore.DefaultPool) and pgx's connection errors counted as
-// temporary (Temporary). opts come after these defaults, so they may change them.
+// (or, with sqlstore.WithoutMigrations, checks its schema version) and returns the store, with a bounded pool
+// (sqlstore.DefaultPool) and pgx's connection errors counted as temporary (Temporary). opts come after these
+// defaults, so they may change them.
 func Open(ctx context.Context, dsn string, opts ...sqlstore.Option) (*sqlstore.Store, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
