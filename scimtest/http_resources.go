@@ -575,6 +575,8 @@ func checkPasswordNeverReturned(t *testing.T, s *server) {
 	}
 	answers = append(answers,
 		s.do("PUT", "/Users/"+id+"?attributes=password", `{"userName":"pw@example.com","password":"s3cret-Pw"}`),
+		s.do("POST", "/Users", `{"userName":"pw2@example.com","password":"s3cret-Pw"}`),
+		s.do("PATCH", "/Users/"+id, confPatchOp(`{"op":"replace","value":{"password":"s3cret-Pw1"}}`)),
 		s.do("PATCH", "/Users/"+id+"?attributes=password", confPatchOp(`{"op":"replace","path":"password","value":"s3cret-Pw2"}`)),
 		s.do("POST", "/Users/.search", `{"attributes":["password"]}`))
 	for _, a := range answers {
@@ -585,6 +587,7 @@ func checkPasswordNeverReturned(t *testing.T, s *server) {
 	stored, err := s.Store.Get(inTenant(t, ""), id)
 	require.NoError(t, err)
 	require.True(t, scim.CheckPassword(stored, "s3cret-Pw2"), "but it is written, as its hash")
+	require.NotContains(t, stored.PasswordHash, "s3cret", "as a hash")
 }
 
 // checkPrimaryAtMostOnce checks RFC7643 §2.4 MUST: `primary: true` appears at most once per multi-valued attribute: a body with two is refused (400 `invalidValue`), a PATCH setting a new primary demotes the others (RFC 7644 §3.5.2 SHALL).
