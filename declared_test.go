@@ -40,10 +40,10 @@ var withMoqups = schema.MustDeclareUser(schema.UserDeclaration{Extensions: []*sc
 // schemas, as Entra sends it), PATCH with a full-URN path, compliant-mode path-less replace with full-URN
 // keys, and filters, on every store; /Schemas and /ResourceTypes describe it; a Store reads it typed.
 func TestDeclaredExtensionRoundTrips(t *testing.T) {
-	for _, kind := range confStoreKindsWith() {
+	for _, kind := range storeKinds {
 		t.Run(kind.name, func(t *testing.T) {
 			store := kind.open(t)
-			s := confNewServer(t, kind.name, store, scim.WithUserSchema(withMoqups))
+			s := serveStoreAt(t, store, scim.WithPasswords(scim.PasswordsHashed), scim.WithUserSchema(withMoqups))
 
 			sc := s.do("GET", "/Schemas/"+moqupsURN, "")
 			require.Equal(t, 200, sc.Status, "%s", sc.Raw)
@@ -56,7 +56,7 @@ func TestDeclaredExtensionRoundTrips(t *testing.T) {
 			require.Equal(t, "readWrite", attrs["tag"]["mutability"])
 			require.Equal(t, true, attrs["costCode"]["caseExact"])
 			rt := s.do("GET", "/ResourceTypes/User", "")
-			require.Contains(t, confJSON(rt.Body["schemaExtensions"]), moqupsURN)
+			require.Contains(t, jsonString(rt.Body["schemaExtensions"]), moqupsURN)
 
 			// POST: the extension object present, its URN absent from schemas.
 			r := s.do("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ext@contoso.com",
@@ -65,7 +65,7 @@ func TestDeclaredExtensionRoundTrips(t *testing.T) {
 			id := r.Body["id"].(string)
 			want := map[string]any{"tag": "Blue", "costCode": "CC-1", "seats": 3.0, "vip": true, "hired": "2024-02-01T10:00:00Z"}
 			require.Equal(t, want, r.Body[moqupsURN])
-			require.Contains(t, confStrings(r.Body["schemas"]), moqupsURN)
+			require.Contains(t, stringsOf(r.Body["schemas"]), moqupsURN)
 			require.Equal(t, want, s.get(id)[moqupsURN])
 
 			// From Go, typed.
@@ -102,19 +102,19 @@ func TestDeclaredExtensionRoundTrips(t *testing.T) {
 			require.Equal(t, []string{"ext@contoso.com"}, s.filter(moqupsURN+`:vip eq false`))
 			require.Equal(t, []string{"ext@contoso.com"}, s.filter(moqupsURN+`:hired pr`))
 			list := s.list("sortBy=" + url.QueryEscape(moqupsURN+":seats") + "&sortOrder=descending")
-			require.Equal(t, []string{"other@contoso.com", "ext@contoso.com"}, confNames(t, list))
+			require.Equal(t, []string{"other@contoso.com", "ext@contoso.com"}, userNames(t, list))
 
 			// Strict types: a value of the wrong JSON type is refused, and changes nothing.
-			confError(t, s.patch(id, `{"op":"replace","path":"`+moqupsURN+`:seats","value":"many"}`), 400, "invalidValue")
-			confError(t, s.do("POST", "/Users", `{"userName":"bad@contoso.com","`+moqupsURN+`":{"tag":7}}`), 400, "invalidValue")
-			confError(t, s.do("POST", "/Users", `{"userName":"bad@contoso.com","`+moqupsURN+`":"tag"}`), 400, "invalidValue")
-			confError(t, s.do("GET", "/Users?filter="+url.QueryEscape(moqupsURN+`:nope eq "x"`), ""), 400, "invalidFilter")
+			requireError(t, s.patch(id, `{"op":"replace","path":"`+moqupsURN+`:seats","value":"many"}`), 400, "invalidValue")
+			requireError(t, s.do("POST", "/Users", `{"userName":"bad@contoso.com","`+moqupsURN+`":{"tag":7}}`), 400, "invalidValue")
+			requireError(t, s.do("POST", "/Users", `{"userName":"bad@contoso.com","`+moqupsURN+`":"tag"}`), 400, "invalidValue")
+			requireError(t, s.do("GET", "/Users?filter="+url.QueryEscape(moqupsURN+`:nope eq "x"`), ""), 400, "invalidFilter")
 
 			// Removing the last attribute removes the extension, schemas included.
 			p = s.patch(id, `{"op":"remove","path":"`+moqupsURN+`"}`)
 			require.Equal(t, 200, p.Status, "%s", p.Raw)
 			require.NotContains(t, p.Body, moqupsURN)
-			require.NotContains(t, confStrings(p.Body["schemas"]), moqupsURN)
+			require.NotContains(t, stringsOf(p.Body["schemas"]), moqupsURN)
 		})
 	}
 }
@@ -123,13 +123,13 @@ func TestDeclaredExtensionRoundTrips(t *testing.T) {
 // filters and sorting on the rest, ignores the rest in writes, and sees each ignored attribute's name (never
 // its value) in RequestInfo and its log.
 func TestDeclaredSubset(t *testing.T) {
-	for _, kind := range confStoreKindsWith() {
+	for _, kind := range storeKinds {
 		t.Run(kind.name, func(t *testing.T) {
 			var logs bytes.Buffer
 			var mu sync.Mutex
 			var ignored [][]string
 			store := kind.open(t)
-			s := confNewServer(t, kind.name, store, scim.WithUserSchema(entraOnly),
+			s := serveStoreAt(t, store, scim.WithPasswords(scim.PasswordsHashed), scim.WithUserSchema(entraOnly),
 				scim.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))),
 				scim.WithMetrics(func(i scim.RequestInfo) {
 					mu.Lock()
@@ -150,8 +150,8 @@ func TestDeclaredSubset(t *testing.T) {
 			want := map[string]any{"userName": "Test_User@contoso.com", "active": true, "displayName": "Test User",
 				"emails": []any{map[string]any{"primary": true, "type": "work", "value": "Test_User@contoso.com"}},
 				"name":   map[string]any{"formatted": "Test User"}}
-			require.Equal(t, want, confWithout(r.Body, "id", "meta", "schemas"))
-			require.Equal(t, want, confWithout(s.get(id), "id", "meta", "schemas"))
+			require.Equal(t, want, without(r.Body, "id", "meta", "schemas"))
+			require.Equal(t, want, without(s.get(id), "id", "meta", "schemas"))
 			u, err := store.Get(single(), id)
 			require.NoError(t, err)
 			require.Empty(t, u.Title)
@@ -175,18 +175,18 @@ func TestDeclaredSubset(t *testing.T) {
 				names = append(names, a.(map[string]any)["name"].(string))
 			}
 			require.Equal(t, []string{"userName", "name", "displayName", "active", "emails"}, names)
-			confError(t, s.do("GET", "/Schemas/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", ""), 404, "")
+			requireError(t, s.do("GET", "/Schemas/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", ""), 404, "")
 
 			// Queries on undeclared attributes are refused; writes to them are ignored.
-			confError(t, s.do("GET", "/Users?filter="+url.QueryEscape(`title eq "x"`), ""), 400, "invalidFilter")
-			confError(t, s.do("GET", "/Users?filter="+url.QueryEscape(`name.givenName eq "x"`), ""), 400, "invalidFilter")
-			confError(t, s.do("GET", "/Users?sortBy=title", ""), 400, "invalidValue")
+			requireError(t, s.do("GET", "/Users?filter="+url.QueryEscape(`title eq "x"`), ""), 400, "invalidFilter")
+			requireError(t, s.do("GET", "/Users?filter="+url.QueryEscape(`name.givenName eq "x"`), ""), 400, "invalidFilter")
+			requireError(t, s.do("GET", "/Users?sortBy=title", ""), 400, "invalidValue")
 			before := s.do("GET", "/Users/"+id, "")
 			p := s.patch(id, `{"op":"Replace","path":"title","value":"T"}`, `{"op":"Add","path":"name.givenName","value":"G"}`,
 				`{"op":"Add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department","value":"D"}`)
 			require.Equal(t, 200, p.Status, "%s", p.Raw)
 			require.Equal(t, before.Header.Get("ETag"), p.Header.Get("ETag"), "nothing was written")
-			confError(t, s.patch(id, `{"op":"replace","path":"noSuchAttribute","value":"x"}`), 400, "invalidPath")
+			requireError(t, s.patch(id, `{"op":"replace","path":"noSuchAttribute","value":"x"}`), 400, "invalidPath")
 
 			// Entra's whole lifecycle still works on the five attributes.
 			p = s.patch(id, `{"op":"Replace","path":"emails[type eq \"work\"].value","value":"new@contoso.com"}`,
@@ -227,7 +227,7 @@ func TestDeclarationShrank(t *testing.T) {
 		Extensions: map[string]scim.Attributes{"urn:example:Gone:2.0:User": {"x": "Kept-Before"}}}
 	_, err := store.Create(scim.ContextWithTenant(context.Background(), ""), old)
 	require.NoError(t, err)
-	s := confNewServer(t, "memory", store, scim.WithUserSchema(entraOnly))
+	s := serveStoreAt(t, store, scim.WithPasswords(scim.PasswordsHashed), scim.WithUserSchema(entraOnly))
 	got := s.do("GET", "/Users/u1", "")
 	require.Equal(t, 200, got.Status, "%s", got.Raw)
 	require.NotContains(t, string(got.Raw), "Kept-Before")
@@ -245,7 +245,7 @@ func TestDeclarationShrank(t *testing.T) {
 func TestDeclaredExtensionUpperCaseURN(t *testing.T) {
 	rt := schema.MustDeclareUser(schema.UserDeclaration{Extensions: []*schema.Schema{{ID: "URN:acme:ext:User",
 		Attributes: []*schema.Attribute{{Name: "tag", Type: schema.String}}}}})
-	s := confNewServer(t, "memory", scim.NewMemoryStore(), scim.WithUserSchema(rt))
+	s := serveStoreAt(t, scim.NewMemoryStore(), scim.WithPasswords(scim.PasswordsHashed), scim.WithUserSchema(rt))
 	r := s.do("POST", "/Users", `{"userName":"u1","URN:acme:ext:User":{"tag":"T"}}`)
 	require.Equal(t, 201, r.Status, "%s", r.Raw)
 	id := r.Body["id"].(string)

@@ -1,11 +1,6 @@
 package scim_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -19,62 +14,19 @@ import (
 // Entra's modes: the default one, and the RFC-compliant one an admin gets by appending ?aadOptscim062020 to
 // the Tenant URL.
 
-type entraClient struct {
-	t      *testing.T
-	base   string
-	suffix string // "?aadOptscim062020" in compliant mode
-}
-
-// do sends a request as Entra does (bearer token, application/scim+json, no User-Agent) and decodes the
-// JSON answer, if any.
-func (c entraClient) do(method, path, body string) (int, http.Header, map[string]any) {
-	c.t.Helper()
-	u := c.base + path
-	if c.suffix != "" {
-		if strings.Contains(u, "?") {
-			u += "&" + strings.TrimPrefix(c.suffix, "?")
-		} else {
-			u += c.suffix
-		}
-	}
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, u, rd)
-	require.NoError(c.t, err)
-	req.Header.Set("Authorization", "Bearer entra-secret-token")
-	req.Header.Set("User-Agent", "") // Entra sends none; an empty value makes net/http send none
-	if body != "" {
-		req.Header.Set("Content-Type", "application/scim+json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(c.t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(c.t, err)
-	var m map[string]any
-	if len(raw) > 0 {
-		require.Equal(c.t, "application/scim+json", resp.Header.Get("Content-Type"), "%s %s", method, path)
-		d := json.NewDecoder(bytes.NewReader(raw))
-		require.NoError(c.t, d.Decode(&m), "body: %s", raw)
-	}
-	return resp.StatusCode, resp.Header, m
-}
-
 // filterPath builds the list URL Entra uses: spaces as '+', quotes as %22.
 func filterPath(attr, value string) string {
 	return "/Users?filter=" + url.QueryEscape(attr+` eq "`+value+`"`)
 }
 
-func newEntraServer(t *testing.T) string {
-	store := scim.NewMemoryStore()
-	mux := http.NewServeMux()
-	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.NewHandler(store, scim.WithTokens("entra-secret-token"))))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "host app page", 200) })
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv.URL + "/scim/v2"
+// newEntraServer mounts a handler over a fresh MemoryStore that accepts Entra's token, and returns the
+// client Entra is: its token, no User-Agent, and in compliant mode the suffix's flag on every URL.
+func newEntraServer(t *testing.T, suffix string) *testServer {
+	t.Helper()
+	s := serveStoreAt(t, scim.NewMemoryStore(), scim.WithTokens("entra-secret-token"))
+	s.token = "entra-secret-token"
+	s.query = strings.TrimPrefix(suffix, "?")
+	return s
 }
 
 const entraCreate = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
@@ -113,24 +65,24 @@ func TestEntraLifecycle(t *testing.T) {
 	}
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
-			c := entraClient{t: t, base: newEntraServer(t), suffix: m.suffix}
+			c := newEntraServer(t, m.suffix)
 
 			// Test Connection: a filter on a random GUID must answer exactly an empty ListResponse.
-			status, _, body := c.do("GET", filterPath("userName", "8c7e4b2a-52b1-4f3e-9d0a-4ad4c6a1e2f1"), "")
+			status, _, body := c.answer("GET", filterPath("userName", "8c7e4b2a-52b1-4f3e-9d0a-4ad4c6a1e2f1"), "")
 			require.Equal(t, 200, status)
 			want := map[string]any{"schemas": []any{"urn:ietf:params:scim:api:messages:2.0:ListResponse"},
 				"totalResults": 0.0, "Resources": []any{}, "startIndex": 1.0, "itemsPerPage": 0.0}
 			require.Equal(t, want, body)
 
 			// Create: the query for the real userName finds nothing, then POST.
-			status, _, body = c.do("GET", filterPath("userName", "jane@contoso.com"), "")
+			status, _, body = c.answer("GET", filterPath("userName", "jane@contoso.com"), "")
 			require.Equal(t, 200, status)
 			require.Equal(t, 0.0, body["totalResults"])
-			status, hdr, body := c.do("POST", "/Users", entraCreate)
+			status, hdr, body := c.answer("POST", "/Users", entraCreate)
 			require.Equal(t, 201, status, "%v", body)
 			id, _ := body["id"].(string)
 			require.NotEmpty(t, id)
-			require.Equal(t, c.base+"/Users/"+id, hdr.Get("Location"))
+			require.Equal(t, c.URL+"/Users/"+id, hdr.Get("Location"))
 			require.Equal(t, "jane@contoso.com", body["userName"])
 			require.Equal(t, true, body["active"])
 			require.Equal(t, "Jane Doe", body["displayName"])
@@ -139,16 +91,16 @@ func TestEntraLifecycle(t *testing.T) {
 			require.NotContains(t, body, "roles", "an empty array is unassigned")
 
 			// The same userName again, in another case: 409 uniqueness; Entra retries next cycle.
-			status, _, body = c.do("POST", "/Users", strings.Replace(entraCreate, "jane@contoso.com", "JANE@Contoso.com", 1))
+			status, _, body = c.answer("POST", "/Users", strings.Replace(entraCreate, "jane@contoso.com", "JANE@Contoso.com", 1))
 			require.Equal(t, 409, status)
 			require.Equal(t, "uniqueness", body["scimType"])
 			require.Equal(t, "409", body["status"])
 
 			// Update: Entra reads the user by filter, then sends one PATCH with what changed.
-			status, _, body = c.do("GET", filterPath("userName", "jane@contoso.com"), "")
+			status, _, body = c.answer("GET", filterPath("userName", "jane@contoso.com"), "")
 			require.Equal(t, 200, status)
 			require.Equal(t, 1.0, body["totalResults"])
-			status, _, _ = c.do("PATCH", "/Users/"+id, m.update)
+			status, _, _ = c.answer("PATCH", "/Users/"+id, m.update)
 			require.Contains(t, []int{200, 204}, status)
 			user := entraGet(t, c, id)
 			require.Equal(t, "Pvlo", user["displayName"])
@@ -160,43 +112,43 @@ func TestEntraLifecycle(t *testing.T) {
 			require.Contains(t, user["schemas"], "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
 
 			// Disable: still returned by GET and by the filter, with active a JSON boolean false.
-			status, _, _ = c.do("PATCH", "/Users/"+id, m.disable)
+			status, _, _ = c.answer("PATCH", "/Users/"+id, m.disable)
 			require.Contains(t, []int{200, 204}, status)
 			require.Equal(t, false, entraGet(t, c, id)["active"])
-			_, _, body = c.do("GET", filterPath("userName", "jane@contoso.com"), "")
+			_, _, body = c.answer("GET", filterPath("userName", "jane@contoso.com"), "")
 			require.Equal(t, 1.0, body["totalResults"])
 			require.Equal(t, false, body["Resources"].([]any)[0].(map[string]any)["active"])
 
 			// Re-enable.
-			status, _, _ = c.do("PATCH", "/Users/"+id, m.enable)
+			status, _, _ = c.answer("PATCH", "/Users/"+id, m.enable)
 			require.Contains(t, []int{200, 204}, status)
 			require.Equal(t, true, entraGet(t, c, id)["active"])
 
 			// Delete: 204, then 404 and no filter match; the userName can be created again.
-			status, _, _ = c.do("DELETE", "/Users/"+id, "")
+			status, _, _ = c.answer("DELETE", "/Users/"+id, "")
 			require.Equal(t, 204, status)
-			status, _, body = c.do("GET", "/Users/"+id, "")
+			status, _, body = c.answer("GET", "/Users/"+id, "")
 			require.Equal(t, 404, status)
 			require.Equal(t, "404", body["status"])
-			_, _, body = c.do("GET", filterPath("userName", "jane@contoso.com"), "")
+			_, _, body = c.answer("GET", filterPath("userName", "jane@contoso.com"), "")
 			require.Equal(t, 0.0, body["totalResults"])
-			status, _, _ = c.do("POST", "/Users", entraCreate)
+			status, _, _ = c.answer("POST", "/Users", entraCreate)
 			require.Equal(t, 201, status)
 		})
 	}
 }
 
-func entraGet(t *testing.T, c entraClient, id string) map[string]any {
+func entraGet(t *testing.T, c *testServer, id string) map[string]any {
 	t.Helper()
-	status, _, body := c.do("GET", "/Users/"+id, "")
+	status, _, body := c.answer("GET", "/Users/"+id, "")
 	require.Equal(t, 200, status, "%v", body)
 	return body
 }
 
 // TestEntraCreateInTheWild replays POST bodies seen from Entra in the wild: none of them may fail.
 func TestEntraCreateInTheWild(t *testing.T) {
-	c := entraClient{t: t, base: newEntraServer(t)}
-	status, _, body := c.do("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",
+	c := newEntraServer(t, "")
+	status, _, body := c.answer("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",
 		"urn:ietf:params:scim:schemas:extension:enterprise:2.0User"],
 		"userName":"wild@contoso.com","active":"True","addresses":null,"department":"Sales",
 		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":null,"department":"Sales"},
@@ -213,13 +165,13 @@ func TestEntraCreateInTheWild(t *testing.T) {
 // TestEntraWorkEmail: Add or Replace on emails[type eq "work"].value creates the work email when the user
 // has none, and never leaves two.
 func TestEntraWorkEmail(t *testing.T) {
-	c := entraClient{t: t, base: newEntraServer(t)}
-	status, _, body := c.do("POST", "/Users", `{"userName":"noemail@contoso.com",
+	c := newEntraServer(t, "")
+	status, _, body := c.answer("POST", "/Users", `{"userName":"noemail@contoso.com",
 		"emails":[{"type":"home","value":"me@home.example"}]}`)
 	require.Equal(t, 201, status)
 	id := body["id"].(string)
 	for _, op := range []string{"Add", "Replace", "add", "replace"} {
-		status, _, body = c.do("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+		status, _, body = c.answer("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 			"Operations":[{"op":"`+op+`","path":"emails[type eq \"work\"].value","value":"`+op+`@contoso.com"}]}`)
 		require.Equal(t, 200, status, "%v", body)
 		require.Equal(t, []any{
@@ -231,16 +183,16 @@ func TestEntraWorkEmail(t *testing.T) {
 
 // TestEntraOtherShapes: Operations before schemas, an empty Operations array, Add on an unset attribute.
 func TestEntraOtherShapes(t *testing.T) {
-	c := entraClient{t: t, base: newEntraServer(t)}
-	_, _, body := c.do("POST", "/Users", `{"userName":"shapes@contoso.com"}`)
+	c := newEntraServer(t, "")
+	_, _, body := c.answer("POST", "/Users", `{"userName":"shapes@contoso.com"}`)
 	id := body["id"].(string)
 	before := entraGet(t, c, id)
 
-	status, _, _ := c.do("PATCH", "/Users/"+id, `{"Operations":[],"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`)
+	status, _, _ := c.answer("PATCH", "/Users/"+id, `{"Operations":[],"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`)
 	require.Equal(t, 200, status)
 	require.Equal(t, before, entraGet(t, c, id), "an empty PATCH changes nothing, not even meta")
 
-	status, _, _ = c.do("PATCH", "/Users/"+id, `{"Operations":[{"op":"Add","path":"nickName","value":"Babs"}],
+	status, _, _ = c.answer("PATCH", "/Users/"+id, `{"Operations":[{"op":"Add","path":"nickName","value":"Babs"}],
 		"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`)
 	require.Equal(t, 200, status)
 	require.Equal(t, "Babs", entraGet(t, c, id)["nickName"])
@@ -249,32 +201,32 @@ func TestEntraOtherShapes(t *testing.T) {
 // TestEntraRolesManagerAndTypes replays Entra's app-role and manager shapes (../shared/ENTRA.md, "Beyond the
 // five mappings") and checks that values of the wrong JSON type are refused rather than guessed at.
 func TestEntraRolesManagerAndTypes(t *testing.T) {
-	c := entraClient{t: t, base: newEntraServer(t)}
-	status, _, body := c.do("POST", "/Users", `{"userName":"roles@contoso.com",
+	c := newEntraServer(t, "")
+	status, _, body := c.answer("POST", "/Users", `{"userName":"roles@contoso.com",
 		"roles":[{"primary":true,"type":"WindowsAzureActiveDirectoryRole","value":"Admin"}]}`)
 	require.Equal(t, 201, status)
 	id := body["id"].(string)
 	require.Equal(t, []any{map[string]any{"primary": true, "type": "WindowsAzureActiveDirectoryRole", "value": "Admin"}}, body["roles"])
 
 	// Default mode: the role as stringified JSON inside value, decoded into a role.
-	status, _, body = c.do("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
+	status, _, body = c.answer("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
 		{"op":"Add","path":"roles","value":[{"value":"{\"id\":\"06b07648-ecfe-589f-9d2f-6325724a46ee\",\"value\":\"25\",\"displayName\":\"Role1234\"}"}]}]}`)
 	require.Equal(t, 200, status, "%v", body)
 	require.Contains(t, body["roles"], map[string]any{"value": "25", "display": "Role1234"})
 
 	// AppRoleAssignmentsComplex: a replace of the whole list.
-	status, _, body = c.do("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
+	status, _, body = c.answer("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
 		{"op":"replace","path":"roles","value":[{"value":"Reader","display":"Reader"},{"value":"Writer","display":"Writer"}]}]}`)
 	require.Equal(t, 200, status, "%v", body)
 	require.Equal(t, []any{map[string]any{"value": "Reader", "display": "Reader"}, map[string]any{"value": "Writer", "display": "Writer"}}, body["roles"])
 
 	// The manager: documented (bare path, an array of one object) and seen in the wild (a bare id).
 	const ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-	status, _, body = c.do("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
+	status, _, body = c.answer("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
 		{"op":"Add","path":"manager","value":[{"$ref":"../Users/00aa","value":"00aa"}]}]}`)
 	require.Equal(t, 200, status, "%v", body)
 	require.Equal(t, map[string]any{"value": "00aa", "$ref": "../Users/00aa"}, body[ent].(map[string]any)["manager"])
-	status, _, body = c.do("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
+	status, _, body = c.answer("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
 		{"op":"Add","path":"`+ent+`:manager","value":"271"}]}`)
 	require.Equal(t, 200, status, "%v", body)
 	require.Equal(t, "271", body[ent].(map[string]any)["manager"].(map[string]any)["value"])
@@ -288,11 +240,11 @@ func TestEntraRolesManagerAndTypes(t *testing.T) {
 		`{"userName":"t@contoso.com","active":"yes"}`,
 		`{"userName":"t@contoso.com","` + ent + `":{"employeeNumber":42}}`,
 	} {
-		status, _, body := c.do("POST", "/Users", bad)
+		status, _, body := c.answer("POST", "/Users", bad)
 		require.Equal(t, 400, status, bad)
 		require.Equal(t, "invalidValue", body["scimType"], bad)
 	}
-	status, _, _ = c.do("PATCH", "/Users/"+id, `{"Operations":[{"op":"replace","path":"displayName","value":{"x":1}}]}`)
+	status, _, _ = c.answer("PATCH", "/Users/"+id, `{"Operations":[{"op":"replace","path":"displayName","value":{"x":1}}]}`)
 	require.Equal(t, 400, status)
 	require.Equal(t, before, entraGet(t, c, id), "refused writes change nothing")
 }

@@ -40,21 +40,9 @@ func eventServer(t *testing.T, h *scim.Handler, http2 bool) *httptest.Server {
 	return srv
 }
 
-// send makes one SCIM request with the test token on client and returns the status and the whole body.
-func send(t *testing.T, client *http.Client, method, url, body string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+testToken)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/scim+json")
-	}
-	resp, err := client.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, string(b)
+// clientOf is the test client of srv (an eventServer) that sends through client.
+func clientOf(t *testing.T, srv *httptest.Server, client *http.Client) *testServer {
+	return &testServer{t: t, URL: srv.URL, token: testToken, http: client}
 }
 
 // TestEventHookDoesNotHoldTheConnection: a hook that takes long (here: until the test releases it) delays
@@ -83,8 +71,8 @@ func TestEventHookDoesNotHoldTheConnection(t *testing.T) {
 				defer client.CloseIdleConnections()
 			}
 
-			status, _ := send(t, client, "POST", srv.URL+"/Users", `{"userName":"slow.hook@example.com"}`)
-			require.Equal(t, http.StatusCreated, status, "the whole response arrived")
+			r := clientOf(t, srv, client).do("POST", "/Users", `{"userName":"slow.hook@example.com"}`)
+			require.Equal(t, http.StatusCreated, r.Status, "the whole response arrived")
 			<-started // the hook is running
 
 			var reused bool
@@ -145,21 +133,21 @@ func TestEventsPerUserOrder(t *testing.T) {
 	const n = 30
 	ids := make([]string, n)
 	for i := range ids {
-		status, body := send(t, renamer, "POST", srv.URL+"/Users", fmt.Sprintf(`{"userName":"user%d@example.com"}`, i))
-		require.Equal(t, http.StatusCreated, status, body)
-		ids[i] = strings.Split(strings.Split(body, `"id":"`)[1], `"`)[0]
+		r := clientOf(t, srv, renamer).do("POST", "/Users", fmt.Sprintf(`{"userName":"user%d@example.com"}`, i))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+		ids[i] = r.Body["id"].(string)
 	}
 	for i, id := range ids { // a round a user, so that its two writes overlap
 		var wg sync.WaitGroup
 		wg.Go(func() {
-			status, body := send(t, renamer, "PATCH", srv.URL+"/Users/"+id,
+			r := clientOf(t, srv, renamer).do("PATCH", "/Users/"+id,
 				patchOp(fmt.Sprintf(`{"op":"replace","path":"userName","value":"renamed%d@example.com"}`, i)))
-			require.Equal(t, http.StatusOK, status, body)
+			require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 		})
 		wg.Go(func() {
-			status, body := send(t, deactivator, "PATCH", srv.URL+"/Users/"+id,
+			r := clientOf(t, srv, deactivator).do("PATCH", "/Users/"+id,
 				patchOp(`{"op":"replace","path":"active","value":false}`))
-			require.Equal(t, http.StatusOK, status, body)
+			require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 		})
 		wg.Wait()
 	}
@@ -215,9 +203,9 @@ func TestEventShutdownDrains(t *testing.T) {
 	const n = 20
 	want := map[string]bool{}
 	for i := range n {
-		status, body := send(t, srv.Client(), "POST", srv.URL+"/Users", fmt.Sprintf(`{"userName":"drain%d@example.com"}`, i))
-		require.Equal(t, http.StatusCreated, status)
-		want[strings.Split(strings.Split(body, `"id":"`)[1], `"`)[0]] = true
+		r := clientOf(t, srv, srv.Client()).do("POST", "/Users", fmt.Sprintf(`{"userName":"drain%d@example.com"}`, i))
+		require.Equal(t, http.StatusCreated, r.Status)
+		want[r.Body["id"].(string)] = true
 	}
 	got := map[string]bool{(<-b.started).UserID: true} // a hook is running, and blocked; the rest wait
 
@@ -237,8 +225,8 @@ func TestEventShutdownDrains(t *testing.T) {
 	require.Equal(t, want, got, "every event queued before Shutdown was delivered")
 	require.Equal(t, scim.EventStats{Delivered: n}, h.EventStats())
 
-	status, _ := send(t, srv.Client(), "POST", srv.URL+"/Users", `{"userName":"late@example.com"}`)
-	require.Equal(t, http.StatusCreated, status, "a write after Shutdown still answers")
+	r := clientOf(t, srv, srv.Client()).do("POST", "/Users", `{"userName":"late@example.com"}`)
+	require.Equal(t, http.StatusCreated, r.Status, "a write after Shutdown still answers")
 	require.Equal(t, scim.EventStats{Delivered: n, Dropped: 1}, h.EventStats(), "its event is dropped and counted")
 }
 
@@ -260,8 +248,8 @@ func TestEventShutdownTimeout(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	for i := range 5 {
-		status, _ := send(t, srv.Client(), "POST", srv.URL+"/Users", fmt.Sprintf(`{"userName":"stuck%d@example.com"}`, i))
-		require.Equal(t, http.StatusCreated, status)
+		r := clientOf(t, srv, srv.Client()).do("POST", "/Users", fmt.Sprintf(`{"userName":"stuck%d@example.com"}`, i))
+		require.Equal(t, http.StatusCreated, r.Status)
 	}
 	<-b.started
 
@@ -286,8 +274,8 @@ func TestEventQueueFull(t *testing.T) {
 	srv := eventServer(t, h, false)
 	create := func(name string) {
 		t.Helper()
-		status, _ := send(t, srv.Client(), "POST", srv.URL+"/Users", `{"userName":"`+name+`"}`)
-		require.Equal(t, http.StatusCreated, status)
+		r := clientOf(t, srv, srv.Client()).do("POST", "/Users", `{"userName":"`+name+`"}`)
+		require.Equal(t, http.StatusCreated, r.Status)
 	}
 	create("running@example.com")
 	require.Equal(t, "running@example.com", (<-b.started).After.UserName) // the worker is busy with it
@@ -332,8 +320,8 @@ func TestEventHookContext(t *testing.T) {
 	})
 	srv := httptest.NewServer(host)
 	t.Cleanup(func() { srv.Close(); require.NoError(t, h.Shutdown(context.Background())) })
-	status, _ := send(t, srv.Client(), "POST", srv.URL+"/Users", `{"userName":"ctx@example.com"}`)
-	require.Equal(t, http.StatusCreated, status)
+	r := clientOf(t, srv, srv.Client()).do("POST", "/Users", `{"userName":"ctx@example.com"}`)
+	require.Equal(t, http.StatusCreated, r.Status)
 	s := <-got
 	require.Equal(t, "acme", s.tenant)
 	require.Equal(t, "trace-7", s.value)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -64,11 +63,10 @@ type groupKind struct {
 	open func(t *testing.T) scim.Store
 }
 
-// groupStores runs test once per store of the conformance matrix (confStoreKindsWith: MemoryStore, sqlstore
-// on SQLite, and on PostgreSQL when SCIM_TEST_POSTGRES_DSN is set), as parallel subtests named after it: the
+// groupStores runs test once per store of the conformance matrix (storeKinds), as parallel subtests named after it: the
 // two GroupStores must answer every replayed request alike.
 func groupStores(t *testing.T, test func(t *testing.T, k groupKind)) {
-	for _, k := range confStoreKindsWith() {
+	for _, k := range storeKinds {
 		t.Run(k.name, func(t *testing.T) {
 			t.Parallel()
 			test(t, groupKind{name: k.name, open: k.open})
@@ -83,24 +81,13 @@ func (k groupKind) serve(t *testing.T, opts ...scim.Option) (*testServer, *count
 	return s, store
 }
 
-// serveStore mounts a handler over store (counted) at /scim/v2 of a host mux; the handler is shut down when
-// the test ends, delivering its last events.
+// serveStore mounts a handler over store (counted) at /scim/v2, as serveStoreAt does.
 func serveStore(t *testing.T, store scim.Store, opts ...scim.Option) (*testServer, *countingStore) {
 	t.Helper()
 	gs, ok := store.(scim.GroupStore)
 	require.True(t, ok, "%T is no GroupStore", store)
 	c := &countingStore{Store: store, GroupStore: gs}
-	mux := http.NewServeMux()
-	h := scim.NewHandler(c, scim.WithTestToken(testToken, opts...)...)
-	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(func() {
-		srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		require.NoError(t, h.Shutdown(ctx))
-	})
-	return &testServer{t: t, URL: srv.URL + "/scim/v2"}, c
+	return serveStoreAt(t, c, opts...), c
 }
 
 // createGroup POSTs a group and returns its id.
@@ -766,7 +753,7 @@ func concurrentAdds(t *testing.T, servers ...*testServer) {
 	for i, id := range ids {
 		wg.Go(func() {
 			to := servers[i%len(servers)]
-			r, err := confSend(to.URL+"/Groups/"+g, "PATCH", patchOp(`{"op":"Add","path":"members","value":[{"$ref":null,"value":"`+id+`"}]}`), testToken)
+			r, err := to.send("PATCH", "/Groups/"+g, patchOp(`{"op":"Add","path":"members","value":[{"$ref":null,"value":"`+id+`"}]}`))
 			statuses[i] = fmt.Sprint(r.Status, err)
 		})
 	}

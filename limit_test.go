@@ -55,12 +55,12 @@ func limitServer(t *testing.T, l scim.TenantLimits) (*testServer, http.Handler, 
 }
 
 // goGet sends GET path as tenant in a goroutine; its answer arrives on the channel returned.
-func goGet(s *testServer, path, tenant string) <-chan confResp {
-	c := make(chan confResp, 1)
+func goGet(s *testServer, path, tenant string) <-chan result {
+	c := make(chan result, 1)
 	go func() {
-		r, err := confSend(s.URL+path, "GET", "", "token-"+tenant)
+		r, err := s.as("token-"+tenant).send("GET", path, "")
 		if err != nil {
-			r = confResp{Raw: []byte(err.Error())}
+			r = result{Raw: []byte(err.Error())}
 		}
 		c <- r
 	}()
@@ -71,7 +71,7 @@ func goGet(s *testServer, path, tenant string) <-chan confResp {
 // SCIM error naming the limit, while another tenant is served; its slots come back when its requests end.
 func TestTenantConcurrencyLimit(t *testing.T) {
 	s, _, store, infos := limitServer(t, scim.TenantLimits{MaxConcurrent: 2, MaxQueue: 1, MaxWait: 100 * time.Millisecond})
-	held := []<-chan confResp{goGet(s, "/Users/x", "a"), goGet(s, "/Users/x", "a")}
+	held := []<-chan result{goGet(s, "/Users/x", "a"), goGet(s, "/Users/x", "a")}
 	<-store.entered
 	<-store.entered // tenant a holds both its slots
 
@@ -158,7 +158,7 @@ func TestTenantLimitsBounded(t *testing.T) {
 			for w := range 4 {
 				wg.Go(func() {
 					for i := range 1000 {
-						r, err := confSend(s.URL+"/Users", "GET", "", "token-t"+strconv.Itoa(w*1000+i))
+						r, err := s.as("token-t"+strconv.Itoa(w*1000+i)).send("GET", "/Users", "")
 						if err != nil || r.Status != 200 {
 							t.Errorf("%v %v", err, r)
 							return

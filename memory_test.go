@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -264,28 +263,10 @@ func TestMemoryStoreSharedUsers(t *testing.T) {
 
 // --- concurrency (run with -race) ---
 
-// rawDo is an HTTP request for goroutines, which must not call require: it returns the status and body.
-func rawDo(url, method, body, token string, headers ...string) (int, []byte, error) {
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/scim+json")
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, raw, err
+// rawDo is s.send by its parts, for parallel.
+func rawDo(s *testServer, method, path, body string, headers ...string) (int, []byte, error) {
+	r, err := s.send(method, path, body, headers...)
+	return r.Status, r.Raw, err
 }
 
 // parallel runs f(i) for i in [0, n) concurrently and returns their statuses.
@@ -324,7 +305,7 @@ func TestConcurrentCreateSameUserName(t *testing.T) {
 	s := newTestServer(t)
 	names := []string{"race@example.com", "RACE@example.com", "Race@Example.com", "race@EXAMPLE.com"}
 	statuses := parallel(t, 32, func(i int) (int, []byte, error) {
-		return rawDo(s.URL+"/Users", "POST", `{"userName":"`+names[i%len(names)]+`"}`, testToken)
+		return rawDo(s, "POST", "/Users", `{"userName":"`+names[i%len(names)]+`"}`)
 	})
 	require.Equal(t, 1, count(statuses, 201), "%v", statuses)
 	require.Equal(t, 31, count(statuses, 409), "%v", statuses)
@@ -340,7 +321,7 @@ func TestConcurrentPatchNoLostUpdate(t *testing.T) {
 	statuses := parallel(t, writers, func(w int) (int, []byte, error) {
 		for j := range each {
 			op := `{"op":"add","path":"roles","value":[{"value":"r` + strconv.Itoa(w) + `-` + strconv.Itoa(j) + `"}]}`
-			status, raw, err := rawDo(s.URL+"/Users/"+id, "PATCH", patchOp(op), testToken)
+			status, raw, err := rawDo(s, "PATCH", "/Users/"+id, patchOp(op))
 			if err != nil || status != 200 {
 				return status, raw, err
 			}
@@ -362,9 +343,9 @@ func TestConcurrentIfMatch(t *testing.T) {
 	id, etag := r.Body["id"].(string), r.Header.Get("ETag")
 	statuses := parallel(t, 16, func(i int) (int, []byte, error) {
 		if i%2 == 0 {
-			return rawDo(s.URL+"/Users/"+id, "PATCH", patchOp(`{"op":"replace","path":"title","value":"t`+strconv.Itoa(i)+`"}`), testToken, "If-Match", etag)
+			return rawDo(s, "PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"title","value":"t`+strconv.Itoa(i)+`"}`), "If-Match", etag)
 		}
-		return rawDo(s.URL+"/Users/"+id, "PUT", `{"userName":"cond@example.com","title":"t`+strconv.Itoa(i)+`"}`, testToken, "If-Match", etag)
+		return rawDo(s, "PUT", "/Users/"+id, `{"userName":"cond@example.com","title":"t`+strconv.Itoa(i)+`"}`, "If-Match", etag)
 	})
 	require.Equal(t, 1, count(statuses, 200), "%v", statuses)
 	require.Equal(t, 15, count(statuses, 412), "%v", statuses)
@@ -383,7 +364,7 @@ func TestConcurrentTenants(t *testing.T) {
 	parallel(t, tenants*users, func(i int) (int, []byte, error) {
 		tok := "tenant-" + strconv.Itoa(i%tenants)
 		name := "user" + strconv.Itoa(i/tenants) + "@example.com" // the same names in every tenant
-		status, raw, err := rawDo(s.URL+"/Users", "POST", `{"userName":"`+name+`","title":"`+tok+`"}`, tok)
+		status, raw, err := rawDo(s.as(tok), "POST", "/Users", `{"userName":"`+name+`","title":"`+tok+`"}`)
 		if err != nil || status != 201 {
 			return status, raw, fmt.Errorf("create: %d %s %v", status, raw, err)
 		}
@@ -403,7 +384,7 @@ func TestConcurrentTenants(t *testing.T) {
 			steps = append(steps, struct{ method, path, body string }{"DELETE", "/Users/" + id, ""})
 		}
 		for _, st := range steps {
-			status, raw, err := rawDo(s.URL+st.path, st.method, st.body, tok)
+			status, raw, err := rawDo(s.as(tok), st.method, st.path, st.body)
 			if err != nil || status >= 300 {
 				return status, raw, fmt.Errorf("%s %s: %d %s %v", st.method, st.path, status, raw, err)
 			}

@@ -313,39 +313,6 @@ func TestPut(t *testing.T) {
 
 // --- password ---
 
-func TestPasswordNeverReturned(t *testing.T) {
-	s := newTestServer(t, scim.WithPasswords(scim.PasswordsHashed))
-	r := s.do("POST", "/Users?attributes=password,userName", `{"userName":"pw@example.com","password":"s3cret"}`)
-	require.Equal(t, 201, r.Status)
-	id := r.Body["id"].(string)
-	for _, path := range []string{
-		"/Users/" + id, "/Users/" + id + "?attributes=password", "/Users/" + id + "?attributes=password,userName",
-		"/Users/" + id + "?excludedAttributes=userName",
-		"/Users", "/Users?attributes=password", `/Users?filter=userName+eq+"pw@example.com"`,
-	} {
-		g := s.do("GET", path, "")
-		require.Equal(t, 200, g.Status)
-		require.NotContains(t, string(g.Raw), "s3cret", path)
-		require.NotContains(t, string(g.Raw), `"password"`, path)
-	}
-	for _, rq := range []struct{ method, path, body string }{
-		{"POST", "/Users", `{"userName":"pw2@example.com","password":"s3cret"}`},
-		{"PUT", "/Users/" + id + "?attributes=password", `{"userName":"pw@example.com","password":"s3cret"}`},
-		{"PATCH", "/Users/" + id, patchOp(`{"op":"replace","path":"password","value":"s3cret2"}`)},
-		{"PATCH", "/Users/" + id + "?attributes=password", patchOp(`{"op":"replace","value":{"password":"s3cret3"}}`)},
-		{"POST", "/Users/.search", `{"attributes":["password"]}`},
-	} {
-		g := s.do(rq.method, rq.path, rq.body)
-		require.Contains(t, []int{200, 201}, g.Status, "%s", g.Raw)
-		require.NotContains(t, string(g.Raw), "s3cret", rq.path)
-		require.NotContains(t, string(g.Raw), `"password"`, rq.path)
-	}
-	stored, err := s.Store.Get(single(), id)
-	require.NoError(t, err)
-	require.True(t, scim.CheckPassword(stored, "s3cret3"), "PATCH writes the password")
-	require.NotContains(t, stored.PasswordHash, "s3cret", "as a hash")
-}
-
 // TestPasswordPolicies: by default a password is ignored (and reported), never stored, and not advertised;
 // PasswordsRefused answers 400; PasswordsHashed stores a bcrypt hash only.
 func TestPasswordPolicies(t *testing.T) {
@@ -835,26 +802,6 @@ func TestPaging(t *testing.T) {
 }
 
 // TestPagingWalk: walking the pages by startIndex visits every user exactly once.
-func TestPagingWalk(t *testing.T) {
-	s := newTestServer(t)
-	var want []string
-	for i := range 23 {
-		name := "walk" + strconv.Itoa(i)
-		s.createUser(name)
-		want = append(want, name)
-	}
-	var got []string
-	for start := 1; ; start += 5 {
-		r := s.do("GET", "/Users?count=5&startIndex="+strconv.Itoa(start), "")
-		page := userNames(t, r.Body)
-		if len(page) == 0 {
-			break
-		}
-		got = append(got, page...)
-	}
-	require.Equal(t, want, got)
-}
-
 func TestEmptyList(t *testing.T) {
 	s := newTestServer(t)
 	for _, path := range []string{"/Users", `/Users?filter=userName+eq+"8c7e4b2a-52b1-4f3e-9d0a-4ad4c6a1e2f1"`, "/Users?startIndex=10"} {
