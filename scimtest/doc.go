@@ -77,5 +77,15 @@
 // (for t.Cleanup); newStore may empty one shared database rather than create a new one. The checks use
 // the tenants "scimtest-a", "scimtest-b" and "", or the two of Options.Tenants.
 //
+// TestHandler is the second runner, in testing/slogtest.Run's shape: it serves the Store through a
+// scim.Handler and checks every protocol requirement of RFC 7643, RFC 7644, RFC 9865 and RFC 6750 the library
+// meets black-box through HTTP (one named check per requirement; HandlerRequirements lists them). The library
+// runs it over MemoryStore and over sqlstore on SQLite and PostgreSQL; a host runs it over its own Store to
+// see the whole protocol work over it:
+//
+//	func TestMyStoreOverHTTP(t *testing.T) {
+//		scimtest.TestHandler(t, func(t *testing.T) scim.Store { return mystore.New(openEmptyTestDatabase(t)) })
+//	}
+//
 // [docs/stores.md]: https://github.com/scimkit/scim/blob/main/docs/stores.md
 package scimtest

@@ -112,7 +112,7 @@ var patchReqs = []requirement{
 		"replace with a value filter replaces every matching value, or the named sub-attribute of every matching value (SHALL)",
 		checkReplaceFiltered},
 	{"RFC7644 §3.5.2.3", "MUST", "ReplaceFilterNoMatchNoTarget",
-		"replace with a value filter matching nothing fails with 400 `noTarget` (SHALL); the Entra tolerance (README) creates the value only for an `eq` filter on canonical values, such as `emails[type eq \"work\"]`",
+		"replace with a value filter matching nothing fails with 400 `noTarget` (SHALL); the Entra tolerance (docs/entra.md) creates the value only for an `eq` filter on canonical values, such as `emails[type eq \"work\"]`",
 		checkReplaceFilterNoMatchNoTarget},
 }
 
@@ -346,7 +346,7 @@ func checkReplaceFiltered(t *testing.T, s *server) {
 	require.Equal(t, confList{confObj{"value": "r1"}, confObj{"value": "r2", "display": "Two"}}, u["roles"])
 }
 
-// checkReplaceFilterNoMatchNoTarget checks RFC7644 §3.5.2.3 MUST: replace with a value filter matching nothing fails with 400 `noTarget` (SHALL); the Entra tolerance (README) creates the value only for an `eq` filter on canonical values, such as `emails[type eq "work"]`.
+// checkReplaceFilterNoMatchNoTarget checks RFC7644 §3.5.2.3 MUST: replace with a value filter matching nothing fails with 400 `noTarget` (SHALL); the Entra tolerance (docs/entra.md) creates the value only for an `eq` filter on canonical values, such as `emails[type eq "work"]`.
 func checkReplaceFilterNoMatchNoTarget(t *testing.T, s *server) {
 	confPatchFails(t, s, 400, "noTarget", `{"op":"replace","path":"emails[value co \"nowhere\"].type","value":"home"}`)
 	confPatchFails(t, s, 400, "noTarget", `{"op":"replace","path":"emails[type eq \"nonexistent\"].value","value":"x@x.example"}`)

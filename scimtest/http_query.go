@@ -151,7 +151,7 @@ var queryReqs = []requirement{
 		"a cursor the server did not issue is answered 400 with scimType `invalidCursor`",
 		checkInvalidCursor400},
 	{"RFC9865 §2.2", "SHOULD", "CursorSorted",
-		"cursor pages sorted by `sortBy`: not supported (cursors follow creation order, README); refused clearly with 400 `invalidValue`, never silently unsorted",
+		"cursor pages sorted by `sortBy`: not supported (cursors follow creation order, docs/sqlstore.md); refused clearly with 400 `invalidValue`, never silently unsorted",
 		checkCursorSorted},
 	{"RFC9865 §2.3", "MUST", "DefaultPaginationMethod",
 		"a query naming neither `startIndex` nor `cursor` is paginated by the advertised default method (index), never refused",
@@ -518,7 +518,7 @@ func checkInvalidCursor400(t *testing.T, s *server) {
 	confError(t, s.do("POST", "/Users/.search", `{"cursor":"garbage","count":1}`), 400, "invalidCursor")
 }
 
-// checkCursorSorted checks RFC9865 §2.2 SHOULD: cursor pages sorted by `sortBy`: not supported (cursors follow creation order, README); refused clearly with 400 `invalidValue`, never silently unsorted.
+// checkCursorSorted checks RFC9865 §2.2 SHOULD: cursor pages sorted by `sortBy`: not supported (cursors follow creation order, docs/sqlstore.md); refused clearly with 400 `invalidValue`, never silently unsorted.
 func checkCursorSorted(t *testing.T, s *server) {
 	s.user("b@example.com")
 	s.user("a@example.com")
