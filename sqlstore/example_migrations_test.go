@@ -1,7 +1,10 @@
 package sqlstore_test
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
+	"os"
 
 	"github.com/scimkit/scim/sqlstore"
 )
@@ -25,4 +28,23 @@ func ExampleMigrations() {
 	// 0005_scim_refold (go)
 	// 0006_scim_groups (sql)
 	// 0007_scim_walk (sql)
+}
+
+// The store opened over a database whose schema a migration tool keeps (docs/sqlstore.md).
+func ExampleWithoutMigrations() {
+	ctx := context.Background()
+	db, err := sql.Open("pgx", os.Getenv("DATABASE_URL"))
+	if err != nil {
+		return
+	}
+	// snippet:own-migrations
+	for _, m := range sqlstore.Migrations(sqlstore.Postgres) {
+		// write m.SQL to the tool's file for step m.Version, say 0001_scim_users.sql; a Go step: see below
+		_ = m
+	}
+	store, err := sqlstore.New(ctx, db, sqlstore.Postgres, sqlstore.WithoutMigrations())
+	// end
+	if err == nil {
+		defer store.Close()
+	}
 }
