@@ -3,6 +3,7 @@ package scim
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -98,4 +99,11 @@ func TestUserFromDocTypes(t *testing.T) {
 	u, err := userFromDoc(map[string]any{"USERNAME": "a", "urn:ietf:params:scim:schemas:core:2.0:User": map[string]any{}, "other": 1})
 	require.NoError(t, err)
 	require.Equal(t, &User{UserName: "a"}, u, "keys match without case, as encoding/json matches them; others are ignored")
+}
+
+func TestNewIDIsUUIDv4(t *testing.T) {
+	re := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	for range 100 {
+		require.Regexp(t, re, newID())
+	}
 }
