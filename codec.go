@@ -44,15 +44,15 @@ func splitList(s string) []string {
 	return parts
 }
 
-// render returns what is sent for u: the user itself for the default attribute set (encoded straight from
-// the struct), or its projected canonical document.
-func (h *handler) render(r *request, u *User, proj project.Projection) any {
-	return h.renderAt(u, proj, h.location(r, u.ID), etag(u.Meta.Version))
+// encodeUser returns the JSON sent for u: written straight from the struct for the default attribute set
+// (appendUser), else its canonical document projected through the declared schema.
+func (h *handler) encodeUser(r *request, u *User, proj project.Projection) ([]byte, error) {
+	return h.encodeUserAt(u, proj, h.location(r, u.ID), etag(u.Meta.Version))
 }
 
-// renderAt is render with the user's location and entity tag already made (writeUser needs them too).
-func (h *handler) renderAt(u *User, proj project.Projection, loc, tag string) any {
-	v := *u             // a shallow copy: Store users are shared and never modified
+// encodeUserAt is encodeUser with the user's location and entity tag already made (writeUser needs them too).
+func (h *handler) encodeUserAt(u *User, proj project.Projection, loc, tag string) ([]byte, error) {
+	v := *u             // a shallow copy (on the stack: appendUser keeps no reference): Store users are shared
 	v.PasswordHash = "" // not in the JSON form anyway; never handed on
 	v.Schemas = coreSchemas
 	if v.Enterprise != nil {
@@ -65,14 +65,14 @@ func (h *handler) renderAt(u *User, proj project.Projection, loc, tag string) an
 	v.Meta.Location = loc
 	v.Meta.Version = tag
 	if proj.IsDefault() && !h.trim && len(v.Extensions) == 0 {
-		return &v
+		return appendUser(make([]byte, 0, 1024), &v)
 	}
 	// Through the declared schema: only its attributes, and the schemas list of what is left.
 	doc := v.doc()
 	if h.trim {
 		normalize.Trim(h.rt, doc) // sub-attributes too: Apply copies a selected attribute whole
 	}
-	return project.Apply(h.rt, proj, doc)
+	return json.Marshal(project.Apply(h.rt, proj, doc))
 }
 
 // The schemas lists of a rendered user; shared, never modified.
@@ -96,12 +96,18 @@ func (h *handler) writeUser(w http.ResponseWriter, r *request, status int, u *Us
 	if status == http.StatusCreated {
 		w.Header().Set("Location", loc)
 	}
-	h.writeJSON(w, status, h.renderAt(u, proj, loc, tag))
+	b, err := h.encodeUserAt(u, proj, loc, tag)
+	h.writeBytes(w, status, b, err)
 	return nil
 }
 
 func (h *handler) writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
+	h.writeBytes(w, status, b, err)
+}
+
+// writeBytes writes an encoded response body; err is the encoding's failure.
+func (h *handler) writeBytes(w http.ResponseWriter, status int, b []byte, err error) {
 	if err != nil { // only our own types get here; they always marshal
 		h.log.Error("scim: encoding response", "error", err)
 		b, status = []byte(`{"schemas":["`+schema.ErrorURN+`"],"status":"500"}`), http.StatusInternalServerError

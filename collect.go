@@ -36,7 +36,11 @@ func NewCollector(ctx context.Context, q Query) *Collector {
 
 // Add examines one user. It returns ErrTooMany (wrapped) past q.MaxScan users, and the context's error once
 // the context is done.
-func (c *Collector) Add(u *User) error {
+func (c *Collector) Add(u *User) error { return c.add(u, nil) }
+
+// add is Add for a user that must not be kept as given (MemoryStore's scratch copy of a compact user): own,
+// when not nil, returns the user to keep in its place.
+func (c *Collector) add(u *User, own func() *User) error {
 	c.scanned++
 	if c.q.MaxScan > 0 && c.scanned > c.q.MaxScan {
 		return ErrTooMany
@@ -52,9 +56,15 @@ func (c *Collector) Add(u *User) error {
 	}
 	i := c.matched
 	c.matched++
+	keep := func() *User {
+		if own != nil {
+			return own()
+		}
+		return u
+	}
 	if c.q.SortBy.Attr == nil {
 		if i >= c.from && i < c.depth {
-			c.page = append(c.page, u)
+			c.page = append(c.page, keep())
 		}
 		return nil
 	}
@@ -64,8 +74,10 @@ func (c *Collector) Add(u *User) error {
 	it := sortItem{u: u, key: filter.SortKey(src.doc(), c.q.SortBy), seq: i}
 	switch {
 	case c.heap.Len() < c.depth:
+		it.u = keep()
 		heap.Push(&c.heap, it)
 	case c.heap.less(it, c.heap.items[0]): // better than the worst kept: it takes its place
+		it.u = keep()
 		c.heap.items[0] = it
 		heap.Fix(&c.heap, 0)
 	}

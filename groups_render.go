@@ -2,6 +2,7 @@ package scim
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/scimkit/scim/internal/project"
@@ -113,8 +114,14 @@ func (h *handler) withGroups(r *request, users []*User, proj project.Projection)
 		return nil, err
 	}
 	base := h.base(r)
-	out := make([]*User, len(users))
+	out := users // replaced by a copy at the first user whose groups change
 	for i, u := range users {
+		if len(of[u.ID]) == 0 && len(u.Groups) == 0 { // in no group (the common case): nothing to copy
+			continue
+		}
+		if &out[0] == &users[0] {
+			out = slices.Clone(users)
+		}
 		c := *u // Store users are shared: a copy
 		c.Groups = nil
 		for _, g := range of[u.ID] {

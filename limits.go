@@ -119,7 +119,7 @@ func (h *handler) renderPage(ctx context.Context, r *request, users []*User, pro
 				return nil, false, err
 			}
 		}
-		b, err := json.Marshal(h.render(r, u, proj))
+		b, err := h.encodeUser(r, u, proj)
 		if err != nil {
 			return nil, false, err
 		}

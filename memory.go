@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/scimkit/scim/filter"
 )
@@ -33,11 +34,151 @@ type memTenant struct {
 	groups       memGroups              // the tenant's groups and memberships (memory_groups.go)
 }
 
+// memEntry is one user. A user of the shape identity providers provision (memUser's attributes only) is
+// kept compact, in a third of the heap a User takes, and rebuilt on every read; any other user is kept as
+// it was given. A rebuilt user costs a read one allocation of a User, which the response encoding no
+// longer spends (the handler encodes from a copy on its stack): GET stayed below its former allocations.
 type memEntry struct {
-	user    *User
+	user    *User    // the user as given, when it does not fit memUser; else nil
+	c       *memUser // the compact form, when it fits
 	seq     int64
 	version int64
 }
+
+// memUser is a User with only the attributes Entra ID and Okta send by default: userName, externalId,
+// displayName, active, name, emails, and the store's meta. Name, Active and Emails are the given user's
+// values, shared and never modified, as Store users are.
+type memUser struct {
+	id, userName, externalID, displayName string
+	name                                  *Name
+	active                                *bool
+	emails                                []MultiValue
+	resourceType                          string
+	created, lastModified                 time.Time
+}
+
+// newMemEntry makes the entry of u at version v, compact when u fits memUser.
+func newMemEntry(u *User, seq, v int64) *memEntry {
+	e := &memEntry{seq: seq, version: v}
+	e.set(u)
+	return e
+}
+
+// set makes u the entry's user (its version already set).
+func (e *memEntry) set(u *User) {
+	e.user, e.c = u, nil
+	rest := *u // what memUser does not keep must be zero for u to fit it
+	rest.ID, rest.UserName, rest.ExternalID, rest.DisplayName = "", "", "", ""
+	rest.Name, rest.Active, rest.Emails = nil, nil, nil
+	rest.Meta.ResourceType, rest.Meta.Created, rest.Meta.LastModified = "", time.Time{}, time.Time{}
+	if rest.Meta.Version == strconv.FormatInt(e.version, 10) { // the store's own: made again on read
+		rest.Meta.Version = ""
+	}
+	if !rest.isZero() {
+		return
+	}
+	emails := u.Emails
+	if len(emails) > 0 { // a copy of its own, with the repeated type names shared
+		emails = slices.Clone(emails)
+		for i := range emails {
+			emails[i].Type = intern(emails[i].Type)
+		}
+	}
+	e.user, e.c = nil, &memUser{
+		id: u.ID, userName: u.UserName, externalID: u.ExternalID, displayName: u.DisplayName,
+		name: u.Name, active: u.Active, emails: emails, resourceType: intern(u.Meta.ResourceType),
+		created: u.Meta.Created, lastModified: u.Meta.LastModified,
+	}
+}
+
+// isZero reports whether u has no attribute at all (nil and empty slices told apart, as a Store returns
+// what it was given).
+func (u *User) isZero() bool {
+	return u.Schemas == nil && u.ID == "" && u.ExternalID == "" && u.UserName == "" && u.Name == nil &&
+		u.DisplayName == "" && u.NickName == "" && u.ProfileURL == "" && u.Title == "" && u.UserType == "" &&
+		u.PreferredLanguage == "" && u.Locale == "" && u.Timezone == "" && u.Active == nil && u.PasswordHash == "" &&
+		u.Emails == nil && u.PhoneNumbers == nil && u.IMs == nil && u.Photos == nil && u.Addresses == nil &&
+		u.Groups == nil && u.Entitlements == nil && u.Roles == nil && u.X509Certificates == nil &&
+		u.Enterprise == nil && u.Meta == (Meta{}) && u.Extensions == nil
+}
+
+// intern returns the shared copy of the strings most users repeat (type names, the resource type).
+func intern(s string) string {
+	switch s {
+	case "work":
+		return "work"
+	case "home":
+		return "home"
+	case "other":
+		return "other"
+	case "mobile":
+		return "mobile"
+	case "User":
+		return "User"
+	}
+	return s
+}
+
+// get returns the entry's user: the one given, or a new one rebuilt from the compact form.
+func (e *memEntry) get() *User {
+	if e.user != nil {
+		return e.user
+	}
+	u := new(User)
+	e.fill(u)
+	return u
+}
+
+// view returns the entry's user for a read that keeps nothing (a filter's match): the one given, or the
+// compact form rebuilt into scratch.
+func (e *memEntry) view(scratch *User) *User {
+	if e.user != nil {
+		return e.user
+	}
+	*scratch = User{}
+	e.fill(scratch)
+	return scratch
+}
+
+func (e *memEntry) fill(u *User) {
+	c := e.c
+	u.ID, u.UserName, u.ExternalID, u.DisplayName = c.id, c.userName, c.externalID, c.displayName
+	u.Name, u.Active, u.Emails = c.name, c.active, c.emails
+	u.Meta = Meta{ResourceType: c.resourceType, Created: c.created, LastModified: c.lastModified,
+		Version: strconv.FormatInt(e.version, 10)}
+}
+
+// The attributes the store's indexes and member lists read, without rebuilding a user.
+func (e *memEntry) id() string {
+	if e.user != nil {
+		return e.user.ID
+	}
+	return e.c.id
+}
+
+func (e *memEntry) userName() string {
+	if e.user != nil {
+		return e.user.UserName
+	}
+	return e.c.userName
+}
+
+func (e *memEntry) externalID() string {
+	if e.user != nil {
+		return e.user.ExternalID
+	}
+	return e.c.externalID
+}
+
+func (e *memEntry) displayName() string {
+	if e.user != nil {
+		return e.user.DisplayName
+	}
+	return e.c.displayName
+}
+
+// versionString is the entry's version as Meta.Version has it.
+func (e *memEntry) versionString() string { return strconv.FormatInt(e.version, 10) }
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
@@ -88,8 +229,8 @@ func (s *MemoryStore) Create(ctx context.Context, u *User) (*User, error) {
 	if _, taken := t.byID[u.ID]; taken {
 		return nil, ErrConflict
 	}
-	e := &memEntry{user: u, seq: s.seq.Add(1), version: 1} // under t.mu: t.order stays sorted by seq
 	u.Meta.Version = "1"
+	e := newMemEntry(u, s.seq.Add(1), 1) // under t.mu: t.order stays sorted by seq
 	t.byID[u.ID] = e
 	t.index(e)
 	t.order = append(t.order, e)
@@ -109,7 +250,7 @@ func (s *MemoryStore) Get(ctx context.Context, id string) (*User, error) {
 		t.mu.RLock()
 		defer t.mu.RUnlock()
 		if e := t.byID[id]; e != nil {
-			return e.user, nil
+			return e.get(), nil
 		}
 	}
 	return nil, ErrNotFound
@@ -133,7 +274,7 @@ func (s *MemoryStore) Replace(ctx context.Context, u *User, version string) (*Us
 	if e == nil {
 		return nil, ErrNotFound
 	}
-	if version != "" && version != e.user.Meta.Version {
+	if version != "" && version != e.versionString() {
 		return nil, ErrVersionMismatch
 	}
 	if other, taken := t.byUserName[filter.Fold(u.UserName)]; taken && other != e {
@@ -142,7 +283,7 @@ func (s *MemoryStore) Replace(ctx context.Context, u *User, version string) (*Us
 	t.unindex(e)
 	e.version++
 	u.Meta.Version = strconv.FormatInt(e.version, 10)
-	e.user = u
+	e.set(u)
 	t.index(e)
 	return u, nil
 }
@@ -165,7 +306,7 @@ func (s *MemoryStore) Delete(ctx context.Context, id, version string) error {
 	if e == nil {
 		return ErrNotFound
 	}
-	if version != "" && version != e.user.Meta.Version {
+	if version != "" && version != e.versionString() {
 		return ErrVersionMismatch
 	}
 	t.unindex(e)
@@ -180,15 +321,15 @@ func (s *MemoryStore) Delete(ctx context.Context, id, version string) error {
 }
 
 func (t *memTenant) index(e *memEntry) {
-	t.byUserName[filter.Fold(e.user.UserName)] = e
-	if x := e.user.ExternalID; x != "" {
+	t.byUserName[filter.Fold(e.userName())] = e
+	if x := e.externalID(); x != "" {
 		t.byExternalID[x] = append(t.byExternalID[x], e)
 	}
 }
 
 func (t *memTenant) unindex(e *memEntry) {
-	delete(t.byUserName, filter.Fold(e.user.UserName))
-	if x := e.user.ExternalID; x != "" {
+	delete(t.byUserName, filter.Fold(e.userName()))
+	if x := e.externalID(); x != "" {
 		list := slices.DeleteFunc(t.byExternalID[x], func(o *memEntry) bool { return o == e })
 		if len(list) == 0 {
 			delete(t.byExternalID, x)
@@ -219,7 +360,7 @@ func (s *MemoryStore) List(ctx context.Context, q Query) (*Page, error) {
 		entries := pageOf(t.order, q.StartIndex, q.Count)
 		users := make([]*User, len(entries))
 		for i, e := range entries {
-			users[i] = e.user
+			users[i] = e.get()
 		}
 		return &Page{Users: users, TotalResults: len(t.order)}, nil
 	}
@@ -232,7 +373,7 @@ func (s *MemoryStore) List(ctx context.Context, q Query) (*Page, error) {
 		entries := pageOf(candidates, q.StartIndex, q.Count)
 		users := make([]*User, len(entries))
 		for i, e := range entries {
-			users[i] = e.user
+			users[i] = e.get()
 		}
 		return &Page{Users: users, TotalResults: len(candidates)}, nil
 	}
@@ -242,8 +383,9 @@ func (s *MemoryStore) List(ctx context.Context, q Query) (*Page, error) {
 		return nil, ErrTooMany
 	}
 	c := NewCollector(ctx, q)
+	var scratch User // a compact user is rebuilt here to be matched, and again to be kept only if it is
 	for _, e := range candidates {
-		if err := c.Add(e.user); err != nil {
+		if err := c.add(e.view(&scratch), e.get); err != nil {
 			return nil, err
 		}
 	}
@@ -335,7 +477,7 @@ func (s *MemoryStore) ListCursor(ctx context.Context, q Query, cursor string) (*
 	if q.Filter == nil || indexed && isCompare(q.Filter) { // every candidate matches: no scan at all
 		page.TotalResults = len(candidates)
 		for _, e := range candidates[start:min(start+max(q.Count, 0), len(candidates))] {
-			page.Users = append(page.Users, e.user)
+			page.Users = append(page.Users, e.get())
 		}
 		if n := len(page.Users); n > 0 && start+n < len(candidates) {
 			page.NextCursor = s.cursors.Seal(name, candidates[start+n-1].seq)
@@ -346,13 +488,14 @@ func (s *MemoryStore) ListCursor(ctx context.Context, q Query, cursor string) (*
 		return nil, ErrTooMany
 	}
 	var last int64
+	var scratch User // a compact user is rebuilt here to be matched
 	for i, e := range candidates {
 		if i%64 == 63 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		if !q.Matches(e.user) {
+		if !q.Matches(e.view(&scratch)) {
 			continue
 		}
 		page.TotalResults++
@@ -361,7 +504,7 @@ func (s *MemoryStore) ListCursor(ctx context.Context, q Query, cursor string) (*
 		}
 		switch {
 		case len(page.Users) < q.Count:
-			page.Users = append(page.Users, e.user)
+			page.Users = append(page.Users, e.get())
 			last = e.seq
 		case page.NextCursor == "" && q.Count > 0:
 			page.NextCursor = s.cursors.Seal(name, last) // a match exists past this page

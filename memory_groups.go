@@ -145,7 +145,7 @@ func (t *memTenant) memberList(gid string) []Member {
 	for i, id := range ids {
 		out[i] = Member{Value: id, Type: "User"}
 		if e := t.byID[id]; e != nil {
-			out[i].Display = cmp.Or(e.user.DisplayName, e.user.UserName)
+			out[i].Display = cmp.Or(e.displayName(), e.userName())
 		}
 	}
 	return out

@@ -212,16 +212,17 @@ func (t *memTenant) listByGroups(q Query) *Page {
 			// The whole filter is the group's membership: a page of its members, in creation order.
 			users := make([]*User, 0, len(candidates))
 			for _, e := range pageOf(candidates, q.StartIndex, q.Count) {
-				users = append(users, e.user)
+				users = append(users, e.get())
 			}
 			return &Page{Users: users, TotalResults: len(candidates)}
 		}
 	}
 	var matched []*User
 	var docs []map[string]any
+	var scratch User // a compact user is rebuilt here to be matched
 	for _, e := range candidates {
-		d := e.user.doc()
-		if refs := t.groupRefs(e.user.ID); len(refs) > 0 {
+		d := e.view(&scratch).doc()
+		if refs := t.groupRefs(e.id()); len(refs) > 0 {
 			gs := make([]any, len(refs))
 			for i, r := range refs {
 				gs[i] = map[string]any{"value": r.Value, "display": r.Display, "type": "direct"}
@@ -229,7 +230,7 @@ func (t *memTenant) listByGroups(q Query) *Page {
 			d["groups"] = gs
 		}
 		if filter.Match(q.Filter, d) {
-			matched = append(matched, e.user)
+			matched = append(matched, e.get())
 			docs = append(docs, d)
 		}
 	}

@@ -2,7 +2,6 @@ package scim
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -317,8 +316,8 @@ func removeAt(env patchEnv, c map[string]any, pp filter.PatchPath, value any) er
 	return nil
 }
 
-// valueKey returns the canonical key of a value of a multi-valued attribute, "primary" aside: its JSON
-// (encoding/json writes object keys sorted), so equal keys are equal values.
+// valueKey returns the canonical key of a value of a multi-valued attribute, "primary" aside: equal keys are
+// equal values (document.AppendKey).
 func valueKey(v any) string {
 	if m, ok := v.(map[string]any); ok {
 		if _, has := m["primary"]; has {
@@ -331,11 +330,7 @@ func valueKey(v any) string {
 			v = stripped
 		}
 	}
-	b, err := json.Marshal(v)
-	if err != nil { // canonical values always marshal; a unique key keeps a bad one from matching others
-		return fmt.Sprintf("\x00%p", &v)
-	}
-	return string(b)
+	return string(document.AppendKey(nil, v))
 }
 
 // valueSet answers whether an element has every sub-attribute value of one of the listed values (a remove

@@ -1,9 +1,7 @@
 package scim
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"strings"
 
 	"github.com/scimkit/scim/filter"
@@ -36,33 +34,6 @@ func pageOf[T any](items []T, start, count int) []T {
 		return []T{}
 	}
 	return items[from:min(from+count, len(items))]
-}
-
-// doc returns the canonical JSON form of u as generic values (numbers as json.Number): the form that
-// filters, PATCH and projection work on, all driven by the schema.
-func (u *User) doc() map[string]any {
-	b, err := json.Marshal(u)
-	if err != nil {
-		return map[string]any{} // a User always marshals: it holds only strings, bools and times
-	}
-	var m map[string]any
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	_ = d.Decode(&m)
-	return m
-}
-
-// userFromDoc builds a User from a canonical document, as normalize.Resource produces it.
-func userFromDoc(doc map[string]any) (*User, error) {
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return nil, err
-	}
-	u := new(User)
-	if err := json.Unmarshal(b, u); err != nil {
-		return nil, err
-	}
-	return u, nil
 }
 
 // Equal returns the value v when the query's filter is exactly `attr eq v` for the named top-level attribute

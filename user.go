@@ -3,7 +3,6 @@ package scim
 import (
 	"bytes"
 	"encoding/json"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,33 +21,7 @@ type userJSON User
 // MarshalJSON encodes the user in its SCIM form: the struct's fields, then each host extension as an object
 // under its URN, in URN order so that equal users encode to equal bytes.
 func (u User) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal((*userJSON)(&u))
-	if err != nil || len(u.Extensions) == 0 {
-		return b, err
-	}
-	urns := make([]string, 0, len(u.Extensions))
-	for urn, attrs := range u.Extensions {
-		if len(attrs) > 0 {
-			urns = append(urns, urn)
-		}
-	}
-	slices.Sort(urns)
-	buf := bytes.NewBuffer(b[:len(b)-1]) // without its closing brace
-	for _, urn := range urns {
-		v, err := json.Marshal(u.Extensions[urn])
-		if err != nil {
-			return nil, err
-		}
-		if buf.Len() > 1 {
-			buf.WriteByte(',')
-		}
-		k, _ := json.Marshal(urn)
-		buf.Write(k)
-		buf.WriteByte(':')
-		buf.Write(v)
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return appendUser(make([]byte, 0, 512), &u)
 }
 
 // UnmarshalJSON decodes the SCIM form of a user: the struct's fields, and every other key that is a schema

@@ -3,7 +3,6 @@ package scim
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"maps"
 	"net/http"
@@ -38,7 +37,7 @@ func (h *handler) create(w http.ResponseWriter, r *request) error {
 	u.ID = newID()
 	u.PasswordHash = hash
 	u.Meta = Meta{ResourceType: h.rt.Name, Created: now, LastModified: now}
-	b, err := json.Marshal(u)
+	b, err := appendUser(make([]byte, 0, 1024), u) // its size, as a Store would keep it
 	if err != nil {
 		return err
 	}
@@ -162,7 +161,7 @@ func (h *handler) update(r *request, id string, mutate func(doc map[string]any) 
 		if ifMatch != "" && !etagMatches(ifMatch, cur.Meta.Version) {
 			return nil, ErrVersionMismatch
 		}
-		before, err := json.Marshal(cur)
+		before, err := appendUser(make([]byte, 0, 2048), cur) // after is written behind it, while it fits
 		if err != nil {
 			return nil, err
 		}
@@ -201,7 +200,7 @@ func (h *handler) update(r *request, id string, mutate func(doc map[string]any) 
 		}
 		// Unchanged when both encode alike: the encoding of a User is canonical (fixed field order, empty
 		// values omitted), so equal bytes are equal users. A new password is always a change.
-		after, err := json.Marshal(u)
+		after, err := appendUser(before[len(before):], u)
 		if err == nil && bytes.Equal(before, after) && newPassword == "" && u.PasswordHash == cur.PasswordHash {
 			return cur, nil
 		}

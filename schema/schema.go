@@ -188,7 +188,8 @@ func (p Path) Target() *Attribute {
 
 // Schemas returns the core schema followed by every extension schema.
 func (rt *ResourceType) Schemas() []*Schema {
-	out := []*Schema{rt.Core}
+	out := make([]*Schema, 1, 1+len(rt.Extensions)) // one allocation: called on every request
+	out[0] = rt.Core
 	for _, e := range rt.Extensions {
 		out = append(out, e.Schema)
 	}
@@ -257,7 +258,11 @@ func (rt *ResourceType) splitURN(path string) (*Schema, string, bool) {
 // Attributes returns a path for every top-level attribute of the resource type: the core schema's, the
 // common ones (id, externalId, meta), then each extension's.
 func (rt *ResourceType) Attributes() []Path {
-	var out []Path
+	n := len(rt.Core.Attributes) + len(rt.Common)
+	for _, e := range rt.Extensions {
+		n += len(e.Schema.Attributes)
+	}
+	out := make([]Path, 0, n) // one allocation: Validate and PUT call it on every write
 	for _, s := range rt.Schemas() {
 		for _, a := range s.Attributes {
 			out = append(out, Path{Schema: s, Attr: a})

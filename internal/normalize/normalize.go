@@ -309,18 +309,24 @@ func Validate(rt *schema.ResourceType, doc map[string]any) error {
 			continue
 		}
 		primaries := 0
-		seen := make(map[string]bool, len(list))
+		var seen map[string]bool // one value (the common case) cannot repeat: no set
+		if len(list) > 1 {
+			seen = make(map[string]bool, len(list))
+		}
+		var key []byte
 		for _, e := range list {
 			if m, ok := e.(map[string]any); ok && m["primary"] == true {
 				primaries++
 			}
-			// Key each value by its JSON (object keys come sorted): linear, where comparing pairs is not.
-			if k, err := json.Marshal(e); err == nil {
-				if seen[string(k)] {
-					return invalid("%s has the same value twice", p)
-				}
-				seen[string(k)] = true
+			if seen == nil {
+				continue
 			}
+			// Key each value by its canonical form: linear, where comparing pairs is not.
+			key = document.AppendKey(key[:0], e)
+			if seen[string(key)] {
+				return invalid("%s has the same value twice", p)
+			}
+			seen[string(key)] = true
 		}
 		if primaries > 1 {
 			return invalid("%s has more than one primary value", p)
