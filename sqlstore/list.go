@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -254,31 +255,12 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ 
 		return nil, err
 	}
 	defer rows.Close()
-	var last int64
-	got := false
-	size := 0
-	for rows.Next() {
-		var seq, version int64
-		var data string
-		if err := rows.Scan(&seq, &data, &version, &page.TotalResults); err != nil {
-			return nil, err
-		}
-		got = true
-		size += len(data)
-		// One row more than the page, or than MaxBytes allows: there is a next page, after the last user sent.
-		if len(page.Users) == q.Count || q.MaxBytes > 0 && size > q.MaxBytes && len(page.Users) > 0 {
-			page.NextCursor = s.cursors.Seal(tenantOf(ctx), last)
-			break
-		}
-		u, err := decodeUser(data, version)
-		if err != nil {
-			return nil, err
-		}
-		page.Users = append(page.Users, u)
-		last = seq
-	}
-	if err := rows.Err(); err != nil {
+	last, got, more, err := readPage(rows, q, page)
+	if err != nil {
 		return nil, err
+	}
+	if more { // there is a next page, after the last user sent
+		page.NextCursor = s.cursors.Seal(tenantOf(ctx), last)
 	}
 	if !got && after > 0 { // no row to carry the total: the end, or users deleted meanwhile (a first page without rows means no match)
 		err = s.db.QueryRowContext(ctx, `SELECT `+countOf(where, q.Filter != nil), args...).Scan(&page.TotalResults)
@@ -320,4 +302,31 @@ func (s *Store) listCursorInGo(ctx context.Context, q scim.Query, after int64) (
 		return nil, err
 	}
 	return page, nil
+}
+
+// readPage reads rows of (seq, data, version, total) into page: at most q.Count users and, past the first,
+// no more than q.MaxBytes of stored JSON (RFC 7644 §3.4.2.4: a shorter page rather than more than the handler
+// can send). more reports a row beyond the page (a next page exists), last the seq of the page's last user,
+// got whether any row came (each carries the total).
+func readPage(rows *sql.Rows, q scim.Query, page *scim.Page) (last int64, got, more bool, err error) {
+	size := 0
+	for rows.Next() {
+		var seq, version int64
+		var data string
+		if err := rows.Scan(&seq, &data, &version, &page.TotalResults); err != nil {
+			return 0, false, false, err
+		}
+		got = true
+		size += len(data)
+		if len(page.Users) == q.Count || q.MaxBytes > 0 && size > q.MaxBytes && len(page.Users) > 0 {
+			return last, got, true, nil
+		}
+		u, err := decodeUser(data, version)
+		if err != nil {
+			return 0, false, false, err
+		}
+		page.Users = append(page.Users, u)
+		last = seq
+	}
+	return last, got, false, rows.Err()
 }

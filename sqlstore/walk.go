@@ -222,29 +222,8 @@ func (s *Store) listSeq(ctx context.Context, q scim.Query, where string, args []
 		return nil, err
 	}
 	defer rows.Close()
-	var last int64
-	got, more, size := false, false, 0
-	for rows.Next() {
-		var seq, version int64
-		var data string
-		if err := rows.Scan(&seq, &data, &version, &page.TotalResults); err != nil {
-			return nil, err
-		}
-		got = true
-		size += len(data)
-		// A shorter page (RFC 7644 §3.4.2.4) rather than more than the handler can send.
-		if len(page.Users) == q.Count || q.MaxBytes > 0 && size > q.MaxBytes && len(page.Users) > 0 {
-			more = true
-			break
-		}
-		u, err := decodeUser(data, version)
-		if err != nil {
-			return nil, err
-		}
-		page.Users = append(page.Users, u)
-		last = seq
-	}
-	if err := rows.Err(); err != nil {
+	last, got, more, err := readPage(rows, q, page)
+	if err != nil {
 		return nil, err
 	}
 	rows.Close()
