@@ -24,7 +24,7 @@ import (
 
 // sqliteDSN is sqlite.DSN.
 func sqliteDSN(path string, opts ...Option) string {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	if limit := EffectiveWAL(opts...).Limit; limit > 0 {
 		dsn += "&_pragma=journal_size_limit(" + strconv.FormatInt(limit, 10) + ")"

@@ -80,7 +80,7 @@ func Open(ctx context.Context, path string) (*sql.DB, error) {
 	// WAL: readers never wait for the writer. busy_timeout: a write waits up to 5 s for the lock instead of
 	// failing with SQLITE_BUSY. _txlock=immediate: a transaction takes the write lock when it begins.
 	db, err := sql.Open("sqlite", "file:"+path+
-		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}

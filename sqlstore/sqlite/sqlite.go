@@ -22,8 +22,10 @@ const BusyTimeout = 10000
 // journal_size_limit from opts (sqlstore.WithWAL). Hosts that open the file with database/sql themselves,
 // to share it with their own tables, may use it with sqlstore.New.
 func DSN(path string, opts ...sqlstore.Option) string {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(" + strconv.Itoa(BusyTimeout) +
-		")&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	// busy_timeout first: the pragmas run in order on every new connection, and switching a new file to WAL
+	// takes a lock that, without the timeout, fails at once with SQLITE_BUSY when replicas open it together.
+	dsn := "file:" + path + "?_pragma=busy_timeout(" + strconv.Itoa(BusyTimeout) +
+		")&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	if limit := sqlstore.EffectiveWAL(opts...).Limit; limit > 0 {
 		dsn += "&_pragma=journal_size_limit(" + strconv.FormatInt(limit, 10) + ")"
 	}
