@@ -127,6 +127,36 @@ type brokenStore struct {
 	users  []brokenEntry
 	seq    int
 	nextID int // the last id given, for the bugs of a Store with its own integer ids
+	// waiting is closed by the second caller to reach meet while the first waits there.
+	waiting chan struct{}
+}
+
+// meet is where the check-then-write bugs let a race in: it holds the first caller (s.mu released) until a
+// second one has passed the same check, so the two always write over each other. A sleep in its place raced
+// only when the scheduler happened to interleave, which under load it sometimes did not. The timeout only
+// keeps a lone caller from hanging.
+func (s *brokenStore) meet() {
+	s.mu.Lock()
+	if ch := s.waiting; ch != nil {
+		s.waiting = nil
+		s.mu.Unlock()
+		close(ch)
+		return
+	}
+	ch := make(chan struct{})
+	s.waiting = ch
+	s.mu.Unlock()
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C:
+		s.mu.Lock()
+		if s.waiting == ch {
+			s.waiting = nil
+		}
+		s.mu.Unlock()
+	}
 }
 
 type brokenEntry struct {
@@ -256,7 +286,7 @@ func (s *brokenStore) Create(ctx context.Context, u *scim.User) (*scim.User, err
 	}
 	if s.is("checkThenCreate") {
 		s.mu.Unlock()
-		time.Sleep(time.Millisecond)
+		s.meet()
 		s.mu.Lock()
 	}
 	defer s.mu.Unlock()
@@ -319,7 +349,7 @@ func (s *brokenStore) Replace(ctx context.Context, u *scim.User, version string)
 	}
 	if s.is("checkThenReplace") {
 		s.mu.Unlock()
-		time.Sleep(time.Millisecond)
+		s.meet()
 		s.mu.Lock()
 		if i = s.find(tenant, u.ID); i < 0 {
 			return nil, scim.ErrNotFound

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"flag"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +30,7 @@ func TestModules(t *testing.T) {
 	}
 	modules := uses(string(work))
 	require.NotEmpty(t, modules, "go.work uses no module besides the root")
+	require.NoError(t, readInputs(root))
 	for _, m := range modules {
 		t.Run(m, func(t *testing.T) {
 			args := append([]string{"test"}, passedFlags(t)...)
@@ -46,6 +48,42 @@ func TestModules(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readInputs makes every file of the checkout and the environment the nested runs see part of this test's
+// cache key. The go command caches a passing test by the files and variables the test itself opened, stat'ed or
+// read (not those of its child processes): without this, after a change that breaks a nested module's test,
+// `go test ./...` would answer "ok (cached)". Opening a directory records the size and modification time of each
+// of its entries, so walking every directory covers every file; the root module's files are walked too, since
+// the nested modules build against them.
+func readInputs(root string) error {
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if inherited(name) {
+			os.Getenv(name)
+		}
+	}
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != root && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir // .git, .cache: not inputs of the tests
+		}
+		return nil
+	})
+}
+
+// inherited reports whether the environment variable name may change what a nested test does: the tests' own
+// settings (SCIM_…, SQLSTORE_…, DATABASE_URL) and the go command's (GO…, CGO_…). Others (PWD, SHLVL, …) would only
+// defeat the cache.
+func inherited(name string) bool {
+	for _, p := range []string{"SCIM", "SQLSTORE", "DATABASE_URL", "GO", "CGO_"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // uses returns the directories of go.work's use directives other than the root itself.
