@@ -24,7 +24,7 @@ func (s *Store) ListGroups(ctx context.Context, q scim.Query, maxMembers int) (_
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
-	m := groupMapping(s.dialect)
+	m := groupMapping(s.dialect, tenantOf(ctx))
 	where, args := "tenant = "+s.placeholder(1), []any{tenantOf(ctx)}
 	inGo := false
 	if q.Filter != nil {

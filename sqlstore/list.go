@@ -104,7 +104,9 @@ func (s *Store) where(ctx context.Context, f filter.Expr) (string, []any, error)
 	if f == nil {
 		return where, args, nil
 	}
-	frag, fargs, err := s.mapping.Compile(f, 2)
+	m := s.mapping
+	m.Scope = tenantOf(ctx) // the link tables' rows of the tenant: bound, not correlated (sqlfilter.Link)
+	frag, fargs, err := m.Compile(f, 2)
 	if err != nil {
 		return "", nil, err
 	}
