@@ -10,6 +10,7 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/schema"
 	"github.com/scimkit/scim/sqlstore/internal/sqlfilter"
 )
 
@@ -30,6 +31,9 @@ func (s *Store) List(ctx context.Context, q scim.Query) (_ *scim.Page, err error
 	}
 	if q.SortBy.Attr == nil { // creation order: bookmarked keyset walks, counted totals (walk.go)
 		return s.listSeq(ctx, q, where, args, q.Filter != nil)
+	}
+	if err := s.checkScan(ctx, q, where, args, false); err != nil { // every sort, in SQL or in Go, examines its candidates
+		return nil, err
 	}
 	order := "seq"
 	if q.SortBy.Attr != nil {
@@ -239,6 +243,11 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ 
 		return s.listCursorInGo(ctx, q, after)
 	}
 	if err != nil {
+		return nil, err
+	}
+	cq := q
+	cq.SortBy = schema.Path{} // cursors walk creation order only, by keyset: no OFFSET, no sort
+	if err := s.checkScan(ctx, cq, where, args, true); err != nil {
 		return nil, err
 	}
 	page := &scim.Page{Users: []*scim.User{}}

@@ -205,6 +205,9 @@ func (s *Store) listSeq(ctx context.Context, q scim.Query, where string, args []
 	tenant := tenantOf(ctx)
 	page := &scim.Page{Users: []*scim.User{}}
 	if q.Count <= 0 {
+		if err := s.checkScan(ctx, q, where, args, false); err != nil {
+			return nil, err
+		}
 		b := s.newStmt(where, args).sql(`SELECT `).total(filtered)
 		err := s.db.QueryRowContext(ctx, b.sb.String(), b.args...).Scan(&page.TotalResults)
 		page.TotalResults = boundTotal(page.TotalResults, filtered, 0)
@@ -215,6 +218,9 @@ func (s *Store) listSeq(ctx context.Context, q scim.Query, where string, args []
 	after := int64(-1) // the bookmark's seq, or -1: none
 	if offset > 0 {
 		after = s.bookmark(ctx, tenant, key, offset+1)
+	}
+	if err := s.checkScan(ctx, q, where, args, after >= 0); err != nil {
+		return nil, err
 	}
 	query, qargs := s.seqPage(where, args, filtered, after, offset, q.Count+1) // one more: is there a next page?
 	rows, err := s.db.QueryContext(ctx, query, qargs...)
