@@ -30,6 +30,8 @@ import (
 var (
 	indexedUser = map[string]bool{"id": true, "userName": true, "externalId": true}
 	linkedUser  = map[string]bool{"groups": true}
+	// indexedGroup is indexedUser of scim_groups (id, display_name_fold, external_id).
+	indexedGroup = map[string]bool{"id": true, "displayName": true, "externalId": true}
 )
 
 // driven reports whether the users matching e are found through an index rather than by testing every user

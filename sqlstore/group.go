@@ -111,10 +111,15 @@ func decodeGroup(data string, version int64) (*scim.Group, error) {
 	return g, nil
 }
 
-// tx runs f in a transaction on the writers' pool: a group write and its memberships commit together.
+// tx runs f in a transaction on the writers' pool: a group write and its memberships commit together. On
+// PostgreSQL its statements are bounded by ctx (timeout.go).
 func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
+		return err
+	}
+	if err := s.bound(ctx, tx); err != nil {
+		_ = tx.Rollback()
 		return err
 	}
 	if err := f(tx); err != nil {
