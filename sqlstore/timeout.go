@@ -19,7 +19,9 @@ func pinned(q scim.Query, indexed map[string]bool) bool {
 // server as well as in the client:
 //
 //   - SQLite: modernc.org/sqlite interrupts a statement (sqlite3_interrupt, and a progress handler every
-//     1000 steps) once its context is done while it computes (TestStatementEndsWithContext).
+//     1000 steps) once its context is done while it computes its first row, where the sorts, counts and
+//     subqueries of a list run (TestStatementEndsWithContext). The search for each later row is not
+//     interrupted (database/sql closes the rows after it): the scan budget bounds it (budget.go).
 //   - PostgreSQL: a driver that gives up on a context stops the server's statement only by a cancel
 //     request, best effort and asynchronous (pgx sends one as it closes the connection; it is a new
 //     connection to the server, which a server at max_connections or a pooler may refuse or not forward).
