@@ -37,15 +37,19 @@ var (
 // driven reports whether the users matching e are found through an index rather than by testing every user
 // of the tenant: e is an eq of a string on an indexed or linked attribute (groups.value eq "g", groups eq
 // "g", groups[value eq "g"]), an "and" with a driven side, or an "or" of driven sides. "not", "ne", "pr" and
-// null never are: their matches are what an index does not hold.
-func driven(e filter.Expr, indexed, linked map[string]bool) bool {
+// null never are: their matches are what an index does not hold. linkInOr says whether the database drives
+// a link subquery inside an "or" too: SQLite does (MULTI-INDEX OR); PostgreSQL tests each row against a
+// hashed subquery instead (it cannot OR two semi-joins), so there only the columns' indexes drive an "or".
+func driven(e filter.Expr, indexed, linked map[string]bool, linkInOr bool) bool {
 	switch e := e.(type) {
 	case *filter.Logical:
-		l, r := driven(e.Left, indexed, linked), driven(e.Right, indexed, linked)
 		if e.Op == filter.And {
-			return l || r
+			return driven(e.Left, indexed, linked, linkInOr) || driven(e.Right, indexed, linked, linkInOr)
 		}
-		return l && r
+		if !linkInOr {
+			linked = nil
+		}
+		return driven(e.Left, indexed, linked, linkInOr) && driven(e.Right, indexed, linked, linkInOr)
 	case *filter.Compare:
 		if _, ok := e.Value.(string); !ok || e.Op != filter.Eq || e.Path.Attr == nil || e.Path.Extension() {
 			return false
@@ -59,16 +63,17 @@ func driven(e filter.Expr, indexed, linked map[string]bool) bool {
 		if e.Path.Attr == nil || e.Path.Extension() || !linked[e.Path.Attr.Name] {
 			return false
 		}
-		return drivenValue(e.Filter)
+		return drivenValue(e.Filter, linkInOr)
 	}
 	return false
 }
 
-// drivenValue reports whether the value filter of a linked attribute is value eq "…", or an "or" of them.
-func drivenValue(e filter.Expr) bool {
+// drivenValue reports whether the value filter of a linked attribute is value eq "…", or (linkInOr) an "or"
+// of them.
+func drivenValue(e filter.Expr, linkInOr bool) bool {
 	switch e := e.(type) {
 	case *filter.Logical:
-		return e.Op == filter.Or && drivenValue(e.Left) && drivenValue(e.Right)
+		return linkInOr && e.Op == filter.Or && drivenValue(e.Left, linkInOr) && drivenValue(e.Right, linkInOr)
 	case *filter.Compare:
 		_, ok := e.Value.(string)
 		return ok && e.Op == filter.Eq && e.Path.Attr != nil && e.Path.Sub == nil && strings.EqualFold(e.Path.Attr.Name, "value")
@@ -88,7 +93,7 @@ func (s *Store) checkScan(ctx context.Context, q scim.Query, where string, args 
 	if offset := max(q.StartIndex, 1) - 1; offset > q.MaxScan && (filtered || sorted) && !bookmarked && q.Count > 0 {
 		return scim.ErrTooMany
 	}
-	isDriven := filtered && driven(q.Filter, indexedUser, linkedUser)
+	isDriven := filtered && driven(q.Filter, indexedUser, linkedUser, s.dialect == SQLite)
 	switch {
 	case filtered && !isDriven, sorted && !filtered:
 		n, err := s.tenantUsers(ctx)

@@ -14,7 +14,7 @@ import (
 
 // TestScanBudgetHTTP: the database's work counts against WithMaxScan as the Go evaluator's does. Over a
 // tenant of 60 users with a budget of 20, a filter SQL tests on every user (not (groups pr), groups pr,
-// title eq), a sort of the tenant, or an OFFSET past the budget in a filtered list answers 400 tooMany
+// title eq, and on PostgreSQL an "or" of groups), a sort of the tenant, or an OFFSET past the budget in a filtered list answers 400 tooMany
 // before any statement runs; index lookups and a group's members (groups.value eq) are served, a group's
 // members sorted while there are at most 20, and a filtered walk continues past the budget from its
 // bookmarks, as Okta pages.
@@ -58,7 +58,6 @@ func TestScanBudgetHTTP(t *testing.T) {
 		for q, total := range map[string]float64{
 			f(`groups.value eq "big"`) + "&count=10":                          40,
 			f(`groups eq "big" and active eq true`) + "&count=10":             40,
-			f(`groups[value eq "small" or value eq "big"]`) + "&count=10":     45,
 			f(`groups.value eq "small"`) + "&sortBy=userName&count=10":        5,
 			f(`userName eq "`+benchUser(3).UserName+`"`) + "&sortBy=title":    1,
 			f(`groups.value eq "big"`) + "&startIndex=21&count=5":             40, // an OFFSET of 20: within
@@ -68,6 +67,14 @@ func TestScanBudgetHTTP(t *testing.T) {
 		} {
 			body := list(http.StatusOK, q)
 			require.Equal(t, total, body["totalResults"], q)
+		}
+		// Two groups' members: SQLite drives both lookups (MULTI-INDEX OR); PostgreSQL tests every user against
+		// the hashed subqueries, which counts the tenant.
+		two := f(`groups[value eq "small" or value eq "big"]`) + "&count=10"
+		if s.dialect == SQLite {
+			require.Equal(t, float64(45), list(http.StatusOK, two)["totalResults"])
+		} else {
+			require.Equal(t, "tooMany", list(http.StatusBadRequest, two)["scimType"])
 		}
 		// A walk of the big group, page after page: each page continues from the last one's bookmark.
 		seen := map[string]bool{}

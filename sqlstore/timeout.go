@@ -12,7 +12,7 @@ import (
 // pinned reports whether the matches of q are found by an index lookup of the attributes indexed (id,
 // userName, externalId eq) and need no sort: a few rows.
 func pinned(q scim.Query, indexed map[string]bool) bool {
-	return q.Filter != nil && q.SortBy.Attr == nil && driven(q.Filter, indexed, nil)
+	return q.Filter != nil && q.SortBy.Attr == nil && driven(q.Filter, indexed, nil, false)
 }
 
 // No statement outlives its request. A request's context ends its statements on both databases, in the
