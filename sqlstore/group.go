@@ -37,10 +37,11 @@ var _ scim.GroupStore = (*Store)(nil)
 const idBatch = 500
 
 // groupMapping is where the Group schema's attributes live: columns for the indexed ones, the documents for
-// the rest, and members in scim_members.
-func groupMapping(d Dialect) sqlfilter.Mapping {
+// the rest, and members in scim_members, those of tenant.
+func groupMapping(d Dialect, tenant string) sqlfilter.Mapping {
 	return sqlfilter.Mapping{
 		Dialect: d.sql(),
+		Scope:   tenant,
 		Columns: map[string]string{
 			"id":                "id",
 			"displayName":       "display_name_fold",
@@ -51,15 +52,16 @@ func groupMapping(d Dialect) sqlfilter.Mapping {
 		JSON:       "data",
 		FoldedJSON: "search",
 		Links: map[string]sqlfilter.Link{"members": {
-			Table: "scim_members", Owner: "scim_members.tenant = scim_groups.tenant",
+			Table: "scim_members", Scope: "scim_members.tenant",
 			Key: "scim_groups.id", Ref: "scim_members.group_id", Value: "scim_members.user_id",
 		}},
 	}
 }
 
-// groupsLink finds a user's groups for `groups.value eq "…"` (a group's members, paged as users).
+// groupsLink finds a user's groups for `groups.value eq "…"` (a group's members, paged as users). Its Scope,
+// the tenant, is bound per query (Mapping.Scope), never correlated with the user's row.
 var groupsLink = sqlfilter.Link{
-	Table: "scim_members", Owner: "scim_members.tenant = scim_users.tenant",
+	Table: "scim_members", Scope: "scim_members.tenant",
 	Key: "scim_users.id", Ref: "scim_members.user_id", Value: "scim_members.group_id",
 }
 
@@ -109,10 +111,15 @@ func decodeGroup(data string, version int64) (*scim.Group, error) {
 	return g, nil
 }
 
-// tx runs f in a transaction on the writers' pool: a group write and its memberships commit together.
+// tx runs f in a transaction on the writers' pool: a group write and its memberships commit together. On
+// PostgreSQL its statements are bounded by ctx (timeout.go).
 func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
+		return err
+	}
+	if err := s.bound(ctx, tx); err != nil {
+		_ = tx.Rollback()
 		return err
 	}
 	if err := f(tx); err != nil {

@@ -24,7 +24,7 @@ func (s *Store) ListGroups(ctx context.Context, q scim.Query, maxMembers int) (_
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
-	m := groupMapping(s.dialect)
+	m := groupMapping(s.dialect, tenantOf(ctx))
 	where, args := "tenant = "+s.placeholder(1), []any{tenantOf(ctx)}
 	inGo := false
 	if q.Filter != nil {
@@ -67,38 +67,46 @@ func (s *Store) ListGroups(ctx context.Context, q scim.Query, maxMembers int) (_
 
 func (s *Store) listGroupsInSQL(ctx context.Context, q scim.Query, where string, args []any, order string) (*scim.GroupPage, error) {
 	page := &scim.GroupPage{Groups: []*scim.Group{}}
+	err := s.bounded(ctx, pinned(q, indexedGroup), func(r reader) error {
+		return s.groupPage(ctx, r, q, where, args, order, page)
+	})
+	return page, err
+}
+
+// groupPage reads the index page of q in order into page, with its total.
+func (s *Store) groupPage(ctx context.Context, r reader, q scim.Query, where string, args []any, order string, page *scim.GroupPage) error {
 	offset := max(q.StartIndex, 1) - 1
 	if q.Count > 0 {
 		n := len(args)
 		// As for users: the total is a subquery of the page's statement, one snapshot for both.
 		query := fmt.Sprintf(`SELECT data, version, (SELECT count(*) FROM scim_groups WHERE %s) FROM scim_groups
 			WHERE %s ORDER BY %s LIMIT %s OFFSET %s`, where, where, order, s.placeholder(n+1), s.placeholder(n+2))
-		rows, err := s.db.QueryContext(ctx, query, s.twice(args, q.Count, offset)...)
+		rows, err := r.QueryContext(ctx, query, s.twice(args, q.Count, offset)...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var data string
 			var version int64
 			if err := rows.Scan(&data, &version, &page.TotalResults); err != nil {
-				return nil, err
+				return err
 			}
 			g, err := decodeGroup(data, version)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			page.Groups = append(page.Groups, g)
 		}
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		if len(page.Groups) > 0 || offset == 0 {
-			return page, nil
+			return nil
 		}
+		rows.Close() // before the next statement: a transaction runs one at a time
 	}
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM scim_groups WHERE `+where, args...).Scan(&page.TotalResults)
-	return page, err
+	return r.QueryRowContext(ctx, `SELECT count(*) FROM scim_groups WHERE `+where, args...).Scan(&page.TotalResults)
 }
 
 // listGroupsInGo streams the groups that where selects, in order, matching q.Filter in Go when filterInGo

@@ -85,7 +85,7 @@ func TestListGroupsInGo(t *testing.T) {
 		rt := schema.Group()
 		e, err := filter.Parse(rt, `members[value eq "`+ids[0]+`" and display pr] or displayName eq "ALPHA"`)
 		require.NoError(t, err)
-		_, _, err = groupMapping(s.dialect).Compile(e, 1)
+		_, _, err = groupMapping(s.dialect, "acme").Compile(e, 1)
 		require.True(t, errors.Is(err, sqlfilter.ErrUnsupported))
 		page, err := s.ListGroups(ctx, scim.Query{Filter: e, StartIndex: 2, Count: 2}, 0)
 		require.NoError(t, err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/schema"
 	"github.com/scimkit/scim/sqlstore/internal/sqlfilter"
 )
 
@@ -31,6 +32,9 @@ func (s *Store) List(ctx context.Context, q scim.Query) (_ *scim.Page, err error
 	if q.SortBy.Attr == nil { // creation order: bookmarked keyset walks, counted totals (walk.go)
 		return s.listSeq(ctx, q, where, args, q.Filter != nil)
 	}
+	if err := s.checkScan(ctx, q, where, args, false); err != nil { // every sort, in SQL or in Go, examines its candidates
+		return nil, err
+	}
 	order := "seq"
 	if q.SortBy.Attr != nil {
 		by, err := s.mapping.OrderBy(q.SortBy, q.Descending)
@@ -44,11 +48,17 @@ func (s *Store) List(ctx context.Context, q scim.Query) (_ *scim.Page, err error
 		order = by + ", seq"
 	}
 	page := &scim.Page{Users: []*scim.User{}}
+	err = s.bounded(ctx, pinned(q, indexedUser), func(r reader) error { return s.sortedPage(ctx, r, q, where, args, order, page) })
+	return page, err
+}
+
+// sortedPage reads the index page of q in order into page, with its total.
+func (s *Store) sortedPage(ctx context.Context, r reader, q scim.Query, where string, args []any, order string, page *scim.Page) error {
 	if q.Count > 0 {
 		offset := max(q.StartIndex, 1) - 1
-		rows, err := s.db.QueryContext(ctx, s.pageQuery(where, len(args), order), s.twice(args, q.Count, offset)...)
+		rows, err := r.QueryContext(ctx, s.pageQuery(where, len(args), order), s.twice(args, q.Count, offset)...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		defer rows.Close()
 		size := 0
@@ -56,27 +66,27 @@ func (s *Store) List(ctx context.Context, q scim.Query) (_ *scim.Page, err error
 			var data string
 			var version int64
 			if err := rows.Scan(&data, &version, &page.TotalResults); err != nil {
-				return nil, err
+				return err
 			}
 			if size += len(data); q.MaxBytes > 0 && size > q.MaxBytes && len(page.Users) > 0 {
 				break // a shorter page (RFC 7644 §3.4.2.4) rather than more than the handler can send
 			}
 			u, err := decodeUser(data, version)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			page.Users = append(page.Users, u)
 		}
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		if len(page.Users) > 0 || offset == 0 { // an empty first page: nothing matches, in the same snapshot
-			return page, nil
+			return nil
 		}
+		rows.Close() // before the next statement: a transaction runs one at a time
 	}
 	// No row to carry the total (count=0, or a page past the end): count on its own.
-	err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM scim_users WHERE `+where, args...).Scan(&page.TotalResults)
-	return page, err
+	return r.QueryRowContext(ctx, `SELECT count(*) FROM scim_users WHERE `+where, args...).Scan(&page.TotalResults)
 }
 
 // pageQuery is the query of one index page: the page's rows and, in each, the total count. The total is an
@@ -104,7 +114,9 @@ func (s *Store) where(ctx context.Context, f filter.Expr) (string, []any, error)
 	if f == nil {
 		return where, args, nil
 	}
-	frag, fargs, err := s.mapping.Compile(f, 2)
+	m := s.mapping
+	m.Scope = tenantOf(ctx) // the link tables' rows of the tenant: bound, not correlated (sqlfilter.Link)
+	frag, fargs, err := m.Compile(f, 2)
 	if err != nil {
 		return "", nil, err
 	}
@@ -239,32 +251,40 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ 
 	if err != nil {
 		return nil, err
 	}
+	cq := q
+	cq.SortBy = schema.Path{} // cursors walk creation order only, by keyset: no OFFSET, no sort
+	if err := s.checkScan(ctx, cq, where, args, true); err != nil {
+		return nil, err
+	}
 	page := &scim.Page{Users: []*scim.User{}}
-	if q.Count <= 0 {
-		err := s.db.QueryRowContext(ctx, `SELECT `+countOf(where, q.Filter != nil), args...).Scan(&page.TotalResults)
-		return page, err
-	}
-	// The total is a subquery of the page's own statement: one snapshot, so the two always agree.
-	n := len(args)
-	all := s.twice(args, after, q.Count+1)
-	query := fmt.Sprintf(`SELECT seq, data, version, %s
-		FROM scim_users WHERE %s AND seq > %s ORDER BY seq LIMIT %s`,
-		countOf(where, q.Filter != nil), where, s.placeholder(n+1), s.placeholder(n+2))
-	rows, err := s.db.QueryContext(ctx, query, all...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	last, got, more, err := readPage(rows, q, page)
-	if err != nil {
-		return nil, err
-	}
-	if more { // there is a next page, after the last user sent
-		page.NextCursor = s.cursors.Seal(tenantOf(ctx), last)
-	}
-	if !got && after > 0 { // no row to carry the total: the end, or users deleted meanwhile (a first page without rows means no match)
-		err = s.db.QueryRowContext(ctx, `SELECT `+countOf(where, q.Filter != nil), args...).Scan(&page.TotalResults)
-	}
+	err = s.bounded(ctx, pinned(q, indexedUser), func(r reader) error {
+		if q.Count <= 0 {
+			return r.QueryRowContext(ctx, `SELECT `+countOf(where, q.Filter != nil), args...).Scan(&page.TotalResults)
+		}
+		// The total is a subquery of the page's own statement: one snapshot, so the two always agree.
+		n := len(args)
+		all := s.twice(args, after, q.Count+1)
+		query := fmt.Sprintf(`SELECT seq, data, version, %s
+			FROM scim_users WHERE %s AND seq > %s ORDER BY seq LIMIT %s`,
+			countOf(where, q.Filter != nil), where, s.placeholder(n+1), s.placeholder(n+2))
+		rows, err := r.QueryContext(ctx, query, all...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		last, got, more, err := readPage(rows, q, page)
+		if err != nil {
+			return err
+		}
+		rows.Close()
+		if more { // there is a next page, after the last user sent
+			page.NextCursor = s.cursors.Seal(tenantOf(ctx), last)
+		}
+		if !got && after > 0 { // no row to carry the total: the end, or users deleted meanwhile (a first page without rows means no match)
+			return r.QueryRowContext(ctx, `SELECT `+countOf(where, q.Filter != nil), args...).Scan(&page.TotalResults)
+		}
+		return nil
+	})
 	return page, err
 }
 

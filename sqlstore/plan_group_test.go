@@ -39,7 +39,7 @@ func TestGroupQueryPlans(t *testing.T) {
 			require.Contains(t, plan, map[Dialect]string{SQLite: c.sqlite, Postgres: c.pg}[s.dialect], "%s: %s", c.filter, plan)
 			require.NotRegexp(t, noScan, plan, "%s: %s", c.filter, plan)
 		}
-		m := groupMapping(s.dialect)
+		m := groupMapping(s.dialect, "acme")
 		for _, c := range []struct{ filter, sqlite, pg string }{
 			{`displayName eq "GROUP 7"`, "scim_groups_display_name", "scim_groups_display_name"},
 			{`externalId eq "x"`, "scim_groups_external_id", "scim_groups_external_id"},

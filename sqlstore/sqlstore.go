@@ -42,7 +42,8 @@ type Store struct {
 	outbox  bool
 	cursors *scim.CursorSealer
 
-	noMigrate bool // WithoutMigrations: check the schema's version instead of migrating
+	noMigrate   bool          // WithoutMigrations: check the schema's version instead of migrating
+	stmtTimeout time.Duration // WithStatementTimeout: PostgreSQL's bound on a statement without a deadline
 
 	// Operations: pools, the SQLite log, closing.
 	wdb       *sql.DB          // writes: db, or WithWriter's pool (for SQLite: one connection, as SQLite has one writer)

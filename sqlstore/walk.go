@@ -205,8 +205,13 @@ func (s *Store) listSeq(ctx context.Context, q scim.Query, where string, args []
 	tenant := tenantOf(ctx)
 	page := &scim.Page{Users: []*scim.User{}}
 	if q.Count <= 0 {
+		if err := s.checkScan(ctx, q, where, args, false); err != nil {
+			return nil, err
+		}
 		b := s.newStmt(where, args).sql(`SELECT `).total(filtered)
-		err := s.db.QueryRowContext(ctx, b.sb.String(), b.args...).Scan(&page.TotalResults)
+		err := s.bounded(ctx, pinned(q, indexedUser), func(r reader) error {
+			return r.QueryRowContext(ctx, b.sb.String(), b.args...).Scan(&page.TotalResults)
+		})
 		page.TotalResults = boundTotal(page.TotalResults, filtered, 0)
 		return page, err
 	}
@@ -216,26 +221,34 @@ func (s *Store) listSeq(ctx context.Context, q scim.Query, where string, args []
 	if offset > 0 {
 		after = s.bookmark(ctx, tenant, key, offset+1)
 	}
+	if err := s.checkScan(ctx, q, where, args, after >= 0); err != nil {
+		return nil, err
+	}
 	query, qargs := s.seqPage(where, args, filtered, after, offset, q.Count+1) // one more: is there a next page?
-	rows, err := s.db.QueryContext(ctx, query, qargs...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	last, got, more, err := readPage(rows, q, page)
-	if err != nil {
-		return nil, err
-	}
-	rows.Close()
-	switch {
-	case got:
-	case offset == 0: // an empty first page: nothing matches, in the same snapshot
-		return page, nil
-	default: // past the end, or users deleted meanwhile: no row carried the total
-		b := s.newStmt(where, args).sql(`SELECT `).total(filtered)
-		if err := s.db.QueryRowContext(ctx, b.sb.String(), b.args...).Scan(&page.TotalResults); err != nil {
-			return nil, err
+	var last int64
+	var got, more bool
+	err := s.bounded(ctx, pinned(q, indexedUser), func(r reader) error {
+		rows, err := r.QueryContext(ctx, query, qargs...)
+		if err != nil {
+			return err
 		}
+		defer rows.Close()
+		if last, got, more, err = readPage(rows, q, page); err != nil {
+			return err
+		}
+		rows.Close()
+		if got || offset == 0 { // rows carry the total; an empty first page: nothing matches, in the same snapshot
+			return nil
+		}
+		// past the end, or users deleted meanwhile: no row carried the total
+		b := s.newStmt(where, args).sql(`SELECT `).total(filtered)
+		return r.QueryRowContext(ctx, b.sb.String(), b.args...).Scan(&page.TotalResults)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !got && offset == 0 {
+		return page, nil
 	}
 	served := offset + len(page.Users)
 	if more {

@@ -11,8 +11,9 @@ import (
 	"github.com/scimkit/scim/sqlstore/internal/sqlfilter"
 )
 
-// groupsLink is how sqlstore finds a user's groups: rows of its membership table.
-var groupsLink = sqlfilter.Link{Table: "m", Owner: "m.t = u.t", Key: "u.id", Ref: "m.user_id", Value: "m.group_id"}
+// groupsLink is how sqlstore finds a user's groups: rows of its membership table, those of the tenant
+// (Mapping.Scope) bound as an argument.
+var groupsLink = sqlfilter.Link{Table: "m", Scope: "m.t", Key: "u.id", Ref: "m.user_id", Value: "m.group_id"}
 
 func TestCompileLinks(t *testing.T) {
 	rt := schema.User()
@@ -22,23 +23,23 @@ func TestCompileLinks(t *testing.T) {
 		pg     string
 		args   []any
 	}{
-		{`groups.value eq "g1"`, `u.id IN (SELECT m.user_id FROM m WHERE m.t = u.t AND m.group_id = ?)`,
-			`EXISTS (SELECT 1 FROM m WHERE m.t = u.t AND m.group_id = $2 AND m.user_id = u.id)`, []any{"g1"}},
-		{`groups eq "g1"`, `u.id IN (SELECT m.user_id FROM m WHERE m.t = u.t AND m.group_id = ?)`,
-			`EXISTS (SELECT 1 FROM m WHERE m.t = u.t AND m.group_id = $2 AND m.user_id = u.id)`, []any{"g1"}},
-		{`groups[value eq "g1"]`, `u.id IN (SELECT m.user_id FROM m WHERE m.t = u.t AND m.group_id = ?)`,
-			`EXISTS (SELECT 1 FROM m WHERE m.t = u.t AND m.group_id = $2 AND m.user_id = u.id)`, []any{"g1"}},
-		{`groups.value ne "g1"`, `NOT u.id IN (SELECT m.user_id FROM m WHERE m.t = u.t AND m.group_id = ?)`,
-			`NOT EXISTS (SELECT 1 FROM m WHERE m.t = u.t AND m.group_id = $2 AND m.user_id = u.id)`, []any{"g1"}},
-		{`groups pr`, `u.id IN (SELECT m.user_id FROM m WHERE m.t = u.t)`, `EXISTS (SELECT 1 FROM m WHERE m.t = u.t AND m.user_id = u.id)`, nil},
+		{`groups.value eq "g1"`, `u.id IN (SELECT m.user_id FROM m WHERE m.t = ? AND m.group_id = ?)`,
+			`EXISTS (SELECT 1 FROM m WHERE m.t = $2 AND m.group_id = $3 AND m.user_id = u.id)`, []any{"a", "g1"}},
+		{`groups eq "g1"`, `u.id IN (SELECT m.user_id FROM m WHERE m.t = ? AND m.group_id = ?)`,
+			`EXISTS (SELECT 1 FROM m WHERE m.t = $2 AND m.group_id = $3 AND m.user_id = u.id)`, []any{"a", "g1"}},
+		{`groups[value eq "g1"]`, `u.id IN (SELECT m.user_id FROM m WHERE m.t = ? AND m.group_id = ?)`,
+			`EXISTS (SELECT 1 FROM m WHERE m.t = $2 AND m.group_id = $3 AND m.user_id = u.id)`, []any{"a", "g1"}},
+		{`groups.value ne "g1"`, `NOT u.id IN (SELECT m.user_id FROM m WHERE m.t = ? AND m.group_id = ?)`,
+			`NOT EXISTS (SELECT 1 FROM m WHERE m.t = $2 AND m.group_id = $3 AND m.user_id = u.id)`, []any{"a", "g1"}},
+		{`groups pr`, `u.id IN (SELECT m.user_id FROM m WHERE m.t = ?)`, `EXISTS (SELECT 1 FROM m WHERE m.t = $2 AND m.user_id = u.id)`, []any{"a"}},
 		{`groups[value eq "a" or value eq "b"] and id eq "u1"`,
-			`((u.id IN (SELECT m.user_id FROM m WHERE m.t = u.t AND m.group_id = ?) OR u.id IN (SELECT m.user_id FROM m WHERE m.t = u.t AND m.group_id = ?)) AND (id = ? AND id IS NOT NULL))`,
-			`((EXISTS (SELECT 1 FROM m WHERE m.t = u.t AND m.group_id = $2 AND m.user_id = u.id) OR EXISTS (SELECT 1 FROM m WHERE m.t = u.t AND m.group_id = $3 AND m.user_id = u.id)) AND (id = $4 AND id IS NOT NULL))`,
-			[]any{"a", "b", "u1"}},
+			`((u.id IN (SELECT m.user_id FROM m WHERE m.t = ? AND m.group_id = ?) OR u.id IN (SELECT m.user_id FROM m WHERE m.t = ? AND m.group_id = ?)) AND (id = ? AND id IS NOT NULL))`,
+			`((EXISTS (SELECT 1 FROM m WHERE m.t = $2 AND m.group_id = $3 AND m.user_id = u.id) OR EXISTS (SELECT 1 FROM m WHERE m.t = $4 AND m.group_id = $5 AND m.user_id = u.id)) AND (id = $6 AND id IS NOT NULL))`,
+			[]any{"a", "a", "a", "b", "u1"}},
 	}
 	for _, tt := range tests {
 		for _, d := range []sqlfilter.Dialect{sqlfilter.SQLite, sqlfilter.Postgres} {
-			m := sqlfilter.Mapping{Dialect: d, Columns: map[string]string{"id": "id"}, JSON: "data", Links: map[string]sqlfilter.Link{"groups": groupsLink}}
+			m := sqlfilter.Mapping{Dialect: d, Columns: map[string]string{"id": "id"}, JSON: "data", Links: map[string]sqlfilter.Link{"groups": groupsLink}, Scope: "a"}
 			got, args, err := m.Compile(mustParse(t, rt, tt.filter), 2)
 			require.NoError(t, err, tt.filter)
 			want := map[sqlfilter.Dialect]string{sqlfilter.SQLite: tt.sqlite, sqlfilter.Postgres: tt.pg}[d]
@@ -48,10 +49,15 @@ func TestCompileLinks(t *testing.T) {
 	}
 	for _, f := range []string{`groups.display eq "x"`, `groups.value sw "g"`, `groups[value eq "a" and type eq "direct"]`,
 		`groups[display eq "x"]`, `groups[value ne "a"]`} {
-		m := sqlfilter.Mapping{Dialect: sqlfilter.SQLite, JSON: "data", Links: map[string]sqlfilter.Link{"groups": groupsLink}}
+		m := sqlfilter.Mapping{Dialect: sqlfilter.SQLite, JSON: "data", Links: map[string]sqlfilter.Link{"groups": groupsLink}, Scope: "a"}
 		_, _, err := m.Compile(mustParse(t, rt, f), 1)
 		require.True(t, errors.Is(err, sqlfilter.ErrUnsupported), "%s: %v", f, err)
 	}
+	// A scoped link without the value to scope it by is the store's mistake, not an unsupported filter.
+	m := sqlfilter.Mapping{Dialect: sqlfilter.SQLite, JSON: "data", Links: map[string]sqlfilter.Link{"groups": groupsLink}}
+	_, _, err := m.Compile(mustParse(t, rt, `groups pr`), 1)
+	require.Error(t, err)
+	require.False(t, errors.Is(err, sqlfilter.ErrUnsupported), "%v", err)
 }
 
 // TestCompileLinksSQLite runs the link filters over a membership table and checks which rows they select.
@@ -64,7 +70,7 @@ func TestCompileLinksSQLite(t *testing.T) {
 		INSERT INTO u VALUES ('a', 'u1', '{}'), ('a', 'u2', '{}'), ('a', 'u3', '{}'), ('b', 'u3', '{}');
 		INSERT INTO m VALUES ('a', 'u1', 'g1'), ('a', 'u1', 'g2'), ('a', 'u2', 'g2'), ('b', 'u3', 'g1')`)
 	require.NoError(t, err)
-	m := sqlfilter.Mapping{Dialect: sqlfilter.SQLite, Columns: map[string]string{"id": "id"}, JSON: "data", Links: map[string]sqlfilter.Link{"groups": groupsLink}}
+	m := sqlfilter.Mapping{Dialect: sqlfilter.SQLite, Columns: map[string]string{"id": "id"}, JSON: "data", Links: map[string]sqlfilter.Link{"groups": groupsLink}, Scope: "a"}
 	for f, want := range map[string][]string{
 		`groups.value eq "g1"`:                       {"u1"},
 		`groups eq "g2"`:                             {"u1", "u2"},

@@ -55,15 +55,24 @@ type Mapping struct {
 	// "members[value eq x]", their negations, "pr" and "eq null". Other sub-attributes and operators wrap
 	// ErrUnsupported.
 	Links map[string]Link
+	// Scope is the value every Link's Scope column is compared with: the tenant a query is for. It travels as a
+	// bind argument inside each link subquery, so that the subquery depends on nothing of the filtered row
+	// but its key (see Link).
+	Scope any
 }
 
 // Link locates the values of a multi-valued attribute in a link table, one row per value. The compiler writes
 // "some row of the table holds the value" in the form each planner turns into an index-driven join: EXISTS
-// (PostgreSQL makes it a semi-join) and, for SQLite, Key IN (subquery), which drives lookups of the row's key.
+// (PostgreSQL makes it a semi-join, or an anti-join under NOT) and, for SQLite, Key IN (subquery), which
+// drives lookups of the row's key.
+//
+// The subquery is restricted to the link rows of Mapping.Scope, bound as an argument, never by a condition
+// on the filtered row's columns: SQLite rebuilds an IN list that names the outer row (a CORRELATED LIST
+// SUBQUERY) for every row it scans, which made `not (groups pr)` cost users × memberships.
 type Link struct {
-	// Table is the link table, and Owner a condition tying its rows to the filtered row other than by Key
-	// ("scim_members.tenant = scim_users.tenant"; "TRUE" when there is none).
-	Table, Owner string
+	// Table is the link table, and Scope its column that must equal Mapping.Scope ("scim_members.tenant"),
+	// or "" when the table has no such column.
+	Table, Scope string
 	// Key is the filtered row's key column and Ref the link table's column holding it ("scim_users.id",
 	// "scim_members.user_id"); both NOT NULL, so that NOT IN is two-valued.
 	Key, Ref string
@@ -71,17 +80,29 @@ type Link struct {
 	Value string
 }
 
-// linkRows returns the condition that some row of the link table, further restricted by cond when not empty,
-// belongs to the filtered row.
-func (c *compiler) linkRows(l Link, cond string) string {
-	where := l.Owner
-	if cond != "" {
-		where += " AND " + cond
+// linkRows returns the condition that some row of the link table, further restricted by cond (a function
+// binding its own arguments, when not nil), belongs to the filtered row. Arguments are bound in the order
+// they appear in the text.
+func (c *compiler) linkRows(l Link, cond func() string) (string, error) {
+	var where []string
+	if l.Scope != "" {
+		if c.m.Scope == nil {
+			return "", fmt.Errorf("filter: link table %s: no Scope value to restrict it to", l.Table)
+		}
+		where = append(where, l.Scope+" = "+c.bind(c.m.Scope))
+	}
+	if cond != nil {
+		where = append(where, cond())
 	}
 	if c.pg {
-		return "EXISTS (SELECT 1 FROM " + l.Table + " WHERE " + where + " AND " + l.Ref + " = " + l.Key + ")"
+		where = append(where, l.Ref+" = "+l.Key)
+		return "EXISTS (SELECT 1 FROM " + l.Table + " WHERE " + strings.Join(where, " AND ") + ")", nil
 	}
-	return l.Key + " IN (SELECT " + l.Ref + " FROM " + l.Table + " WHERE " + where + ")"
+	sub := "SELECT " + l.Ref + " FROM " + l.Table
+	if len(where) > 0 {
+		sub += " WHERE " + strings.Join(where, " AND ")
+	}
+	return l.Key + " IN (" + sub + ")", nil
 }
 
 // Compile returns a WHERE-clause fragment equivalent to filter.Match(e, doc) for every stored canonical document, and

@@ -107,15 +107,15 @@ func (c *compiler) linkCompare(l Link, x *filter.Compare) (string, error) {
 	if x.Path.Sub != nil && !strings.EqualFold(x.Path.Sub.Name, "value") {
 		return "", unsupported("%s: only the value of a linked attribute is in its table", x.Path)
 	}
-	exists := c.linkRows(l, "")
 	switch {
 	case x.Op == filter.Pr:
-		return exists, nil
+		return c.linkRows(l, nil)
 	case x.Value == nil: // eq null: no value; ne null: some value
+		s, err := c.linkRows(l, nil)
 		if x.Op == filter.Ne {
-			return exists, nil
+			return s, err
 		}
-		return "NOT " + exists, nil
+		return "NOT " + s, err
 	case x.Op != filter.Eq && x.Op != filter.Ne:
 		return "", unsupported("%s %s on a linked attribute", x.Path, x.Op)
 	}
@@ -126,11 +126,11 @@ func (c *compiler) linkCompare(l Link, x *filter.Compare) (string, error) {
 	if err := c.checkText(lit); err != nil {
 		return "", err
 	}
-	s := c.linkRows(l, l.Value+" = "+c.bind(lit))
+	s, err := c.linkRows(l, func() string { return l.Value + " = " + c.bind(lit) })
 	if x.Op == filter.Ne {
-		return "NOT " + s, nil
+		return "NOT " + s, err
 	}
-	return s, nil
+	return s, err
 }
 
 // linkValueFilter compiles attr[filter] on a linked attribute: value eq, value pr, and their or, which say
