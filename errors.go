@@ -94,6 +94,8 @@ func toError(err error) (*Error, bool) {
 		return errorf(http.StatusBadRequest, InvalidPath, err.Error()), true
 	case errors.Is(err, normalize.ErrInvalidValue):
 		return errorf(http.StatusBadRequest, InvalidValue, err.Error()), true
+	case errors.Is(err, ErrBusy):
+		return errorf(http.StatusTooManyRequests, "", "this tenant's requests hold all of its share of the database: retry later"), true
 	case errors.Is(err, ErrUnavailable):
 		return errorf(http.StatusServiceUnavailable, "", "the service is temporarily unavailable: retry later"), false
 	case errors.Is(err, context.DeadlineExceeded):
@@ -125,7 +127,7 @@ func (h *handler) writeError(w http.ResponseWriter, r *request, err error) {
 		}
 		h.log.Log(r.Context(), level, "scim: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
-	if se.Status == http.StatusServiceUnavailable {
+	if se.Status == http.StatusServiceUnavailable || se.Status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", retryAfter(h.retryAfter))
 	}
 	if se.Status == http.StatusUnauthorized {
