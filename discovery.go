@@ -58,7 +58,6 @@ func (h *handler) serviceProviderConfig(r *request) any {
 		Meta                  discoveryMeta `json:"meta"`
 	}{
 		Schemas:          []string{schema.ServiceConfigURN},
-		// The limits page: what a client may send, and how the per-process limits add up over replicas.
 		DocumentationURI: "https://github.com/scimkit/scim/blob/main/docs/limits.md",
 		Patch:            supported{true},
 		Bulk:             bulk{},

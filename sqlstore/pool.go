@@ -25,17 +25,17 @@ type PoolConfig struct {
 	MaxLifetime time.Duration
 	// MaxIdleTime closes connections unused for that long. Default: 5 minutes.
 	MaxIdleTime time.Duration
-	// TenantShare is how many of the pool's connections one tenant's calls hold at once; its other calls
+	// TenantShare is how many of each pool's connections one tenant's calls hold at once; its other calls
 	// wait in the store, in a queue of their own, until one of its connections is free or their context
 	// ends (then scim.ErrBusy: 429). Tenants waiting take freed connections in turn, so one tenant's flood
 	// of slow queries leaves the others MaxOpen−TenantShare connections, and the writer (SQLite's one, or
-	// PostgreSQL's pool) no longer than one statement of each other waiting tenant. Default: half of
-	// MaxOpen, at least 1. A negative share (scim.NoLimit) lets a tenant take the whole pool, still in turn with the
-	// others. The shares are per process: see docs/limits.md for replicas. A pool without MaxOpen (a host's
-	// *sql.DB left unbounded) has nothing to share and admits every call.
+	// PostgreSQL's pool) waits for no more than one statement of each other tenant waiting. Default: half
+	// of MaxOpen, at least 1 (SQLite's writer: 1). A negative share (scim.NoLimit) lets a tenant take the
+	// whole pool, still in turn with the others. The shares are per process: see docs/limits.md for
+	// replicas. A pool without MaxOpen (a host's *sql.DB left unbounded) has nothing to share and admits
+	// every call.
 	TenantShare int
 }
-
 
 // WithPool bounds the store's connections (PoolConfig). The driver modules' Open functions start from
 // DefaultPool; a Store made by New over the host's own *sql.DB changes only the fields given (MaxIdle

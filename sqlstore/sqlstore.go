@@ -83,10 +83,10 @@ var (
 )
 
 // WithWriter makes the store write through w and read through the *sql.DB given to New. For SQLite, w is
-// a pool of one connection (SetMaxOpenConns(1)), so that writes queue in database/sql, within their
-// deadlines, for the one writer SQLite serves, instead of racing for its lock in its busy handler (which
-// sleeps, polls and fails with SQLITE_BUSY when the busy timeout runs out); sqlite.Open does this. Close
-// closes w too.
+// a pool of one connection (SetMaxOpenConns(1)), so that writes queue, within their deadlines, for the one
+// writer SQLite serves (in the store, tenants in turn: PoolConfig.TenantShare), instead of racing for its
+// lock in its busy handler (which sleeps, polls and fails with SQLITE_BUSY when the busy timeout runs out);
+// sqlite.Open does this. Close closes w too.
 func WithWriter(w *sql.DB) Option {
 	return func(s *Store) { s.wdb = w }
 }
