@@ -25,9 +25,10 @@ type PoolConfig struct {
 	MaxLifetime time.Duration
 	// MaxIdleTime closes connections unused for that long. Default: 5 minutes.
 	MaxIdleTime time.Duration
-	// TenantShare is how many of each pool's connections one tenant's calls hold at once; its other calls
-	// wait in the store, in a queue of their own, until one of its connections is free or their context
-	// ends (then scim.ErrBusy: 429). Tenants waiting take freed connections in turn, so one tenant's flood
+	// TenantShare is how many of each pool's connections one tenant's calls hold at once while other
+	// tenants have calls in the store (a tenant alone may use all but one, so that a tenant arriving finds
+	// one free); its other calls wait in the store, in a queue of their own, until one of its connections
+	// is free or their context ends (then scim.ErrBusy: 429). Tenants waiting take freed connections in turn, so one tenant's flood
 	// of slow queries leaves the others MaxOpen−TenantShare connections, and the writer (SQLite's one, or
 	// PostgreSQL's pool) waits for no more than one statement of each other tenant waiting. Default: half
 	// of MaxOpen, at least 1 (SQLite's writer: 1). A negative share (scim.NoLimit) lets a tenant take the

@@ -11,12 +11,13 @@ import (
 
 // A gate admits the store's calls to one pool of connections, so that no tenant holds more than its share
 // of them and the ones waiting queue per tenant, in the store, rather than in database/sql's one queue
-// (which serves its waiters in no particular order: a tenant with 30 requests waiting there takes 30 of
-// every 31 connections freed). It holds at most size calls at once (the pool's MaxOpen, so database/sql's
-// own queue stays empty) and at most share of one tenant's. A call that cannot enter waits in its tenant's
-// FIFO; tenants with waiters take the freed connections in turn (round robin), so a tenant's turn comes
-// after at most one call of every other waiting tenant. State exists only for tenants with calls inside
-// or waiting, and goes with their last one: nothing to sweep.
+// (which hands a freed connection to a waiter chosen at random: a tenant with 30 calls waiting there takes
+// 30 of every 31 connections freed). It holds at most size calls at once (the pool's MaxOpen, so
+// database/sql's own queue stays empty) and at most share of one tenant's while other tenants have calls
+// in it (a tenant alone may take all but one connection: limit). A call that cannot enter waits
+// in its tenant's FIFO; tenants with waiters take the freed connections in turn (round robin), so a
+// tenant's turn comes after at most one call of every other waiting tenant. State exists only for tenants
+// with calls inside or waiting, and goes with their last one: nothing to sweep.
 //
 // A nil *gate admits everything (a pool without a bound: nothing to share).
 type gate struct {
@@ -65,9 +66,10 @@ func (g *gate) enter(ctx context.Context, tenant string) (*lane, error) {
 		l = &lane{tenant: tenant}
 		g.lanes[tenant] = l
 	}
-	// Waiters exist only where their lane is at its share or the pool is full (a freed connection goes to the
-	// next eligible waiter at once), so a call that finds room here overtakes no one.
-	if l.inside < g.share && g.busy < g.size {
+	// Waiters exist only where their lane is at its limit or the pool is full (a freed connection, or a
+	// limit raised, goes to the next eligible waiter at once), so a call that finds room here overtakes no
+	// one.
+	if l.inside < g.limit(l) && g.busy < g.size {
 		l.inside++
 		g.busy++
 		g.mu.Unlock()
@@ -100,7 +102,9 @@ func (g *gate) enter(ctx context.Context, tenant string) (*lane, error) {
 		g.turns.Remove(l.turn)
 		l.turn = nil
 	}
-	g.forget(l)
+	if g.forget(l) {
+		g.admitNext() // a tenant left: the one left alone may take more
+	}
 	return nil, fmt.Errorf("%w: %d of %d connections per tenant, all in use (%w)", scim.ErrBusy, g.share, g.size, ctx.Err())
 }
 
@@ -113,17 +117,27 @@ func (g *gate) leave(l *lane) {
 	defer g.mu.Unlock()
 	l.inside--
 	g.busy--
-	g.admitNext()
 	g.forget(l)
+	g.admitNext()
 }
 
-// admitNext admits waiters while the pool has room: the first of the first tenant in turn below its share,
-// which then goes to the back of the turns. Tenants at their share are skipped (each holds at least one
+// limit is how many calls l's tenant may have inside: its share while another tenant has calls inside or
+// waiting, and all but one connection (at least its share) while it is alone, so that a tenant alone uses
+// most of the pool and a tenant arriving still finds a connection free. Called with g.mu held.
+func (g *gate) limit(l *lane) int {
+	if len(g.lanes) == 1 {
+		return max(g.share, g.size-1)
+	}
+	return g.share
+}
+
+// admitNext admits waiters while the pool has room: the first of the first tenant in turn below its limit,
+// which then goes to the back of the turns. Tenants at their limit are skipped (each holds at least one
 // connection, so at most size of them are). Called with g.mu held.
 func (g *gate) admitNext() {
 	for g.busy < g.size {
 		e := g.turns.Front()
-		for e != nil && e.Value.(*lane).inside >= g.share {
+		for e != nil && e.Value.(*lane).inside >= g.limit(e.Value.(*lane)) {
 			e = e.Next()
 		}
 		if e == nil {
@@ -146,11 +160,14 @@ func (g *gate) admitNext() {
 	}
 }
 
-// forget drops l's state once it has no call inside or waiting. Called with g.mu held.
-func (g *gate) forget(l *lane) {
+// forget drops l's state once it has no call inside or waiting, and reports whether it did. Called with
+// g.mu held.
+func (g *gate) forget(l *lane) bool {
 	if l.inside == 0 && len(l.waiting) == 0 {
 		delete(g.lanes, l.tenant)
+		return true
 	}
+	return false
 }
 
 // tenants is how many tenants the gate keeps state for.

@@ -51,33 +51,39 @@ func queue(t *testing.T, ctx context.Context, g *gate, tenant string, out chan<-
 func TestGateShare(t *testing.T) {
 	ctx := context.Background()
 	g := newGate(4, 2)
-	a1, err := g.enter(ctx, "a")
-	require.NoError(t, err)
-	a2, err := g.enter(ctx, "a")
-	require.NoError(t, err)
-
-	// A holds its share: its third call waits, and B enters at once beside it.
-	cctx, cancel := context.WithCancel(ctx)
-	a3 := make(chan admitted, 1)
-	queue(t, cctx, g, "a", a3)
-	b1, err := g.enter(ctx, "b")
-	require.NoError(t, err)
-	require.Equal(t, 1, g.waiting("a"))
-
-	// A waiter whose context ends leaves the queue with ErrBusy.
-	cancel()
-	require.Nil(t, (<-a3).lane)
-	require.Equal(t, 0, g.waiting("a"))
-
-	// A freed connection of A goes to A's next waiter; B's own calls never wait for A's.
+	enter := func(tenant string) *lane {
+		l, err := g.enter(ctx, tenant)
+		require.NoError(t, err)
+		return l
+	}
+	// Alone, A takes all but one connection; its next call waits.
+	a1, a2, a3 := enter("a"), enter("a"), enter("a")
 	a4 := make(chan admitted, 1)
 	queue(t, ctx, g, "a", a4)
+
+	// B finds the connection left free.
+	b1 := enter("b")
+
+	// With B in, A's limit is its share: a connection A frees does not go to A's waiter while A holds 2.
 	g.leave(a1)
+	require.Equal(t, 1, g.waiting("a"))
+	b2 := enter("b") // B, below its share, takes it
+
+	// A waiter whose context ends leaves the queue with ErrBusy.
+	cctx, cancel := context.WithCancel(ctx)
+	a5 := make(chan admitted, 1)
+	queue(t, cctx, g, "a", a5)
+	cancel()
+	require.Nil(t, (<-a5).lane)
+	require.Equal(t, 1, g.waiting("a"))
+
+	// Once B is gone, A is alone again and its waiter enters.
+	g.leave(b1)
+	require.Equal(t, 1, g.waiting("a"), "A holds its share while B is in")
+	g.leave(b2)
 	l := (<-a4).lane
 	require.NotNil(t, l)
-	b2, err := g.enter(ctx, "b")
-	require.NoError(t, err)
-	for _, l := range []*lane{a2, l, b1, b2} {
+	for _, l := range []*lane{a2, a3, l} {
 		g.leave(l)
 	}
 	require.Zero(t, g.tenants(), "no state is kept for idle tenants")
@@ -116,11 +122,12 @@ func TestGateUnbounded(t *testing.T) {
 	g.leave(l)
 }
 
-// TestTenantShare: with a pool of 4 connections, tenant A's calls hold at most its share (2) however many it
-// makes, so B's read gets a connection while A's extra calls wait and are refused with scim.ErrBusy when
-// their deadline comes; without shares (TenantShare: scim.NoLimit) A's four calls hold the whole pool and B
-// waits too. A's connections are held by MemberIDs calls whose yield blocks until the test lets them go:
-// statements the test controls, not timing. Through HTTP, the refusal is a 429 with Retry-After.
+// TestTenantShare: with a pool of 4 connections, tenant A's calls hold at most its share (2) while B has a
+// call in the store, and all but one connection while A is alone, so B's read gets a connection while A's
+// extra calls wait and are refused with scim.ErrBusy when their deadline comes; without shares
+// (TenantShare: scim.NoLimit) A's four calls hold the whole pool and B waits too. Connections are held by
+// MemberIDs calls whose yield blocks until the test lets them go: statements the test controls, not
+// timing. Through HTTP, the refusal is a 429 with Retry-After.
 func TestTenantShare(t *testing.T) {
 	open := map[string]func(t *testing.T, opts ...Option) *Store{
 		"sqlite": func(t *testing.T, opts ...Option) *Store {
@@ -139,14 +146,15 @@ func TestTenantShare(t *testing.T) {
 	for _, kind := range []string{"sqlite", "postgres"} {
 		for _, tc := range []struct {
 			name   string
-			share  int // PoolConfig.TenantShare
-			holds  int // A's calls holding connections
+			share  int  // PoolConfig.TenantShare
+			bFirst bool // B holds a connection before A's calls come
+			holds  int  // A's calls holding connections
 			bWaits bool
 		}{
-			{"default share", 0, 2, false},
-			{"share 1", 1, 1, false},
-			{"share 3", 3, 3, false},
-			{"no shares", scim.NoLimit, 4, true},
+			{"A alone first", 0, false, 3, false},
+			{"B in first", 0, true, 2, false},
+			{"B in first, share 3", 3, true, 3, true}, // B's one connection, A's three: the pool is full
+			{"no shares", scim.NoLimit, false, 4, true},
 		} {
 			t.Run(kind+"/"+tc.name, func(t *testing.T) {
 				if kind == "postgres" {
@@ -159,19 +167,21 @@ func TestTenantShare(t *testing.T) {
 					_, err := s.Create(ctx, user("u"))
 					require.NoError(t, err)
 				}
-				g := &scim.Group{ID: "g", DisplayName: "g", Members: []scim.Member{{Value: "id-u"}}}
-				_, err := s.CreateGroup(ctxA, g)
-				require.NoError(t, err)
+				for _, ctx := range []context.Context{ctxA, ctxB} {
+					g := &scim.Group{ID: "g", DisplayName: "g", Members: []scim.Member{{Value: "id-u"}}}
+					_, err := s.CreateGroup(ctx, g)
+					require.NoError(t, err)
+				}
 
-				// A's holders: each is inside MemberIDs, its statement open, until release closes.
+				// Holders: each is inside MemberIDs, its statement open, until release closes.
 				release := make(chan struct{})
 				holding := make(chan struct{})
 				var wg sync.WaitGroup
-				for range tc.holds {
+				hold := func(ctx context.Context) {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						err := s.MemberIDs(ctxA, "g", func(string) bool {
+						err := s.MemberIDs(ctx, "g", func(string) bool {
 							holding <- struct{}{}
 							<-release
 							return true
@@ -180,11 +190,17 @@ func TestTenantShare(t *testing.T) {
 					}()
 					<-holding
 				}
+				if tc.bFirst {
+					hold(ctxB)
+				}
+				for range tc.holds {
+					hold(ctxA)
+				}
 
 				// A's next call waits for its share and is refused when its deadline comes (the deadline
 				// only bounds the test: A's holders never leave before it).
 				short, cancel := context.WithTimeout(ctxA, 50*time.Millisecond)
-				_, err = s.Get(short, "id-u")
+				_, err := s.Get(short, "id-u")
 				cancel()
 				require.ErrorIs(t, err, scim.ErrBusy)
 
@@ -197,7 +213,7 @@ func TestTenantShare(t *testing.T) {
 				u, err := s.Get(ctx, "id-u")
 				cancel()
 				if tc.bWaits {
-					require.ErrorIs(t, err, scim.ErrBusy, "A holds the whole pool")
+					require.ErrorIs(t, err, scim.ErrBusy, "the pool is full")
 				} else {
 					require.NoError(t, err)
 					require.Equal(t, "u", u.UserName)
