@@ -65,7 +65,8 @@ var ErrUnavailable = errors.New("scim: temporarily unavailable")
 const defaultRetryAfter = 2 * time.Second
 
 // WithRetryAfter sets the delay a 503 answer (and a 429 answering a Store's ErrBusy) asks clients to wait
-// before retrying, sent as Retry-After in whole seconds (rounded up). The default (0) is 2 seconds; a negative d is a configuration error.
+// before retrying, sent as Retry-After in whole seconds (rounded up). The default (0) is 2 seconds; a
+// negative d is a configuration error.
 func WithRetryAfter(d time.Duration) Option {
 	return func(c *config) { positive(c, "WithRetryAfter", d, &c.retryAfter) }
 }
