@@ -58,7 +58,7 @@ func (h *handler) serviceProviderConfig(r *request) any {
 		Meta                  discoveryMeta `json:"meta"`
 	}{
 		Schemas:          []string{schema.ServiceConfigURN},
-		DocumentationURI: "https://pkg.go.dev/github.com/scimkit/scim",
+		DocumentationURI: "https://github.com/scimkit/scim/blob/main/docs/limits.md",
 		Patch:            supported{true},
 		Bulk:             bulk{},
 		Filter:           filterSupport{Supported: true, MaxResults: h.maxResults},

@@ -64,8 +64,9 @@ var ErrUnavailable = errors.New("scim: temporarily unavailable")
 // retry outlives (a restart, a failover, a burst past the pool) is seconds long.
 const defaultRetryAfter = 2 * time.Second
 
-// WithRetryAfter sets the delay a 503 answer asks clients to wait before retrying, sent as Retry-After in
-// whole seconds (rounded up). The default (0) is 2 seconds; a negative d is a configuration error.
+// WithRetryAfter sets the delay a 503 answer (and a 429 answering a Store's ErrBusy) asks clients to wait
+// before retrying, sent as Retry-After in whole seconds (rounded up). The default (0) is 2 seconds; a
+// negative d is a configuration error.
 func WithRetryAfter(d time.Duration) Option {
 	return func(c *config) { positive(c, "WithRetryAfter", d, &c.retryAfter) }
 }
@@ -94,6 +95,8 @@ func toError(err error) (*Error, bool) {
 		return errorf(http.StatusBadRequest, InvalidPath, err.Error()), true
 	case errors.Is(err, normalize.ErrInvalidValue):
 		return errorf(http.StatusBadRequest, InvalidValue, err.Error()), true
+	case errors.Is(err, ErrBusy):
+		return errorf(http.StatusTooManyRequests, "", "this tenant's requests hold all of its share of the database: retry later"), true
 	case errors.Is(err, ErrUnavailable):
 		return errorf(http.StatusServiceUnavailable, "", "the service is temporarily unavailable: retry later"), false
 	case errors.Is(err, context.DeadlineExceeded):
@@ -125,7 +128,7 @@ func (h *handler) writeError(w http.ResponseWriter, r *request, err error) {
 		}
 		h.log.Log(r.Context(), level, "scim: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
-	if se.Status == http.StatusServiceUnavailable {
+	if se.Status == http.StatusServiceUnavailable || se.Status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", retryAfter(h.retryAfter))
 	}
 	if se.Status == http.StatusUnauthorized {

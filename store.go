@@ -57,6 +57,11 @@ var (
 	// ErrTooMany: the query needs more than Query.MaxScan users examined one by one, a filter or sortBy
 	// the Store's indexes cannot answer over a large tenant (400, scimType tooMany, naming the limit).
 	ErrTooMany = errors.New("scim: the query needs too many users examined")
+	// ErrBusy: the tenant's calls already hold its share of what the Store serves at once (its database
+	// connections) and this one's turn did not come before its context ended, while other tenants were
+	// served (429 Too Many Requests with Retry-After, as for the handler's own per-tenant limits). sqlstore
+	// returns it; a Store that shares a bounded resource between tenants may too.
+	ErrBusy = errors.New("scim: the tenant's share of the store is in use")
 )
 
 // Query selects a page of users (RFC 7644 §3.4.2).

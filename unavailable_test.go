@@ -36,8 +36,9 @@ func (s failingStore) List(ctx context.Context, _ scim.Query) (*scim.Page, error
 	return nil, s.fail(ctx)
 }
 
-// TestUnavailable: temporary failures answer 503 with Retry-After and a SCIM error body; bugs stay 500 and
-// are not to be retried; a request that outlives its deadline is temporary whatever its Store returned; an
+// TestUnavailable: temporary failures answer 503 with Retry-After and a SCIM error body; a Store's ErrBusy
+// (the tenant's share in use until its deadline) answers 429 with Retry-After; bugs stay 500 and are not to
+// be retried; a request that outlives its deadline is temporary whatever its Store returned; an
 // authenticator that cannot reach its database answers 503, never 401.
 func TestUnavailable(t *testing.T) {
 	outage := fmt.Errorf("%w: dial tcp 127.0.0.1:5432: connect: connection refused", scim.ErrUnavailable)
@@ -52,6 +53,9 @@ func TestUnavailable(t *testing.T) {
 		{name: "store outage", store: failingStore{err: outage}, status: 503, retryAfter: "2"},
 		{name: "configured retry", store: failingStore{err: outage}, opts: []scim.Option{scim.WithRetryAfter(2500 * time.Millisecond)},
 			status: 503, retryAfter: "3"},
+		{name: "tenant past its share of the store", store: failingStore{err: fmt.Errorf("%w: 2 of 4 connections (%w)",
+			scim.ErrBusy, context.DeadlineExceeded), wait: true}, opts: []scim.Option{scim.WithRequestTimeout(30 * time.Millisecond)},
+			status: 429, retryAfter: "2"},
 		{name: "bug", store: failingStore{err: errors.New("sql: converting argument")}, status: 500},
 		{name: "past the deadline", store: failingStore{err: errors.New("interrupted (9)"), wait: true},
 			opts: []scim.Option{scim.WithRequestTimeout(30 * time.Millisecond)}, status: 503, retryAfter: "2"},

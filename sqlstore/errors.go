@@ -50,7 +50,7 @@ func (s *Store) classify(ctx context.Context, err *error) {
 	switch e := *err; {
 	case e == nil, errors.Is(e, scim.ErrNotFound), errors.Is(e, scim.ErrConflict),
 		errors.Is(e, scim.ErrVersionMismatch), errors.Is(e, scim.ErrInvalidCursor), errors.Is(e, scim.ErrUnavailable),
-		errors.Is(e, scim.ErrTooMany):
+		errors.Is(e, scim.ErrTooMany), errors.Is(e, scim.ErrBusy):
 	case ctx.Err() != nil:
 		*err = fmt.Errorf("%w: %w (%w)", scim.ErrUnavailable, e, ctx.Err())
 	default:

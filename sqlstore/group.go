@@ -136,6 +136,11 @@ func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (_ *scim.Group, 
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
+	done, err := s.enter(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	r, err := groupToRow(g)
 	if err != nil {
 		return nil, err
@@ -301,6 +306,11 @@ func (s *Store) GetGroup(ctx context.Context, id string, maxMembers int) (_ *sci
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
+	done, err := s.enter(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var data string
 	var version int64
 	err = s.db.QueryRowContext(ctx, s.q(`SELECT data, version FROM scim_groups WHERE tenant = ? AND id = ?`),
@@ -432,6 +442,11 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, 
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
+	done, err := s.enter(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	tenant := tenantOf(ctx)
 	var out *scim.Group
 	err = s.tx(ctx, func(tx *sql.Tx) error {
@@ -511,6 +526,11 @@ func (s *Store) DeleteGroup(ctx context.Context, id, version string) (err error)
 		return err
 	}
 	defer s.classify(ctx, &err)
+	done, err := s.enter(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer done()
 	tenant := tenantOf(ctx)
 	query := `DELETE FROM scim_groups WHERE tenant = ? AND id = ?`
 	args := []any{tenant, id}

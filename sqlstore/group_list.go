@@ -24,6 +24,11 @@ func (s *Store) ListGroups(ctx context.Context, q scim.Query, maxMembers int) (_
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
+	done, err := s.enter(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	m := groupMapping(s.dialect, tenantOf(ctx))
 	where, args := "tenant = "+s.placeholder(1), []any{tenantOf(ctx)}
 	inGo := false
@@ -243,6 +248,11 @@ func (s *Store) MemberIDs(ctx context.Context, id string, yield func(userID stri
 		return err
 	}
 	defer s.classify(ctx, &err)
+	done, err := s.enter(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer done()
 	tenant := tenantOf(ctx)
 	var one int
 	err = s.db.QueryRowContext(ctx, s.q(`SELECT 1 FROM scim_groups WHERE tenant = ? AND id = ?`), tenant, id).Scan(&one)
@@ -277,6 +287,11 @@ func (s *Store) GroupsOf(ctx context.Context, userIDs []string) (_ map[string][]
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
+	done, err := s.enter(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	out := map[string][]scim.GroupRef{}
 	ids := dedupe(userIDs)
 	for lo := 0; lo < len(ids); lo += idBatch {

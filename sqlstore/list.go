@@ -21,6 +21,11 @@ func (s *Store) List(ctx context.Context, q scim.Query) (_ *scim.Page, err error
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
+	done, err := s.enter(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	where, args, err := s.where(ctx, q.Filter)
 	if errors.Is(err, sqlfilter.ErrUnsupported) {
 		where, args, _ = s.where(ctx, nil)
@@ -237,6 +242,11 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ 
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
+	done, err := s.enter(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var after int64
 	if cursor != "" {
 		var err error

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"database/sql"
 	"runtime"
 	"time"
@@ -24,6 +25,17 @@ type PoolConfig struct {
 	MaxLifetime time.Duration
 	// MaxIdleTime closes connections unused for that long. Default: 5 minutes.
 	MaxIdleTime time.Duration
+	// TenantShare is how many of each pool's connections one tenant's calls hold at once while other
+	// tenants have calls in the store (a tenant alone may use all but one, so that a tenant arriving finds
+	// one free); its other calls wait in the store, in a queue of their own, until one of its connections
+	// is free or their context ends (then scim.ErrBusy: 429). Tenants waiting take freed connections in turn, so one tenant's flood
+	// of slow queries leaves the others MaxOpen−TenantShare connections, and the writer (SQLite's one, or
+	// PostgreSQL's pool) waits for no more than one statement of each other tenant waiting. Default: half
+	// of MaxOpen, at least 1 (SQLite's writer: 1). A negative share (scim.NoLimit) lets a tenant take the
+	// whole pool, still in turn with the others. The shares are per process: see docs/limits.md for
+	// replicas. A pool without MaxOpen (a host's *sql.DB left unbounded) has nothing to share and admits
+	// every call.
+	TenantShare int
 }
 
 // WithPool bounds the store's connections (PoolConfig). The driver modules' Open functions start from
@@ -36,6 +48,7 @@ func WithPool(c PoolConfig) Option {
 			MaxIdle:     pick(c.MaxIdle, s.pool.MaxIdle),
 			MaxLifetime: pick(c.MaxLifetime, s.pool.MaxLifetime),
 			MaxIdleTime: pick(c.MaxIdleTime, s.pool.MaxIdleTime),
+			TenantShare: pick(c.TenantShare, s.pool.TenantShare),
 		}
 	}
 }
@@ -80,4 +93,41 @@ func (c PoolConfig) apply(db *sql.DB) {
 	if c.MaxIdleTime != 0 {
 		db.SetConnMaxIdleTime(max(c.MaxIdleTime, 0))
 	}
+}
+
+// gates makes the store's admission of tenants to its pools (share.go), from the pools' bounds as
+// database/sql reports them once the options are applied: one gate for the readers and one for the writer
+// when they are two pools (SQLite's one writer: one write at a time, tenants in turn), the same gate for
+// both when they are one (PostgreSQL).
+func (s *Store) gates() {
+	share := func(size int) int {
+		switch {
+		case s.pool.TenantShare > 0:
+			return s.pool.TenantShare
+		case s.pool.TenantShare < 0:
+			return size
+		}
+		return max(1, size/2)
+	}
+	rsize := s.db.Stats().MaxOpenConnections
+	s.readers = newGate(rsize, share(rsize))
+	s.writers = s.readers
+	if s.wdb != s.db {
+		wsize := s.wdb.Stats().MaxOpenConnections
+		s.writers = newGate(wsize, share(wsize))
+	}
+}
+
+// enter admits a call of the context's tenant to the readers' pool (or the writer's, when write), and
+// returns the func that ends it.
+func (s *Store) enter(ctx context.Context, write bool) (func(), error) {
+	g := s.readers
+	if write {
+		g = s.writers
+	}
+	l, err := g.enter(ctx, tenantOf(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return func() { g.leave(l) }, nil
 }

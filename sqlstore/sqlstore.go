@@ -49,6 +49,8 @@ type Store struct {
 	wdb       *sql.DB          // writes: db, or WithWriter's pool (for SQLite: one connection, as SQLite has one writer)
 	temporary func(error) bool // WithTemporary: the driver's own temporary failures
 	pool      PoolConfig
+	readers   *gate // each tenant's share of db (share.go)
+	writers   *gate // each tenant's share of wdb: readers when wdb is db
 	wal       WALConfig
 	stop      chan struct{} // closed by Close: stops the WAL checkpointer
 	stopped   sync.WaitGroup
@@ -82,10 +84,10 @@ var (
 )
 
 // WithWriter makes the store write through w and read through the *sql.DB given to New. For SQLite, w is
-// a pool of one connection (SetMaxOpenConns(1)), so that writes queue in database/sql, within their
-// deadlines, for the one writer SQLite serves, instead of racing for its lock in its busy handler (which
-// sleeps, polls and fails with SQLITE_BUSY when the busy timeout runs out); sqlite.Open does this. Close
-// closes w too.
+// a pool of one connection (SetMaxOpenConns(1)), so that writes queue, within their deadlines, for the one
+// writer SQLite serves (in the store, tenants in turn: PoolConfig.TenantShare), instead of racing for its
+// lock in its busy handler (which sleeps, polls and fails with SQLITE_BUSY when the busy timeout runs out);
+// sqlite.Open does this. Close closes w too.
 func WithWriter(w *sql.DB) Option {
 	return func(s *Store) { s.wdb = w }
 }
@@ -125,6 +127,7 @@ func New(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*Store, er
 	if s.wdb == nil {
 		s.wdb = db
 	}
+	s.gates()
 	if s.noMigrate {
 		if err := s.checkVersion(ctx); err != nil {
 			var ve *VersionError
@@ -246,6 +249,11 @@ func (s *Store) Create(ctx context.Context, u *scim.User) (_ *scim.User, err err
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
+	done, err := s.enter(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	r, err := s.toRow(u)
 	if err != nil {
 		return nil, err
@@ -274,6 +282,11 @@ func (s *Store) Get(ctx context.Context, id string) (_ *scim.User, err error) {
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
+	done, err := s.enter(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var data string
 	var version int64
 	var hash sql.NullString
@@ -307,6 +320,11 @@ func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (_ *s
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
+	done, err := s.enter(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	r, err := s.toRow(u)
 	if err != nil {
 		return nil, err
@@ -333,7 +351,7 @@ func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (_ *s
 		}
 		err := db.QueryRowContext(ctx, s.q(query+` RETURNING version`), args...).Scan(&newVersion)
 		if errors.Is(err, sql.ErrNoRows) {
-			return s.missOrStale(ctx, u.ID)
+			return s.missOrStale(ctx, db, u.ID)
 		}
 		if err != nil {
 			return mapErr(err)
@@ -370,6 +388,11 @@ func (s *Store) Delete(ctx context.Context, id, version string) (err error) {
 		return err
 	}
 	defer s.classify(ctx, &err)
+	done, err := s.enter(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer done()
 	query := `DELETE FROM scim_users WHERE tenant = ? AND id = ?`
 	args := []any{tenantOf(ctx), id}
 	query, args = ifVersion(query, args, version)
@@ -444,10 +467,12 @@ func (s *Store) write(ctx context.Context, f func(querier) error) error {
 	return s.tx(ctx, func(tx *sql.Tx) error { return f(tx) })
 }
 
-// missOrStale tells why a conditional write touched no row: the user is gone, or its version moved on.
-func (s *Store) missOrStale(ctx context.Context, id string) error {
+// missOrStale tells why a conditional write touched no row: the user is gone, or its version moved on. It
+// asks through the write's own db, so that a write never waits for a reader's connection while it holds the
+// writer's (nor takes a second of the pool, PostgreSQL's, its share counted one).
+func (s *Store) missOrStale(ctx context.Context, db querier, id string) error {
 	var one int
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT 1 FROM scim_users WHERE tenant = ? AND id = ?`),
+	err := db.QueryRowContext(ctx, s.q(`SELECT 1 FROM scim_users WHERE tenant = ? AND id = ?`),
 		tenantOf(ctx), id).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

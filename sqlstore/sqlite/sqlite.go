@@ -34,9 +34,10 @@ func DSN(path string, opts ...sqlstore.Option) string {
 
 // Open opens (creating if needed) the SQLite database file at path (DSN), migrates it (or, with
 // sqlstore.WithoutMigrations, checks its schema version) and returns the store. Reads share a pool
-// (sqlstore.DefaultPool); writes queue for one connection of their own (sqlstore.WithWriter), as SQLite
-// serves one writer at a time; the write-ahead log is kept small (sqlstore.WithWAL). opts come after these
-// defaults, so they may change them.
+// (sqlstore.DefaultPool), half of it at most per tenant while others use it; writes queue for one
+// connection of their own (sqlstore.WithWriter), as SQLite serves one writer at a time, tenants taking it
+// in turn; the write-ahead log is kept small (sqlstore.WithWAL). opts come after these defaults, so they
+// may change them.
 func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*sqlstore.Store, error) {
 	dsn := DSN(path, opts...)
 	db, err := sql.Open("sqlite", dsn)
