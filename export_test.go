@@ -53,3 +53,21 @@ func SettingsOf(h http.Handler) Settings {
 	}
 	return s
 }
+
+// SetHasher makes h hash passwords with fn, over n hash slots: a test's hasher that blocks shows the order
+// in which requests are admitted to the slots. Call it before serving.
+func SetHasher(h http.Handler, n int, fn func(password []byte) ([]byte, error)) {
+	hh := h.(*Handler).h
+	hh.hash, hh.hashSlots = fn, newHashSlots(n)
+}
+
+// HashWaiting is how many requests of tenant wait for a hash slot in h.
+func HashWaiting(h http.Handler, tenant string) int {
+	s := h.(*Handler).h.hashSlots
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := s.tenants[tenant]; t != nil {
+		return len(t.queue)
+	}
+	return 0
+}

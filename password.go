@@ -83,15 +83,22 @@ const passwordCost = 10
 
 // hashSlots bounds the password hashes computed at once (each costs tens of milliseconds of one core, so a
 // burst of password writes waits here instead of taking every core from other requests) and shares the slots
-// fairly between tenants: a freed slot goes to the waiting tenant that holds the fewest slots, tenants holding
-// as many taking turns, each tenant's own requests in order. One tenant's flood of password writes thus delays
-// another tenant's hash by at most the hash running when it arrives, never by the flood's queue.
+// fairly between tenants: a freed slot goes to the waiting tenant that holds the fewest slots, and among those
+// to the one served longest ago, each tenant's own requests in order. One tenant's flood of password writes
+// thus delays another tenant's hash by at most the hashes running when it arrives, never by the flood's queue.
 type hashSlots struct {
-	mu     sync.Mutex
-	free   int                      // slots nobody holds; nonzero only when nobody waits
-	held   map[string]int           // slots each tenant holds (tenants holding none are not kept)
-	queues map[string][]*hashWaiter // each tenant's waiting requests, in order (tenants waiting for none are not kept)
-	ring   []string                 // the tenants with waiting requests, in the order they take turns
+	mu      sync.Mutex
+	free    int                    // slots nobody holds; nonzero only when nobody waits
+	tenants map[string]*hashTenant // tenants holding or waiting for a slot, no others
+	waiting []string               // the tenants with waiting requests (as many as tenants waiting at once)
+	grants  uint64                 // slots granted so far: the clock of hashTenant.served
+}
+
+// hashTenant is one tenant's share of the slots.
+type hashTenant struct {
+	held   int
+	served uint64 // when it was last granted a slot (hashSlots.grants)
+	queue  []*hashWaiter
 }
 
 // hashWaiter is one request waiting for a slot; ready is closed when the slot is its.
@@ -101,23 +108,42 @@ type hashWaiter struct {
 }
 
 func newHashSlots(n int) *hashSlots {
-	return &hashSlots{free: n, held: map[string]int{}, queues: map[string][]*hashWaiter{}}
+	return &hashSlots{free: n, tenants: map[string]*hashTenant{}}
+}
+
+// tenant returns tenant's entry, creating it. Under mu.
+func (s *hashSlots) tenant(name string) *hashTenant {
+	t := s.tenants[name]
+	if t == nil {
+		t = &hashTenant{}
+		s.tenants[name] = t
+	}
+	return t
+}
+
+// forget drops the entry of a tenant that neither holds nor waits for a slot. Under mu.
+func (s *hashSlots) forget(name string, t *hashTenant) {
+	if t.held == 0 && len(t.queue) == 0 {
+		delete(s.tenants, name)
+	}
 }
 
 // acquire waits for a slot for tenant, or for ctx to end. A slot acquired must be released.
 func (s *hashSlots) acquire(ctx context.Context, tenant string) error {
 	s.mu.Lock()
+	t := s.tenant(tenant)
 	if s.free > 0 {
 		s.free--
-		s.held[tenant]++
+		s.grants++
+		t.held, t.served = t.held+1, s.grants
 		s.mu.Unlock()
 		return nil
 	}
 	w := &hashWaiter{ready: make(chan struct{})}
-	if len(s.queues[tenant]) == 0 {
-		s.ring = append(s.ring, tenant)
+	if len(t.queue) == 0 {
+		s.waiting = append(s.waiting, tenant)
 	}
-	s.queues[tenant] = append(s.queues[tenant], w)
+	t.queue = append(t.queue, w)
 	s.mu.Unlock()
 	select {
 	case <-w.ready:
@@ -130,47 +156,43 @@ func (s *hashSlots) acquire(ctx context.Context, tenant string) error {
 		s.release(tenant)
 		return ctx.Err()
 	}
-	q := slices.DeleteFunc(s.queues[tenant], func(x *hashWaiter) bool { return x == w })
-	if len(q) == 0 {
-		delete(s.queues, tenant)
-		s.ring = slices.DeleteFunc(s.ring, func(t string) bool { return t == tenant })
-	} else {
-		s.queues[tenant] = q
+	t.queue = slices.DeleteFunc(t.queue, func(x *hashWaiter) bool { return x == w })
+	if len(t.queue) == 0 {
+		s.waiting = slices.DeleteFunc(s.waiting, func(n string) bool { return n == tenant })
 	}
+	s.forget(tenant, t)
 	s.mu.Unlock()
 	return ctx.Err()
 }
 
-// release gives tenant's slot back: to the waiting tenant that holds the fewest, the first in turn among
-// equals, or to the free slots when nobody waits.
+// release gives tenant's slot back: to the waiting tenant that holds the fewest, the one served longest ago
+// among equals, or to the free slots when nobody waits.
 func (s *hashSlots) release(tenant string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.held[tenant]--; s.held[tenant] <= 0 {
-		delete(s.held, tenant)
-	}
-	if len(s.ring) == 0 {
+	t := s.tenants[tenant]
+	t.held--
+	s.forget(tenant, t)
+	if len(s.waiting) == 0 {
 		s.free++
 		return
 	}
-	next := 0 // the ring is as long as the tenants waiting at once: bounded by the requests in progress
-	for i, t := range s.ring {
-		if s.held[t] < s.held[s.ring[next]] {
-			next = i
+	next := 0
+	for i, name := range s.waiting[1:] {
+		c, b := s.tenants[name], s.tenants[s.waiting[next]]
+		if c.held < b.held || c.held == b.held && c.served < b.served {
+			next = i + 1
 		}
 	}
-	t := s.ring[next]
-	s.ring = slices.Delete(s.ring, next, next+1)
-	q := s.queues[t]
-	w := q[0]
-	q[0] = nil
-	if q = q[1:]; len(q) == 0 {
-		delete(s.queues, t)
-	} else {
-		s.queues[t] = q
-		s.ring = append(s.ring, t) // its next request waits for its next turn
+	name := s.waiting[next]
+	n := s.tenants[name]
+	w := n.queue[0]
+	n.queue[0] = nil
+	if n.queue = n.queue[1:]; len(n.queue) == 0 {
+		s.waiting = slices.Delete(s.waiting, next, next+1)
 	}
-	s.held[t]++
+	s.grants++
+	n.held, n.served = n.held+1, s.grants
 	w.granted = true
 	close(w.ready)
 }
