@@ -35,17 +35,17 @@ func WithTestToken(token string, opts ...Option) []Option {
 
 // Settings is what a handler's options resolved to, for the tests of zero meaning the default.
 type Settings struct {
-	MaxResults, MaxOps, MaxValues, MaxAttrNames, MaxScan, MaxPageBytes, MaxMembers int
-	MaxBodyBytes, MaxGroupBodyBytes                                                int64
-	Timeout, RetryAfter                                                            time.Duration
-	Tenant                                                                         *TenantLimits // nil: no per-tenant limits
+	MaxResults, MaxOps, MaxValues, MaxAttrNames, MaxScan, MaxPageBytes, MaxMembers, MaxWork int
+	MaxBodyBytes, MaxGroupBodyBytes                                                         int64
+	Timeout, RetryAfter                                                                     time.Duration
+	Tenant                                                                                  *TenantLimits // nil: no per-tenant limits
 }
 
 // SettingsOf returns what h's options resolved to.
 func SettingsOf(h http.Handler) Settings {
 	c := h.(*Handler).h
 	s := Settings{MaxResults: c.maxResults, MaxOps: c.maxOps, MaxValues: c.maxValues, MaxAttrNames: c.maxAttrNames,
-		MaxScan: c.maxScan, MaxPageBytes: c.maxPageBytes, MaxMembers: c.maxMembersReturned(), MaxBodyBytes: c.maxBodyBytes,
+		MaxScan: c.maxScan, MaxWork: c.maxWork, MaxPageBytes: c.maxPageBytes, MaxMembers: c.maxMembersReturned(), MaxBodyBytes: c.maxBodyBytes,
 		MaxGroupBodyBytes: c.groupBodyBytes(), Timeout: c.timeout, RetryAfter: c.retryAfter}
 	if c.tenantLim != nil {
 		l := c.tenantLim.l
