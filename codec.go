@@ -12,7 +12,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/scimkit/scim/internal/echo"
 	"github.com/scimkit/scim/internal/normalize"
 	"github.com/scimkit/scim/internal/project"
 	"github.com/scimkit/scim/schema"
@@ -118,8 +120,8 @@ func (h *handler) writeBytes(w http.ResponseWriter, status int, b []byte, err er
 	_, _ = w.Write(b)
 }
 
-// decodeBody decodes a JSON request body into v: a known content type, at most maxBodyBytes, one JSON value
-// with numbers kept exact.
+// decodeBody decodes a JSON request body into v: a known content type, at most maxBodyBytes, valid UTF-8,
+// one JSON value with numbers kept exact.
 func (h *handler) decodeBody(w http.ResponseWriter, r *request, v any) error {
 	return h.decodeBodyMax(w, r, v, h.maxBodyBytes)
 }
@@ -140,12 +142,20 @@ func (h *handler) decodeBodyMax(w http.ResponseWriter, r *request, v any, maxByt
 		}
 		return errorf(http.StatusBadRequest, InvalidSyntax, "the request body could not be read")
 	}
+	// encoding/json would turn each bad byte, and each half of a surrogate pair escaped alone, into U+FFFD:
+	// a character the client never sent, stored silently.
+	if !utf8.Valid(body) {
+		return errorf(http.StatusBadRequest, InvalidSyntax, "the request body is not valid UTF-8 (RFC 8259 §8.1)")
+	}
+	if loneSurrogate(body) {
+		return errorf(http.StatusBadRequest, InvalidSyntax, `the request body escapes half of a UTF-16 surrogate pair (a \uD800 without its \uDC00): not a character`)
+	}
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
 	if err := d.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return errorf(http.StatusBadRequest, InvalidSyntax, "the request body has the wrong JSON shape at "+te.Field)
+			return errorf(http.StatusBadRequest, InvalidSyntax, "the request body has the wrong JSON shape at "+echo.Clip(te.Field))
 		}
 		return errorf(http.StatusBadRequest, InvalidSyntax, "the request body is not valid JSON")
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/scimkit/scim/internal/echo"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -127,7 +128,7 @@ func (h *handler) resourceTypes(r *request, rest []string) (any, error) {
 		all = append(all, rt)
 	}
 	if len(rest) == 1 {
-		return nil, errorf(http.StatusNotFound, "", "no such resource type: "+rest[0])
+		return nil, errorf(http.StatusNotFound, "", "no such resource type: "+echo.Clip(rest[0]))
 	}
 	return listOf(all), nil
 }
@@ -157,7 +158,7 @@ func (h *handler) schemas(r *request, rest []string) (any, error) {
 		all = append(all, res)
 	}
 	if len(rest) == 1 {
-		return nil, errorf(http.StatusNotFound, "", "no such schema: "+rest[0])
+		return nil, errorf(http.StatusNotFound, "", "no such schema: "+echo.Clip(rest[0]))
 	}
 	return listOf(all), nil
 }

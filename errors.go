@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/echo"
 	"github.com/scimkit/scim/internal/normalize"
 	"github.com/scimkit/scim/schema"
 )
@@ -105,6 +106,10 @@ func toError(err error) (*Error, bool) {
 	return errorf(http.StatusInternalServerError, "", "internal server error"), false
 }
 
+// maxDetail bounds an error's detail, whatever made it (a Store's own *Error included): the values it quotes
+// are clipped where they are quoted (internal/echo), and this is the backstop.
+const maxDetail = 1024
+
 type errorBody struct {
 	Schemas  []string `json:"schemas"`
 	Status   string   `json:"status"`
@@ -142,7 +147,7 @@ func (h *handler) writeError(w http.ResponseWriter, r *request, err error) {
 		Schemas:  []string{schema.ErrorURN},
 		Status:   strconv.Itoa(se.Status),
 		ScimType: se.ScimType,
-		Detail:   se.Detail,
+		Detail:   echo.ClipTo(se.Detail, maxDetail),
 	})
 }
 

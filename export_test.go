@@ -35,21 +35,39 @@ func WithTestToken(token string, opts ...Option) []Option {
 
 // Settings is what a handler's options resolved to, for the tests of zero meaning the default.
 type Settings struct {
-	MaxResults, MaxOps, MaxValues, MaxAttrNames, MaxScan, MaxPageBytes, MaxMembers int
-	MaxBodyBytes, MaxGroupBodyBytes                                                int64
-	Timeout, RetryAfter                                                            time.Duration
-	Tenant                                                                         *TenantLimits // nil: no per-tenant limits
+	MaxResults, MaxOps, MaxValues, MaxAttrNames, MaxScan, MaxPageBytes, MaxMembers, MaxWork int
+	MaxBodyBytes, MaxGroupBodyBytes                                                         int64
+	Timeout, RetryAfter                                                                     time.Duration
+	Tenant                                                                                  *TenantLimits // nil: no per-tenant limits
 }
 
 // SettingsOf returns what h's options resolved to.
 func SettingsOf(h http.Handler) Settings {
 	c := h.(*Handler).h
 	s := Settings{MaxResults: c.maxResults, MaxOps: c.maxOps, MaxValues: c.maxValues, MaxAttrNames: c.maxAttrNames,
-		MaxScan: c.maxScan, MaxPageBytes: c.maxPageBytes, MaxMembers: c.maxMembersReturned(), MaxBodyBytes: c.maxBodyBytes,
+		MaxScan: c.maxScan, MaxWork: c.maxWork, MaxPageBytes: c.maxPageBytes, MaxMembers: c.maxMembersReturned(), MaxBodyBytes: c.maxBodyBytes,
 		MaxGroupBodyBytes: c.groupBodyBytes(), Timeout: c.timeout, RetryAfter: c.retryAfter}
 	if c.tenantLim != nil {
 		l := c.tenantLim.l
 		s.Tenant = &l
 	}
 	return s
+}
+
+// SetHasher makes h hash passwords with fn, over n hash slots: a test's hasher that blocks shows the order
+// in which requests are admitted to the slots. Call it before serving.
+func SetHasher(h http.Handler, n int, fn func(password []byte) ([]byte, error)) {
+	hh := h.(*Handler).h
+	hh.hash, hh.hashSlots = fn, newHashSlots(n)
+}
+
+// HashWaiting is how many requests of tenant wait for a hash slot in h.
+func HashWaiting(h http.Handler, tenant string) int {
+	s := h.(*Handler).h.hashSlots
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := s.tenants[tenant]; t != nil {
+		return len(t.queue)
+	}
+	return 0
 }

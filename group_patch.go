@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/echo"
 	"github.com/scimkit/scim/internal/normalize"
 	"github.com/scimkit/scim/schema"
 )
@@ -102,7 +103,7 @@ func parseGroupPatch(req patchRequest, maxOps int, ignored func(string)) ([]grou
 			continue
 		}
 		if pp.Path.Attr.Mutability == schema.ReadOnly {
-			return nil, errorf(http.StatusBadRequest, Mutability, pp.String()+" is read-only")
+			return nil, errorf(http.StatusBadRequest, Mutability, echo.Clip(pp.String())+" is read-only")
 		}
 		g, err := groupOpAt(op, *pp, o.Value, o.Value != nil)
 		if err != nil {
@@ -126,7 +127,7 @@ func groupOpAt(op string, pp filter.PatchPath, value any, hasValue bool) (groupO
 	g := groupOp{op: op, attr: a.Name}
 	if a.Name != "members" {
 		if pp.Path.Sub != nil || pp.Filter != nil {
-			return g, errorf(http.StatusBadRequest, InvalidPath, pp.String()+" names no value")
+			return g, errorf(http.StatusBadRequest, InvalidPath, echo.Clip(pp.String())+" names no value")
 		}
 		if op != "remove" {
 			v, err := normalize.Coerce(a, value)
@@ -138,7 +139,7 @@ func groupOpAt(op string, pp filter.PatchPath, value any, hasValue bool) (groupO
 		return g, nil
 	}
 	if pp.Path.Sub != nil {
-		return g, errorf(http.StatusBadRequest, Mutability, pp.String()+": members are added and removed whole")
+		return g, errorf(http.StatusBadRequest, Mutability, echo.Clip(pp.String())+": members are added and removed whole")
 	}
 	if pp.Filter != nil {
 		ids, isList := idsOf(pp.Filter)
@@ -148,7 +149,7 @@ func groupOpAt(op string, pp filter.PatchPath, value any, hasValue bool) (groupO
 		case op == "remove":
 			g.match = pp.Filter
 		default:
-			return g, errorf(http.StatusBadRequest, InvalidPath, pp.String()+`: add members with members[value eq "id"] or a value list`)
+			return g, errorf(http.StatusBadRequest, InvalidPath, echo.Clip(pp.String())+`: add members with members[value eq "id"] or a value list`)
 		}
 		if op == "replace" { // members[value eq "x"] replaced by itself: the member is there afterwards
 			g.op = "add"
@@ -200,6 +201,7 @@ type groupChange struct {
 	gs      GroupStore
 	groupID string
 	ctx     context.Context
+	work    *workBudget // charged a unit a member read, and a member tested times its filter's comparisons
 }
 
 // idSet is a set of ids that remembers their order. Deleting is O(1): the id leaves the map and ids() skips
@@ -235,23 +237,30 @@ func (s *idSet) ids() []string {
 	return out
 }
 
-// members loads the group's member ids, once.
+// members loads the group's member ids, once, charging each to the work budget: reading stops at the limit.
 func (c *groupChange) members() ([]string, error) {
 	if !c.loaded {
 		c.loaded = true
+		var over error
 		if err := c.gs.MemberIDs(c.ctx, c.groupID, func(uid string) bool {
+			if over = c.work.charge(1); over != nil {
+				return false
+			}
 			c.current = append(c.current, uid)
 			return true
 		}); err != nil {
 			return nil, err
 		}
+		if over != nil {
+			return nil, over
+		}
 	}
 	return c.current, nil
 }
 
-// applyGroupPatch applies ops, in order, to the group as read.
-func applyGroupPatch(ctx context.Context, gs GroupStore, cur *Group, ops []groupOp) (*groupChange, error) {
-	c := &groupChange{next: Group{DisplayName: cur.DisplayName, ExternalID: cur.ExternalID}, gs: gs, groupID: cur.ID, ctx: ctx}
+// applyGroupPatch applies ops, in order, to the group as read, charging the members it reads and tests to work.
+func applyGroupPatch(ctx context.Context, gs GroupStore, cur *Group, ops []groupOp, work *workBudget) (*groupChange, error) {
+	c := &groupChange{next: Group{DisplayName: cur.DisplayName, ExternalID: cur.ExternalID}, gs: gs, groupID: cur.ID, ctx: ctx, work: work}
 	addOne := func(id string) { c.remove.del(id); c.add.put(id) }
 	removeOne := func(id string) { c.add.del(id); c.remove.put(id) }
 	for _, op := range ops {
@@ -285,7 +294,11 @@ func applyGroupPatch(ctx context.Context, gs GroupStore, cur *Group, ops []group
 				if err != nil {
 					return nil, err
 				}
-				for _, id := range append(slices.Clip(cur), c.add.ids()...) {
+				tested := append(slices.Clip(cur), c.add.ids()...)
+				if err := c.work.charge(len(tested) * max(1, filter.CostOf(op.match).Terms)); err != nil {
+					return nil, err
+				}
+				for _, id := range tested {
 					if filter.Match(op.match, map[string]any{"value": id, "type": "User"}) {
 						removeOne(id)
 					}
@@ -340,7 +353,7 @@ func (h *handler) patchGroup(w http.ResponseWriter, r *request, gs GroupStore, i
 		if ifMatch != "" && !etagMatches(ifMatch, cur.Meta.Version) {
 			return ErrVersionMismatch
 		}
-		c, err := applyGroupPatch(r.Context(), gs, cur, ops)
+		c, err := applyGroupPatch(r.Context(), gs, cur, ops, &r.work)
 		if err != nil {
 			return err
 		}

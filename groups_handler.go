@@ -4,10 +4,10 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/scimkit/scim/internal/echo"
 	"github.com/scimkit/scim/internal/normalize"
 	"github.com/scimkit/scim/internal/project"
 )
@@ -139,7 +139,7 @@ func groupErr(err error) error {
 	var um *UnknownMemberError
 	switch {
 	case errors.As(err, &um):
-		return errorf(http.StatusBadRequest, InvalidValue, "no user with id "+strconv.Quote(um.ID)+" can be a member")
+		return errorf(http.StatusBadRequest, InvalidValue, "no user with id "+echo.Quote(um.ID)+" can be a member")
 	case errors.Is(err, ErrConflict):
 		return errorf(http.StatusConflict, Uniqueness, "displayName is already taken")
 	}
@@ -188,7 +188,7 @@ func memberIDsOf(v any) ([]string, error) {
 			return nil, errorf(http.StatusBadRequest, InvalidValue, "every member needs a value: the member's id")
 		}
 		if t, _ := m["type"].(string); strings.EqualFold(t, "Group") {
-			return nil, errorf(http.StatusBadRequest, InvalidValue, "member "+strconv.Quote(id)+" is a group: groups cannot be members")
+			return nil, errorf(http.StatusBadRequest, InvalidValue, "member "+echo.Quote(id)+" is a group: groups cannot be members")
 		}
 		if _, dup := seen[id]; !dup {
 			seen[id] = struct{}{}
@@ -290,7 +290,11 @@ func (h *handler) replaceGroup(w http.ResponseWriter, r *request, gs GroupStore,
 		}
 		have := map[string]struct{}{}
 		var remove []string
+		var over error // the work budget ran out: a unit a member read
 		if err := gs.MemberIDs(r.Context(), id, func(uid string) bool {
+			if over = r.work.charge(1); over != nil {
+				return false
+			}
 			have[uid] = struct{}{}
 			if _, keep := want[uid]; !keep {
 				remove = append(remove, uid)
@@ -298,6 +302,9 @@ func (h *handler) replaceGroup(w http.ResponseWriter, r *request, gs GroupStore,
 			return true
 		}); err != nil {
 			return err
+		}
+		if over != nil {
+			return over
 		}
 		var add []string
 		for _, uid := range ids {

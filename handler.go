@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/echo"
 	"github.com/scimkit/scim/internal/normalize"
 	"github.com/scimkit/scim/schema"
 )
@@ -62,7 +63,9 @@ func New(store Store, opts ...Option) (*Handler, error) {
 		maxAttrNames: defaultMaxAttributeNames,
 		maxScan:      defaultMaxScan,
 		maxPageBytes: defaultMaxPageBytes,
+		maxWork:      defaultMaxWork,
 		tenantLim:    newTenantLimiter(DefaultTenantLimits),
+		passwords:    PasswordsRefused,
 	}
 	if store == nil {
 		c.fail("a nil Store")
@@ -84,15 +87,18 @@ func New(store Store, opts ...Option) (*Handler, error) {
 	if rt == nil {
 		rt = userType
 	}
-	if c.passwords == PasswordsIgnored { // not an attribute of this service provider: ignored like any other
+	switch c.passwords {
+	case PasswordsIgnored: // not an attribute of this service provider: ignored like any other
 		rt = rt.Without("password")
+	case PasswordsRefused: // refused even when the declaration leaves it out, never dropped silently
+		rt = withPassword(rt)
 	}
 	h := &handler{
 		config:    c,
 		store:     store,
 		rt:        rt,
 		trim:      c.userSchema != nil && !normalize.IsFull(c.userSchema),
-		hashSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
+		hashSlots: newHashSlots(max(1, runtime.GOMAXPROCS(0)/2)),
 	}
 	if c.events != nil {
 		h.queue = newEventQueue(c.events, c.eventQueue, c.log)
@@ -119,9 +125,10 @@ type handler struct {
 	// trim makes every response go through the declared schema, so that nothing outside it is ever returned
 	// even by a Store that keeps more (a JSON column written before the declaration changed, say).
 	trim bool
-	// hashSlots bounds the password hashes computed at once: each costs tens of milliseconds of CPU, so a
-	// burst of password writes queues here instead of taking every core from other requests and tenants.
-	hashSlots chan struct{}
+	// hashSlots bounds the password hashes computed at once, shared fairly between tenants (password.go).
+	hashSlots *hashSlots
+	// hash is bcrypt's, or a test's (export_test.go): it makes the hash of a password.
+	hash func(password []byte) ([]byte, error)
 	// queue delivers events to the WithEvents hook; nil without one.
 	queue *eventQueue
 }
@@ -131,7 +138,7 @@ const contentType = "application/scim+json"
 // ServeHTTP authenticates, routes and answers one request; see NewHandler.
 func (h *handler) ServeHTTP(rw http.ResponseWriter, hr *http.Request) {
 	start := time.Now()
-	r := &request{Request: hr}
+	r := &request{Request: hr, work: workBudget{left: h.maxWork, limit: h.maxWork}}
 	if h.requestLog != nil || h.metrics != nil || h.events != nil { // a request id only where it is reported
 		r.requestID = requestID(hr)
 		rw.Header().Set("X-Request-Id", r.requestID)
@@ -199,6 +206,9 @@ func (h *handler) authError(r *request, err error) error {
 // route dispatches on the path below the mount point (its segments, and the pattern routeOf found for
 // them). Endpoint names are matched without case, as clients differ in how they spell them.
 func (h *handler) route(w http.ResponseWriter, r *request, segs []string, pattern string) error {
+	if err := checkQuery(r.URL.RawQuery); err != nil {
+		return err
+	}
 	switch pattern {
 	case "/Users":
 		switch r.Method {
@@ -253,7 +263,7 @@ func (h *handler) route(w http.ResponseWriter, r *request, segs []string, patter
 	case "/Bulk", "/Me":
 		return errorf(http.StatusNotImplemented, "", "/"+segs[0]+" is not supported")
 	}
-	return errorf(http.StatusNotFound, "", "no such endpoint: "+r.URL.Path)
+	return errorf(http.StatusNotFound, "", "no such endpoint: "+echo.Clip(r.URL.Path))
 }
 
 // routeOf names the endpoint and path pattern of a request, for routing, logs and metrics; ids never appear.

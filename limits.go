@@ -22,6 +22,7 @@ const (
 	defaultMaxAttributeNames = 100
 	defaultMaxScan           = 10000
 	defaultMaxPageBytes      = 8 << 20
+	defaultMaxWork           = 1_000_000
 )
 
 // WithMaxValues sets how many values one multi-valued attribute of a user may hold (emails, roles, …);
@@ -67,6 +68,46 @@ func WithMaxScan(n int) Option {
 // error.
 func WithMaxPageBytes(n int) Option {
 	return func(c *config) { positive(c, "WithMaxPageBytes", n, &c.maxPageBytes) }
+}
+
+// WithMaxWork sets how much work one request may do over what the Store holds, in units of one value examined
+// once (by each comparison of a value filter, when one selects it): a PATCH operation on a multi-valued
+// attribute costs its current values times the comparisons of its value filter, so 1000 operations of a
+// 31-term filter over 1000 emails cost 31 million units; a group PATCH costs the members it reads and, for
+// each member filter that is not a list of ids, the members it tests times the filter's comparisons. What grows
+// with the request alone (its values, ids and paths) is bounded by the body limits instead. Past the limit the
+// request stops and gets 400 tooMany naming it, with nothing written. The default (0) is 1,000,000 units, a
+// few tenths of a second of one core at most; NoLimit (any negative n) removes the bound, leaving only the
+// request timeout.
+func WithMaxWork(n int) Option {
+	return func(c *config) {
+		switch {
+		case n < 0:
+			c.maxWork = 0 // no bound
+		case n > 0:
+			c.maxWork = n
+		}
+	}
+}
+
+// workBudget is what a request may still spend of WithMaxWork, charged as the work is done: one per request,
+// across the retries of a PATCH that lost a race (each retry does the work again).
+type workBudget struct {
+	left  int
+	limit int // 0: no bound
+}
+
+// charge spends n units, or answers 400 tooMany once the request has spent more than its limit.
+func (b *workBudget) charge(n int) error {
+	if b == nil || b.limit <= 0 {
+		return nil
+	}
+	if b.left -= n; b.left < 0 {
+		return errorf(http.StatusBadRequest, TooMany, fmt.Sprintf("the request needs more than %d units of work "+
+			"(the limit: values examined times value-filter comparisons): split its operations over several requests "+
+			"or select values with simpler filters", b.limit))
+	}
+	return nil
 }
 
 // tooMany is the client's answer to ErrTooMany.

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/echo"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -95,7 +96,7 @@ func (h *handler) query(rt *schema.ResourceType, req searchRequest) (Query, erro
 	if req.SortBy != "" {
 		p, ok := rt.Resolve(req.SortBy)
 		if !ok || p.Attr == nil {
-			return q, errorf(http.StatusBadRequest, InvalidValue, "sortBy names no attribute: "+req.SortBy)
+			return q, errorf(http.StatusBadRequest, InvalidValue, "sortBy names no attribute: "+echo.Quote(req.SortBy))
 		}
 		if why := unqueryable(p); why != "" {
 			return q, errorf(http.StatusBadRequest, InvalidValue, p.String()+" cannot be sorted by: "+why)

@@ -56,6 +56,7 @@ type request struct {
 	scimType          ScimType
 	base              string       // the mount point's absolute URL, once computed
 	ignored           []string     // attributes outside the declaration that a write carried
+	work              workBudget   // what the request may still spend (WithMaxWork)
 	w                 statusWriter // allocated with the request: one allocation less a request
 }
 

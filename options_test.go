@@ -96,8 +96,9 @@ func TestZeroMeansDefault(t *testing.T) {
 		scim.WithMaxOperations(0), scim.WithMaxValues(0), scim.WithMaxResourceBytes(0), scim.WithMaxScan(0),
 		scim.WithMaxPageBytes(0), scim.WithMaxAttributeNames(0), scim.WithTenantLimits(scim.TenantLimits{}),
 		scim.WithEventQueue(scim.EventQueue{}), scim.WithRetryAfter(0), scim.WithMaxGroupBodyBytes(0),
-		scim.WithMaxMembersReturned(0)))
+		scim.WithMaxMembersReturned(0), scim.WithMaxWork(0)))
 	require.Equal(t, defaults, zero)
+	require.Equal(t, 1_000_000, defaults.MaxWork)
 
 	// A zero field of TenantLimits keeps its default; the others apply.
 	some := scim.SettingsOf(scim.NewHandler(scim.NewMemoryStore(), scim.WithTokens("t"),
@@ -107,8 +108,9 @@ func TestZeroMeansDefault(t *testing.T) {
 	require.Equal(t, &want, some.Tenant)
 
 	off := scim.SettingsOf(scim.NewHandler(scim.NewMemoryStore(), scim.WithTokens("t"),
-		scim.WithRequestTimeout(scim.NoLimit), scim.WithMaxScan(scim.NoLimit),
+		scim.WithRequestTimeout(scim.NoLimit), scim.WithMaxScan(scim.NoLimit), scim.WithMaxWork(scim.NoLimit),
 		scim.WithTenantLimits(scim.TenantLimits{MaxConcurrent: scim.NoLimit})))
+	require.Zero(t, off.MaxWork, "no work budget")
 	require.Zero(t, off.Timeout, "no bound on the request")
 	require.Zero(t, off.MaxScan, "Query.MaxScan 0: no bound")
 	require.Nil(t, off.Tenant, "no per-tenant limits")

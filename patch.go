@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/echo"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -71,7 +72,7 @@ func parsePatch(rt *schema.ResourceType, req patchRequest, maxOps int, ignored f
 				return nil, err
 			}
 			if t := p.Path.Target(); t != nil && t.Mutability == schema.ReadOnly {
-				return nil, errorf(http.StatusBadRequest, Mutability, p.String()+" is read-only")
+				return nil, errorf(http.StatusBadRequest, Mutability, echo.Clip(p.String())+" is read-only")
 			}
 			op.path = &p
 		} else if op.op == "remove" {

@@ -11,23 +11,27 @@ import (
 
 	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/internal/document"
+	"github.com/scimkit/scim/internal/echo"
 	"github.com/scimkit/scim/internal/normalize"
 	"github.com/scimkit/scim/schema"
 )
 
 // patchEnv is what applying a PATCH needs beside the document: the resource type, the report of ignored
-// keys, the request's context (checked before every operation, so a PATCH that runs out of time stops) and
-// the most values a multi-valued attribute may hold.
+// keys, the request's context (checked before every operation, so a PATCH that runs out of time stops), the
+// most values a multi-valued attribute may hold and the request's work budget.
 type patchEnv struct {
 	ctx       context.Context
 	rt        *schema.ResourceType
 	ignored   func(string)
 	maxValues int
+	work      *workBudget
 }
 
 // applyPatch applies ops to doc in order; on error doc is left half-changed and must be discarded. Keys of
 // path-less values that name no attribute of rt are reported to ignored. Every operation costs time linear
-// in the values it touches (sets keyed by canonical JSON, never pairwise comparisons).
+// in the values it touches (sets keyed by canonical JSON, never pairwise comparisons), times the comparisons
+// of its value filter: what the operations cost together is charged to the work budget before each is
+// applied, so that many operations over many values stop at the limit (WithMaxWork).
 func applyPatch(env patchEnv, doc map[string]any, ops []operation) error {
 	for _, op := range ops {
 		if err := applyOp(env, doc, op); err != nil {
@@ -62,7 +66,7 @@ func applyOp(env patchEnv, doc map[string]any, op operation) error {
 		if op.value == nil { // {"urn:...:User": null}: nulls are ignored, as in POST
 			return nil
 		}
-		return errorf(http.StatusBadRequest, InvalidValue, op.path.String()+" takes an object of attributes")
+		return errorf(http.StatusBadRequest, InvalidValue, echo.Clip(op.path.String())+" takes an object of attributes")
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -91,6 +95,9 @@ func applyOp(env patchEnv, doc map[string]any, op operation) error {
 func applyAt(env patchEnv, doc map[string]any, pp filter.PatchPath, op string, value any) error {
 	p, a := pp.Path, pp.Path.Attr
 	c := document.Container(doc, p, true)
+	if err := env.work.charge(opCost(c, pp, value)); err != nil {
+		return err
+	}
 	defer pruneEmpty(doc, p)
 	if a.Mutability == schema.Immutable && c[a.Name] != nil {
 		return errorf(http.StatusBadRequest, Mutability, p.String()+" is immutable")
@@ -184,6 +191,22 @@ func applyAt(env patchEnv, doc map[string]any, pp filter.PatchPath, op string, v
 	return nil
 }
 
+// opCost is what an operation at pp costs in units of the work budget: one, and each value the attribute has
+// (visited to select, change, deduplicate or prune) times the comparisons of the value filter, plus the values
+// an add brings.
+func opCost(c map[string]any, pp filter.PatchPath, value any) int {
+	if !pp.Path.Attr.MultiValued {
+		return 1
+	}
+	list, _ := c[pp.Path.Attr.Name].([]any)
+	terms := 1
+	if pp.Filter != nil {
+		terms = max(1, filter.CostOf(pp.Filter).Terms)
+	}
+	added, _ := value.([]any)
+	return 1 + len(list)*terms + len(added)
+}
+
 // setFiltered sets the value (of the sub-attribute, when the path names one) of every element the path's
 // filter selects. When none is selected it creates the element the filter describes, if the filter is an
 // equality such as type eq "work" that can describe one; otherwise it is RFC 7644's noTarget.
@@ -198,7 +221,7 @@ func setFiltered(env patchEnv, c map[string]any, pp filter.PatchPath, value any)
 	if len(targets) == 0 {
 		e, ok := describe(pp.Filter)
 		if !ok {
-			return errorf(http.StatusBadRequest, NoTarget, "no value matches "+pp.String())
+			return errorf(http.StatusBadRequest, NoTarget, "no value matches "+echo.Clip(pp.String()))
 		}
 		list, _ := c[a.Name].([]any)
 		if err := env.checkValues(pp.Path, len(list)+1); err != nil {

@@ -223,6 +223,7 @@ type config struct {
 	maxAttrNames     int
 	maxScan          int
 	maxPageBytes     int
+	maxWork          int // 0: no bound
 	timeout          time.Duration
 	retryAfter       time.Duration
 	events           func(context.Context, Event)

@@ -9,8 +9,6 @@ import (
 	"reflect"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/scimkit/scim/internal/document"
 	"github.com/scimkit/scim/internal/normalize"
 	"github.com/scimkit/scim/schema"
@@ -126,7 +124,7 @@ func (h *handler) patch(w http.ResponseWriter, r *request, id string) error {
 	if err != nil {
 		return err
 	}
-	env := patchEnv{ctx: r.Context(), rt: h.rt, ignored: r.ignore, maxValues: h.maxValues}
+	env := patchEnv{ctx: r.Context(), rt: h.rt, ignored: r.ignore, maxValues: h.maxValues, work: &r.work}
 	u, err := h.update(r, id, func(doc map[string]any) error {
 		if err := applyPatch(env, doc, ops); err != nil {
 			return err
@@ -272,17 +270,8 @@ func (h *handler) takePassword(ctx context.Context, doc map[string]any) (hash st
 		return "", false, nil
 	}
 	if h.passwords != PasswordsHashed {
-		return "", false, errorf(http.StatusBadRequest, InvalidValue, "this service provider does not accept passwords")
+		return "", false, passwordRefused()
 	}
-	select {
-	case h.hashSlots <- struct{}{}:
-		defer func() { <-h.hashSlots }()
-	case <-ctx.Done():
-		return "", false, ctx.Err()
-	}
-	b, err := bcrypt.GenerateFromPassword([]byte(pw), passwordCost)
-	if errors.Is(err, bcrypt.ErrPasswordTooLong) {
-		return "", false, errorf(http.StatusBadRequest, InvalidValue, "password is longer than 72 bytes")
-	}
-	return string(b), true, err
+	hash, err = h.hashPassword(ctx, pw)
+	return hash, err == nil, err
 }

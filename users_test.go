@@ -52,7 +52,7 @@ const fullUser = `{
 }`
 
 func TestCreate(t *testing.T) {
-	s := newTestServer(t)
+	s := newTestServer(t, scim.WithPasswords(scim.PasswordsIgnored)) // the RFC's example carries a password
 	r := s.do("POST", "/Users", fullUser)
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 	u := r.Body
@@ -313,13 +313,30 @@ func TestPut(t *testing.T) {
 
 // --- password ---
 
-// TestPasswordPolicies: by default a password is ignored (and reported), never stored, and not advertised;
-// PasswordsRefused answers 400; PasswordsHashed stores a bcrypt hash only.
+// TestPasswordPolicies: by default a password is refused with 400 mutability naming the policy (an identity
+// provider's admin sees a failed push, where a 200 let Okta believe the password synced); PasswordsIgnored
+// accepts and drops it, reported to the host; PasswordsHashed stores a bcrypt hash only.
 func TestPasswordPolicies(t *testing.T) {
-	t.Run("ignored by default", func(t *testing.T) {
+	t.Run("refused by default", func(t *testing.T) {
+		for _, s := range []*testServer{newTestServer(t), newTestServer(t, scim.WithPasswords(scim.PasswordsRefused))} {
+			r := s.do("POST", "/Users", `{"userName":"pw@example.com","password":"x"}`)
+			requireError(t, r, 400, "mutability")
+			require.Contains(t, r.Body["detail"], "password policy: refused")
+			id := s.do("POST", "/Users", `{"userName":"pw@example.com"}`).Body["id"].(string)
+			for _, op := range []string{`{"op":"replace","path":"password","value":"x"}`, `{"op":"add","value":{"password":"x"}}`} {
+				requireError(t, s.do("PATCH", "/Users/"+id, patchOp(op)), 400, "mutability")
+			}
+			requireError(t, s.do("PUT", "/Users/"+id, `{"userName":"pw@example.com","password":"x"}`), 400, "mutability")
+			// Unassigning the password asks nothing that cannot be done.
+			require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"remove","path":"password"}`)).Status)
+			require.Equal(t, 200, s.do("PUT", "/Users/"+id, `{"userName":"pw@example.com","password":""}`).Status)
+			require.Equal(t, false, s.do("GET", "/ServiceProviderConfig", "").Body["changePassword"].(map[string]any)["supported"])
+		}
+	})
+	t.Run("ignored", func(t *testing.T) {
 		var logs bytes.Buffer
 		var infos []scim.RequestInfo
-		s := newTestServer(t, scim.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))),
+		s := newTestServer(t, scim.WithPasswords(scim.PasswordsIgnored), scim.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))),
 			scim.WithMetrics(func(i scim.RequestInfo) { infos = append(infos, i) }))
 		r := s.do("POST", "/Users", `{"userName":"pw@example.com","password":"Sup3rS3cret!"}`)
 		require.Equal(t, 201, r.Status, "%s", r.Raw)
@@ -334,14 +351,6 @@ func TestPasswordPolicies(t *testing.T) {
 		spc := s.do("GET", "/ServiceProviderConfig", "")
 		require.Equal(t, false, spc.Body["changePassword"].(map[string]any)["supported"])
 		require.NotContains(t, string(s.do("GET", "/Schemas/"+userURN, "").Raw), `"password"`)
-	})
-	t.Run("refused", func(t *testing.T) {
-		s := newTestServer(t, scim.WithPasswords(scim.PasswordsRefused))
-		requireError(t, s.do("POST", "/Users", `{"userName":"pw@example.com","password":"x"}`), 400, "invalidValue")
-		id := s.do("POST", "/Users", `{"userName":"pw@example.com"}`).Body["id"].(string)
-		requireError(t, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"password","value":"x"}`)), 400, "invalidValue")
-		requireError(t, s.do("PUT", "/Users/"+id, `{"userName":"pw@example.com","password":"x"}`), 400, "invalidValue")
-		require.Equal(t, false, s.do("GET", "/ServiceProviderConfig", "").Body["changePassword"].(map[string]any)["supported"])
 	})
 	t.Run("hashed", func(t *testing.T) {
 		s := newTestServer(t, scim.WithPasswords(scim.PasswordsHashed))
@@ -375,7 +384,7 @@ func TestPasswordPolicies(t *testing.T) {
 // TestPasswordNotFilterable: filtering or sorting on a "returned: never" attribute would reveal it one
 // guess at a time (password eq "guess"), so both are refused.
 func TestPasswordNotFilterable(t *testing.T) {
-	s := newTestServer(t)
+	s := newTestServer(t, scim.WithPasswords(scim.PasswordsHashed))
 	s.create(`{"userName":"pw@example.com","password":"s3cret"}`)
 	for _, f := range []string{`password eq "s3cret"`, `password pr`, `password sw "s"`, `not (password eq "x")`,
 		`userName pr and (title pr or PASSWORD co "3")`, `urn:ietf:params:scim:schemas:core:2.0:User:password ne "x"`} {
@@ -456,7 +465,7 @@ func TestProjection(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			s := newTestServer(t)
+			s := newTestServer(t, scim.WithPasswords(scim.PasswordsHashed)) // the RFC's example carries a password
 			created := s.do("POST", "/Users?"+tt.query, fullUser)
 			require.Equal(t, 201, created.Status)
 			id := created.Body["id"].(string)

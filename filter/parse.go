@@ -16,6 +16,7 @@ import (
 
 	parser "github.com/scim2/filter-parser/v2"
 
+	"github.com/scimkit/scim/internal/echo"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -62,12 +63,12 @@ func (l Limits) Parse(rt *schema.ResourceType, filter string) (Expr, error) {
 	if len(filter) > l.MaxLength {
 		return nil, fmt.Errorf("%w: longer than %d bytes", ErrInvalidFilter, l.MaxLength)
 	}
-	if e, ok := parseSimple(rt, filter); ok {
-		return e, nil // one comparison: within every limit
-	}
-	e, err := l.parseGeneral(rt, filter)
-	if err != nil {
-		return nil, err
+	e, simple := parseSimple(rt, filter)
+	if !simple {
+		var err error
+		if e, err = l.parseGeneral(rt, filter); err != nil {
+			return nil, err
+		}
 	}
 	if c := CostOf(e); c.MultiValued > l.MaxMultiValued {
 		return nil, fmt.Errorf("%w: more than %d comparisons on multi-valued attributes", ErrInvalidFilter, l.MaxMultiValued)
@@ -187,7 +188,7 @@ func parseGeneralPath(rt *schema.ResourceType, path string) (PatchPath, error) {
 	if !strings.Contains(pre.text, "[") {
 		p, ok := rt.Resolve(pre.text)
 		if !ok {
-			return fail(fmt.Errorf("%w %q", ErrUnknownAttribute, path))
+			return fail(fmt.Errorf("%w %s", ErrUnknownAttribute, echo.Quote(path)))
 		}
 		return PatchPath{Path: p}, nil
 	}
@@ -211,7 +212,7 @@ func parseGeneralPath(rt *schema.ResourceType, path string) (PatchPath, error) {
 	}
 	if ast.SubAttribute != nil {
 		if out.Path.Sub = p.Attr.Sub(*ast.SubAttribute); out.Path.Sub == nil {
-			return PatchPath{}, fmt.Errorf("%w: %w: sub-attribute %q of %s", ErrInvalidPath, ErrUnknownAttribute, *ast.SubAttribute, p)
+			return PatchPath{}, fmt.Errorf("%w: %w: sub-attribute %s of %s", ErrInvalidPath, ErrUnknownAttribute, echo.Quote(*ast.SubAttribute), p)
 		}
 	}
 	return out, nil
@@ -478,17 +479,17 @@ func (r *resolver) resolve(ap parser.AttributePath, parent *schema.Attribute) (s
 	}
 	if parent != nil {
 		if ap.URIPrefix != nil || ap.SubAttribute != nil {
-			return schema.Path{}, fmt.Errorf("%s is not a sub-attribute of %s", ap, parent.Name)
+			return schema.Path{}, fmt.Errorf("%s is not a sub-attribute of %s", echo.Clip(ap.String()), parent.Name)
 		}
 		sub := parent.Sub(ap.AttributeName)
 		if sub == nil {
-			return schema.Path{}, fmt.Errorf("unknown sub-attribute %q of %s", ap.AttributeName, parent.Name)
+			return schema.Path{}, fmt.Errorf("unknown sub-attribute %s of %s", echo.Quote(ap.AttributeName), parent.Name)
 		}
 		return schema.Path{Attr: sub}, nil
 	}
 	p, ok := r.rt.Resolve(ap.String())
 	if !ok || p.Attr == nil {
-		return schema.Path{}, fmt.Errorf("%w %q", ErrUnknownAttribute, ap.String())
+		return schema.Path{}, fmt.Errorf("%w %s", ErrUnknownAttribute, echo.Quote(ap.String()))
 	}
 	return p, nil
 }
@@ -536,7 +537,7 @@ func (r *resolver) literal(v any) (any, error) {
 		}
 		f, err := v.Float64()
 		if err != nil {
-			return nil, fmt.Errorf("number %s out of range", v)
+			return nil, fmt.Errorf("number %s out of range", echo.Clip(string(v)))
 		}
 		return f, nil
 	}

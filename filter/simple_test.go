@@ -22,6 +22,11 @@ var simpleSeeds = []string{
 	`userName eq 1`, `active gt true`, `foo eq "x"`, `userName eq"x"`, `userName regex "x"`, `title pr x`,
 	`userName eq "unterminated`, `userName eq "a" "b"`, `name eq "x"`, `password eq "x"`, `userName eq 1e3`,
 	`userName`, ``, `eq "x"`, `userName eq "x"or title pr`, "userName\teq\t\"tab\"",
+	// Runs of one operator (simple), and what stays with the general parser.
+	`id eq "1" or id eq "2" or id eq "3"`, `title pr AND nickName pr`, `userName eq "a or b" or title eq "and"`,
+	`title eq "x"   or   title eq "y"`, `title eq "a" and title eq "b" or title eq "c"`, `title eq "a" or title eq "b" and title pr`,
+	"title eq \"a\" or\ttitle pr", `title eq "a" or (title pr)`, `title eq "a" or not (title pr)`, `title eq "a" or`,
+	`title eq "a\" or title eq \"b"`, `title eq "a" or title eq "b`, `title eq "a" xor title pr`, `title eq "a" oR title pr`,
 }
 
 // TestSimpleAgrees: whatever the fast path accepts, the general parser parses to the same expression.
@@ -34,7 +39,8 @@ func TestSimpleAgrees(t *testing.T) {
 		}
 	}
 	require.GreaterOrEqual(t, accepted, 20, "the fast path takes the common shapes")
-	for _, s := range []string{`userName eq "jane@contoso.com"`, `externalId eq "x"`, `title pr`, `active eq false`} {
+	for _, s := range []string{`userName eq "jane@contoso.com"`, `externalId eq "x"`, `title pr`, `active eq false`,
+		`id eq "1" or id eq "2" or id eq "3"`, `title pr AND nickName pr`} {
 		_, ok := parseSimple(rt, s)
 		require.True(t, ok, "%s is on the fast path", s)
 	}
@@ -78,6 +84,8 @@ var simplePathSeeds = []string{
 	`emails[type eq "work" and primary eq true].value`, `emails[not (type eq "work")]`, `emails[type eq "work"].foo`,
 	`name[givenName eq "x"]`, `emails.value[type eq "work"]`, `emails[name.givenName eq "x"]`, `emails[type eq "work"]x`,
 	`emails[type eq "work"].value.x`, `foo`, ``, `emails[]`, `emails[type eq "work"`, `userName[type eq "x"]`,
+	`emails[type eq "a" or type eq "b" or type eq "c"]`, `emails[type eq "work" and primary eq true].value`,
+	`emails[type eq "a" or type eq "b" and primary eq true]`, `members[value eq "1" or value eq "2"]`,
 }
 
 // TestSimplePathAgrees: whatever the fast path accepts, the general path parser parses to the same path.
@@ -92,6 +100,8 @@ func TestSimplePathAgrees(t *testing.T) {
 	require.GreaterOrEqual(t, accepted, 14)
 	_, ok := parseSimplePath(rt, `emails[type eq "work"].value`)
 	require.True(t, ok, "Entra's path is on the fast path")
+	_, ok = parseSimplePath(rt, `emails[type eq "work" and primary eq true].value`)
+	require.True(t, ok, "a run of one operator is on the fast path")
 }
 
 func checkSimplePathAgrees(t *testing.T, rt *schema.ResourceType, s string) bool {

@@ -243,7 +243,7 @@ func TestRowsFromBeforeSCIM(t *testing.T) {
 func TestUndeclaredAttributesStoreNothing(t *testing.T) {
 	c := newClient(t)
 	status, _, created := c.do("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
- "userName":"carol@contoso.com","title":"CFO","password":"Sup3r-secret!","externalId":"ext-9",
+ "userName":"carol@contoso.com","title":"CFO","externalId":"ext-9",
  "phoneNumbers":[{"value":"+1 555 0100","type":"work"}],
  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"Finance"}}`)
 	require.Equal(t, http.StatusCreated, status, created)

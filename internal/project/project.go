@@ -3,6 +3,8 @@
 package project
 
 import (
+	"slices"
+
 	"github.com/scimkit/scim/internal/document"
 	"github.com/scimkit/scim/schema"
 )
@@ -13,7 +15,13 @@ import (
 type Projection struct {
 	Attributes []schema.Path
 	Excluded   []schema.Path
+	// sel is what selects answers for every attribute and sub-attribute of the resource type, computed once
+	// by Parse: rendering an element then costs a lookup, not a pass over every name listed (up to 100 names
+	// times every sub-attribute of every element of every user of a page).
+	sel map[selKey]selection
 }
+
+type selKey struct{ attr, sub *schema.Attribute }
 
 // Parse resolves the comma-separated lists of the attributes and excludedAttributes parameters.
 // Names that resolve to nothing are ignored, as RFC 7644 §3.4.2.5 asks of unknown attribute names.
@@ -28,6 +36,22 @@ func Parse(rt *schema.ResourceType, attributes, excluded []string) Projection {
 		if path, ok := rt.Resolve(name); ok {
 			p.Excluded = append(p.Excluded, path)
 		}
+	}
+	if !p.IsDefault() {
+		sel := map[selKey]selection{}
+		for _, s := range rt.Schemas() {
+			attrs := s.Attributes
+			if s == rt.Core {
+				attrs = append(slices.Clip(attrs), rt.Common...)
+			}
+			for _, a := range attrs {
+				sel[selKey{a, nil}] = p.compute(schema.Path{Schema: s, Attr: a})
+				for _, sub := range a.SubAttributes {
+					sel[selKey{a, sub}] = p.compute(schema.Path{Schema: s, Attr: a, Sub: sub})
+				}
+			}
+		}
+		p.sel = sel
 	}
 	return p
 }
@@ -113,6 +137,14 @@ const (
 )
 
 func (p Projection) selects(path schema.Path) selection {
+	if sel, ok := p.sel[selKey{path.Attr, path.Sub}]; ok {
+		return sel
+	}
+	return p.compute(path)
+}
+
+// compute is selects without the table Parse made.
+func (p Projection) compute(path schema.Path) selection {
 	a := path.Target()
 	switch a.Returned {
 	case schema.Never:
