@@ -50,6 +50,12 @@ func (c *countingStore) GroupsOf(ctx context.Context, ids []string) (map[string]
 	return c.GroupStore.GroupsOf(ctx, ids)
 }
 
+// FiltersGroups forwards the wrapped Store's answer (scim.GroupFilterer), as a host's wrapper would.
+func (c *countingStore) FiltersGroups() bool {
+	f, ok := c.Store.(scim.GroupFilterer)
+	return ok && f.FiltersGroups()
+}
+
 func (c *countingStore) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, version string) (*scim.Group, error) {
 	c.mu.Lock()
 	c.updates = append(c.updates, u)

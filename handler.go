@@ -87,6 +87,9 @@ func New(store Store, opts ...Option) (*Handler, error) {
 	if c.passwords == PasswordsIgnored { // not an attribute of this service provider: ignored like any other
 		rt = rt.Without("password")
 	}
+	if _, ok := store.(GroupStore); ok {
+		rt = withGroupsAttr(rt) // computed from the GroupStore: part of User whether declared or not
+	}
 	h := &handler{
 		config:    c,
 		store:     store,

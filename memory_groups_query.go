@@ -254,3 +254,7 @@ func pinnedGroup(e filter.Expr) (string, bool) {
 	}
 	return "", false
 }
+
+// FiltersGroups implements GroupFilterer: List and ListCursor answer filters and sortBy on groups from the
+// membership index.
+func (s *MemoryStore) FiltersGroups() bool { return true }
