@@ -174,7 +174,8 @@ func TestDeclaredSubset(t *testing.T) {
 			for _, a := range core.Body["attributes"].([]any) {
 				names = append(names, a.(map[string]any)["name"].(string))
 			}
-			require.Equal(t, []string{"userName", "name", "displayName", "active", "emails"}, names)
+			// groups too, undeclared: computed from the GroupStore, it is part of User when the Store keeps groups.
+			require.Equal(t, []string{"userName", "name", "displayName", "active", "emails", "groups"}, names)
 			requireError(t, s.do("GET", "/Schemas/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", ""), 404, "")
 
 			// Queries on undeclared attributes are refused; writes to them are ignored.

@@ -1,6 +1,11 @@
 package scim
 
-import "context"
+import (
+	"context"
+	"slices"
+
+	"github.com/scimkit/scim/schema"
+)
 
 // Group is a SCIM Group resource (RFC 7643 §4.2). Its JSON form is the canonical SCIM representation.
 type Group struct {
@@ -94,4 +99,51 @@ type UnknownMemberError struct{ ID string }
 // Error names the id.
 func (e *UnknownMemberError) Error() string {
 	return "scim: no user with id " + e.ID + " can be a member"
+}
+
+// GroupFilterer is the optional capability of a Store whose List (and ListCursor) answers the filters and
+// sortBy that name the users' read-only groups attribute itself: groups.value eq "<id>" (the members of a
+// group, paged as users), groups pr, not (groups pr), groups.display co "…", alone or with other terms,
+// matching each user's memberships in its GroupStore and holding to Query.MaxScan. MemoryStore and sqlstore
+// are GroupFilterers.
+//
+// A Store that is not (or whose FiltersGroups reports false, as a wrapper of another Store may) never sees
+// such a query: the handler resolves the groups terms through the GroupStore instead. It pages a group's
+// members from MemberIDs, fetching only the page's users with Get; for any other query naming groups it
+// examines the candidates one by one (the members of a group the filter requires, or the users List
+// returns for the filter without its groups terms) with their groups from GroupsOf, and answers 400
+// tooMany past Query.MaxScan of them.
+type GroupFilterer interface {
+	// FiltersGroups reports whether List and ListCursor answer queries that name groups.
+	FiltersGroups() bool
+}
+
+// withGroupsAttr returns rt with the core User schema's groups attribute, in its place in the schema's
+// order. A handler over a GroupStore serves groups whether or not the declaration lists it: the attribute is
+// read-only and computed from the GroupStore, never kept by the Store, so a declaration (which says what
+// the host's user table keeps) has no reason to name it, and the member paging of docs/groups.md
+// (GET /Users?filter=groups.value eq "<id>") works with any declaration.
+func withGroupsAttr(rt *schema.ResourceType) *schema.ResourceType {
+	if p, ok := rt.Resolve("groups"); ok && p.Attr != nil && !p.Extension() {
+		return rt
+	}
+	var attrs []*schema.Attribute
+	for _, a := range userType.Core.Attributes {
+		if a.Name == "groups" {
+			attrs = append(attrs, a)
+			continue
+		}
+		if i := slices.IndexFunc(rt.Core.Attributes, func(k *schema.Attribute) bool { return k.Name == a.Name }); i >= 0 {
+			attrs = append(attrs, rt.Core.Attributes[i])
+		}
+	}
+	for _, a := range rt.Core.Attributes { // none outside the core schema's table, but keep any
+		if !slices.ContainsFunc(attrs, func(k *schema.Attribute) bool { return k.Name == a.Name }) {
+			attrs = append(attrs, a)
+		}
+	}
+	c, core := *rt, *rt.Core
+	core.Attributes = attrs
+	c.Core = &core
+	return &c
 }

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"context"
+	"errors"
 )
 
 // The event types of groups (Event.Resource "Group"). One write may report several: a PATCH that renames
@@ -57,5 +58,53 @@ func (h *handler) emitGroup(r *request, typ EventType, g *Group, changed, added,
 		if len(removed) > 0 {
 			send(GroupMembersRemoved, func(e *Event) { e.Removed = removed })
 		}
+	}
+}
+
+// groupsLeft returns the groups a user's deletion is about to take it out of, when events are on and the
+// Store keeps groups (nil otherwise: nothing to report, no call made).
+func (h *handler) groupsLeft(r *request, userID string) ([]GroupRef, error) {
+	gs, ok := h.groupStore()
+	if h.queue == nil || !ok {
+		return nil, nil
+	}
+	of, err := gs.GroupsOf(r.Context(), []string{userID})
+	if err != nil {
+		return nil, err
+	}
+	return of[userID], nil
+}
+
+// emitLeft reports, once the user's deletion has committed, that each group it was in lost it: a
+// GroupMembersRemoved naming the user, with the group as it is now (the GroupStore moved its version when
+// it removed the membership). Each group's event is queued under that group's lock, as its writes are; the
+// user's lock is released first, so that no request holds two (a user's and a group's may share a
+// stripe). A group deleted meanwhile reports nothing more (its GroupDeleted ended every membership); one
+// that cannot be read is reported from what GroupsOf said of it, without a version, and logged. Memberships
+// another request adds while the user is being deleted end without an event.
+func (h *handler) emitLeft(r *request, userID string, left []GroupRef) {
+	gs, ok := h.groupStore()
+	if !ok {
+		return
+	}
+	ctx := context.WithoutCancel(r.Context()) // the deletion committed: report it even if the client went away
+	for _, ref := range left {
+		func() {
+			unlock, err := h.queue.lock(ctx, r.tenant, groupKey(ref.Value))
+			if err != nil { // only a cancelled context fails it, and this one is not
+				return
+			}
+			defer unlock() // deferred: a panicking GroupStore must not keep the stripe
+			g, err := gs.GetGroup(ctx, ref.Value, 0)
+			switch {
+			case errors.Is(err, ErrNotFound):
+				return
+			case err != nil:
+				h.log.Warn("scim: the group a deleted user left could not be read for its event",
+					"group", ref.Value, "tenant", r.tenant, "request_id", r.requestID, "error", err)
+				g = &Group{ID: ref.Value, DisplayName: ref.Display}
+			}
+			h.emitGroup(r, GroupMembersRemoved, g, nil, nil, []string{userID})
+		}()
 	}
 }

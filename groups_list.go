@@ -95,7 +95,7 @@ func (h *handler) searchAll(w http.ResponseWriter, r *request) error {
 	resp := listResponse{Schemas: []string{schema.ListResponseURN}, StartIndex: start, Resources: []any{}}
 	before := 0 // users matched in all, before the groups
 	if users {
-		page, err := h.store.List(r.Context(), uq)
+		page, err := h.listUsers(r.Context(), uq)
 		if err != nil {
 			return err
 		}

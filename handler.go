@@ -93,6 +93,9 @@ func New(store Store, opts ...Option) (*Handler, error) {
 	case PasswordsRefused: // refused even when the declaration leaves it out, never dropped silently
 		rt = withPassword(rt)
 	}
+	if _, ok := store.(GroupStore); ok {
+		rt = withGroupsAttr(rt) // computed from the GroupStore: part of User whether declared or not
+	}
 	h := &handler{
 		config:    c,
 		store:     store,

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/internal/slicestore"
 )
 
 // Black-box protocol tests: every test talks HTTP to a handler mounted the way host apps mount it, under
@@ -259,13 +260,17 @@ func without(m map[string]any, keys ...string) map[string]any {
 	return out
 }
 
-// storeKinds are the stores the tests that run on every store use in this module: MemoryStore (the sqlstore
+// storeKinds are the stores the tests that run on every store use in this module: MemoryStore and a host-style
+// Store (the sqlstore
 // module runs scimtest's suites over its stores; this module must not require it, not even for tests).
 var storeKinds = []struct {
 	name string
 	open func(t *testing.T) scim.Store
 }{
 	{"memory", func(*testing.T) scim.Store { return scim.NewMemoryStore() }},
+	// A Store and GroupStore whose List is a scim.Collector, as docs/stores.md tells a host to write one: the
+	// handler answers filters on groups for it.
+	{"slice", func(*testing.T) scim.Store { return slicestore.New() }},
 }
 
 // stringsOf returns a JSON array of strings as a slice (nil when v is not one).

@@ -142,11 +142,11 @@ func (h *handler) answerList(w http.ResponseWriter, r *request, req searchReques
 	var page *Page
 	if req.Cursor != nil {
 		page, err = h.listCursor(r.Context(), q, req)
+		if errors.Is(err, ErrTooMany) {
+			err = h.tooMany()
+		}
 	} else {
-		page, err = h.store.List(r.Context(), q)
-	}
-	if errors.Is(err, ErrTooMany) {
-		return h.tooMany()
+		page, err = h.listUsers(r.Context(), q) // groups terms resolved here when the Store cannot
 	}
 	if err != nil {
 		return err
@@ -239,6 +239,9 @@ func (h *handler) listCursor(ctx context.Context, q Query, req searchRequest) (*
 		return nil, errorf(http.StatusBadRequest, InvalidValue, "cursor and startIndex cannot be combined")
 	case q.SortBy.Attr != nil:
 		return nil, errorf(http.StatusBadRequest, InvalidValue, "cursor pagination returns users in creation order: sortBy needs startIndex")
+	}
+	if _, resolve := h.resolvesGroups(q); resolve {
+		return nil, errCursorGroups
 	}
 	q.StartIndex = 0
 	return cl.ListCursor(ctx, q, *req.Cursor)

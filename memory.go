@@ -353,8 +353,8 @@ func (s *MemoryStore) List(ctx context.Context, q Query) (*Page, error) {
 	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	if mentionsGroups(q.Filter) { // groups.value eq "…": the members of a group, from the membership index
-		return t.listByGroups(q), nil
+	if mentionsGroups(q.Filter) || sortsByGroups(q.SortBy) { // groups.value eq "…": from the membership index
+		return t.listByGroups(ctx, q)
 	}
 	if q.Filter == nil && q.SortBy.Attr == nil { // the common page of everything: no conversion at all
 		entries := pageOf(t.order, q.StartIndex, q.Count)
@@ -472,9 +472,13 @@ func (s *MemoryStore) ListCursor(ctx context.Context, q Query, cursor string) (*
 	if !indexed {
 		candidates = t.order
 	}
+	groups := mentionsGroups(q.Filter) // matched with each user's groups filled in, as List matches them
+	if gid, ok := pinnedGroup(q.Filter); ok && !indexed {
+		candidates = t.memberEntries(gid)
+	}
 	// Both are in creation order: skip to the first entry after the cursor.
 	start, _ := slices.BinarySearchFunc(candidates, after+1, func(e *memEntry, seq int64) int { return cmp.Compare(e.seq, seq) })
-	if q.Filter == nil || indexed && isCompare(q.Filter) { // every candidate matches: no scan at all
+	if q.Filter == nil || indexed && isCompare(q.Filter) || groups && isGroupPin(q.Filter) { // every candidate matches: no scan
 		page.TotalResults = len(candidates)
 		for _, e := range candidates[start:min(start+max(q.Count, 0), len(candidates))] {
 			page.Users = append(page.Users, e.get())
@@ -495,7 +499,13 @@ func (s *MemoryStore) ListCursor(ctx context.Context, q Query, cursor string) (*
 				return nil, err
 			}
 		}
-		if !q.Matches(e.view(&scratch)) {
+		u := e.view(&scratch)
+		if groups {
+			c := *u
+			c.Groups = t.groupRefs(e.id())
+			u = &c
+		}
+		if !q.Matches(u) {
 			continue
 		}
 		page.TotalResults++

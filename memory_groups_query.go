@@ -196,31 +196,45 @@ func mentionsGroups(e filter.Expr) bool {
 	return e != nil && names(e, "groups")
 }
 
-// listByGroups answers a user query whose filter names groups: candidates from the reverse index when the
-// filter pins a group (groups.value eq "g", alone or in an "and"), each checked with its groups filled in.
-func (t *memTenant) listByGroups(q Query) *Page {
+// listByGroups answers a user query whose filter or sortBy names groups: candidates from the reverse index
+// when the filter pins a group (groups.value eq "g", alone or in an "and") or is groups pr, each checked
+// with its groups filled in. A group's members alone are a page of the index; any other query examines
+// its candidates one by one, refused (ErrTooMany) up front when they are more than q.MaxScan, as List
+// refuses any scan: not (groups pr) over a large tenant, say.
+func (t *memTenant) listByGroups(ctx context.Context, q Query) (*Page, error) {
 	candidates := t.order
-	if gid, ok := pinnedGroup(q.Filter); ok {
+	if anyGroup(q.Filter) {
 		candidates = nil
-		for uid := range t.groups.members[gid] {
-			if e := t.byID[uid]; e != nil {
+		for uid := range t.groups.of {
+			if e := t.byID[uid]; e != nil && len(t.groups.of[uid]) > 0 {
 				candidates = append(candidates, e)
 			}
 		}
 		slices.SortFunc(candidates, func(a, b *memEntry) int { return cmp.Compare(a.seq, b.seq) })
+	}
+	if gid, ok := pinnedGroup(q.Filter); ok {
+		candidates = t.memberEntries(gid)
 		if _, exact := valueEq(q.Filter, "groups"); exact && q.SortBy.Attr == nil {
 			// The whole filter is the group's membership: a page of its members, in creation order.
 			users := make([]*User, 0, len(candidates))
 			for _, e := range pageOf(candidates, q.StartIndex, q.Count) {
 				users = append(users, e.get())
 			}
-			return &Page{Users: users, TotalResults: len(candidates)}
+			return &Page{Users: users, TotalResults: len(candidates)}, nil
 		}
+	}
+	if q.MaxScan > 0 && len(candidates) > q.MaxScan {
+		return nil, ErrTooMany
 	}
 	var matched []*User
 	var docs []map[string]any
 	var scratch User // a compact user is rebuilt here to be matched
-	for _, e := range candidates {
+	for i, e := range candidates {
+		if i%64 == 63 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		d := e.view(&scratch).doc()
 		if refs := t.groupRefs(e.id()); len(refs) > 0 {
 			gs := make([]any, len(refs))
@@ -237,7 +251,38 @@ func (t *memTenant) listByGroups(q Query) *Page {
 	if q.SortBy.Attr != nil {
 		matched = sortByKey(matched, docs, q)
 	}
-	return &Page{Users: pageOf(matched, q.StartIndex, q.Count), TotalResults: len(matched)}
+	return &Page{Users: pageOf(matched, q.StartIndex, q.Count), TotalResults: len(matched)}, nil
+}
+
+// anyGroup reports whether a user filter requires membership of some group: groups pr (or groups.value
+// pr), alone or as a side of an "and".
+func anyGroup(e filter.Expr) bool {
+	switch x := e.(type) {
+	case *filter.Compare:
+		return x.Op == filter.Pr && x.Path.Attr != nil && x.Path.Attr.Name == "groups" && x.Path.Schema != nil &&
+			!x.Path.Extension() && (x.Path.Sub == nil || x.Path.Sub.Name == "value")
+	case *filter.Logical:
+		return x.Op == filter.And && (anyGroup(x.Left) || anyGroup(x.Right))
+	}
+	return false
+}
+
+// memberEntries returns the entries of the group's members, in creation order.
+func (t *memTenant) memberEntries(gid string) []*memEntry {
+	var out []*memEntry
+	for uid := range t.groups.members[gid] {
+		if e := t.byID[uid]; e != nil {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b *memEntry) int { return cmp.Compare(a.seq, b.seq) })
+	return out
+}
+
+// isGroupPin reports whether a user filter is exactly a group's membership: groups.value eq "g".
+func isGroupPin(e filter.Expr) bool {
+	_, ok := valueEq(e, "groups")
+	return ok
 }
 
 // pinnedGroup returns the group a user filter requires membership of (groups.value eq "g", alone or as a
@@ -254,3 +299,7 @@ func pinnedGroup(e filter.Expr) (string, bool) {
 	}
 	return "", false
 }
+
+// FiltersGroups implements GroupFilterer: List and ListCursor answer filters and sortBy on groups from the
+// membership index.
+func (s *MemoryStore) FiltersGroups() bool { return true }

@@ -233,7 +233,8 @@ func (h *handler) delete(w http.ResponseWriter, r *request, id string) error {
 		return nil
 	}
 	// Read the user (for If-Match, or for the event), then delete that version: the event reports exactly
-	// what was deleted. A lost race is retried without If-Match, as in update.
+	// what was deleted. A lost race is retried without If-Match, as in update. With events, the groups the
+	// user is in are read first: its deletion ends those memberships, and each group reports it.
 	for attempt := 0; ; attempt++ {
 		cur, err := h.store.Get(r.Context(), id)
 		if err != nil {
@@ -241,6 +242,10 @@ func (h *handler) delete(w http.ResponseWriter, r *request, id string) error {
 		}
 		if ifMatch != "" && !etagMatches(ifMatch, cur.Meta.Version) {
 			return ErrVersionMismatch
+		}
+		left, err := h.groupsLeft(r, cur.ID)
+		if err != nil {
+			return err
 		}
 		err = h.lockedWrite(r, cur.ID, func() error {
 			err := h.store.Delete(r.Context(), id, cur.Meta.Version)
@@ -255,6 +260,7 @@ func (h *handler) delete(w http.ResponseWriter, r *request, id string) error {
 		if err != nil {
 			return err
 		}
+		h.emitLeft(r, cur.ID, left) // after the user's lock: each group's under its own
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}

@@ -61,8 +61,9 @@
 //     its memberships; members above maxMembers are omitted (MembersOmitted), never sent in part;
 //     ListGroups filters by displayName (without case), externalId, id and members; 50 parallel
 //     single-member adds to one group keep all 50; GroupsOf returns each user's groups (type "direct" or
-//     none), and members have type "User" or none. Skipped for a Store
-//     without the capability.
+//     none), and members have type "User" or none; for a scim.GroupFilterer, List pages a group's members
+//     (groups.value eq, startIndex and count) with the exact TotalResults. Skipped for a Store without the
+//     capability.
 //
 // Expected answers are computed with scim.ApplyQuery, the library's reference implementation of List, over
 // the kit's own copies of the users it created, cut down to the declaration, with the ids the Store assigned.
@@ -79,7 +80,8 @@
 //
 // TestHandler is the second runner, in testing/slogtest.Run's shape: it serves the Store through a
 // scim.Handler and checks every protocol requirement of RFC 7643, RFC 7644, RFC 9865 and RFC 6750 the library
-// meets black-box through HTTP (one named check per requirement; HandlerRequirements lists them). The library
+// meets black-box through HTTP (one named check per requirement; HandlerRequirements lists them), the paging of
+// a group's members and the filters on groups among them when the Store is a scim.GroupStore. The library
 // runs it over MemoryStore and over sqlstore on SQLite and PostgreSQL; a host runs it over its own Store to
 // see the whole protocol work over it:
 //

@@ -539,6 +539,48 @@ var groupChecks = []check{
 		}
 		k.checkMembers(t, ctx, "G-1", fmt.Sprintf("%d parallel adds: a read-modify-write of the member list loses some", n), fids...)
 	}},
+	{"List pages a group's members (groups.value eq) with exact totalResults, when the Store is a scim.GroupFilterer", func(t *testing.T, k *kit) {
+		// A Store whose List does not answer filters on groups leaves them to the handler, which pages the
+		// members from MemberIDs; TestHandler checks that path through HTTP.
+		if f, ok := k.s.(scim.GroupFilterer); !ok || !f.FiltersGroups() {
+			t.Skip("the Store is not a scim.GroupFilterer: the handler answers filters on groups")
+		}
+		ctx := inTenant(t, k.tenantA)
+		var fids []string
+		for i := range 37 {
+			fids = append(fids, fmt.Sprintf("U-%02d", i))
+		}
+		k.users(t, ctx, append(fids, "U-out")...)
+		k.createGroup(t, ctx, k.newGroup("G-1", "Many", fids...))
+		k.createGroup(t, ctx, k.newGroup("G-2", "Few", fids[3], "U-out"))
+		for _, f := range []string{`groups.value eq "{id:G-1}"`, `groups[value eq "{id:G-1}"]`, `groups eq "{id:G-1}"`} {
+			f = placeholder.ReplaceAllStringFunc(f, func(m string) string { return k.id(placeholder.FindStringSubmatch(m)[1]) })
+			e, err := filter.Parse(k.full, f)
+			if err != nil {
+				t.Fatalf("scimtest: filter %q does not parse: %v", f, err)
+			}
+			var got []string
+			for start := 1; start <= 37; start += 10 {
+				q := scim.Query{Filter: e, StartIndex: start, Count: 10}
+				page, err := k.s.List(ctx, q)
+				if err != nil || page == nil {
+					t.Fatalf("List(filter %q, startIndex %d, count 10) %s = %v, error %v", f, start, where(ctx), page, err)
+				}
+				if page.TotalResults != 37 || len(page.Users) != min(10, 38-start) {
+					t.Fatalf("List(filter %q, startIndex %d, count 10) %s = %d users, TotalResults %d; want %d, 37",
+						f, start, where(ctx), len(page.Users), page.TotalResults, min(10, 38-start))
+				}
+				for _, u := range page.Users {
+					got = append(got, u.ID)
+				}
+			}
+			got = k.fixtureIDs(ctx, got)
+			slices.Sort(got)
+			if !slices.Equal(got, fids) {
+				t.Fatalf("List(filter %q) %s paged by 10 = %v; want every member of G-1 once: %v", f, where(ctx), got, fids)
+			}
+		}
+	}},
 	{"GroupsOf returns each user's groups", func(t *testing.T, k *kit) {
 		ctx := inTenant(t, k.tenantA)
 		k.users(t, ctx, "U-1", "U-2", "U-3")

@@ -101,9 +101,9 @@ func (r requirement) name() string {
 }
 
 // handlerRequirements lists every requirement, in the order of the table: protocol (http_protocol.go),
-// resources, queries, PATCH, tenant isolation and concurrency.
+// resources, queries, groups (http_groups.go), PATCH, tenant isolation and concurrency.
 func handlerRequirements() []requirement {
-	return slicesConcat(protocolReqs, resourceReqs, queryReqs, patchReqs, tenantReqs, concurrencyReqs)
+	return slicesConcat(protocolReqs, resourceReqs, queryReqs, groupReqs, patchReqs, tenantReqs, concurrencyReqs)
 }
 
 func slicesConcat(lists ...[]requirement) []requirement {

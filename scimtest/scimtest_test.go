@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/internal/slicestore"
 	"github.com/scimkit/scim/schema"
 	"github.com/scimkit/scim/scimtest"
 )
@@ -97,4 +98,15 @@ func TestHostIDsAndTenants(t *testing.T) {
 	rt := schema.MustDeclareUser(schema.UserDeclaration{Extensions: []*schema.Schema{appExt}})
 	scimtest.TestStore(t, func(*testing.T) scim.Store { return &hostStore{MemoryStore: scim.NewMemoryStore()} },
 		scimtest.Options{Schema: rt, Tenants: [2]string{"1", "2"}, Defaults: map[string]any{"active": true}})
+}
+
+// TestSliceStore runs the kit over a Store and GroupStore as docs/stores.md tells a newcomer to write one:
+// slices, and a List that is a scim.Collector (not a scim.GroupFilterer).
+func TestSliceStore(t *testing.T) {
+	scimtest.TestStore(t, func(*testing.T) scim.Store { return slicestore.New() })
+}
+
+// TestSliceStoreHTTP runs the protocol suite over it: the handler resolves filters on groups itself.
+func TestSliceStoreHTTP(t *testing.T) {
+	scimtest.TestHandler(t, func(*testing.T) scim.Store { return slicestore.New() })
 }
