@@ -130,14 +130,17 @@ func newBackoff(free int, base, max, forget time.Duration, size int) *backoff {
 
 // wait is how long a key that failed failures times waits before its next attempt.
 func (b *backoff) wait(failures int) time.Duration {
-	k := failures - b.free
-	switch {
-	case k < 0:
+	if failures < b.free {
 		return 0
-	case k >= 32 || b.base<<k > b.max:
-		return b.max
 	}
-	return b.base << k
+	d := b.base
+	for range failures - b.free {
+		if d >= b.max {
+			break // doubling on would only pass the cap (and could overflow)
+		}
+		d *= 2
+	}
+	return min(d, b.max)
 }
 
 // take admits an attempt of key at now, or returns how long it must wait. An admitted attempt of a key
