@@ -215,6 +215,7 @@ type fairDBResult struct {
 	CPUSAttack        float64 `json:"cpu_s_attack"`
 	AttackS           float64 `json:"attack_s"`
 	Users             int     `json:"users"`
+	LoadAvg           string  `json:"loadavg,omitempty"` // the machine's load averages at the end (Linux)
 }
 
 // runFairDB runs the benchmark on one store kind and prints A's table and the JSON line on stdout.
@@ -363,6 +364,9 @@ func runFairDB(kind string, nA int, dur time.Duration, bWorkers int, probe bool)
 	}
 	if unfinished.Seconds() > res.AMaxWallS {
 		res.AMaxWallS, res.AMaxWallKind, res.AMaxWallStatus = unfinished.Seconds(), "unfinished", 0
+	}
+	if l, err := os.ReadFile("/proc/loadavg"); err == nil {
+		res.LoadAvg = strings.Join(strings.Fields(string(l))[:3], " ")
 	}
 	b, err := json.Marshal(res)
 	if err != nil {
