@@ -365,7 +365,7 @@ func runFairDB(kind string, nA int, dur time.Duration, bWorkers int, probe bool)
 	if unfinished.Seconds() > res.AMaxWallS {
 		res.AMaxWallS, res.AMaxWallKind, res.AMaxWallStatus = unfinished.Seconds(), "unfinished", 0
 	}
-	if l, err := os.ReadFile("/proc/loadavg"); err == nil {
+	if l, err := os.ReadFile("/proc/loadavg"); err == nil && len(strings.Fields(string(l))) >= 3 {
 		res.LoadAvg = strings.Join(strings.Fields(string(l))[:3], " ")
 	}
 	b, err := json.Marshal(res)
