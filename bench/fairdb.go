@@ -197,8 +197,8 @@ type fairDBResult struct {
 	Factor            float64 `json:"factor"`
 	AMaxCPUS          float64 `json:"a_max_cpu_s"`
 	AMaxCPUKind       string  `json:"a_max_cpu_kind"`
-	AMaxCPUDBS        float64 `json:"a_max_cpu_db_s"` // of a_max_cpu_s, the PostgreSQL backends' share
-	DBCPU             string  `json:"db_cpu,omitempty"`         // PostgreSQL's CPU: "sampled" (pgBackendCPU) or "unmeasured"
+	AMaxCPUDBS        float64 `json:"a_max_cpu_db_s"`   // of a_max_cpu_s, the PostgreSQL backends' share
+	DBCPU             string  `json:"db_cpu,omitempty"` // PostgreSQL's CPU: "sampled" (pgBackendCPU) or "unmeasured"
 	AMaxWallS         float64 `json:"a_max_wall_s"`
 	AMaxWallKind      string  `json:"a_max_wall_kind"`
 	AMaxWallStatus    int     `json:"a_max_wall_status"`
