@@ -105,6 +105,9 @@ func main() {
 	flag.DurationVar(&o.walkTimeout, "walk-timeout", 0, "stop a walk after this long and ask its last pages instead (default 2m, 3s with -quick)")
 	flag.StringVar(&stores, "stores", "memory,sqlite,postgres,elimity,ceiling", "servers to run")
 	flag.Parse()
+	if o.fairStore != "" && !o.fairness {
+		fatalf("-store %s: only with -fairness (the other runs take -stores)", o.fairStore)
+	}
 	if o.fairness && o.fairStore != "" {
 		if o.duration == 0 {
 			o.duration = 10 * time.Second
