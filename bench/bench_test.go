@@ -333,3 +333,51 @@ func TestChildProcess(t *testing.T) {
 	require.NotNil(t, p.cmd.ProcessState, "the child exits when closed")
 	require.True(t, p.cmd.ProcessState.Success())
 }
+
+// TestFairDBData: the fairness benchmark at the database measures what it says: A's group holds half its
+// users, its cheap requests answer 200 over the seeded data, B reads only its own users, and the big PATCH
+// is fairDBEmails removes of fairDBTerms terms each, under the default body limit. (A's costly requests are
+// the benchmark's business, not a test's.)
+func TestFairDBData(t *testing.T) {
+	const nA = 1_000
+	s, closeStore, err := seedFairDB("sqlite", nA)
+	require.NoError(t, err)
+	defer closeStore()
+	tg, err := startTarget("ours", "sqlite", fairDBHandler(s), 2)
+	require.NoError(t, err)
+	defer tg.close()
+	total := func(token string, c call) int {
+		status, body, _, err := tg.doAs(token, c)
+		require.NoError(t, err)
+		require.Equal(t, c.status, status, "%s %s: %.300s", c.method, c.uri, body)
+		var page struct{ TotalResults int }
+		require.NoError(t, json.Unmarshal(body, &page))
+		return page.TotalResults
+	}
+	mix := map[string]hostileKind{}
+	for _, k := range fairDBMix(nA) {
+		mix[k.name] = k
+	}
+	require.Equal(t, nA/2, total(tokenA, mix["member paging"].call(0)))
+	require.Equal(t, nA+1, total(tokenA, mix["deep sorted list"].call(3)), "A's users and the one with 1000 emails")
+	status, body, _, err := tg.doAs(tokenA, mix["password PATCH"].call(7))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, status, "%.300s", body)
+
+	status, _, _, err = tg.doAs(tokenB, call{method: "GET", uri: "/Users/" + bUser(3).ID})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, status)
+	status, _, _, err = tg.doAs(tokenB, call{method: "GET", uri: "/Users/" + userID(3)})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNotFound, status, "B does not see A's users")
+
+	patch := mix["1000-op PATCH"].call(0).body
+	require.Less(t, len(patch), 1<<20)
+	var p struct{ Operations []struct{ Op, Path string } }
+	require.NoError(t, json.Unmarshal(patch, &p))
+	require.Len(t, p.Operations, fairDBEmails)
+	for _, op := range p.Operations {
+		require.Equal(t, "remove", op.Op)
+		require.Equal(t, fairDBTerms, strings.Count(op.Path, "type eq"))
+	}
+}

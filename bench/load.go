@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"fmt"
 	"io"
@@ -182,11 +183,16 @@ func (t *target) do(c call) (int, []byte, http.Header, error) { return t.doAs(be
 
 // doAs is do with another bearer token (another tenant).
 func (t *target) doAs(token string, c call) (int, []byte, http.Header, error) {
+	return t.doCtx(context.Background(), token, c)
+}
+
+// doCtx is doAs for a request that ends when ctx does.
+func (t *target) doCtx(ctx context.Context, token string, c call) (int, []byte, http.Header, error) {
 	var body io.Reader
 	if c.body != nil {
 		body = bytes.NewReader(c.body)
 	}
-	req, err := http.NewRequest(c.method, t.base+c.uri, body)
+	req, err := http.NewRequestWithContext(ctx, c.method, t.base+c.uri, body)
 	if err != nil {
 		return 0, nil, nil, err
 	}

@@ -9,6 +9,7 @@
 //	go run ./bench -quick                      # 1k and 100k users, then the group ops scaled down: about a minute
 //	go run ./bench -json r.json -svg r.svg     # 1k, 100k and 1M users, plus a 100k-user initial sync
 //	go run ./bench -fairness                   # tenant B's latency beside tenant A's flood, limits off and on
+//	go run ./bench -fairness -store sqlite -users 200000  # the same at the database, A's hostile mix (fairdb.go)
 //	go run ./bench -groups-only                # only the group ops (groups.go), at the issue's sizes
 //
 // Operations: GET by id; userName eq (hit and miss); a list page of 100; the deep walk (every user by
@@ -58,6 +59,10 @@ type options struct {
 	fairness    bool
 	fairUsers   int
 	fairConc    int
+	fairStore   string // -store: the fairness benchmark at the database (fairdb.go) on this store
+	fairDBUsers int
+	fairBConc   int
+	fairProbe   bool
 	groups      bool // run the group ops (groupScale), after the users'
 	groupsOnly  bool
 	inProcess   bool // serve from this process, as the benchmark first did, instead of child processes
@@ -76,7 +81,7 @@ func main() {
 	flag.BoolVar(&o.quick, "quick", false, "1k and 100k users with short runs, the group ops scaled down (about a minute); no initial sync")
 	flag.StringVar(&o.jsonFile, "json", "", "write the rows to `FILE`, one JSON object per line")
 	flag.StringVar(&o.svgFile, "svg", "", "write a bar chart of requests/s at the largest size to `FILE`")
-	flag.DurationVar(&o.duration, "duration", 0, "measured time per op and server (default 2s, 250ms with -quick)")
+	flag.DurationVar(&o.duration, "duration", 0, "measured time per op and server (default 2s, 250ms with -quick; with -fairness 4s per line, or with -store 10s per window)")
 	flag.IntVar(&o.conc, "c", 8, "concurrent clients (the sync always uses 8, as Entra does)")
 	flag.StringVar(&sizes, "sizes", "", "comma-separated user counts (default 1000,100000,1000000; -quick 1000,100000)")
 	flag.IntVar(&o.maxRequests, "max-requests", 500_000, "at most this many iterations per op and server")
@@ -88,6 +93,10 @@ func main() {
 	flag.BoolVar(&o.fairness, "fairness", false, "run only the two-tenant fairness benchmark (stores memory,sqlite; 4s per line by default)")
 	flag.IntVar(&o.fairUsers, "fair-users", 5_000, "tenant A's users in the fairness benchmark")
 	flag.IntVar(&o.fairConc, "fair-flood", 32, "tenant A's concurrent clients in the fairness benchmark")
+	flag.StringVar(&o.fairStore, "store", "", "with -fairness: the benchmark at the database (issue 16) on `KIND` (sqlite or postgres) instead of the table")
+	flag.IntVar(&o.fairDBUsers, "users", 200_000, "with -fairness -store: tenant A's users")
+	flag.IntVar(&o.fairBConc, "b-clients", 4, "with -fairness -store: tenant B's concurrent clients")
+	flag.BoolVar(&o.fairProbe, "probe", true, "with -fairness -store: first send each of A's request kinds alone, to measure its CPU time")
 	flag.BoolVar(&o.groups, "groups", true, "run the group ops too (scaled down with -quick)")
 	flag.BoolVar(&o.groupsOnly, "groups-only", false, "run only the group ops")
 	flag.BoolVar(&o.inProcess, "inprocess", false, "serve from the load generator's process (no server CPU figures) instead of a child process per server")
@@ -96,6 +105,19 @@ func main() {
 	flag.DurationVar(&o.walkTimeout, "walk-timeout", 0, "stop a walk after this long and ask its last pages instead (default 2m, 3s with -quick)")
 	flag.StringVar(&stores, "stores", "memory,sqlite,postgres,elimity,ceiling", "servers to run")
 	flag.Parse()
+	if o.fairStore != "" && !o.fairness {
+		fatalf("-store %s: only with -fairness (the other runs take -stores)", o.fairStore)
+	}
+	if o.fairness && o.fairStore != "" {
+		if o.duration == 0 {
+			o.duration = 10 * time.Second
+		}
+		logf("machine: %s", machine())
+		if err := runFairDB(o.fairStore, o.fairDBUsers, o.duration, o.fairBConc, o.fairProbe); err != nil {
+			fatalf("%v", err)
+		}
+		return
+	}
 	if o.fairness {
 		if o.duration == 0 {
 			o.duration = 4 * time.Second

@@ -64,9 +64,11 @@ func openSQLStore(kind string) (*sqlstore.Store, func(), error) {
 	return s, func() { s.Close(); drop() }, nil
 }
 
+// withSearchPath is dsn with schema as its search_path, and benchAppName as the connections'
+// application_name (by which pgBackendCPU finds their backends).
 func withSearchPath(dsn, schema string) (string, error) {
 	if !strings.Contains(dsn, "://") { // key=value form
-		return dsn + " search_path=" + schema, nil
+		return dsn + " search_path=" + schema + " application_name=" + benchAppName, nil
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -74,6 +76,7 @@ func withSearchPath(dsn, schema string) (string, error) {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	q.Set("application_name", benchAppName)
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }

@@ -144,7 +144,7 @@ func newApp(ctx context.Context, db *sql.DB, log *slog.Logger, baseURL string) (
 		https:   strings.HasPrefix(baseURL, "https://"),
 
 		passwordIter: passwordIterations,
-		logins:       newLoginGuard(loginsPerIP, loginsPerAccount, runtime.GOMAXPROCS(0)),
+		logins:       newLoginGuard(loginsPerIP, freeFailures, runtime.GOMAXPROCS(0)),
 		now:          time.Now,
 	}
 	opts := []scim.Option{

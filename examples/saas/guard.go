@@ -10,22 +10,30 @@ import (
 
 // Sign-in throttling. A password check costs about 100 ms of CPU (PBKDF2, passwordIterations), so an open
 // login form is an easy way to burn a server's CPU or guess a password at leisure. Three bounds keep it
-// cheap and fair:
+// cheap and fair, and none of them lets one client lock another out:
 //
 //   - per client address, attempts per window (loginsPerIP), so one client cannot take every hashing slot;
-//   - per login, failed attempts per window (loginsPerAccount), so a password cannot be guessed from many
-//     addresses; a success clears it. Logins are counted whether they exist or not: a 429 tells nothing
-//     about which logins exist;
+//   - per (login, client address), an exponential back-off (backoff): after freeFailures failed attempts,
+//     each further attempt of that pair must wait backoffBase, then twice as long after each failure, up to
+//     backoffMax; a success clears it. The failures of an attacker's address never delay the same login
+//     from another address, so nobody can lock an admin out by failing on purpose (a fixed lockout per
+//     login could). Logins are counted whether they exist or not: a 429 tells nothing about which exist.
+//     Guessing from many addresses is bounded by each address's budget and the password's strength (the
+//     demo's are 12 random characters);
 //   - at most one password check per CPU (GOMAXPROCS) runs at once; when all are busy the request gets 429 at once
 //     rather than a queue that grows with the attack.
 //
-// Each refusal is a 429 with Retry-After. The counters live in tables of bounded size (windowEntries).
-// Behind a proxy every request comes from the proxy's address: key on the client address it reports instead.
+// Each refusal is a 429 with Retry-After, before any hashing. The tables are of bounded size (tableEntries),
+// and a pair's failures are forgotten backoffForget after its last attempt. Behind a proxy every request
+// comes from the proxy's address: key on the client address it reports instead.
 const (
-	loginsPerIP      = 30
-	loginsPerAccount = 5
-	loginWindow      = 15 * time.Minute
-	windowEntries    = 10_000
+	loginsPerIP   = 30
+	loginWindow   = 15 * time.Minute
+	freeFailures  = 5
+	backoffBase   = time.Second
+	backoffMax    = 15 * time.Minute
+	backoffForget = 24 * time.Hour
+	tableEntries  = 10_000
 )
 
 // window counts attempts per key in fixed windows, in a table of at most size keys.
@@ -97,26 +105,119 @@ func (w *window) undo(key string) {
 	}
 }
 
-// reset forgets key's attempts: a successful sign-in clears the login's failures.
-func (w *window) reset(key string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	delete(w.entries, key)
+// backoff spaces out the attempts of each key (a login and a client address) once it has failed free
+// times: the attempt after the key's f-th failure waits base × 2^(f−free), at most max. Only keys that failed
+// have an entry; the table holds at most size of them.
+type backoff struct {
+	mu        sync.Mutex
+	free      int
+	base, max time.Duration
+	forget    time.Duration
+	size      int
+	entries   map[string]*backoffEntry
+}
+
+// backoffEntry is a key's failures and when it may try again.
+type backoffEntry struct {
+	failures int
+	next     time.Time // no attempt before
+	last     time.Time // the last attempt; the entry is forgotten forget after it
+}
+
+func newBackoff(free int, base, max, forget time.Duration, size int) *backoff {
+	return &backoff{free: free, base: base, max: max, forget: forget, size: size, entries: map[string]*backoffEntry{}}
+}
+
+// wait is how long a key that failed failures times waits before its next attempt.
+func (b *backoff) wait(failures int) time.Duration {
+	if failures < b.free {
+		return 0
+	}
+	d := b.base
+	for range failures - b.free {
+		if d >= b.max {
+			break // doubling on would only pass the cap (and could overflow)
+		}
+		d *= 2
+	}
+	return min(d, b.max)
+}
+
+// take admits an attempt of key at now, or returns how long it must wait. An admitted attempt of a key
+// that is backing off holds the key as if it had failed already, so that concurrent attempts wait too
+// rather than all being checked at once.
+func (b *backoff) take(key string, now time.Time) (time.Duration, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e := b.entries[key]
+	if e != nil && !now.Before(e.last.Add(b.forget)) {
+		delete(b.entries, key) // long quiet: forgotten
+		e = nil
+	}
+	if e == nil {
+		return 0, true
+	}
+	if now.Before(e.next) {
+		return e.next.Sub(now), false
+	}
+	e.last, e.next = now, now.Add(b.wait(e.failures))
+	return 0, true
+}
+
+// settle records the outcome of an attempt take admitted at now: a success forgets key, a failure counts.
+func (b *backoff) settle(key string, ok bool, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if ok {
+		delete(b.entries, key)
+		return
+	}
+	e := b.entries[key]
+	if e == nil {
+		b.makeRoom(now)
+		e = &backoffEntry{}
+		b.entries[key] = e
+	}
+	e.failures++
+	e.last, e.next = now, now.Add(b.wait(e.failures))
+}
+
+// makeRoom keeps the table under its bound: it drops the forgotten entries and, if it is still full (an
+// attack from very many addresses or on very many logins), the one quiet the longest.
+func (b *backoff) makeRoom(now time.Time) {
+	if len(b.entries) < b.size {
+		return
+	}
+	var oldest string
+	for k, e := range b.entries {
+		if !now.Before(e.last.Add(b.forget)) {
+			delete(b.entries, k)
+		} else if oldest == "" || e.last.Before(b.entries[oldest].last) {
+			oldest = k
+		}
+	}
+	if len(b.entries) >= b.size {
+		delete(b.entries, oldest)
+	}
 }
 
 // loginGuard holds the sign-in bounds of one app.
 type loginGuard struct {
-	perIP, perLogin *window
-	hashing         chan struct{} // one token per password check running
+	perIP   *window
+	pairs   *backoff      // keyed by client address and login (pairKey)
+	hashing chan struct{} // one token per password check running
 }
 
-func newLoginGuard(perIP, perLogin, slots int) *loginGuard {
+func newLoginGuard(perIP, free, slots int) *loginGuard {
 	return &loginGuard{
-		perIP:    newWindow(perIP, loginWindow, windowEntries),
-		perLogin: newWindow(perLogin, loginWindow, windowEntries),
-		hashing:  make(chan struct{}, slots),
+		perIP:   newWindow(perIP, loginWindow, tableEntries),
+		pairs:   newBackoff(free, backoffBase, backoffMax, backoffForget, tableEntries),
+		hashing: make(chan struct{}, slots),
 	}
 }
+
+// pairKey is the back-off key of login from the client address ip (clientKey's, which holds no NUL).
+func pairKey(ip, login string) string { return ip + "\x00" + login }
 
 // admit decides whether a sign-in may check its password now. When it may, the caller checks the password,
 // then calls done with the outcome. When it may not, retry says how long to wait.
@@ -125,21 +226,20 @@ func (g *loginGuard) admit(r *http.Request, login string, now time.Time) (done f
 	if retry, ok := g.perIP.take(ip, now); !ok {
 		return nil, retry
 	}
-	if retry, ok := g.perLogin.take(login, now); !ok {
-		return nil, retry // counted against the address too: spraying one login costs the sprayer
-	}
 	select {
 	case g.hashing <- struct{}{}:
 	default: // every slot busy: the client did nothing wrong, so the attempt is not counted
 		g.perIP.undo(ip)
-		g.perLogin.undo(login)
 		return nil, time.Second
+	}
+	key := pairKey(ip, login)
+	if retry, ok := g.pairs.take(key, now); !ok {
+		<-g.hashing
+		return nil, retry // counted against the address: a client ignoring Retry-After spends its own budget
 	}
 	return func(ok bool) {
 		<-g.hashing
-		if ok {
-			g.perLogin.reset(login)
-		}
+		g.pairs.settle(key, ok, now)
 	}, 0
 }
 

@@ -107,42 +107,77 @@ func TestLoginCSRF(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, status)
 }
 
-// TestLoginThrottling: failed sign-ins are counted per login and per client address, and password checks
-// run in a pool of bounded size; each refusal is a 429 with Retry-After, before any hashing.
+// TestLoginThrottling: failed sign-ins back off per (login, client address), attempts are counted per client
+// address, and password checks run in a pool of bounded size; each refusal is a 429 with Retry-After, before
+// any hashing.
 func TestLoginThrottling(t *testing.T) {
 	ta := startApp(t)
 	h := ta.handler()
 	const ip = "192.0.2.1:1234"
 
-	t.Run("per login", func(t *testing.T) {
-		for i := range loginsPerAccount {
-			rec := postLogin(t, h, fmt.Sprintf("198.51.100.%d:1", i), "acme-admin", "wrong", nil)
-			require.Equal(t, http.StatusUnauthorized, rec.Code)
+	t.Run("per login and address", func(t *testing.T) {
+		ta.logins = newLoginGuard(10_000, freeFailures, 4) // the address's own budget out of the way
+		const attacker, admin = "203.0.113.7:1", "198.51.100.20:1"
+		for range freeFailures {
+			require.Equal(t, http.StatusUnauthorized, postLogin(t, h, attacker, "acme-admin", "wrong", nil).Code)
 		}
-		// From yet another address, even with the right password: the login is locked for the window.
-		rec := postLogin(t, h, "198.51.100.99:1", "acme-admin", ta.admins["acme-admin"], nil)
+		// The attacker now waits, even with the right password...
+		rec := postLogin(t, h, attacker, "acme-admin", ta.admins["acme-admin"], nil)
 		require.Equal(t, http.StatusTooManyRequests, rec.Code)
-		require.Equal(t, fmt.Sprint(int(loginWindow/time.Second)), rec.Header().Get("Retry-After"))
+		require.Equal(t, "1", rec.Header().Get("Retry-After"))
 		require.Contains(t, rec.Body.String(), "Too many sign-in attempts")
-		// An unknown login is locked the same way: a 429 does not tell which logins exist.
-		for range loginsPerAccount {
-			postLogin(t, h, "198.51.100.50:1", "nobody", "wrong", nil)
-		}
-		require.Equal(t, http.StatusTooManyRequests, postLogin(t, h, "198.51.100.51:1", "nobody", "x", nil).Code)
-		// Other logins are not affected.
-		require.Equal(t, http.StatusSeeOther, postLogin(t, h, ip, "globex-admin", ta.admins["globex-admin"], nil).Code)
+		// ...but the admin, from another address, is not locked out: it signs in, and its own failures count
+		// apart from the attacker's.
+		require.Equal(t, http.StatusSeeOther, postLogin(t, h, admin, "acme-admin", ta.admins["acme-admin"], nil).Code)
+		require.Equal(t, http.StatusUnauthorized, postLogin(t, h, admin, "acme-admin", "typo", nil).Code)
+		require.Equal(t, http.StatusSeeOther, postLogin(t, h, admin, "acme-admin", ta.admins["acme-admin"], nil).Code)
 
-		ta.clock.Advance(loginWindow)
-		require.Equal(t, http.StatusSeeOther, postLogin(t, h, ip, "acme-admin", ta.admins["acme-admin"], nil).Code)
-		// A success clears the login's failures.
-		for range loginsPerAccount - 1 {
-			postLogin(t, h, ip, "acme-admin", "wrong", nil)
+		// Each further failure of the attacker doubles its wait, up to backoffMax; a try before the wait is
+		// over is refused and does not shorten it.
+		wait := backoffBase
+		for range 14 {
+			rec := postLogin(t, h, attacker, "acme-admin", "wrong", nil)
+			require.Equal(t, http.StatusTooManyRequests, rec.Code)
+			require.Equal(t, retryAfter(wait), rec.Header().Get("Retry-After"))
+			if wait > time.Second {
+				ta.clock.Advance(wait - time.Second)
+				rec = postLogin(t, h, attacker, "acme-admin", "wrong", nil)
+				require.Equal(t, http.StatusTooManyRequests, rec.Code)
+				require.Equal(t, "1", rec.Header().Get("Retry-After"))
+				ta.clock.Advance(time.Second)
+			} else {
+				ta.clock.Advance(wait)
+			}
+			require.Equal(t, http.StatusUnauthorized, postLogin(t, h, attacker, "acme-admin", "wrong", nil).Code)
+			wait = min(2*wait, backoffMax)
+			// Meanwhile the admin still signs in from its own address.
+			require.Equal(t, http.StatusSeeOther, postLogin(t, h, admin, "acme-admin", ta.admins["acme-admin"], nil).Code)
 		}
-		require.Equal(t, http.StatusSeeOther, postLogin(t, h, ip, "acme-admin", ta.admins["acme-admin"], nil).Code)
-		for range loginsPerAccount - 1 {
-			postLogin(t, h, ip, "acme-admin", "wrong", nil)
+		require.Equal(t, backoffMax, wait, "the wait reached its cap")
+		require.Equal(t, retryAfter(backoffMax), postLogin(t, h, attacker, "acme-admin", "wrong", nil).Header().Get("Retry-After"))
+
+		// Another login from the attacker's address is not delayed; an unknown login backs off the same
+		// way as a real one, so a 429 does not tell which logins exist.
+		require.Equal(t, http.StatusSeeOther, postLogin(t, h, attacker, "globex-admin", ta.admins["globex-admin"], nil).Code)
+		for range freeFailures {
+			require.Equal(t, http.StatusUnauthorized, postLogin(t, h, attacker, "nobody", "wrong", nil).Code)
 		}
-		require.Equal(t, http.StatusSeeOther, postLogin(t, h, ip, "acme-admin", ta.admins["acme-admin"], nil).Code)
+		require.Equal(t, http.StatusTooManyRequests, postLogin(t, h, attacker, "nobody", "x", nil).Code)
+
+		// Once its wait is over, the right password from that address signs in and clears the pair.
+		ta.clock.Advance(backoffMax)
+		require.Equal(t, http.StatusSeeOther, postLogin(t, h, attacker, "acme-admin", ta.admins["acme-admin"], nil).Code)
+		for range freeFailures {
+			require.Equal(t, http.StatusUnauthorized, postLogin(t, h, attacker, "acme-admin", "wrong", nil).Code)
+		}
+		ta.clock.Advance(backoffBase)
+		require.Equal(t, http.StatusUnauthorized, postLogin(t, h, attacker, "acme-admin", "wrong", nil).Code)
+		// A pair quiet for backoffForget is forgotten: it has its free failures again.
+		ta.clock.Advance(backoffForget)
+		for range freeFailures {
+			require.Equal(t, http.StatusUnauthorized, postLogin(t, h, attacker, "acme-admin", "wrong", nil).Code)
+		}
+		require.Equal(t, http.StatusTooManyRequests, postLogin(t, h, attacker, "acme-admin", "wrong", nil).Code)
 	})
 
 	t.Run("per address", func(t *testing.T) {
@@ -166,7 +201,7 @@ func TestLoginThrottling(t *testing.T) {
 	})
 
 	t.Run("hashing pool", func(t *testing.T) {
-		ta.logins = newLoginGuard(100, 2, 1)
+		ta.logins = newLoginGuard(100, 1, 1)
 		ta.logins.hashing <- struct{}{} // the only slot is busy
 		for range 5 {
 			rec := postLogin(t, h, ip, "acme-admin", ta.admins["acme-admin"], nil)
@@ -174,9 +209,10 @@ func TestLoginThrottling(t *testing.T) {
 			require.Equal(t, "1", rec.Header().Get("Retry-After"))
 		}
 		<-ta.logins.hashing
-		// The turned-away attempts were not counted against the login (its limit is 2).
-		require.Equal(t, http.StatusUnauthorized, postLogin(t, h, ip, "acme-admin", "wrong", nil).Code)
+		// The turned-away attempts were not counted as failures (one is free): the right password signs in.
 		require.Equal(t, http.StatusSeeOther, postLogin(t, h, ip, "acme-admin", ta.admins["acme-admin"], nil).Code)
+		require.Equal(t, http.StatusUnauthorized, postLogin(t, h, ip, "acme-admin", "wrong", nil).Code)
+		require.Equal(t, http.StatusTooManyRequests, postLogin(t, h, ip, "acme-admin", ta.admins["acme-admin"], nil).Code)
 	})
 }
 
@@ -199,6 +235,35 @@ func TestWindowIsBounded(t *testing.T) {
 	require.Len(t, w.entries, 100)
 	w.take("later", now.Add(2*time.Minute)) // every window is over: all swept
 	require.Len(t, w.entries, 1)
+}
+
+// TestBackoffIsBounded: the back-off table holds only keys that failed, never more than its size however
+// many addresses or logins an attacker uses, keeps the entries that still count, and holds a backing-off key
+// while an attempt of it runs, so concurrent attempts are not all checked.
+func TestBackoffIsBounded(t *testing.T) {
+	b := newBackoff(1, time.Second, time.Hour, 24*time.Hour, 100)
+	now := time.Now()
+	_, ok := b.take("victim", now)
+	require.True(t, ok)
+	b.settle("ok", true, now)
+	require.Empty(t, b.entries, "a success leaves nothing")
+	b.settle("victim", false, now)
+	_, ok = b.take("victim", now.Add(time.Second))
+	require.True(t, ok)
+	retry, ok := b.take("victim", now.Add(time.Second))
+	require.False(t, ok, "a second attempt while the first runs waits")
+	require.Equal(t, time.Second, retry)
+	b.settle("victim", false, now.Add(time.Second))
+	for i := range 1000 {
+		b.settle(fmt.Sprint("spray", i), false, now.Add(time.Duration(i+2)*time.Second))
+		require.LessOrEqual(t, len(b.entries), 100)
+	}
+	require.Len(t, b.entries, 100)
+	require.Contains(t, b.entries, "spray999", "a recent entry is kept")
+	require.NotContains(t, b.entries, "victim", "the one quiet the longest made room")
+	b.settle("later", false, now.Add(48*time.Hour)) // every entry is forgotten: all swept
+	require.Len(t, b.entries, 1)
+	require.Equal(t, time.Hour, b.wait(1000), "the wait is capped, with no overflow")
 }
 
 // TestSecurityHeaders: every page forbids sniffing, framing, caching and anything but its own style; over

@@ -23,9 +23,10 @@
 //     /app checks at every request that the user is still active, so a lost or reordered event revokes
 //     nothing less.
 //   - One structured log line per SCIM request (scim.WithRequestLog).
-//   - A model host's habits around the pages: sign-in throttled per address and per login with a bounded
-//     pool of password checks (429 with Retry-After), cross-origin POSTs refused (login CSRF), sessions
-//     with an idle and an absolute expiry, Secure cookies and HSTS behind an https -base-url, a
+//   - A model host's habits around the pages: sign-in throttled per address, with an exponential back-off
+//     per (login, address) rather than a lockout anyone could trigger, and a bounded pool of password
+//     checks (429 with Retry-After), cross-origin POSTs refused (login CSRF), sessions with an idle and an
+//     absolute expiry, Secure cookies and HSTS behind an https -base-url, a
 //     Content-Security-Policy, nosniff and Cache-Control: no-store.
 //
 // The demo accounts Acme (admin acme-admin) and Globex (admin globex-admin) are created on first start; their
