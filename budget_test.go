@@ -1,6 +1,7 @@
 package scim_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -104,4 +105,22 @@ func TestHostileGroupWork(t *testing.T) {
 			}
 		})
 	}
+}
+
+// refusingGroups is a MemoryStore whose ListGroups refuses every query as too many groups to examine, as
+// a host's GroupStore over a large table may.
+type refusingGroups struct{ *scim.MemoryStore }
+
+func (refusingGroups) ListGroups(context.Context, scim.Query, int) (*scim.GroupPage, error) {
+	return nil, fmt.Errorf("host: %w", scim.ErrTooMany)
+}
+
+// TestGroupsTooMany: a Store's ErrTooMany is the client's 400 tooMany naming the limit on every route,
+// /Groups included, never a 500 logged as the service's failure.
+func TestGroupsTooMany(t *testing.T) {
+	s := serveStoreAt(t, refusingGroups{scim.NewMemoryStore()}, scim.WithMaxScan(500))
+	r := s.do("GET", `/Groups?filter=displayName%20co%20%22a%22`, "")
+	require.Equal(t, 400, r.Status, r)
+	require.Equal(t, "tooMany", r.Body["scimType"], r)
+	require.Contains(t, r.Body["detail"], "500", r)
 }

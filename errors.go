@@ -119,6 +119,9 @@ type errorBody struct {
 
 // writeError writes every error the handler answers. Errors that are not the client's doing are logged.
 func (h *handler) writeError(w http.ResponseWriter, r *request, err error) {
+	if _, ok := errors.AsType[*Error](err); !ok && errors.Is(err, ErrTooMany) {
+		err = h.tooMany() // any route's Store (ListGroups too) may refuse a scan; the limit is the handler's
+	}
 	se, known := toError(err)
 	if se.Status == http.StatusInternalServerError && errors.Is(r.Context().Err(), context.DeadlineExceeded) {
 		// Whatever a Store made of its cancelled work (SQLite's "interrupted", a closed connection), the

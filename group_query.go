@@ -17,19 +17,12 @@ const scanBatch = 500
 // listUsers answers a list of users. A query that names the users' groups attribute reaches the Store's
 // List only when the Store answers such queries itself (a GroupFilterer); otherwise the handler resolves it
 // through the GroupStore, since a Store's List sees users without their groups (they are computed for
-// output) and would answer groups.value eq "<id>" with no users. ErrTooMany becomes the client's 400.
+// output) and would answer groups.value eq "<id>" with no users.
 func (h *handler) listUsers(ctx context.Context, q Query) (*Page, error) {
-	var page *Page
-	var err error
 	if gs, ok := h.resolvesGroups(q); ok {
-		page, err = h.listByGroups(ctx, gs, q)
-	} else {
-		page, err = h.store.List(ctx, q)
+		return h.listByGroups(ctx, gs, q)
 	}
-	if errors.Is(err, ErrTooMany) {
-		return nil, h.tooMany()
-	}
-	return page, err
+	return h.store.List(ctx, q)
 }
 
 // resolvesGroups returns the GroupStore when q names groups and the handler, not the Store, must answer it.

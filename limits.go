@@ -113,7 +113,8 @@ func (b *workBudget) charge(n int) error {
 // tooMany is the client's answer to ErrTooMany.
 func (h *handler) tooMany() *Error {
 	return errorf(http.StatusBadRequest, TooMany, fmt.Sprintf("the query needs more than %d users examined one by one "+
-		"(the limit): narrow the filter with an indexed attribute (userName, externalId or id eq) or sort by an indexed attribute", h.maxScan))
+		"(the limit): narrow the filter with a lookup an index answers (id, userName or externalId eq, groups.value eq), "+
+		"leave out sortBy, or page from one page to the next rather than to a deep startIndex", h.maxScan))
 }
 
 // checkValues refuses a canonical document with a multi-valued attribute of more than maxValues values.

@@ -2,7 +2,6 @@ package scim
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -141,10 +140,7 @@ func (h *handler) answerList(w http.ResponseWriter, r *request, req searchReques
 	}
 	var page *Page
 	if req.Cursor != nil {
-		page, err = h.listCursor(r.Context(), q, req)
-		if errors.Is(err, ErrTooMany) {
-			err = h.tooMany()
-		}
+		page, err = h.listCursor(r.Context(), q, req) // ErrTooMany: writeError names the limit
 	} else {
 		page, err = h.listUsers(r.Context(), q) // groups terms resolved here when the Store cannot
 	}

@@ -136,7 +136,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (_ *scim.Group, 
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
-	done, err := s.enter(ctx, true)
+	ctx, done, err := s.enter(ctx, true)
 	if err != nil {
 		return nil, err
 	}
@@ -306,7 +306,7 @@ func (s *Store) GetGroup(ctx context.Context, id string, maxMembers int) (_ *sci
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
-	done, err := s.enter(ctx, false)
+	ctx, done, err := s.enter(ctx, false)
 	if err != nil {
 		return nil, err
 	}
@@ -442,7 +442,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, 
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
-	done, err := s.enter(ctx, true)
+	ctx, done, err := s.enter(ctx, true)
 	if err != nil {
 		return nil, err
 	}
@@ -526,7 +526,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id, version string) (err error)
 		return err
 	}
 	defer s.classify(ctx, &err)
-	done, err := s.enter(ctx, true)
+	ctx, done, err := s.enter(ctx, true)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ func (s *Store) ListGroups(ctx context.Context, q scim.Query, maxMembers int) (_
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
-	done, err := s.enter(ctx, false)
+	ctx, done, err := s.enter(ctx, false)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +248,7 @@ func (s *Store) MemberIDs(ctx context.Context, id string, yield func(userID stri
 		return err
 	}
 	defer s.classify(ctx, &err)
-	done, err := s.enter(ctx, false)
+	ctx, done, err := s.enter(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -287,7 +287,7 @@ func (s *Store) GroupsOf(ctx context.Context, userIDs []string) (_ map[string][]
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
-	done, err := s.enter(ctx, false)
+	ctx, done, err := s.enter(ctx, false)
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ func (s *Store) List(ctx context.Context, q scim.Query) (_ *scim.Page, err error
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
-	done, err := s.enter(ctx, false)
+	ctx, done, err := s.enter(ctx, false)
 	if err != nil {
 		return nil, err
 	}
@@ -145,24 +145,34 @@ func (s *Store) placeholder(n int) string {
 // on seq, no statement left open) and each batch's groups come from one GroupsOf.
 func (s *Store) listInGo(ctx context.Context, q scim.Query, where string, args []any) (*scim.Page, error) {
 	c := scim.NewCollector(ctx, q)
+	if err := s.each(ctx, q, where, args, func(_ int64, u *scim.User) error { return c.Add(u) }); err != nil {
+		return nil, err
+	}
+	page := c.Page()
+	for _, u := range page.Users {
+		u.Groups = nil // computed by the handler, as for any other page
+	}
+	return page, nil
+}
+
+// each streams the users of where to fn in seq order. The caller counts them against q.MaxScan. When q
+// names groups, each user comes with its groups: the rows are read idBatch at a time (keyset on seq, no
+// statement left open) and each batch's groups come from one GroupsOf.
+func (s *Store) each(ctx context.Context, q scim.Query, where string, args []any, fn func(seq int64, u *scim.User) error) error {
 	if !namesAttr(q.Filter, "groups") && (q.SortBy.Attr == nil || q.SortBy.Attr.Name != "groups" || q.SortBy.Extension()) {
-		err := s.stream(ctx, q.MaxScan, `SELECT seq, data, version FROM scim_users WHERE `+where+` ORDER BY seq`,
-			func(_ int64, u *scim.User) error { return c.Add(u) }, args...)
-		if err != nil {
-			return nil, err
-		}
-		return c.Page(), nil
+		return s.stream(ctx, q.MaxScan, `SELECT seq, data, version FROM scim_users WHERE `+where+` ORDER BY seq`, fn, args...)
 	}
 	query := `SELECT seq, data, version FROM scim_users WHERE ` + where + ` AND seq > ` + s.placeholder(len(args)+1) +
 		` ORDER BY seq LIMIT ` + strconv.Itoa(idBatch)
 	for after := int64(0); ; {
 		var batch []*scim.User
+		var seqs []int64
 		err := s.stream(ctx, 0, query, func(seq int64, u *scim.User) error {
-			batch, after = append(batch, u), seq
+			batch, seqs, after = append(batch, u), append(seqs, seq), seq
 			return nil
 		}, append(slices.Clip(args), after)...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		ids := make([]string, len(batch))
 		for i, u := range batch {
@@ -170,23 +180,18 @@ func (s *Store) listInGo(ctx context.Context, q scim.Query, where string, args [
 		}
 		of, err := s.GroupsOf(ctx, ids)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, u := range batch {
+		for i, u := range batch {
 			u.Groups = of[u.ID]
-			if err := c.Add(u); err != nil {
-				return nil, err
+			if err := fn(seqs[i], u); err != nil {
+				return err
 			}
 		}
 		if len(batch) < idBatch {
-			break
+			return nil
 		}
 	}
-	page := c.Page()
-	for _, u := range page.Users {
-		u.Groups = nil // computed by the handler, as for any other page
-	}
-	return page, nil
 }
 
 // namesAttr reports whether the filter compares the core attribute attr (of the core schema) anywhere.
@@ -242,7 +247,7 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ 
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
-	done, err := s.enter(ctx, false)
+	ctx, done, err := s.enter(ctx, false)
 	if err != nil {
 		return nil, err
 	}
@@ -304,32 +309,34 @@ func (s *Store) listCursorInGo(ctx context.Context, q scim.Query, after int64) (
 	page := &scim.Page{Users: []*scim.User{}}
 	var last int64
 	scanned := 0
-	err := s.stream(ctx, q.MaxScan, `SELECT seq, data, version FROM scim_users WHERE tenant = `+s.placeholder(1)+` ORDER BY seq`,
-		func(seq int64, u *scim.User) error {
-			if scanned++; q.MaxScan > 0 && scanned > q.MaxScan {
-				return scim.ErrTooMany
+	err := s.each(ctx, q, `tenant = `+s.placeholder(1), []any{tenantOf(ctx)}, func(seq int64, u *scim.User) error {
+		if scanned++; q.MaxScan > 0 && scanned > q.MaxScan {
+			return scim.ErrTooMany
+		}
+		if scanned%64 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			if scanned%64 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			if !q.Matches(u) {
-				return nil
-			}
-			page.TotalResults++
-			switch {
-			case seq <= after:
-			case len(page.Users) < q.Count:
-				page.Users = append(page.Users, u)
-				last = seq
-			case page.NextCursor == "" && q.Count > 0:
-				page.NextCursor = s.cursors.Seal(tenantOf(ctx), last)
-			}
+		}
+		if !q.Matches(u) {
 			return nil
-		}, tenantOf(ctx))
+		}
+		page.TotalResults++
+		switch {
+		case seq <= after:
+		case len(page.Users) < q.Count:
+			page.Users = append(page.Users, u)
+			last = seq
+		case page.NextCursor == "" && q.Count > 0:
+			page.NextCursor = s.cursors.Seal(tenantOf(ctx), last)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
+	}
+	for _, u := range page.Users {
+		u.Groups = nil // computed by the handler, as for any other page
 	}
 	return page, nil
 }

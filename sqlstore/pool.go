@@ -119,15 +119,23 @@ func (s *Store) gates() {
 }
 
 // enter admits a call of the context's tenant to the readers' pool (or the writer's, when write), and
-// returns the func that ends it.
-func (s *Store) enter(ctx context.Context, write bool) (func(), error) {
+// returns the context to run it with and the func that ends it. A call made within an admitted one (List
+// reading each batch's groups with GroupsOf) is already inside: it runs on the outer call's share rather
+// than waiting for a second one, which two such calls of a tenant at its share would wait for forever.
+func (s *Store) enter(ctx context.Context, write bool) (context.Context, func(), error) {
+	if ctx.Value(enteredKey{}) == s {
+		return ctx, func() {}, nil
+	}
 	g := s.readers
 	if write {
 		g = s.writers
 	}
 	l, err := g.enter(ctx, tenantOf(ctx))
 	if err != nil {
-		return nil, err
+		return ctx, nil, err
 	}
-	return func() { g.leave(l) }, nil
+	return context.WithValue(ctx, enteredKey{}, s), func() { g.leave(l) }, nil
 }
+
+// enteredKey is the context key of the Store a call was admitted to (enter).
+type enteredKey struct{}

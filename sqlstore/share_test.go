@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/schema"
 )
 
 // waiting is how many calls of tenant wait in g.
@@ -129,20 +131,6 @@ func TestGateUnbounded(t *testing.T) {
 // MemberIDs calls whose yield blocks until the test lets them go: statements the test controls, not
 // timing. Through HTTP, the refusal is a 429 with Retry-After.
 func TestTenantShare(t *testing.T) {
-	open := map[string]func(t *testing.T, opts ...Option) *Store{
-		"sqlite": func(t *testing.T, opts ...Option) *Store {
-			s, err := openSQLite(context.Background(), filepath.Join(t.TempDir(), "scim.db"), opts...)
-			require.NoError(t, err)
-			t.Cleanup(func() { s.Close() })
-			return s
-		},
-		"postgres": func(t *testing.T, opts ...Option) *Store {
-			s, err := openPostgres(context.Background(), freshPostgres(t), opts...)
-			require.NoError(t, err)
-			t.Cleanup(func() { s.Close() })
-			return s
-		},
-	}
 	for _, kind := range []string{"sqlite", "postgres"} {
 		for _, tc := range []struct {
 			name   string
@@ -160,7 +148,7 @@ func TestTenantShare(t *testing.T) {
 				if kind == "postgres" {
 					postgresDSN(t)
 				}
-				s := open[kind](t, WithPool(PoolConfig{MaxOpen: 4, TenantShare: tc.share}))
+				s := openShared[kind](t, WithPool(PoolConfig{MaxOpen: 4, TenantShare: tc.share}))
 				ctxA := scim.ContextWithTenant(context.Background(), "a")
 				ctxB := scim.ContextWithTenant(context.Background(), "b")
 				for _, ctx := range []context.Context{ctxA, ctxB} {
@@ -249,4 +237,63 @@ func TestTenantShare(t *testing.T) {
 			})
 		}
 	}
+}
+
+// openShared opens a store of each kind with opts.
+var openShared = map[string]func(t *testing.T, opts ...Option) *Store{
+	"sqlite": func(t *testing.T, opts ...Option) *Store {
+		s, err := openSQLite(context.Background(), filepath.Join(t.TempDir(), "scim.db"), opts...)
+		require.NoError(t, err)
+		t.Cleanup(func() { s.Close() })
+		return s
+	},
+	"postgres": func(t *testing.T, opts ...Option) *Store {
+		s, err := openPostgres(context.Background(), freshPostgres(t), opts...)
+		require.NoError(t, err)
+		t.Cleanup(func() { s.Close() })
+		return s
+	},
+}
+
+// TestNestedCallsShareTheirSlot: a list whose filter names groups reads each batch's groups with
+// GroupsOf from within List. The inner call runs on the outer one's admission: with a pool of one
+// connection (one call of a tenant at a time), a second admission would wait for the first forever and
+// end in ErrBusy. Cursor lists, answered in Go too, see the users' groups as well.
+func TestNestedCallsShareTheirSlot(t *testing.T) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			if kind == "postgres" {
+				postgresDSN(t)
+			}
+			s := openShared[kind](t, WithPool(PoolConfig{MaxOpen: 1}))
+			ctx, cancel := context.WithTimeout(scim.ContextWithTenant(context.Background(), "a"), 10*time.Second)
+			defer cancel()
+			var ids []string
+			for _, name := range []string{"u1", "u2", "u3"} {
+				u, err := s.Create(ctx, user(name))
+				require.NoError(t, err)
+				ids = append(ids, u.ID)
+			}
+			_, err := s.CreateGroup(ctx, &scim.Group{ID: "g", DisplayName: "Team", Members: []scim.Member{{Value: ids[0]}, {Value: ids[2]}}})
+			require.NoError(t, err)
+			e, err := filter.Parse(schema.User(), `groups.display eq "Team"`)
+			require.NoError(t, err)
+			q := scim.Query{Filter: e, StartIndex: 1, Count: 10, MaxScan: 100}
+			page, err := s.List(ctx, q)
+			require.NoError(t, err)
+			require.Equal(t, []string{ids[0], ids[2]}, userIDs(page.Users))
+			page, err = s.ListCursor(ctx, q, "")
+			require.NoError(t, err)
+			require.Equal(t, []string{ids[0], ids[2]}, userIDs(page.Users))
+			require.Equal(t, 2, page.TotalResults)
+		})
+	}
+}
+
+func userIDs(users []*scim.User) []string {
+	var ids []string
+	for _, u := range users {
+		ids = append(ids, u.ID)
+	}
+	return ids
 }

@@ -249,7 +249,7 @@ func (s *Store) Create(ctx context.Context, u *scim.User) (_ *scim.User, err err
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
-	done, err := s.enter(ctx, true)
+	ctx, done, err := s.enter(ctx, true)
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +282,7 @@ func (s *Store) Get(ctx context.Context, id string) (_ *scim.User, err error) {
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
-	done, err := s.enter(ctx, false)
+	ctx, done, err := s.enter(ctx, false)
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +320,7 @@ func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (_ *s
 		return nil, err
 	}
 	defer s.classify(ctx, &err)
-	done, err := s.enter(ctx, true)
+	ctx, done, err := s.enter(ctx, true)
 	if err != nil {
 		return nil, err
 	}
@@ -388,7 +388,7 @@ func (s *Store) Delete(ctx context.Context, id, version string) (err error) {
 		return err
 	}
 	defer s.classify(ctx, &err)
-	done, err := s.enter(ctx, true)
+	ctx, done, err := s.enter(ctx, true)
 	if err != nil {
 		return err
 	}
