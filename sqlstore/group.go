@@ -114,19 +114,7 @@ func decodeGroup(data string, version int64) (*scim.Group, error) {
 // tx runs f in a transaction on the writers' pool: a group write and its memberships commit together. On
 // PostgreSQL its statements are bounded by ctx (timeout.go).
 func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
-	tx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := s.bound(ctx, tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := f(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return s.inTx(ctx, s.wdb, nil, f)
 }
 
 // CreateGroup implements scim.GroupStore. The group and its initial members are inserted in one transaction;
