@@ -331,6 +331,8 @@ func TestPasswordPolicies(t *testing.T) {
 			require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"remove","path":"password"}`)).Status)
 			require.Equal(t, 200, s.do("PUT", "/Users/"+id, `{"userName":"pw@example.com","password":""}`).Status)
 			require.Equal(t, false, s.do("GET", "/ServiceProviderConfig", "").Body["changePassword"].(map[string]any)["supported"])
+			// Not advertised either: discovery offers no attribute that writes are then refused for.
+			require.NotContains(t, string(s.do("GET", "/Schemas/"+userURN, "").Raw), `"password"`)
 		}
 	})
 	t.Run("ignored", func(t *testing.T) {
@@ -378,6 +380,7 @@ func TestPasswordPolicies(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, scim.CheckPassword(stored, "Kept!"))
 		require.Equal(t, true, s.do("GET", "/ServiceProviderConfig", "").Body["changePassword"].(map[string]any)["supported"])
+		require.Contains(t, string(s.do("GET", "/Schemas/"+userURN, "").Raw), `"password"`)
 	})
 }
 
