@@ -155,8 +155,10 @@ type Manager struct {
 	DisplayName string `json:"displayName,omitempty"`
 }
 
-// Meta is the resource's metadata (RFC 7643 §3.1). The handler sets ResourceType, Created, LastModified and
-// Location; the Store sets Version, an opaque string that changes with every write.
+// Meta is the resource's metadata (RFC 7643 §3.1). The handler sets Created and LastModified before it
+// gives a resource to the Store, which keeps them; the Store sets Version, an opaque string that changes
+// with every write. ResourceType and Location are the handler's alone: it fills them on every answer, so a
+// Store need not keep them (a Store may return them empty; scimtest ignores them).
 type Meta struct {
 	ResourceType string    `json:"resourceType,omitempty"`
 	Created      time.Time `json:"created,omitzero"`
