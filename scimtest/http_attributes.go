@@ -123,7 +123,7 @@ func checkPasswordNeverReturned(t *testing.T, s *server) {
 		require.NotContains(t, string(a.Raw), "s3cret")
 		require.NotContains(t, string(a.Raw), `"password"`)
 	}
-	stored, err := s.Store.Get(inTenant(t, ""), id)
+	stored, err := s.Store.Get(inTenant(t, s.tenant()), id)
 	require.NoError(t, err)
 	require.True(t, scim.CheckPassword(stored, "s3cret-Pw2"), "but it is written, as its hash")
 	require.NotContains(t, stored.PasswordHash, "s3cret", "as a hash")

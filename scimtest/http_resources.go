@@ -354,7 +354,7 @@ func checkPutOfGetChangesNothing(t *testing.T, s *server) {
 	require.Equal(t, 200, r.Status, "%s", r.Raw)
 	require.Equal(t, cur.Body, r.Body)
 	require.Equal(t, cur.Header.Get("ETag"), r.Header.Get("ETag"))
-	stored, err := s.Store.Get(inTenant(t, ""), id)
+	stored, err := s.Store.Get(inTenant(t, s.tenant()), id)
 	require.NoError(t, err)
 	require.True(t, scim.CheckPassword(stored, "t1meMa$heen"), "the password, never returned, is kept (as its hash)")
 }
