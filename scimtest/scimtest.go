@@ -19,7 +19,7 @@ import (
 // scim.CursorLister) stay correct while users change, uniqueness and versions hold under concurrent writes,
 // a cancelled context stops every method, and, when the Store is a scim.GroupStore, that groups keep their
 // contract (membership deltas, displayName unique without case, members that are users of the tenant,
-// versions, memberships removed with their user or group, members omitted above maxMembers, filters).
+// versions, memberships removed with their user or group, members omitted above GroupRead.MaxMembers, filters).
 //
 // opts (at most one) says what the host declared and how it names tenants; without it the kit checks every
 // core and enterprise attribute in its own tenants. A Store may keep the ids the kit gives Create or assign

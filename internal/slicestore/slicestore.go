@@ -8,6 +8,7 @@ package slicestore
 import (
 	"cmp"
 	"context"
+	"iter"
 	"slices"
 	"strconv"
 	"sync"
@@ -325,7 +326,8 @@ func (s *Store) CreateGroup(ctx context.Context, in *scim.Group) (*scim.Group, e
 }
 
 // GetGroup implements scim.GroupStore.
-func (s *Store) GetGroup(ctx context.Context, id string, maxMembers int) (*scim.Group, error) {
+func (s *Store) GetGroup(ctx context.Context, id string, read scim.GroupRead) (*scim.Group, error) {
+	maxMembers := read.MaxMembers
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, err := s.tenant(ctx, false)
@@ -407,7 +409,8 @@ func (s *Store) DeleteGroup(ctx context.Context, id, version string) error {
 }
 
 // ListGroups implements scim.GroupStore: every group's document (with its members) matched in Go.
-func (s *Store) ListGroups(ctx context.Context, q scim.Query, maxMembers int) (*scim.GroupPage, error) {
+func (s *Store) ListGroups(ctx context.Context, q scim.Query, read scim.GroupRead) (*scim.GroupPage, error) {
+	maxMembers := read.MaxMembers
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, err := s.tenant(ctx, false)
@@ -460,27 +463,29 @@ func (t *tenant) doc(g *group) map[string]any {
 }
 
 // MemberIDs implements scim.GroupStore, in the order of the ids.
-func (s *Store) MemberIDs(ctx context.Context, id string, yield func(userID string) bool) error {
-	s.mu.Lock()
-	t, err := s.tenant(ctx, false)
-	var ids []string
-	if err == nil {
-		if i := t.group(id); i >= 0 {
-			ids = t.ids(t.groups[i])
-		} else {
-			err = scim.ErrNotFound
+func (s *Store) MemberIDs(ctx context.Context, id string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		s.mu.Lock()
+		t, err := s.tenant(ctx, false)
+		var ids []string
+		if err == nil {
+			if i := t.group(id); i >= 0 {
+				ids = t.ids(t.groups[i])
+			} else {
+				err = scim.ErrNotFound
+			}
+		}
+		s.mu.Unlock()
+		if err != nil {
+			yield("", err)
+			return
+		}
+		for _, m := range ids {
+			if !yield(m, nil) {
+				return
+			}
 		}
 	}
-	s.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	for _, m := range ids {
-		if !yield(m) {
-			return nil
-		}
-	}
-	return nil
 }
 
 // GroupsOf implements scim.GroupStore, each user's groups in their creation order.
