@@ -356,7 +356,7 @@ func checkPutOfGetChangesNothing(t *testing.T, s *server) {
 	require.Equal(t, cur.Header.Get("ETag"), r.Header.Get("ETag"))
 	stored, err := s.Store.Get(inTenant(t, s.tenant()), id)
 	require.NoError(t, err)
-	require.True(t, scim.CheckPassword(stored, "t1meMa$heen"), "the password, never returned, is kept (as its hash)")
+	require.True(t, scim.CheckPassword(stored.PasswordHash, "t1meMa$heen"), "the password, never returned, is kept (as its hash)")
 }
 
 // checkDelete204 checks RFC7644 §3.6 MUST: a successful DELETE answers 204 No Content without a body.
