@@ -52,7 +52,9 @@ func checkCaseExactInFilters(t *testing.T, s *server) {
 	require.Equal(t, []string{"Case@Example.com"}, s.filter(`externalId eq "AbC"`))
 	require.Empty(t, s.filter(`externalId eq "abc"`))
 	require.Equal(t, []string{"Case@Example.com"}, s.filter(`id eq "`+id+`"`))
-	require.Empty(t, s.filter(`id eq "`+strings.ToUpper(id)+`"`))
+	if up := strings.ToUpper(id); up != id { // a Store's integer ids have no case
+		require.Empty(t, s.filter(`id eq "`+up+`"`))
+	}
 	require.Equal(t, []string{"Case@Example.com"}, s.filter(`photos.value ew ".JPG"`))
 	require.Empty(t, s.filter(`photos.value ew ".jpg"`))
 	require.Equal(t, []string{"Case@Example.com"}, s.filter(`userName sw "CASE@"`))
