@@ -37,7 +37,7 @@ func ExampleNewHandler() {
 func ExampleWithAuthenticator() {
 	// The host's accounts table, keyed by token hash: it never stores the tokens themselves.
 	token, hash := scim.MintToken()
-	accounts := map[string]string{hash: "acme"}
+	accounts := map[scim.TokenHash]string{hash: "acme"}
 
 	h := scim.NewHandler(scim.NewMemoryStore(), scim.WithAuthenticator(func(r *http.Request) (string, error) {
 		tok, ok := scim.BearerToken(r)

@@ -289,7 +289,8 @@ func collect(ctx context.Context, tx *sql.Tx, query string, args []any) ([]strin
 }
 
 // GetGroup implements scim.GroupStore.
-func (s *Store) GetGroup(ctx context.Context, id string, maxMembers int) (_ *scim.Group, err error) {
+func (s *Store) GetGroup(ctx context.Context, id string, read scim.GroupRead) (_ *scim.Group, err error) {
+	maxMembers := read.MaxMembers
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
