@@ -15,6 +15,7 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/shared/sortkey"
 )
 
 // Store is the Store and GroupStore. The zero value is ready to use.
@@ -426,12 +427,12 @@ func (s *Store) ListGroups(ctx context.Context, q scim.Query, maxMembers int) (*
 		}
 		m := match{g: g}
 		if q.SortBy.Attr != nil {
-			m.key = filter.SortKey(d, q.SortBy)
+			m.key = sortkey.Of(d, q.SortBy)
 		}
 		matched = append(matched, m)
 	}
 	if q.SortBy.Attr != nil {
-		slices.SortStableFunc(matched, func(a, b match) int { return filter.CompareSortKeys(a.key, b.key, q.Descending) })
+		slices.SortStableFunc(matched, func(a, b match) int { return sortkey.Compare(a.key, b.key, q.Descending) })
 	}
 	page := &scim.GroupPage{Groups: []*scim.Group{}, TotalResults: len(matched)}
 	from := max(q.StartIndex, 1) - 1
