@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/scimkit/scim/internal/echo"
 	"github.com/scimkit/scim/internal/normalize"
@@ -276,7 +275,8 @@ func (h *handler) replaceGroup(w http.ResponseWriter, r *request, gs GroupStore,
 		return err
 	}
 	ifMatch := r.Header.Get("If-Match")
-	for attempt := 0; ; attempt++ {
+	var g *Group
+	err = h.retryCAS(r, func() error {
 		cur, err := gs.GetGroup(r.Context(), id, 0)
 		if err != nil {
 			return err
@@ -318,18 +318,13 @@ func (h *handler) replaceGroup(w http.ResponseWriter, r *request, gs GroupStore,
 			u.Group = &Group{DisplayName: body.DisplayName, ExternalID: body.ExternalID}
 		}
 		// The diff was computed from this version: only that version may take it.
-		g, err := h.writeGroupUpdate(r, gs, cur, u, changed, cur.Meta.Version)
-		if errors.Is(err, ErrVersionMismatch) && ifMatch == "" && attempt < h.maxRetries {
-			if err := sleepCtx(r.Context(), time.Duration(attempt)*time.Millisecond); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		return h.answerGroupWrite(w, r, gs, g, proj, http.StatusOK)
+		g, err = h.writeGroupUpdate(r, gs, cur, u, changed, cur.Meta.Version)
+		return err
+	})
+	if err != nil {
+		return err
 	}
+	return h.answerGroupWrite(w, r, gs, g, proj, http.StatusOK)
 }
 
 // changedGroupAttrs names the attributes (other than members) whose values differ between cur and next.
@@ -392,7 +387,7 @@ func (h *handler) deleteGroup(w http.ResponseWriter, r *request, gs GroupStore, 
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	for attempt := 0; ; attempt++ {
+	err := h.retryCAS(r, func() error {
 		cur, err := gs.GetGroup(r.Context(), id, 0)
 		if err != nil {
 			return err
@@ -400,20 +395,17 @@ func (h *handler) deleteGroup(w http.ResponseWriter, r *request, gs GroupStore, 
 		if ifMatch != "" && !etagMatches(ifMatch, cur.Meta.Version) {
 			return ErrVersionMismatch
 		}
-		err = h.lockedWrite(r, groupKey(cur.ID), func() error {
+		return h.lockedWrite(r, groupKey(cur.ID), func() error {
 			err := gs.DeleteGroup(r.Context(), id, cur.Meta.Version)
 			if err == nil {
 				h.emitGroup(r, GroupDeleted, cur, nil, nil, nil)
 			}
 			return err
 		})
-		if errors.Is(err, ErrVersionMismatch) && ifMatch == "" && attempt < h.maxRetries {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+	})
+	if err != nil {
+		return err
 	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
