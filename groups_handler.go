@@ -3,6 +3,8 @@ package scim
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"path"
 	"slices"
 	"strings"
 
@@ -174,8 +176,12 @@ func (h *handler) decodeGroup(w http.ResponseWriter, r *request) (*Group, []stri
 }
 
 // memberIDsOf returns the ids of a canonical members value (as normalize.Coerce makes it), in order, without
-// repeats. A member needs a value; a member of type Group is refused (nested groups are not kept, and Entra
-// ID provisions none).
+// repeats. A member is judged by its value, the id: the Store resolves it as a user of the tenant, and any other
+// id (a group's included) is its UnknownMemberError, a 400 naming the id. The client's labels are not needed:
+// "type" absent or "User" (in any case) and "$ref" absent, null or not naming a group are accepted as sent. A
+// label saying the member is something else (a type other than "User", a $ref to .../Groups/{id}) is refused
+// rather than reinterpreted: in a host whose users and groups may share ids (integer keys), reading
+// {"value":"5","type":"Group"} as user 5 would add someone the client never named.
 func memberIDsOf(v any) ([]string, error) {
 	list, _ := v.([]any)
 	ids := make([]string, 0, len(list))
@@ -186,8 +192,12 @@ func memberIDsOf(v any) ([]string, error) {
 		if id == "" {
 			return nil, errorf(http.StatusBadRequest, InvalidValue, "every member needs a value: the member's id")
 		}
-		if t, _ := m["type"].(string); strings.EqualFold(t, "Group") {
-			return nil, errorf(http.StatusBadRequest, InvalidValue, "member "+echo.Quote(id)+" is a group: groups cannot be members")
+		if t, _ := m["type"].(string); t != "" && !strings.EqualFold(t, "User") {
+			return nil, errorf(http.StatusBadRequest, InvalidValue, "member "+echo.Quote(id)+" has type "+echo.Quote(t)+
+				`: members are users (type "User" or none); groups cannot be members`)
+		}
+		if ref, _ := m["$ref"].(string); refNamesGroup(ref) {
+			return nil, errorf(http.StatusBadRequest, InvalidValue, "member "+echo.Quote(id)+" has a $ref to a group: groups cannot be members")
 		}
 		if _, dup := seen[id]; !dup {
 			seen[id] = struct{}{}
@@ -195,6 +205,17 @@ func memberIDsOf(v any) ([]string, error) {
 		}
 	}
 	return ids, nil
+}
+
+// refNamesGroup reports whether a member's $ref is the URI of a group (…/Groups/{id}, absolute or relative).
+// Any other $ref is left unread: the value names the member, and the client's base URL may not be ours.
+func refNamesGroup(ref string) bool {
+	p := ref
+	if u, err := url.Parse(ref); err == nil {
+		p = u.Path
+	}
+	p = strings.TrimSuffix(p, "/")
+	return p != "" && strings.EqualFold(path.Base(path.Dir(p)), "Groups")
 }
 
 func membersOf(ids []string) []Member {
