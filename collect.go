@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/shared/sortkey"
 )
 
 // Collector answers a query over users handed to it one at a time, in the Store's stable order: the
@@ -71,7 +72,7 @@ func (c *Collector) add(u *User, own func() *User) error {
 	if c.depth == 0 {
 		return nil
 	}
-	it := sortItem{u: u, key: filter.SortKey(src.doc(), c.q.SortBy), seq: i}
+	it := sortItem{u: u, key: sortkey.Of(src.doc(), c.q.SortBy), seq: i}
 	switch {
 	case c.heap.Len() < c.depth:
 		it.u = keep()
@@ -120,7 +121,7 @@ type sortHeap struct {
 }
 
 func (h *sortHeap) cmp(a, b sortItem) int {
-	if c := filter.CompareSortKeys(a.key, b.key, h.desc); c != 0 {
+	if c := sortkey.Compare(a.key, b.key, h.desc); c != 0 {
 		return c
 	}
 	return a.seq - b.seq

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/shared/sortkey"
 )
 
 // GroupCollector answers a query over groups handed to it one at a time, in the GroupStore's stable order:
@@ -81,7 +82,7 @@ func (c *GroupCollector) Add(g *Group) error {
 	if doc == nil {
 		doc = g.doc()
 	}
-	c.sorted = append(c.sorted, groupItem{g: g, key: filter.SortKey(doc, c.q.SortBy), seq: i})
+	c.sorted = append(c.sorted, groupItem{g: g, key: sortkey.Of(doc, c.q.SortBy), seq: i})
 	if len(c.sorted) >= 2*c.depth+64 { // amortised: a sort every depth+64 matches keeps memory at O(depth)
 		c.cut()
 	}
@@ -91,7 +92,7 @@ func (c *GroupCollector) Add(g *Group) error {
 // cut sorts the kept groups and drops those past the page's end.
 func (c *GroupCollector) cut() {
 	slices.SortFunc(c.sorted, func(a, b groupItem) int {
-		if k := filter.CompareSortKeys(a.key, b.key, c.q.Descending); k != 0 {
+		if k := sortkey.Compare(a.key, b.key, c.q.Descending); k != 0 {
 			return k
 		}
 		return a.seq - b.seq

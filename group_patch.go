@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/internal/echo"
@@ -345,7 +344,8 @@ func (h *handler) patchGroup(w http.ResponseWriter, r *request, gs GroupStore, i
 		return err
 	}
 	ifMatch := r.Header.Get("If-Match")
-	for attempt := 0; ; attempt++ {
+	var g *Group
+	err = h.retryCAS(r, func() error {
 		cur, err := gs.GetGroup(r.Context(), id, GroupRead{})
 		if err != nil {
 			return err
@@ -369,33 +369,28 @@ func (h *handler) patchGroup(w http.ResponseWriter, r *request, gs GroupStore, i
 		if ifMatch != "" || c.loaded || len(changed) > 0 {
 			version = cur.Meta.Version
 		}
-		g, err := h.writeGroupUpdate(r, gs, cur, u, changed, version)
-		if errors.Is(err, ErrVersionMismatch) && ifMatch == "" && attempt < h.maxRetries {
-			if err := sleepCtx(r.Context(), time.Duration(attempt)*time.Millisecond); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		q := r.URL.Query()
-		if !q.Has("attributes") && !q.Has("excludedAttributes") {
-			// Entra ID: "Update to the group PATCH request should yield an HTTP 204 No Content".
-			w.Header().Set("ETag", etag(g.Meta.Version))
-			w.WriteHeader(http.StatusNoContent)
-			return nil
-		}
-		// RFC 7644 §3.5.2: the request named attributes, so it gets the group; members only when named.
-		proj, err := h.projectionOf(groupType, r)
-		if err != nil {
-			return err
-		}
-		if n := h.listMembersLimit(proj); n > 0 {
-			if g, err = gs.GetGroup(r.Context(), g.ID, GroupRead{MaxMembers: n}); err != nil {
-				return err
-			}
-		}
-		return h.writeGroup(w, r, http.StatusOK, g, proj)
+		g, err = h.writeGroupUpdate(r, gs, cur, u, changed, version)
+		return err
+	})
+	if err != nil {
+		return err
 	}
+	q := r.URL.Query()
+	if !q.Has("attributes") && !q.Has("excludedAttributes") {
+		// Entra ID: "Update to the group PATCH request should yield an HTTP 204 No Content".
+		w.Header().Set("ETag", etag(g.Meta.Version))
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	// RFC 7644 §3.5.2: the request named attributes, so it gets the group; members only when named.
+	proj, err := h.projectionOf(groupType, r)
+	if err != nil {
+		return err
+	}
+	if n := h.listMembersLimit(proj); n > 0 {
+		if g, err = gs.GetGroup(r.Context(), g.ID, GroupRead{MaxMembers: n}); err != nil {
+			return err
+		}
+	}
+	return h.writeGroup(w, r, http.StatusOK, g, proj)
 }

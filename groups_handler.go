@@ -3,9 +3,10 @@ package scim
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"path"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/scimkit/scim/internal/echo"
 	"github.com/scimkit/scim/internal/normalize"
@@ -175,8 +176,12 @@ func (h *handler) decodeGroup(w http.ResponseWriter, r *request) (*Group, []stri
 }
 
 // memberIDsOf returns the ids of a canonical members value (as normalize.Coerce makes it), in order, without
-// repeats. A member needs a value; a member of type Group is refused (nested groups are not kept, and Entra
-// ID provisions none).
+// repeats. A member is judged by its value, the id: the Store resolves it as a user of the tenant, and any other
+// id (a group's included) is its UnknownMemberError, a 400 naming the id. The client's labels are not needed:
+// "type" absent or "User" (in any case) and "$ref" absent, null or not naming a group are accepted as sent. A
+// label saying the member is something else (a type other than "User", a $ref to .../Groups/{id}) is refused
+// rather than reinterpreted: in a host whose users and groups may share ids (integer keys), reading
+// {"value":"5","type":"Group"} as user 5 would add someone the client never named.
 func memberIDsOf(v any) ([]string, error) {
 	list, _ := v.([]any)
 	ids := make([]string, 0, len(list))
@@ -187,8 +192,12 @@ func memberIDsOf(v any) ([]string, error) {
 		if id == "" {
 			return nil, errorf(http.StatusBadRequest, InvalidValue, "every member needs a value: the member's id")
 		}
-		if t, _ := m["type"].(string); strings.EqualFold(t, "Group") {
-			return nil, errorf(http.StatusBadRequest, InvalidValue, "member "+echo.Quote(id)+" is a group: groups cannot be members")
+		if t, _ := m["type"].(string); t != "" && !strings.EqualFold(t, "User") {
+			return nil, errorf(http.StatusBadRequest, InvalidValue, "member "+echo.Quote(id)+" has type "+echo.Quote(t)+
+				`: members are users (type "User" or none); groups cannot be members`)
+		}
+		if ref, _ := m["$ref"].(string); refNamesGroup(ref) {
+			return nil, errorf(http.StatusBadRequest, InvalidValue, "member "+echo.Quote(id)+" has a $ref to a group: groups cannot be members")
 		}
 		if _, dup := seen[id]; !dup {
 			seen[id] = struct{}{}
@@ -196,6 +205,17 @@ func memberIDsOf(v any) ([]string, error) {
 		}
 	}
 	return ids, nil
+}
+
+// refNamesGroup reports whether a member's $ref is the URI of a group (…/Groups/{id}, absolute or relative).
+// Any other $ref is left unread: the value names the member, and the client's base URL may not be ours.
+func refNamesGroup(ref string) bool {
+	p := ref
+	if u, err := url.Parse(ref); err == nil {
+		p = u.Path
+	}
+	p = strings.TrimSuffix(p, "/")
+	return p != "" && strings.EqualFold(path.Base(path.Dir(p)), "Groups")
 }
 
 func membersOf(ids []string) []Member {
@@ -276,7 +296,8 @@ func (h *handler) replaceGroup(w http.ResponseWriter, r *request, gs GroupStore,
 		return err
 	}
 	ifMatch := r.Header.Get("If-Match")
-	for attempt := 0; ; attempt++ {
+	var g *Group
+	err = h.retryCAS(r, func() error {
 		cur, err := gs.GetGroup(r.Context(), id, GroupRead{})
 		if err != nil {
 			return err
@@ -318,18 +339,13 @@ func (h *handler) replaceGroup(w http.ResponseWriter, r *request, gs GroupStore,
 			u.Group = &Group{DisplayName: body.DisplayName, ExternalID: body.ExternalID}
 		}
 		// The diff was computed from this version: only that version may take it.
-		g, err := h.writeGroupUpdate(r, gs, cur, u, changed, cur.Meta.Version)
-		if errors.Is(err, ErrVersionMismatch) && ifMatch == "" && attempt < h.maxRetries {
-			if err := sleepCtx(r.Context(), time.Duration(attempt)*time.Millisecond); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		return h.answerGroupWrite(w, r, gs, g, proj, http.StatusOK)
+		g, err = h.writeGroupUpdate(r, gs, cur, u, changed, cur.Meta.Version)
+		return err
+	})
+	if err != nil {
+		return err
 	}
+	return h.answerGroupWrite(w, r, gs, g, proj, http.StatusOK)
 }
 
 // changedGroupAttrs names the attributes (other than members) whose values differ between cur and next.
@@ -392,7 +408,7 @@ func (h *handler) deleteGroup(w http.ResponseWriter, r *request, gs GroupStore, 
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	for attempt := 0; ; attempt++ {
+	err := h.retryCAS(r, func() error {
 		cur, err := gs.GetGroup(r.Context(), id, GroupRead{})
 		if err != nil {
 			return err
@@ -400,20 +416,17 @@ func (h *handler) deleteGroup(w http.ResponseWriter, r *request, gs GroupStore, 
 		if ifMatch != "" && !etagMatches(ifMatch, cur.Meta.Version) {
 			return ErrVersionMismatch
 		}
-		err = h.lockedWrite(r, groupKey(cur.ID), func() error {
+		return h.lockedWrite(r, groupKey(cur.ID), func() error {
 			err := gs.DeleteGroup(r.Context(), id, cur.Meta.Version)
 			if err == nil {
 				h.emitGroup(r, GroupDeleted, cur, nil, nil, nil)
 			}
 			return err
 		})
-		if errors.Is(err, ErrVersionMismatch) && ifMatch == "" && attempt < h.maxRetries {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+	})
+	if err != nil {
+		return err
 	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

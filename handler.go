@@ -330,14 +330,3 @@ func newID() string {
 
 // now is the time stamps' clock: UTC, at millisecond precision so that every store keeps it exactly.
 func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/shared/sortkey"
 )
 
 // ListGroups implements GroupStore. Filters that pin id, displayName or externalId with "eq", or a member
@@ -65,13 +66,13 @@ func e2doc(e *memGroup) map[string]any { return e.g.doc() }
 func sortByKey[T any](items []T, docs []map[string]any, q Query) []T {
 	keys := make([]any, len(docs))
 	for i, d := range docs {
-		keys[i] = filter.SortKey(d, q.SortBy)
+		keys[i] = sortkey.Of(d, q.SortBy)
 	}
 	idx := make([]int, len(items))
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return filter.CompareSortKeys(keys[a], keys[b], q.Descending) })
+	slices.SortStableFunc(idx, func(a, b int) int { return sortkey.Compare(keys[a], keys[b], q.Descending) })
 	out := make([]T, len(items))
 	for i, j := range idx {
 		out[i] = items[j]

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"net/http"
 	"reflect"
-	"time"
 
 	"github.com/scimkit/scim/internal/document"
 	"github.com/scimkit/scim/internal/normalize"
@@ -151,43 +150,44 @@ func (h *handler) update(r *request, id string, mutate func(doc map[string]any) 
 	ctx := r.Context()
 	ifMatch := r.Header.Get("If-Match")
 	var hashed, plain string // a password is hashed once, whatever the retries
-	for attempt := 0; ; attempt++ {
+	var updated *User
+	err := h.retryCAS(r, func() error {
 		cur, err := h.store.Get(ctx, id)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if ifMatch != "" && !etagMatches(ifMatch, cur.Meta.Version) {
-			return nil, ErrVersionMismatch
+			return ErrVersionMismatch
 		}
 		before, err := appendUser(make([]byte, 0, 2048), cur) // after is written behind it, while it fits
 		if err != nil {
-			return nil, err
+			return err
 		}
 		doc := cur.doc()
 		if h.trim { // what the Store kept from before the declaration shrank is not carried along
 			normalize.Trim(h.rt, doc)
 		}
 		if err := mutate(doc); err != nil {
-			return nil, err
+			return err
 		}
 		newPassword, touched := doc["password"].(string)
 		clear := touched && newPassword == "" // a PATCH removed the password (clearsPassword)
 		if newPassword != "" && newPassword != plain {
 			if hashed, _, err = h.takePassword(ctx, doc); err != nil {
-				return nil, err
+				return err
 			}
 			plain = newPassword
 		}
 		delete(doc, "password")
 		if err := h.checkValues(doc); err != nil {
-			return nil, err
+			return err
 		}
 		if err := normalize.Validate(h.rt, doc); err != nil {
-			return nil, err
+			return err
 		}
 		u, err := userFromDoc(doc)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		u.ID, u.Meta, u.PasswordHash = cur.ID, cur.Meta, cur.PasswordHash
 		switch {
@@ -200,27 +200,24 @@ func (h *handler) update(r *request, id string, mutate func(doc map[string]any) 
 		// values omitted), so equal bytes are equal users. A new password is always a change.
 		after, err := appendUser(before[len(before):], u)
 		if err == nil && bytes.Equal(before, after) && newPassword == "" && u.PasswordHash == cur.PasswordHash {
-			return cur, nil
+			updated = cur
+			return nil
 		}
 		if err := h.checkSize(len(after)); err != nil {
-			return nil, err
+			return err
 		}
 		u.Meta.LastModified = now()
-		var updated *User
-		err = h.lockedWrite(r, cur.ID, func() (err error) {
+		return h.lockedWrite(r, cur.ID, func() (err error) {
 			if updated, err = h.store.Replace(ctx, u, cur.Meta.Version); err == nil {
 				h.emit(r, cur, updated)
 			}
 			return err
 		})
-		if errors.Is(err, ErrVersionMismatch) && ifMatch == "" && attempt < h.maxRetries {
-			if err := sleepCtx(ctx, time.Duration(attempt)*time.Millisecond); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		return updated, err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return updated, nil
 }
 
 func (h *handler) delete(w http.ResponseWriter, r *request, id string) error {
@@ -235,35 +232,32 @@ func (h *handler) delete(w http.ResponseWriter, r *request, id string) error {
 	// Read the user (for If-Match, or for the event), then delete that version: the event reports exactly
 	// what was deleted. A lost race is retried without If-Match, as in update. With events, the groups the
 	// user is in are read first: its deletion ends those memberships, and each group reports it.
-	for attempt := 0; ; attempt++ {
-		cur, err := h.store.Get(r.Context(), id)
-		if err != nil {
+	var cur *User
+	var left []GroupRef
+	err := h.retryCAS(r, func() (err error) {
+		if cur, err = h.store.Get(r.Context(), id); err != nil {
 			return err
 		}
 		if ifMatch != "" && !etagMatches(ifMatch, cur.Meta.Version) {
 			return ErrVersionMismatch
 		}
-		left, err := h.groupsLeft(r, cur.ID)
-		if err != nil {
+		if left, err = h.groupsLeft(r, cur.ID); err != nil {
 			return err
 		}
-		err = h.lockedWrite(r, cur.ID, func() error {
+		return h.lockedWrite(r, cur.ID, func() error {
 			err := h.store.Delete(r.Context(), id, cur.Meta.Version)
 			if err == nil {
 				h.emit(r, cur, nil)
 			}
 			return err
 		})
-		if errors.Is(err, ErrVersionMismatch) && ifMatch == "" && attempt < h.maxRetries {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		h.emitLeft(r, cur.ID, left) // after the user's lock: each group's under its own
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+	})
+	if err != nil {
+		return err
 	}
+	h.emitLeft(r, cur.ID, left) // after the user's lock: each group's under its own
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // takePassword removes the password from a canonical document and applies the password policy: the bcrypt

@@ -31,6 +31,17 @@ func Group() *ResourceType {
 		if v := a.Sub("value"); v != nil {
 			v.CaseExact = true
 		}
+		// Only users are members: nested groups are refused (RFC 7643 §4.2 leaves it to the service provider,
+		// and Entra ID provisions none), so /Schemas advertises what is accepted, not the RFC table's
+		// "User" and "Group".
+		if t := a.Sub("type"); t != nil {
+			t.CanonicalValues = []string{"User"}
+			t.Description = "A label indicating the type of resource: 'User', the only type of member (groups cannot be members)."
+		}
+		if r := a.Sub("$ref"); r != nil {
+			r.ReferenceTypes = []string{"User"}
+			r.Description = "The URI of the user that is a member of this Group."
+		}
 	}
 	return rt
 }

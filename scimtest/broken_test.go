@@ -21,6 +21,7 @@ import (
 	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/schema"
 	"github.com/scimkit/scim/scimtest"
+	"github.com/scimkit/scim/shared/sortkey"
 )
 
 // The kit checks itself: each broken store below has one mistake a real Store makes, and the kit must fail
@@ -453,7 +454,7 @@ func (s *brokenStore) List(ctx context.Context, q scim.Query) (*scim.Page, error
 	case q.SortBy.Attr != nil && s.is("punctuationBlindCollation"):
 		sorted := slices.Clone(users)
 		key := func(u *scim.User) any {
-			k := filter.SortKey(docOf(u), q.SortBy)
+			k := sortkey.Of(docOf(u), q.SortBy)
 			if str, ok := k.(string); ok {
 				return strings.Map(func(r rune) rune {
 					if r < 'a' || r > 'z' {
@@ -464,7 +465,7 @@ func (s *brokenStore) List(ctx context.Context, q scim.Query) (*scim.Page, error
 			}
 			return k
 		}
-		slices.SortStableFunc(sorted, func(a, b *scim.User) int { return filter.CompareSortKeys(key(a), key(b), q.Descending) })
+		slices.SortStableFunc(sorted, func(a, b *scim.User) int { return sortkey.Compare(key(a), key(b), q.Descending) })
 		page = scim.ApplyQuery(sorted, scim.Query{StartIndex: q.StartIndex, Count: q.Count})
 	default:
 		page = scim.ApplyQuery(users, q)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/shared/sortkey"
 	"github.com/scimkit/scim/sqlstore/internal/sqlfilter"
 )
 
@@ -156,7 +157,7 @@ func (s *Store) listGroupsInGo(ctx context.Context, q scim.Query, where string, 
 			return err
 		}
 		if sortInGo {
-			matched = append(matched, match{g, filter.SortKey(doc, q.SortBy)})
+			matched = append(matched, match{g, sortkey.Of(doc, q.SortBy)})
 			return nil
 		}
 		page.Groups = append(page.Groups, g)
@@ -208,7 +209,7 @@ func (s *Store) listGroupsInGo(ctx context.Context, q scim.Query, where string, 
 		}
 	}
 	if sortInGo {
-		slices.SortStableFunc(matched, func(a, b match) int { return filter.CompareSortKeys(a.key, b.key, q.Descending) })
+		slices.SortStableFunc(matched, func(a, b match) int { return sortkey.Compare(a.key, b.key, q.Descending) })
 		for i := from; i < len(matched) && i < from+q.Count; i++ {
 			page.Groups = append(page.Groups, matched[i].g)
 		}

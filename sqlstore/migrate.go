@@ -13,8 +13,8 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
-	"github.com/scimkit/scim/internal/stored"
 	"github.com/scimkit/scim/schema"
+	"github.com/scimkit/scim/shared/stored"
 )
 
 // Migration is one step of the store's schema, as Migrations lists it for a dialect. A step is either SQL or,

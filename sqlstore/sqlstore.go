@@ -27,8 +27,8 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
-	"github.com/scimkit/scim/internal/stored"
 	"github.com/scimkit/scim/schema"
+	"github.com/scimkit/scim/shared/stored"
 	"github.com/scimkit/scim/sqlstore/internal/sqlfilter"
 )
 

@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"github.com/scimkit/scim/filter"
-	"github.com/scimkit/scim/internal/stored"
 	"github.com/scimkit/scim/schema"
+	"github.com/scimkit/scim/shared/stored"
 )
 
 // Dialect is the SQL dialect that Mapping.Compile and Mapping.OrderBy write.
@@ -135,7 +135,7 @@ func (m Mapping) Compile(e filter.Expr, firstArg int) (string, []any, error) {
 }
 
 // OrderBy returns an ORDER BY fragment, without the keyword, that sorts by the attribute at p as
-// filter.SortKey and filter.CompareSortKeys do: strings byte-wise (folded for caseExact false attributes), dateTime
+// sortkey.Of and sortkey.Compare do: strings byte-wise (folded for caseExact false attributes), dateTime
 // values in time order, false before true, unassigned values last when ascending and first when descending. The
 // caller appends its tiebreaker. Multi-valued attributes (sorted by their primary value) wrap ErrUnsupported, as
 // do dateTime attributes without a column: sort those in Go.

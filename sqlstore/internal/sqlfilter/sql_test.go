@@ -24,8 +24,9 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
-	"github.com/scimkit/scim/internal/stored"
 	"github.com/scimkit/scim/schema"
+	"github.com/scimkit/scim/shared/sortkey"
+	"github.com/scimkit/scim/shared/stored"
 	"github.com/scimkit/scim/sqlstore/internal/sqlfilter"
 )
 
@@ -1000,8 +1001,8 @@ func openPostgres(t *testing.T, dsn string) *sql.DB {
 	return db
 }
 
-// checkOrder sorts by every single-valued attribute both ways and requires the order of filter.SortKey and
-// filter.CompareSortKeys (a stable sort of the users in creation order).
+// checkOrder sorts by every single-valued attribute both ways and requires the order of sortkey.Of and
+// sortkey.Compare (a stable sort of the users in creation order).
 func checkOrder(t *testing.T, db *sql.DB, d sqlfilter.Dialect, tenant string, docs []testDoc) {
 	rt := sqlType()
 	pg := d == sqlfilter.Postgres
@@ -1026,10 +1027,10 @@ func checkOrder(t *testing.T, db *sql.DB, d sqlfilter.Dialect, tenant string, do
 					keys := make([]any, len(docs))
 					for i, doc := range docs {
 						idx[i] = i
-						keys[i] = filter.SortKey(doc.doc, sp)
+						keys[i] = sortkey.Of(doc.doc, sp)
 					}
 					sort.SliceStable(idx, func(a, b int) bool {
-						return filter.CompareSortKeys(keys[idx[a]], keys[idx[b]], desc) < 0
+						return sortkey.Compare(keys[idx[a]], keys[idx[b]], desc) < 0
 					})
 					var want []string
 					for _, i := range idx {

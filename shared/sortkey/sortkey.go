@@ -1,21 +1,26 @@
-package filter
+// Package sortkey is the order of sortBy (RFC 7644 §3.4.2.3) over canonical documents, beside filter.Match,
+// which selects them: the reference order. Every store of this repository that sorts in Go uses it (the root
+// module's MemoryStore and list collector, sqlstore's group lists), and sqlstore's SQL compiler writes the same
+// order in SQL, tested against it.
+//
+// It exists for the sibling modules of this repository and follows no compatibility promise (see package
+// github.com/scimkit/scim/shared): hosts must not import it. A host's Store sorts through scim.Collector.
+package sortkey
 
 import (
 	"cmp"
 	"encoding/json"
 	"time"
 
+	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/schema"
 )
 
-// Sort keys: the order of sortBy (RFC 7644 §3.4.2.3) over canonical documents, beside Match, which selects
-// them. Every store that sorts in Go uses these, and Mapping.OrderBy writes the same order in SQL.
-
-// SortKey returns the value a resource sorts by for path p (RFC 7644 §3.4.2.3): for a multi-valued attribute
+// Of returns the value a resource sorts by for path p (RFC 7644 §3.4.2.3): for a multi-valued attribute
 // its primary value, else its first; for a complex one its "value" sub-attribute unless p names another.
 // Strings of attributes with caseExact false are folded; nil means unassigned.
-func SortKey(doc map[string]any, p schema.Path) any {
-	vals := Values(doc, schema.Path{Schema: p.Schema, Attr: p.Attr})
+func Of(doc map[string]any, p schema.Path) any {
+	vals := filter.Values(doc, schema.Path{Schema: p.Schema, Attr: p.Attr})
 	if len(vals) == 0 {
 		return nil
 	}
@@ -46,7 +51,7 @@ func SortKey(doc map[string]any, p schema.Path) any {
 			}
 		}
 		if !target.CaseExact {
-			return Fold(x)
+			return filter.Fold(x)
 		}
 		return x
 	case json.Number:
@@ -56,9 +61,9 @@ func SortKey(doc map[string]any, p schema.Path) any {
 	return v
 }
 
-// CompareSortKeys orders two sort keys; unassigned values sort last in ascending order and first in
+// Compare orders two sort keys; unassigned values sort last in ascending order and first in
 // descending order, as if they were greater than every value.
-func CompareSortKeys(a, b any, descending bool) int {
+func Compare(a, b any, descending bool) int {
 	c := compareKeys(a, b)
 	if descending {
 		return -c

@@ -1,6 +1,8 @@
 // Package stored holds the stored form of resources that the SQL stores (module github.com/scimkit/scim/sqlstore)
-// and the benchmark's seeding share: the folded search copy of a document and the text form of times. It is
-// internal to this repository: not API, and free to change with the modules that use it.
+// and the benchmark's seeding share: the folded search copy of a document and the text form of times.
+//
+// It exists for the sibling modules of this repository and follows no compatibility promise (see package
+// github.com/scimkit/scim/shared): hosts must not import it.
 package stored
 
 import (
