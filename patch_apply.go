@@ -31,7 +31,7 @@ type patchEnv struct {
 // path-less values that name no attribute of rt are reported to ignored. Every operation costs time linear
 // in the values it touches (sets keyed by canonical JSON, never pairwise comparisons), times the comparisons
 // of its value filter: what the operations cost together is charged to the work budget before each is
-// applied, so that many operations over many values stop at the limit (WithMaxWork).
+// applied, so that many operations over many values stop at the limit (Limits.MaxWork).
 func applyPatch(env patchEnv, doc map[string]any, ops []operation) error {
 	for _, op := range ops {
 		if err := applyOp(env, doc, op); err != nil {

@@ -156,7 +156,7 @@ func newApp(ctx context.Context, db *sql.DB, log *slog.Logger, baseURL string) (
 	if a.baseURL != "" {
 		opts = append(opts, scim.WithBaseURL(a.baseURL+"/scim/v2"))
 	}
-	a.scim = scim.NewHandler(store, opts...)
+	a.scim = scim.MustNew(store, opts...)
 	return a, nil
 }
 
