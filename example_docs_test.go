@@ -33,6 +33,21 @@ func Example_mount() {
 	// end
 }
 
+// docs/options.md: the bounds, one Limits value.
+func Example_limits() {
+	store := scim.NewMemoryStore()
+	h, err := scim.New(store, scim.WithTokens(os.Getenv("SCIM_TOKEN")),
+		// snippet:limits
+		scim.WithLimits(scim.Limits{
+			MaxResults: 200,
+			MaxScan:    scim.NoLimit,
+			Tenant:     scim.TenantLimits{MaxConcurrent: 4},
+		}),
+		// end
+	)
+	_, _ = h, err
+}
+
 // accountsTable stands for the host's table of customer accounts, keyed by token hash.
 type accountsTable struct{}
 
