@@ -12,6 +12,9 @@
 //	}
 //	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 //
+// Every bound on a request (body and page sizes, PATCH operations, scans, work, time, per-tenant limits) is a
+// field of one Limits value given with WithLimits: zero is the default, NoLimit turns a bound off.
+//
 // The handler speaks the protocol: authentication, filters, sorting, paging, projection, PATCH, ETags,
 // discovery and SCIM errors, with the tolerances real identity providers need (string booleans, op names in
 // any case, dotted PATCH keys). The Store only persists users (and, as an optional GroupStore, groups) and
