@@ -134,8 +134,7 @@ func FuzzBounds(f *testing.F) {
 		`{"filter":"title pr","sortBy":"userName","sortOrder":"descending","count":2}`)
 	f.Fuzz(func(t *testing.T, patch, search string) {
 		const maxValues, maxPage = 3, 2048
-		h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithLimits(scim.Limits{MaxValues: maxValues}),
-			scim.WithLimits(scim.Limits{MaxPageBytes: maxPage}), scim.WithLimits(scim.Limits{MaxScan: 4}), scim.WithLimits(scim.Limits{MaxAttributeNames: 5}), scim.WithLimits(scim.Limits{MaxOperations: 5}))
+		h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithLimits(scim.Limits{MaxValues: maxValues, MaxPageBytes: maxPage, MaxScan: 4, MaxAttributeNames: 5, MaxOperations: 5}))
 		var ids []string
 		for i := range 4 {
 			rec := fuzzServe(h, "POST", "/Users", `{"userName":"u`+strconv.Itoa(i)+`","title":"t","displayName":"`+strings.Repeat("d", 400*i)+`"}`)

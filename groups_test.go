@@ -597,7 +597,7 @@ func TestUsersFilteredByGroup(t *testing.T) {
 
 func TestLargeGroups(t *testing.T) {
 	groupStores(t, func(t *testing.T, k groupKind) {
-		s, store := k.serve(t, scim.WithLimits(scim.Limits{MaxMembersReturned: 3}), scim.WithLimits(scim.Limits{MaxGroupBodyBytes: 8 << 20}))
+		s, store := k.serve(t, scim.WithLimits(scim.Limits{MaxMembersReturned: 3, MaxGroupBodyBytes: 8 << 20}))
 		var ids []string
 		for i := range 4 {
 			ids = append(ids, s.createUser(fmt.Sprintf("l%d@x", i)))
