@@ -111,7 +111,7 @@ func TestHostileGroupWork(t *testing.T) {
 // a host's GroupStore over a large table may.
 type refusingGroups struct{ *scim.MemoryStore }
 
-func (refusingGroups) ListGroups(context.Context, scim.Query, int) (*scim.GroupPage, error) {
+func (refusingGroups) ListGroups(context.Context, scim.Query, scim.GroupRead) (*scim.GroupPage, error) {
 	return nil, fmt.Errorf("host: %w", scim.ErrTooMany)
 }
 

@@ -119,7 +119,7 @@ func WithTokens(tokens ...string) Option {
 				c.fail("WithTokens: token %d is empty", i)
 				continue
 			}
-			hashes = append(hashes, HashToken(t))
+			hashes = append(hashes, HashToken(t).String())
 		}
 		c.tokenAuth("WithTokens", len(tokens), hashes)
 	}
@@ -127,7 +127,7 @@ func WithTokens(tokens ...string) Option {
 
 // WithTokenHashes is WithTokens for a host that keeps only the hashes of its tokens (HashToken, MintToken),
 // as it should: a leaked configuration or database then grants nothing. A hash that is not 64 hex digits
-// (HashToken's form) is a configuration error, not a token silently left out.
+// (TokenHash.String's form) is a configuration error, not a token silently left out.
 func WithTokenHashes(hashes ...string) Option {
 	return func(c *config) {
 		valid := make([]string, 0, len(hashes))

@@ -96,12 +96,13 @@ type resourceType struct {
 	Meta             discoveryMeta     `json:"meta"`
 }
 
-// types returns the resource types served: User, and Group when the Store keeps groups.
+// types returns the resource types served, as discovery describes them: User, and Group when the Store
+// keeps groups.
 func (h *handler) types() []*schema.ResourceType {
 	if _, ok := h.groupStore(); ok {
-		return []*schema.ResourceType{h.rt, groupType}
+		return []*schema.ResourceType{h.shown, groupType}
 	}
-	return []*schema.ResourceType{h.rt}
+	return []*schema.ResourceType{h.shown}
 }
 
 // resourceTypes answers /ResourceTypes (rest empty) or /ResourceTypes/{name}.

@@ -53,7 +53,7 @@ type accountsTable struct{}
 
 type account struct{ ID string }
 
-func (accountsTable) ByTokenHash(ctx context.Context, hash string) (account, error) {
+func (accountsTable) ByTokenHash(ctx context.Context, hash scim.TokenHash) (account, error) {
 	return account{}, errors.New("no such token")
 }
 

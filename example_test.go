@@ -43,7 +43,7 @@ func ExampleNew() {
 func ExampleWithAuthenticator() {
 	// The host's accounts table, keyed by token hash: it never stores the tokens themselves.
 	token, hash := scim.MintToken()
-	accounts := map[string]string{hash: "acme"}
+	accounts := map[scim.TokenHash]string{hash: "acme"}
 
 	h := scim.MustNew(scim.NewMemoryStore(), scim.WithAuthenticator(func(r *http.Request) (string, error) {
 		tok, ok := scim.BearerToken(r)

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"context"
+	"iter"
 	"slices"
 
 	"github.com/scimkit/scim/schema"
@@ -18,7 +19,7 @@ type Group struct {
 	// otherwise. They are never a partial list that a client could write back.
 	Members []Member `json:"members,omitempty"`
 	// MembersOmitted is set by a GroupStore that did not load Members because the group has more than the
-	// maxMembers it was given: the handler then leaves the attribute out rather than send part of it.
+	// MaxMembers it was given: the handler then leaves the attribute out rather than send part of it.
 	MembersOmitted bool `json:"-"`
 	Meta           Meta `json:"meta,omitzero"`
 }
@@ -73,23 +74,46 @@ type GroupStore interface {
 	// Meta.Created and Meta.LastModified; the Store sets Meta.Version and may assign its own ID, as in
 	// Store.Create.
 	CreateGroup(ctx context.Context, g *Group) (*Group, error)
-	// GetGroup returns the group with the id, or ErrNotFound. maxMembers bounds the members loaded: 0 loads
-	// none; n > 0 loads them when the group has at most n, and otherwise returns Members nil with
-	// MembersOmitted set, so that a huge member list is never read whole by accident.
-	GetGroup(ctx context.Context, id string, maxMembers int) (*Group, error)
+	// GetGroup returns the group with the id, or ErrNotFound, with its members loaded as read says.
+	GetGroup(ctx context.Context, id string, read GroupRead) (*Group, error)
 	// UpdateGroup applies u to the group with the id if its version is still version (any when empty) and
 	// returns the group with its new version and no members loaded.
 	UpdateGroup(ctx context.Context, id string, u GroupUpdate, version string) (*Group, error)
 	// DeleteGroup removes the group and its memberships if its version is still version (any when empty).
 	DeleteGroup(ctx context.Context, id, version string) error
 	// ListGroups returns one page of the groups matching q (its filter resolved against the Group schema,
-	// members[value eq "…"] included), without members unless maxMembers > 0 (as in GetGroup).
-	ListGroups(ctx context.Context, q Query, maxMembers int) (*GroupPage, error)
-	// MemberIDs calls yield with the ids of the group's members in a stable order, until yield returns false;
-	// the handler uses it to compute the difference a PUT of the whole member list makes.
-	MemberIDs(ctx context.Context, id string, yield func(userID string) bool) error
+	// members[value eq "…"] included), each with its members loaded as read says. A Store that cannot push
+	// the query down to its database can answer with ApplyGroupQuery or a GroupCollector.
+	ListGroups(ctx context.Context, q Query, read GroupRead) (*GroupPage, error)
+	// MemberIDs returns the ids of the group's members in a stable order, as a sequence of (id, nil); a
+	// failure ends it with ("", err): ErrNotFound when there is no such group. The handler ranges over it to
+	// compute the difference a PUT of the whole member list makes, and may stop early, so that a Store can
+	// stream the ids from its database rather than read them all.
+	MemberIDs(ctx context.Context, id string) iter.Seq2[string, error]
 	// GroupsOf returns, for each of the user ids, the groups it belongs to directly (value and display).
 	GroupsOf(ctx context.Context, userIDs []string) (map[string][]GroupRef, error)
+}
+
+// GroupRead says what GetGroup and ListGroups load with the groups they return.
+type GroupRead struct {
+	// MaxMembers bounds the members loaded: 0 loads none; n > 0 loads them when the group has at most n,
+	// and otherwise returns Members nil with MembersOmitted set, so that a huge member list is never read
+	// whole by accident.
+	MaxMembers int
+}
+
+// eachMember calls fn with each id of seq (a MemberIDs answer) until fn returns false, and returns the error
+// seq ended with, if any.
+func eachMember(seq iter.Seq2[string, error], fn func(userID string) bool) error {
+	for id, err := range seq {
+		if err != nil {
+			return err
+		}
+		if !fn(id) {
+			return nil
+		}
+	}
+	return nil
 }
 
 // UnknownMemberError is a GroupStore's error for a member id that is not a user of the tenant (a group's id,

@@ -95,7 +95,7 @@ func (h *handler) emitLeft(r *request, userID string, left []GroupRef) {
 				return
 			}
 			defer unlock() // deferred: a panicking GroupStore must not keep the stripe
-			g, err := gs.GetGroup(ctx, ref.Value, 0)
+			g, err := gs.GetGroup(ctx, ref.Value, GroupRead{})
 			switch {
 			case errors.Is(err, ErrNotFound):
 				return

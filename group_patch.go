@@ -242,7 +242,7 @@ func (c *groupChange) members() ([]string, error) {
 	if !c.loaded {
 		c.loaded = true
 		var over error
-		if err := c.gs.MemberIDs(c.ctx, c.groupID, func(uid string) bool {
+		if err := eachMember(c.gs.MemberIDs(c.ctx, c.groupID), func(uid string) bool {
 			if over = c.work.charge(1); over != nil {
 				return false
 			}
@@ -346,7 +346,7 @@ func (h *handler) patchGroup(w http.ResponseWriter, r *request, gs GroupStore, i
 	}
 	ifMatch := r.Header.Get("If-Match")
 	for attempt := 0; ; attempt++ {
-		cur, err := gs.GetGroup(r.Context(), id, 0)
+		cur, err := gs.GetGroup(r.Context(), id, GroupRead{})
 		if err != nil {
 			return err
 		}
@@ -392,7 +392,7 @@ func (h *handler) patchGroup(w http.ResponseWriter, r *request, gs GroupStore, i
 			return err
 		}
 		if n := h.listMembersLimit(proj); n > 0 {
-			if g, err = gs.GetGroup(r.Context(), g.ID, n); err != nil {
+			if g, err = gs.GetGroup(r.Context(), g.ID, GroupRead{MaxMembers: n}); err != nil {
 				return err
 			}
 		}

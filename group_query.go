@@ -119,7 +119,7 @@ func (h *handler) memberPage(ctx context.Context, gs GroupStore, gid string, q Q
 	var ids []string
 	n := 0
 	var stop error
-	err := gs.MemberIDs(ctx, gid, func(id string) bool {
+	err := eachMember(gs.MemberIDs(ctx, gid), func(id string) bool {
 		if n%1024 == 1023 {
 			if stop = ctx.Err(); stop != nil {
 				return false
@@ -159,7 +159,7 @@ func (h *handler) memberPage(ctx context.Context, gs GroupStore, gid string, q Q
 func memberIDsWithin(ctx context.Context, gs GroupStore, gid string, limit int) (ids []string, within bool, err error) {
 	within = true
 	var stop error
-	err = gs.MemberIDs(ctx, gid, func(id string) bool {
+	err = eachMember(gs.MemberIDs(ctx, gid), func(id string) bool {
 		if len(ids)%1024 == 1023 {
 			if stop = ctx.Err(); stop != nil {
 				return false

@@ -216,7 +216,7 @@ func (h *handler) getGroup(w http.ResponseWriter, r *request, gs GroupStore, id 
 	if err != nil {
 		return err
 	}
-	g, err := gs.GetGroup(r.Context(), id, h.membersLimit(proj))
+	g, err := gs.GetGroup(r.Context(), id, GroupRead{MaxMembers: h.membersLimit(proj)})
 	if err != nil {
 		return err
 	}
@@ -241,7 +241,7 @@ func (h *handler) replaceGroup(w http.ResponseWriter, r *request, gs GroupStore,
 	}
 	ifMatch := r.Header.Get("If-Match")
 	for attempt := 0; ; attempt++ {
-		cur, err := gs.GetGroup(r.Context(), id, 0)
+		cur, err := gs.GetGroup(r.Context(), id, GroupRead{})
 		if err != nil {
 			return err
 		}
@@ -255,7 +255,7 @@ func (h *handler) replaceGroup(w http.ResponseWriter, r *request, gs GroupStore,
 		have := map[string]struct{}{}
 		var remove []string
 		var over error // the work budget ran out: a unit a member read
-		if err := gs.MemberIDs(r.Context(), id, func(uid string) bool {
+		if err := eachMember(gs.MemberIDs(r.Context(), id), func(uid string) bool {
 			if over = r.work.charge(1); over != nil {
 				return false
 			}
@@ -357,7 +357,7 @@ func (h *handler) deleteGroup(w http.ResponseWriter, r *request, gs GroupStore, 
 		return nil
 	}
 	for attempt := 0; ; attempt++ {
-		cur, err := gs.GetGroup(r.Context(), id, 0)
+		cur, err := gs.GetGroup(r.Context(), id, GroupRead{})
 		if err != nil {
 			return err
 		}

@@ -23,7 +23,7 @@ func (h *handler) answerGroups(w http.ResponseWriter, r *request, gs GroupStore,
 	if err != nil {
 		return err
 	}
-	page, err := gs.ListGroups(r.Context(), q, h.listMembersLimit(proj))
+	page, err := gs.ListGroups(r.Context(), q, GroupRead{MaxMembers: h.listMembersLimit(proj)})
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func (h *handler) searchAll(w http.ResponseWriter, r *request) error {
 		if err != nil {
 			return err
 		}
-		page, err := gs.ListGroups(r.Context(), gq, h.listMembersLimit(proj))
+		page, err := gs.ListGroups(r.Context(), gq, GroupRead{MaxMembers: h.listMembersLimit(proj)})
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,7 @@ import (
 // read again only when the projection includes them.
 func (h *handler) answerGroupWrite(w http.ResponseWriter, r *request, gs GroupStore, g *Group, proj project.Projection, status int) error {
 	if n := h.membersLimit(proj); n > 0 {
-		full, err := gs.GetGroup(r.Context(), g.ID, n)
+		full, err := gs.GetGroup(r.Context(), g.ID, GroupRead{MaxMembers: n})
 		if err != nil {
 			return err
 		}

@@ -70,10 +70,15 @@ func New(store Store, opts ...Option) (*Handler, error) {
 	if _, ok := store.(GroupStore); ok {
 		rt = withGroupsAttr(rt) // computed from the GroupStore: part of User whether declared or not
 	}
+	shown := rt
+	if c.passwords == PasswordsRefused {
+		shown = rt.Without("password")
+	}
 	h := &handler{
 		config:    c,
 		store:     store,
 		rt:        rt,
+		shown:     shown,
 		trim:      c.userSchema != nil && !normalize.IsFull(c.userSchema),
 		hashSlots: newHashSlots(max(1, runtime.GOMAXPROCS(0)/2)),
 	}
@@ -111,6 +116,10 @@ type handler struct {
 	config
 	store Store
 	rt    *schema.ResourceType
+	// shown is the User resource type /Schemas and /ResourceTypes describe: rt less what the service
+	// provider only knows so as to refuse it (password under PasswordsRefused), so that no client is told
+	// it may write an attribute that is then refused.
+	shown *schema.ResourceType
 	// trim makes every response go through the declared schema, so that nothing outside it is ever returned
 	// even by a Store that keeps more (a JSON column written before the declaration changed, say).
 	trim bool

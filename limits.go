@@ -29,11 +29,24 @@ func (b *workBudget) charge(n int) error {
 		return nil
 	}
 	if b.left -= n; b.left < 0 {
-		return errorf(http.StatusBadRequest, TooMany, fmt.Sprintf("the request needs more than %d units of work "+
-			"(the limit: values examined times value-filter comparisons): split its operations over several requests "+
-			"or select values with simpler filters", b.limit))
+		return b.exceeded()
 	}
 	return nil
+}
+
+// afford answers 400 tooMany when n units are more than the request has left, spending nothing: work known
+// to be too much is refused before any of it is done.
+func (b *workBudget) afford(n int) error {
+	if b == nil || b.limit <= 0 || n <= b.left {
+		return nil
+	}
+	return b.exceeded()
+}
+
+func (b *workBudget) exceeded() error {
+	return errorf(http.StatusBadRequest, TooMany, fmt.Sprintf("the request needs more than %d units of work "+
+		"(the limit: values examined times value-filter comparisons): split its operations over several requests "+
+		"or select values with simpler filters", b.limit))
 }
 
 // tooMany is the client's answer to ErrTooMany.

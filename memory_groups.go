@@ -3,6 +3,7 @@ package scim
 import (
 	"cmp"
 	"context"
+	"iter"
 	"slices"
 	"strconv"
 
@@ -215,7 +216,8 @@ func (s *MemoryStore) CreateGroup(ctx context.Context, g *Group) (*Group, error)
 }
 
 // GetGroup implements GroupStore.
-func (s *MemoryStore) GetGroup(ctx context.Context, id string, maxMembers int) (*Group, error) {
+func (s *MemoryStore) GetGroup(ctx context.Context, id string, read GroupRead) (*Group, error) {
+	maxMembers := read.MaxMembers
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -320,32 +322,44 @@ func (s *MemoryStore) DeleteGroup(ctx context.Context, id, version string) error
 	return nil
 }
 
-// MemberIDs implements GroupStore. The ids are copied under the lock and yielded after it, so yield may
-// call the Store.
-func (s *MemoryStore) MemberIDs(ctx context.Context, id string, yield func(userID string) bool) error {
+// MemberIDs implements GroupStore. The ids are copied under the lock and yielded after it, so the caller
+// may call the Store while it ranges.
+func (s *MemoryStore) MemberIDs(ctx context.Context, id string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		ids, err := s.memberIDs(ctx, id)
+		if err != nil {
+			yield("", err)
+			return
+		}
+		for _, uid := range ids {
+			if !yield(uid, nil) {
+				return
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			yield("", err)
+		}
+	}
+}
+
+// memberIDs returns a copy of the ids of the group's members, or ErrNotFound.
+func (s *MemoryStore) memberIDs(ctx context.Context, id string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	t, err := s.tenant(ctx, false)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if t == nil {
-		return ErrNotFound
+		return nil, ErrNotFound
 	}
 	t.mu.RLock()
+	defer t.mu.RUnlock()
 	if t.groups.byID[id] == nil {
-		t.mu.RUnlock()
-		return ErrNotFound
+		return nil, ErrNotFound
 	}
-	ids := t.memberIDs(id)
-	t.mu.RUnlock()
-	for _, uid := range ids {
-		if !yield(uid) {
-			break
-		}
-	}
-	return ctx.Err()
+	return t.memberIDs(id), nil
 }
 
 // GroupsOf implements GroupStore, from the reverse index.

@@ -12,7 +12,8 @@ import (
 // (members[value eq "u"], members eq "u"), alone or inside an "and", start from an index; member
 // comparisons are answered from the membership sets wherever they appear, so that no group's member list
 // is built to answer them.
-func (s *MemoryStore) ListGroups(ctx context.Context, q Query, maxMembers int) (*GroupPage, error) {
+func (s *MemoryStore) ListGroups(ctx context.Context, q Query, read GroupRead) (*GroupPage, error) {
+	maxMembers := read.MaxMembers
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

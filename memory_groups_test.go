@@ -37,21 +37,21 @@ func TestMemoryGroupStore(t *testing.T) {
 	require.ErrorAs(t, err, &um, "a group is not a member")
 
 	// GetGroup's maxMembers: none, all (in id order, with displays), or omitted above it.
-	g, err = s.GetGroup(a, "g1", 0)
+	g, err = s.GetGroup(a, "g1", scim.GroupRead{})
 	require.NoError(t, err)
 	require.Nil(t, g.Members)
-	g, _ = s.GetGroup(a, "g1", 2)
+	g, _ = s.GetGroup(a, "g1", scim.GroupRead{MaxMembers: 2})
 	require.Equal(t, []scim.Member{{Value: "u1", Display: "User u1", Type: "User"}, {Value: "u2", Display: "User u2", Type: "User"}}, g.Members)
-	g, _ = s.GetGroup(a, "g1", 1)
+	g, _ = s.GetGroup(a, "g1", scim.GroupRead{MaxMembers: 1})
 	require.Nil(t, g.Members)
 	require.True(t, g.MembersOmitted)
-	_, err = s.GetGroup(b, "g1", 0)
+	_, err = s.GetGroup(b, "g1", scim.GroupRead{})
 	require.ErrorIs(t, err, scim.ErrNotFound)
 
 	// UpdateGroup: atomic, versioned; a no-op keeps the version.
 	_, err = s.UpdateGroup(a, "g1", scim.GroupUpdate{Add: []string{"u3", "nobody"}, Remove: []string{"u1"}}, "")
 	require.ErrorAs(t, err, &um)
-	g, _ = s.GetGroup(a, "g1", 10)
+	g, _ = s.GetGroup(a, "g1", scim.GroupRead{MaxMembers: 10})
 	require.Len(t, g.Members, 2)
 	require.Equal(t, "1", g.Meta.Version)
 	g, err = s.UpdateGroup(a, "g1", scim.GroupUpdate{Add: []string{"u1"}, Remove: []string{"u3"}}, "1")
@@ -66,9 +66,15 @@ func TestMemoryGroupStore(t *testing.T) {
 	require.Nil(t, g.Members)
 
 	var ids []string
-	require.NoError(t, s.MemberIDs(a, "g1", func(id string) bool { ids = append(ids, id); return true }))
+	for id, err := range s.MemberIDs(a, "g1") {
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
 	require.Equal(t, []string{"u2", "u3"}, ids)
-	require.ErrorIs(t, s.MemberIDs(a, "nope", func(string) bool { return true }), scim.ErrNotFound)
+	for id, err := range s.MemberIDs(a, "nope") {
+		require.Equal(t, "", id)
+		require.ErrorIs(t, err, scim.ErrNotFound)
+	}
 
 	_, err = s.CreateGroup(a, &scim.Group{ID: "g2", DisplayName: "Ops", ExternalID: "ext", Members: []scim.Member{{Value: "u3"}}})
 	require.NoError(t, err)
@@ -89,7 +95,7 @@ func TestMemoryGroupStore(t *testing.T) {
 			require.NoError(t, err)
 			q.Filter = e
 		}
-		p, err := s.ListGroups(a, q, maxMembers)
+		p, err := s.ListGroups(a, q, scim.GroupRead{MaxMembers: maxMembers})
 		require.NoError(t, err)
 		out := []string{}
 		for _, g := range p.Groups {
@@ -109,7 +115,7 @@ func TestMemoryGroupStore(t *testing.T) {
 
 	// Deleting a user removes its memberships (and changes its groups' versions); deleting a group its own.
 	require.NoError(t, s.Delete(a, "u3", ""))
-	g, _ = s.GetGroup(a, "g2", 10)
+	g, _ = s.GetGroup(a, "g2", scim.GroupRead{MaxMembers: 10})
 	require.Nil(t, g.Members)
 	require.Equal(t, "2", g.Meta.Version)
 	require.NoError(t, s.DeleteGroup(a, "g1", ""))
@@ -122,6 +128,6 @@ func TestMemoryGroupStore(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(a)
 	cancel()
-	_, err = s.GetGroup(ctx, "g5", 0)
+	_, err = s.GetGroup(ctx, "g5", scim.GroupRead{})
 	require.True(t, errors.Is(err, context.Canceled))
 }

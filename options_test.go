@@ -17,7 +17,7 @@ import (
 // MustNew's panic), never discovered by a client as a 401 or an unbounded request.
 func TestConfigurationErrors(t *testing.T) {
 	auth := func(*http.Request) (string, error) { return "", nil }
-	hash := scim.HashToken("t")
+	hash := scim.HashToken("t").String()
 	for _, tt := range []struct {
 		name string
 		opts []scim.Option

@@ -47,10 +47,11 @@ func WithPasswords(p PasswordPolicy) Option {
 	}
 }
 
-// CheckPassword reports whether password is the one u.PasswordHash was made from.
-func CheckPassword(u *User, password string) bool {
-	return u != nil && u.PasswordHash != "" &&
-		bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) == nil
+// CheckPassword reports whether password is the one hash was made from: hash is what the handler gave the
+// Store as User.PasswordHash, which a host checks a sign-in against straight from its column (an empty hash,
+// no password set, matches nothing).
+func CheckPassword(hash, password string) bool {
+	return hash != "" && bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
 }
 
 // passwordRefused is the answer to a password written under PasswordsRefused: mutability, as the attribute

@@ -31,8 +31,20 @@ type patchEnv struct {
 // path-less values that name no attribute of rt are reported to ignored. Every operation costs time linear
 // in the values it touches (sets keyed by canonical JSON, never pairwise comparisons), times the comparisons
 // of its value filter: what the operations cost together is charged to the work budget before each is
-// applied, so that many operations over many values stop at the limit (Limits.MaxWork).
+// applied, so that many operations over many values stop at the limit (Limits.MaxWork). Before any is
+// applied, their cost over the resource as read is checked against what is left: a PATCH known to cost
+// more is refused for the price of parsing it rather than after spending the whole budget (a hostile
+// tenant repeating it would otherwise spend a budget of CPU per request).
 func applyPatch(env patchEnv, doc map[string]any, ops []operation) error {
+	estimate := 0
+	for _, op := range ops {
+		if op.path != nil && op.path.Path.Attr != nil {
+			estimate += opCost(document.Container(doc, op.path.Path, false), *op.path, op.value)
+		}
+	}
+	if err := env.work.afford(estimate); err != nil {
+		return err
+	}
 	for _, op := range ops {
 		if err := applyOp(env, doc, op); err != nil {
 			return err

@@ -41,9 +41,11 @@ package scim
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql/driver"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -153,8 +155,10 @@ type Manager struct {
 	DisplayName string `json:"displayName,omitempty"`
 }
 
-// Meta is the resource's metadata (RFC 7643 §3.1). The handler sets ResourceType, Created, LastModified and
-// Location; the Store sets Version, an opaque string that changes with every write.
+// Meta is the resource's metadata (RFC 7643 §3.1). The handler sets Created and LastModified before it
+// gives a resource to the Store, which keeps them; the Store sets Version, an opaque string that changes
+// with every write. ResourceType and Location are the handler's alone: it fills them on every answer, so a
+// Store need not keep them (a Store may return them empty; scimtest ignores them).
 type Meta struct {
 	ResourceType string    `json:"resourceType,omitempty"`
 	Created      time.Time `json:"created,omitzero"`
@@ -166,17 +170,50 @@ type Meta struct {
 // userType is the User resource type of a handler without WithUserSchema: built once, never modified.
 var userType = schema.User()
 
-// HashToken returns the hash a host stores in place of a SCIM token: hex SHA-256. Tokens from MintToken carry
+// HashToken returns the hash a host stores in place of a SCIM token: SHA-256. Tokens from MintToken carry
 // 256 random bits, so a fast hash is enough; a password hash would only slow every request down. A
-// multi-tenant host looks the hash up in its accounts table in its authenticator (WithAuthenticator).
-func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
+// multi-tenant host looks the hash up in its accounts table in its authenticator (WithAuthenticator),
+// passing it to the database as it is (its Value is the hex text; h[:] the raw bytes for a binary column).
+func HashToken(token string) TokenHash {
+	return sha256.Sum256([]byte(token))
+}
+
+// TokenHash is a SCIM token's SHA-256 (HashToken). Its text form, the one WithTokenHashes takes, is 64
+// lower-case hex digits; it is a database/sql value and scanner of that form, so that a GORM or
+// database/sql model keeps it in a text column as a field of this type, and a binary column gets h[:].
+type TokenHash [sha256.Size]byte
+
+// String returns the hash as 64 lower-case hex digits.
+func (h TokenHash) String() string { return hex.EncodeToString(h[:]) }
+
+// Value implements driver.Valuer: the hex text.
+func (h TokenHash) Value() (driver.Value, error) { return h.String(), nil }
+
+// Scan implements sql.Scanner: the hex text (string or bytes), or the 32 raw bytes of a binary column.
+func (h *TokenHash) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case string:
+		b = []byte(v)
+	case []byte:
+		if len(v) == sha256.Size {
+			copy(h[:], v)
+			return nil
+		}
+		b = v
+	default:
+		return fmt.Errorf("scim: cannot scan %T into a TokenHash", src)
+	}
+	if hex.DecodedLen(len(b)) != sha256.Size {
+		return fmt.Errorf("scim: a TokenHash is %d hex digits, not %d bytes", 2*sha256.Size, len(b))
+	}
+	_, err := hex.Decode(h[:], b)
+	return err
 }
 
 // MintToken returns a new random token (256 bits, URL-safe base64: what an admin pastes into Entra ID as the
 // Secret Token, shown to them once) and the hash to store (HashToken).
-func MintToken() (token, hash string) {
+func MintToken() (token string, hash TokenHash) {
 	var b [32]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	token = base64.RawURLEncoding.EncodeToString(b[:])

@@ -35,6 +35,11 @@ type Store interface {
 	// Replace stores u in place of the user with u.ID if that user's version is still version (any version
 	// when version is empty) and returns it with its new Meta.Version. It returns ErrNotFound,
 	// ErrVersionMismatch, or ErrConflict when another user of the tenant has the userName.
+	//
+	// Replace must keep Meta.Created: the returned user (and every later Get) carries the creation time the
+	// user was created with, never the time of the Replace (RFC 7643 §3.1). The handler passes u with the
+	// Meta.Created it read and a new Meta.LastModified, so a Store over a table may write u's created_at
+	// back or leave the column out of its UPDATE; what it must not do is set created_at = now().
 	Replace(ctx context.Context, u *User, version string) (*User, error)
 	// Delete removes the user with the id if its version is still version (any when empty). It returns
 	// ErrNotFound or ErrVersionMismatch.

@@ -292,12 +292,12 @@ func TestPut(t *testing.T) {
 	// The password, write-only, is kept when a PUT (built from a GET) does not send it, replaced when it does.
 	stored, err := s.Store.Get(single(), id)
 	require.NoError(t, err)
-	require.True(t, scim.CheckPassword(stored, "t1meMa$heen"))
+	require.True(t, scim.CheckPassword(stored.PasswordHash, "t1meMa$heen"))
 	require.Equal(t, 200, s.do("PUT", "/Users/"+id, `{"userName":"bjensen@example.com","password":"n3w"}`).Status)
 	stored, err = s.Store.Get(single(), id)
 	require.NoError(t, err)
-	require.True(t, scim.CheckPassword(stored, "n3w"))
-	require.False(t, scim.CheckPassword(stored, "t1meMa$heen"))
+	require.True(t, scim.CheckPassword(stored.PasswordHash, "n3w"))
+	require.False(t, scim.CheckPassword(stored.PasswordHash, "t1meMa$heen"))
 
 	// PUT validates like POST.
 	requireError(t, s.do("PUT", "/Users/"+id, `{"displayName":"no userName"}`), 400, "invalidValue")
@@ -331,6 +331,8 @@ func TestPasswordPolicies(t *testing.T) {
 			require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"remove","path":"password"}`)).Status)
 			require.Equal(t, 200, s.do("PUT", "/Users/"+id, `{"userName":"pw@example.com","password":""}`).Status)
 			require.Equal(t, false, s.do("GET", "/ServiceProviderConfig", "").Body["changePassword"].(map[string]any)["supported"])
+			// Not advertised either: discovery offers no attribute that writes are then refused for.
+			require.NotContains(t, string(s.do("GET", "/Schemas/"+userURN, "").Raw), `"password"`)
 		}
 	})
 	t.Run("ignored", func(t *testing.T) {
@@ -358,8 +360,8 @@ func TestPasswordPolicies(t *testing.T) {
 		stored, err := s.Store.Get(single(), id)
 		require.NoError(t, err)
 		require.True(t, strings.HasPrefix(stored.PasswordHash, "$2a$"), "bcrypt")
-		require.True(t, scim.CheckPassword(stored, "Sup3rS3cret!"))
-		require.False(t, scim.CheckPassword(stored, "sup3rs3cret!"))
+		require.True(t, scim.CheckPassword(stored.PasswordHash, "Sup3rS3cret!"))
+		require.False(t, scim.CheckPassword(stored.PasswordHash, "sup3rs3cret!"))
 		requireError(t, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"password","value":"`+strings.Repeat("x", 73)+`"}`)), 400, "invalidValue")
 		// A PATCH that unassigns the password clears the hash (RFC 7644 §3.5.2.2), in each of the ways it can.
 		for _, op := range []string{`{"op":"remove","path":"password"}`, `{"op":"replace","path":"password","value":""}`,
@@ -369,15 +371,16 @@ func TestPasswordPolicies(t *testing.T) {
 			stored, err := s.Store.Get(single(), id)
 			require.NoError(t, err)
 			require.Empty(t, stored.PasswordHash, op)
-			require.False(t, scim.CheckPassword(stored, "Again!"), op)
+			require.False(t, scim.CheckPassword(stored.PasswordHash, "Again!"), op)
 		}
 		// ...and one that leaves it alone keeps it.
 		require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"password","value":"Kept!"}`)).Status)
 		require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"displayName","value":"Q"}`)).Status)
 		stored, err = s.Store.Get(single(), id)
 		require.NoError(t, err)
-		require.True(t, scim.CheckPassword(stored, "Kept!"))
+		require.True(t, scim.CheckPassword(stored.PasswordHash, "Kept!"))
 		require.Equal(t, true, s.do("GET", "/ServiceProviderConfig", "").Body["changePassword"].(map[string]any)["supported"])
+		require.Contains(t, string(s.do("GET", "/Schemas/"+userURN, "").Raw), `"password"`)
 	})
 }
 

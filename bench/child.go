@@ -46,6 +46,9 @@ type seedSpec struct {
 	Groups     *groupSpec `json:"groups,omitempty"`
 	Capacity   int        `json:"capacity,omitempty"`     // users elimity's maps are sized for (the initial sync)
 	SQLMaxIdle int        `json:"sql_max_idle,omitempty"` // -sql-max-idle
+	// FairDBUsers, for the SQL stores, seeds the fairness benchmark's two tenants (A with that many users)
+	// and serves them with its handler (fairdb.go) instead.
+	FairDBUsers int `json:"fairdb_users,omitempty"`
 }
 
 type groupSpec struct{ Big, ListGroups, ListMembers, SyncGroups, SyncMembers int }
@@ -106,6 +109,13 @@ func buildServer(kind string, spec seedSpec) (*server, error) {
 		h, err := newElimityServerWithGroups(users, groups, benchToken)
 		return &server{h: h, close: func() {}}, err
 	case "sqlite", "postgres":
+		if spec.FairDBUsers > 0 {
+			s, closeStore, err := seedFairDB(kind, spec.FairDBUsers)
+			if err != nil {
+				return nil, err
+			}
+			return &server{h: fairDBHandler(s), db: s.DB(), close: closeStore}, nil
+		}
 		s, closeStore, err := openSQLStore(kind)
 		if err != nil {
 			return nil, err

@@ -113,7 +113,7 @@ func main() {
 			o.duration = 10 * time.Second
 		}
 		logf("machine: %s", machine())
-		if err := runFairDB(o.fairStore, o.fairDBUsers, o.duration, o.fairBConc, o.fairProbe); err != nil {
+		if err := runFairDB(o.fairStore, o.fairDBUsers, o.duration, o.fairBConc, o.fairProbe, o.inProcess); err != nil {
 			fatalf("%v", err)
 		}
 		return

@@ -8,10 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,13 +131,23 @@ type brokenStore struct {
 	nextID int // the last id given, for the bugs of a Store with its own integer ids
 	// waiting is closed by the second caller to reach meet while the first waits there.
 	waiting chan struct{}
+	// writing counts the Creates and Replaces in progress: meet holds a caller only when another is.
+	writing atomic.Int32
 }
 
-// meet is where the check-then-write bugs let a race in: it holds the first caller (s.mu released) until a
-// second one has passed the same check, so the two always write over each other. A sleep in its place raced
-// only when the scheduler happened to interleave, which under load it sometimes did not. The timeout only
-// keeps a lone caller from hanging.
+// meet is where the check-then-write bugs let a race in: while another write is in progress, it holds the
+// first caller (s.mu released) until a second one has passed the same check, so the two always write over
+// each other. A sleep in its place raced only when the scheduler happened to interleave, which under load
+// it sometimes did not. A write alone (the kit's sequential checks) yields to the goroutines that may be
+// starting beside it, then goes on at once: there is no race to let in. The timeout only keeps a caller
+// from hanging when the other write fails its check.
 func (s *brokenStore) meet() {
+	for i := 0; i < 100 && s.writing.Load() < 2; i++ {
+		runtime.Gosched()
+	}
+	if s.writing.Load() < 2 {
+		return
+	}
 	s.mu.Lock()
 	if ch := s.waiting; ch != nil {
 		s.waiting = nil
@@ -276,6 +288,8 @@ func (s *brokenStore) taken(tenant, userName, except string) bool {
 }
 
 func (s *brokenStore) Create(ctx context.Context, u *scim.User) (*scim.User, error) {
+	s.writing.Add(1)
+	defer s.writing.Add(-1)
 	if err := s.ctxErr(ctx); err != nil {
 		return nil, err
 	}
@@ -330,6 +344,8 @@ func (s *brokenStore) Get(ctx context.Context, id string) (*scim.User, error) {
 }
 
 func (s *brokenStore) Replace(ctx context.Context, u *scim.User, version string) (*scim.User, error) {
+	s.writing.Add(1)
+	defer s.writing.Add(-1)
 	if err := s.ctxErr(ctx); err != nil {
 		return nil, err
 	}

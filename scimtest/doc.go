@@ -58,7 +58,7 @@
 //     unique per tenant without case (scim.ErrConflict); an id that is no user of the tenant (a group's id,
 //     another tenant's user, a deleted user) gives a *scim.UnknownMemberError naming it and changes nothing;
 //     tenants are isolated; stale versions give scim.ErrVersionMismatch; deleting a user or a group removes
-//     its memberships; members above maxMembers are omitted (MembersOmitted), never sent in part;
+//     its memberships; members above GroupRead.MaxMembers are omitted (MembersOmitted), never sent in part;
 //     ListGroups filters by displayName (without case), externalId, id and members; 50 parallel
 //     single-member adds to one group keep all 50; GroupsOf returns each user's groups (type "direct" or
 //     none), and members have type "User" or none; for a scim.GroupFilterer, List pages a group's members

@@ -24,7 +24,9 @@ func ptr[T any](v T) *T { return &v }
 func rawFullUser(id, userName string, variant int) *scim.User {
 	v := []string{"a", "b"}[variant]
 	s := func(x string) string { return x + "-" + v }
-	created := at(time.Duration(variant) * time.Hour)
+	// One creation time for both variants: Replace keeps Meta.Created (the handler passes the one it read),
+	// so a Store may write it back or leave its created_at column alone. lastModified differs.
+	created := at(0)
 	u := &scim.User{
 		ID:         id,
 		ExternalID: s("Ext-Full"),
@@ -118,7 +120,7 @@ func rawFullUser(id, userName string, variant int) *scim.User {
 			ResourceType: "User",
 			Created:      created,
 			// Milliseconds at both ends of their range.
-			LastModified: created.Add(48*time.Hour + 876*time.Millisecond),
+			LastModified: created.Add(time.Duration(48+variant)*time.Hour + 876*time.Millisecond),
 		},
 	}
 	return u

@@ -19,6 +19,11 @@ type HandlerOptions struct {
 	// Parallel runs the requirements in parallel (t.Parallel). Every Store newStore returns is independent of
 	// the others already, so this only needs the machine to bear the load (a database server's connections).
 	Parallel bool
+	// Tenants are two different tenants as the host's authenticator names them (an account's integer key
+	// as a decimal string, say), for a Store that cannot serve the suite's own: the suite's default bearer
+	// token then acts for the first, and its two tenant-isolation tokens for the first and the second. Zero
+	// means the tenants "" (the default token), "tenant-a" and "tenant-b".
+	Tenants [2]string
 }
 
 // TestHandler checks, black-box through HTTP (net/http/httptest), that a scim.Handler over the Stores made
@@ -31,8 +36,8 @@ type HandlerOptions struct {
 //
 // runs one section. newStore must return a fresh, empty Store that shares nothing with the others it
 // returned (a new database, file or schema): a requirement may call it twice to compare two Stores, and the
-// tenants "", "tenant-a" and "tenant-b" are used. The handler serves the full core and enterprise User
-// schema, and /Groups when the Store is a scim.GroupStore.
+// tenants "", "tenant-a" and "tenant-b" are used (or the host's, HandlerOptions.Tenants). The handler
+// serves the full core and enterprise User schema, and /Groups when the Store is a scim.GroupStore.
 //
 // opts (at most one) adds handler options and runs the requirements in parallel.
 func TestHandler(t *testing.T, newStore func(t *testing.T) scim.Store, opts ...HandlerOptions) {
@@ -43,6 +48,9 @@ func TestHandler(t *testing.T, newStore func(t *testing.T) scim.Store, opts ...H
 	run := &handlerRun{newStore: newStore}
 	if len(opts) == 1 {
 		run.opts = opts[0]
+	}
+	if ts := run.opts.Tenants; ts != [2]string{} && ts[0] == ts[1] {
+		t.Fatalf("scimtest: HandlerOptions.Tenants are %q twice; want two different tenants", ts[0])
 	}
 	for _, r := range handlerRequirements() {
 		t.Run(r.name(), func(t *testing.T) {

@@ -20,24 +20,32 @@ import (
 	"github.com/scimkit/scim"
 )
 
-// Bearer tokens of the conformance servers, and the tenants they act for.
+// Bearer tokens of the conformance servers, and the tenants they act for (HandlerOptions.Tenants).
 const (
-	confToken  = "conf-token"    // tenant ""
-	confTokenA = "conf-tenant-a" // tenant "tenant-a"
-	confTokenB = "conf-tenant-b" // tenant "tenant-b"
+	confToken  = "conf-token"    // tenant "", or the host's first tenant
+	confTokenA = "conf-tenant-a" // tenant "tenant-a", or the host's first tenant
+	confTokenB = "conf-tenant-b" // tenant "tenant-b", or the host's second tenant
 )
 
-func confAuth(r *http.Request) (string, error) {
+// auth is the suite's authenticator: the tokens' tenants as the host named them, or the suite's own.
+func (run *handlerRun) auth(r *http.Request) (string, error) {
+	def, a, b := "", "tenant-a", "tenant-b"
+	if t := run.opts.Tenants; t != [2]string{} {
+		def, a, b = t[0], t[0], t[1]
+	}
 	switch tok, _ := scim.BearerToken(r); tok {
 	case confToken:
-		return "", nil
+		return def, nil
 	case confTokenA:
-		return "tenant-a", nil
+		return a, nil
 	case confTokenB:
-		return "tenant-b", nil
+		return b, nil
 	}
 	return "", scim.ErrUnauthorized
 }
+
+// tenant is the tenant of confToken, for a check that calls the Store directly.
+func (s *server) tenant() string { return s.run.opts.Tenants[0] }
 
 // server is a host app with the SCIM handler over one store mounted at /scim/v2, next to its own routes.
 type server struct {
@@ -59,7 +67,7 @@ type handlerRun struct {
 func (run *handlerRun) newServer(t *testing.T, store scim.Store, opts ...scim.Option) *server {
 	t.Helper()
 	mux := http.NewServeMux()
-	all := append([]scim.Option{scim.WithAuthenticator(confAuth), scim.WithPasswords(scim.PasswordsHashed)}, run.opts.Options...)
+	all := append([]scim.Option{scim.WithAuthenticator(run.auth), scim.WithPasswords(scim.PasswordsHashed)}, run.opts.Options...)
 	h := scim.MustNew(store, append(all, opts...)...)
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "host page") })

@@ -52,7 +52,9 @@ func checkCaseExactInFilters(t *testing.T, s *server) {
 	require.Equal(t, []string{"Case@Example.com"}, s.filter(`externalId eq "AbC"`))
 	require.Empty(t, s.filter(`externalId eq "abc"`))
 	require.Equal(t, []string{"Case@Example.com"}, s.filter(`id eq "`+id+`"`))
-	require.Empty(t, s.filter(`id eq "`+strings.ToUpper(id)+`"`))
+	if up := strings.ToUpper(id); up != id { // a Store's integer ids have no case
+		require.Empty(t, s.filter(`id eq "`+up+`"`))
+	}
 	require.Equal(t, []string{"Case@Example.com"}, s.filter(`photos.value ew ".JPG"`))
 	require.Empty(t, s.filter(`photos.value ew ".jpg"`))
 	require.Equal(t, []string{"Case@Example.com"}, s.filter(`userName sw "CASE@"`))
@@ -123,9 +125,9 @@ func checkPasswordNeverReturned(t *testing.T, s *server) {
 		require.NotContains(t, string(a.Raw), "s3cret")
 		require.NotContains(t, string(a.Raw), `"password"`)
 	}
-	stored, err := s.Store.Get(inTenant(t, ""), id)
+	stored, err := s.Store.Get(inTenant(t, s.tenant()), id)
 	require.NoError(t, err)
-	require.True(t, scim.CheckPassword(stored, "s3cret-Pw2"), "but it is written, as its hash")
+	require.True(t, scim.CheckPassword(stored.PasswordHash, "s3cret-Pw2"), "but it is written, as its hash")
 	require.NotContains(t, stored.PasswordHash, "s3cret", "as a hash")
 }
 

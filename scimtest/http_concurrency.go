@@ -165,7 +165,7 @@ func checkPatchRacingDelete(t *testing.T, s *server) {
 		require.Empty(t, s.filter(`userName eq "`+name+`"`))
 		require.Equal(t, 0.0, s.list("")["totalResults"])
 		s.user(name) // the userName is free again
-		require.NoError(t, s.Store.Delete(inTenant(t, ""), s.filterIDs(`userName eq "` + name + `"`)[0], ""))
+		require.NoError(t, s.Store.Delete(inTenant(t, s.tenant()), s.filterIDs(`userName eq "` + name + `"`)[0], ""))
 	}
 }
 

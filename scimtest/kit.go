@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +44,18 @@ type Options struct {
 	// unassigned active come back true. The kit then expects the default wherever it gave no value, in round
 	// trips, filters and sorting alike. Only top-level, single-valued attributes can have one.
 	Defaults map[string]any
+	// Derived names attributes the Store keeps in a form of its own, derived from what it is given, by
+	// attribute name ("emails", "name"): one email column that keeps the work address of the emails and
+	// returns it as [{"value":…,"type":"work","primary":true}], say. The kit still gives the Store the whole
+	// value, but does not require it back as given: in round trips it takes the Store's value, and the
+	// reference answers to filters and sortBy are computed over the values the Store returned, so that List
+	// must agree with Get. Only top-level attributes can be derived.
+	Derived []string
+	// Computed names attributes the host computes for output rather than stores (the handler never gives a
+	// Store a readOnly attribute): the kit never gives them to the Store, expects them unassigned, and skips
+	// the filters and sortBy paths that name them. The users' groups attribute is computed whenever the
+	// Store is a scim.GroupStore (the handler fills it from the GroupStore), without being listed here.
+	Computed []string
 }
 
 // config is what every check of one TestStore run shares: the options, resolved.
@@ -54,6 +67,8 @@ type config struct {
 	passwords        bool
 	defaults         map[string]any
 	hostExt          []schema.Path // the host's own extension attributes (top level)
+	derived          []schema.Path // Options.Derived, resolved
+	computed         []schema.Path // Options.Computed, resolved, with groups when the Store is a GroupStore
 	// keep names every declared attribute, complex ones sub-attribute by sub-attribute, so that the
 	// schema's projection cuts a declared "name.formatted" out of a whole name.
 	keep project.Projection
@@ -81,16 +96,23 @@ func newConfig(t *testing.T, o Options) *config {
 		}
 		c.defaults[name] = v
 	}
-	for _, p := range c.rt.Attributes() {
-		if p.Attr.Type != schema.Complex {
-			c.keep.Attributes = append(c.keep.Attributes, p)
-			continue
+	for _, name := range o.Derived {
+		p, ok := c.rt.Resolve(name)
+		if !ok || p.Attr == nil || p.Sub != nil {
+			t.Fatalf("scimtest: Options.Derived names %q; want a declared top-level attribute", name)
 		}
-		for _, sub := range p.Attr.SubAttributes {
-			c.keep.Attributes = append(c.keep.Attributes, schema.Path{Schema: p.Schema, Attr: p.Attr, Sub: sub})
-		}
+		c.derived = append(c.derived, p)
 	}
+	for _, name := range o.Computed {
+		p, ok := c.rt.Resolve(name)
+		if !ok || p.Attr == nil || p.Sub != nil {
+			t.Fatalf("scimtest: Options.Computed names %q; want a declared top-level attribute", name)
+		}
+		c.computed = append(c.computed, p)
+	}
+	c.project()
 	for _, e := range c.rt.Extensions {
+
 		if strings.EqualFold(e.Schema.ID, schema.EnterpriseUserURN) {
 			continue
 		}
@@ -99,6 +121,59 @@ func newConfig(t *testing.T, o Options) *config {
 		}
 	}
 	return c
+}
+
+// project sets keep: every declared attribute but the computed ones.
+func (c *config) project() {
+	c.keep = project.Projection{}
+	for _, p := range c.rt.Attributes() {
+		if c.isComputed(p) {
+			continue
+		}
+		if p.Attr.Type != schema.Complex {
+			c.keep.Attributes = append(c.keep.Attributes, p)
+			continue
+		}
+		for _, sub := range p.Attr.SubAttributes {
+			c.keep.Attributes = append(c.keep.Attributes, schema.Path{Schema: p.Schema, Attr: p.Attr, Sub: sub})
+		}
+	}
+}
+
+// computeGroups makes the users' groups attribute computed, for a Store that is a scim.GroupStore.
+func (c *config) computeGroups() {
+	p, ok := c.rt.Resolve("groups")
+	if !ok || p.Attr == nil || p.Extension() || c.isComputed(p) {
+		return
+	}
+	c.computed = append(c.computed, p)
+	c.project()
+}
+
+// isComputed reports whether p (or the attribute p is a sub-attribute of) is computed.
+func (c *config) isComputed(p schema.Path) bool {
+	return slices.ContainsFunc(c.computed, func(q schema.Path) bool { return samePath(p, q) })
+}
+
+// samePath reports whether p names q's attribute (any of its sub-attributes too), by name, as a Store must.
+func samePath(p, q schema.Path) bool {
+	return p.Attr != nil && q.Attr != nil && strings.EqualFold(p.Attr.Name, q.Attr.Name) && p.Extension() == q.Extension() &&
+		(!p.Extension() || strings.EqualFold(p.Schema.ID, q.Schema.ID))
+}
+
+// namesComputed reports whether the filter names a computed attribute.
+func (c *config) namesComputed(e filter.Expr) bool {
+	switch x := e.(type) {
+	case *filter.Compare:
+		return c.isComputed(x.Path)
+	case *filter.ValuePath:
+		return c.isComputed(x.Path)
+	case *filter.Logical:
+		return c.namesComputed(x.Left) || c.namesComputed(x.Right)
+	case *filter.Not:
+		return c.namesComputed(x.X)
+	}
+	return false
 }
 
 // kit is one check's view of the Store: the config, the Store and the ids it assigned. A Store may keep the
@@ -196,7 +271,26 @@ func (k *kit) mine(u *scim.User) *scim.User {
 // Store's id and the Options' defaults.
 func (k *kit) checkUser(t *testing.T, call string, got, want *scim.User) {
 	t.Helper()
-	checkUser(t, call, got, k.expect(want))
+	checkUser(t, call, got, k.adopt(got, k.expect(want)))
+}
+
+// adopt returns want with the Options' derived attributes as got has them (unchanged without any): the
+// Store's own form of them is what it returns.
+func (c *config) adopt(got, want *scim.User) *scim.User {
+	if len(c.derived) == 0 || got == nil {
+		return want
+	}
+	from, doc := docOf(got), docOf(want)
+	for _, p := range c.derived {
+		if v, ok := document.Container(from, p, false)[p.Attr.Name]; ok {
+			document.Container(doc, p, true)[p.Attr.Name] = v
+		} else if dst := document.Container(doc, p, false); dst != nil {
+			delete(dst, p.Attr.Name)
+		}
+	}
+	out := fromDoc(doc)
+	out.Schemas, out.PasswordHash = want.Schemas, want.PasswordHash
+	return out
 }
 
 // expect returns a copy of the fixture u as the Store returns it: the Store's id, the defaults.
@@ -383,7 +477,7 @@ func (k *kit) parse(t *testing.T, f string) (filter.Expr, bool) {
 	})
 	e, err := filter.Parse(k.rt, f)
 	if err == nil {
-		return e, true
+		return e, !k.namesComputed(e)
 	}
 	if _, ferr := filter.Parse(k.full, f); ferr != nil {
 		t.Fatalf("scimtest: filter %q does not parse: %v", f, err)
@@ -403,5 +497,6 @@ func (k *kit) mustParse(t *testing.T, f string) filter.Expr {
 
 // path resolves a sortBy path of the checks against the declaration; false skips it.
 func (k *kit) path(p string) (schema.Path, bool) {
-	return k.rt.Resolve(p)
+	sp, ok := k.rt.Resolve(p)
+	return sp, ok && !k.isComputed(sp)
 }

@@ -69,7 +69,7 @@ func populate(t *testing.T, k *kit) *pop {
 	p := &pop{k: k, ctx: a}
 	for i, u := range page.Users {
 		k.checkUser(t, fmt.Sprintf("List(all) %s", where(a)), u, byID[got[i]])
-		p.order = append(p.order, k.expect(byID[got[i]]))
+		p.order = append(p.order, k.adopt(u, k.expect(byID[got[i]])))
 	}
 	return p
 }

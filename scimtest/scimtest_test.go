@@ -111,3 +111,88 @@ func TestSliceStore(t *testing.T) {
 func TestSliceStoreHTTP(t *testing.T) {
 	scimtest.TestHandler(t, func(*testing.T) scim.Store { return slicestore.New() })
 }
+
+// numericTenants is a MemoryStore that serves only tenants named by an integer, as a host's accounts table
+// keys them: any other tenant (the suite's "" or "tenant-a") is an error.
+type numericTenants struct{ *scim.MemoryStore }
+
+func numeric(ctx context.Context) error {
+	t, err := scim.Tenant(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := strconv.ParseInt(t, 10, 64); err != nil {
+		return fmt.Errorf("tenant %q is not an account id: %w", t, err)
+	}
+	return nil
+}
+
+func (s numericTenants) Create(ctx context.Context, u *scim.User) (*scim.User, error) {
+	if err := numeric(ctx); err != nil {
+		return nil, err
+	}
+	return s.MemoryStore.Create(ctx, u)
+}
+
+func (s numericTenants) Get(ctx context.Context, id string) (*scim.User, error) {
+	if err := numeric(ctx); err != nil {
+		return nil, err
+	}
+	return s.MemoryStore.Get(ctx, id)
+}
+
+func (s numericTenants) List(ctx context.Context, q scim.Query) (*scim.Page, error) {
+	if err := numeric(ctx); err != nil {
+		return nil, err
+	}
+	return s.MemoryStore.List(ctx, q)
+}
+
+// TestHandlerTenants runs the protocol suite in the host's tenants, which its Store insists on.
+func TestHandlerTenants(t *testing.T) {
+	scimtest.TestHandler(t, func(*testing.T) scim.Store { return numericTenants{scim.NewMemoryStore()} },
+		scimtest.HandlerOptions{Tenants: [2]string{"17", "42"}, Parallel: true})
+}
+
+// oneEmail keeps one email of a user, as a single email column does: the work address (else the primary,
+// else the first), returned as the primary work email. It drops nickName, which the host computes.
+type oneEmail struct{ *scim.MemoryStore }
+
+func (s oneEmail) keep(u *scim.User) *scim.User {
+	u.NickName = ""
+	if len(u.Emails) == 0 {
+		return u
+	}
+	pick := u.Emails[0]
+	for _, e := range u.Emails {
+		if e.Primary {
+			pick = e
+		}
+	}
+	for _, e := range u.Emails {
+		if e.Type == "work" {
+			pick = e
+			break
+		}
+	}
+	u.Emails = []scim.MultiValue{{Value: pick.Value, Type: "work", Primary: true}}
+	return u
+}
+
+func (s oneEmail) Create(ctx context.Context, u *scim.User) (*scim.User, error) {
+	return s.MemoryStore.Create(ctx, s.keep(u))
+}
+
+func (s oneEmail) Replace(ctx context.Context, u *scim.User, version string) (*scim.User, error) {
+	return s.MemoryStore.Replace(ctx, s.keep(u), version)
+}
+
+// A Store that derives emails from what it is given, and keeps no nickName, passes once it says so; the
+// groups a GroupStore computes are never asked of it.
+func TestDerivedAndComputed(t *testing.T) {
+	rt := schema.MustDeclareUser(schema.UserDeclaration{
+		Attributes: []string{"userName", "nickName", "displayName", "emails", "groups"},
+	})
+	scimtest.TestStore(t, func(*testing.T) scim.Store { return oneEmail{scim.NewMemoryStore()} },
+		scimtest.Options{Schema: rt, Derived: []string{"emails"}, Computed: []string{"nickName"}})
+}

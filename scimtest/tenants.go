@@ -198,7 +198,7 @@ var contextChecks = []check{
 		if gs, ok := k.s.(scim.GroupStore); ok {
 			_, err = gs.CreateGroup(ctx, &scim.Group{ID: "N-G", DisplayName: "no-tenant"})
 			noTenant("CreateGroup(displayName \"no-tenant\")", err)
-			_, err = gs.ListGroups(ctx, scim.Query{StartIndex: 1, Count: 10}, 0)
+			_, err = gs.ListGroups(ctx, scim.Query{StartIndex: 1, Count: 10}, scim.GroupRead{})
 			noTenant("ListGroups(all)", err)
 		}
 		got := k.get(t, live, "N-1")

@@ -114,19 +114,7 @@ func decodeGroup(data string, version int64) (*scim.Group, error) {
 // tx runs f in a transaction on the writers' pool: a group write and its memberships commit together. On
 // PostgreSQL its statements are bounded by ctx (timeout.go).
 func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
-	tx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := s.bound(ctx, tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := f(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return s.inTx(ctx, s.wdb, nil, f)
 }
 
 // CreateGroup implements scim.GroupStore. The group and its initial members are inserted in one transaction;
@@ -301,7 +289,8 @@ func collect(ctx context.Context, tx *sql.Tx, query string, args []any) ([]strin
 }
 
 // GetGroup implements scim.GroupStore.
-func (s *Store) GetGroup(ctx context.Context, id string, maxMembers int) (_ *scim.Group, err error) {
+func (s *Store) GetGroup(ctx context.Context, id string, read scim.GroupRead) (_ *scim.Group, err error) {
+	maxMembers := read.MaxMembers
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}

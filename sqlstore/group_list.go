@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 
 	"github.com/scimkit/scim"
@@ -19,7 +20,8 @@ import (
 // over the group's documents. What the mapping cannot express (a filter on members' display, say) is
 // evaluated in Go over the tenant's groups as they stream from the database, keeping only the page (and,
 // when the sort cannot be SQL's, the matches), with their members filled in when the filter names them.
-func (s *Store) ListGroups(ctx context.Context, q scim.Query, maxMembers int) (_ *scim.GroupPage, err error) {
+func (s *Store) ListGroups(ctx context.Context, q scim.Query, read scim.GroupRead) (_ *scim.GroupPage, err error) {
+	maxMembers := read.MaxMembers
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err
 	}
@@ -243,7 +245,21 @@ func (s *Store) memberDocs(ctx context.Context, groupIDs []string) (map[string][
 
 // MemberIDs implements scim.GroupStore: the ids stream from scim_members' primary key, in ascending id order
 // (the column's collation; bytewise on a database whose collation is C, as MemoryStore orders them).
-func (s *Store) MemberIDs(ctx context.Context, id string, yield func(userID string) bool) (err error) {
+func (s *Store) MemberIDs(ctx context.Context, id string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		stopped := false
+		err := s.memberIDs(ctx, id, func(uid string) bool {
+			stopped = !yield(uid, nil)
+			return !stopped
+		})
+		if err != nil && !stopped {
+			yield("", err)
+		}
+	}
+}
+
+// memberIDs is MemberIDs as a call: yield returns false to stop, which closes the rows.
+func (s *Store) memberIDs(ctx context.Context, id string, yield func(userID string) bool) (err error) {
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return err
 	}

@@ -87,19 +87,19 @@ func TestListGroupsInGo(t *testing.T) {
 		require.NoError(t, err)
 		_, _, err = groupMapping(s.dialect, "acme").Compile(e, 1)
 		require.True(t, errors.Is(err, sqlfilter.ErrUnsupported))
-		page, err := s.ListGroups(ctx, scim.Query{Filter: e, StartIndex: 2, Count: 2}, 0)
+		page, err := s.ListGroups(ctx, scim.Query{Filter: e, StartIndex: 2, Count: 2}, scim.GroupRead{})
 		require.NoError(t, err)
 		require.Equal(t, 4, page.TotalResults) // the Go fallback matches members too, as MemoryStore does
 		require.Equal(t, []string{"Alpha", "charlie"}, []string{page.Groups[0].DisplayName, page.Groups[1].DisplayName})
 		e, err = filter.Parse(rt, `members[display eq "user 1"] or displayName eq "ALPHA"`) // displays of users without one: userName
 		require.NoError(t, err)
-		page, err = s.ListGroups(ctx, scim.Query{Filter: e, StartIndex: 1, Count: 10}, 0)
+		page, err = s.ListGroups(ctx, scim.Query{Filter: e, StartIndex: 1, Count: 10}, scim.GroupRead{})
 		require.NoError(t, err)
 		require.Equal(t, 1, page.TotalResults)
 		require.Equal(t, "Alpha", page.Groups[0].DisplayName)
 
 		by, _ := rt.Resolve("displayName")
-		page, err = s.ListGroups(ctx, scim.Query{SortBy: by, StartIndex: 2, Count: 2}, 10)
+		page, err = s.ListGroups(ctx, scim.Query{SortBy: by, StartIndex: 2, Count: 2}, scim.GroupRead{MaxMembers: 10})
 		require.NoError(t, err)
 		require.Equal(t, 4, page.TotalResults)
 		require.Equal(t, []string{"Bravo", "charlie"}, []string{page.Groups[0].DisplayName, page.Groups[1].DisplayName})
@@ -190,7 +190,7 @@ func TestDeleteUserRacesReAdd(t *testing.T) {
 			require.NoError(t, err)
 			_, err = s.UpdateGroup(ctx, "g1", scim.GroupUpdate{Add: []string{u.ID}}, "")
 			require.NoError(t, err)
-			before, err := s.GetGroup(ctx, "g1", 0)
+			before, err := s.GetGroup(ctx, "g1", scim.GroupRead{})
 			require.NoError(t, err)
 			var wg sync.WaitGroup
 			addErrs := make([]error, 4)
@@ -203,7 +203,7 @@ func TestDeleteUserRacesReAdd(t *testing.T) {
 				var unknown *scim.UnknownMemberError
 				require.True(t, err == nil || errors.As(err, &unknown), "%v", err)
 			}
-			after, err := s.GetGroup(ctx, "g1", 0)
+			after, err := s.GetGroup(ctx, "g1", scim.GroupRead{})
 			require.NoError(t, err)
 			require.NotEqual(t, before.Meta.Version, after.Meta.Version, "the group lost a member")
 		}

@@ -31,8 +31,11 @@ func (b *brokenGroups) UpdateGroup(ctx context.Context, id string, u scim.GroupU
 		version = ""
 	case "readModifyWrite": // the member list read, changed, then written back whole
 		set := map[string]bool{}
-		if err := b.MemberIDs(ctx, id, func(m string) bool { set[m] = true; return true }); err != nil {
-			return nil, err
+		for m, err := range b.MemberIDs(ctx, id) {
+			if err != nil {
+				return nil, err
+			}
+			set[m] = true
 		}
 		for _, m := range u.Add {
 			set[m] = true
@@ -44,13 +47,13 @@ func (b *brokenGroups) UpdateGroup(ctx context.Context, id string, u scim.GroupU
 		// the kit's 50 parallel adds overlap (with 1 ms, a run on a loaded machine saw no overlap).
 		time.Sleep(20 * time.Millisecond)
 		var stale []string // writing the list: whatever is there now and not in it goes
-		if err := b.MemberIDs(ctx, id, func(m string) bool {
+		for m, err := range b.MemberIDs(ctx, id) {
+			if err != nil {
+				return nil, err
+			}
 			if !set[m] {
 				stale = append(stale, m)
 			}
-			return true
-		}); err != nil {
-			return nil, err
 		}
 		u.Add, u.Remove = slices.Collect(maps.Keys(set)), stale
 	}
@@ -66,11 +69,11 @@ func (b *brokenGroups) UpdateGroup(ctx context.Context, id string, u scim.GroupU
 	return g, err
 }
 
-func (b *brokenGroups) GetGroup(ctx context.Context, id string, maxMembers int) (*scim.Group, error) {
-	if b.bug == "partialMembers" && maxMembers > 0 {
-		maxMembers = 1 << 30
+func (b *brokenGroups) GetGroup(ctx context.Context, id string, read scim.GroupRead) (*scim.Group, error) {
+	if b.bug == "partialMembers" && read.MaxMembers > 0 {
+		read.MaxMembers = 1 << 30
 	}
-	return b.Store.GetGroup(ctx, id, maxMembers)
+	return b.Store.GetGroup(ctx, id, read)
 }
 
 func (b *brokenGroups) Delete(ctx context.Context, id, version string) error {

@@ -77,7 +77,7 @@ func migratedRoundTrip(t *testing.T, s *Store) {
 	require.Equal(t, 1, page.TotalResults)
 	_, err = s.CreateGroup(ctx, group("g1", "Staff", "id-Ann@example.com"))
 	require.NoError(t, err)
-	got, err := s.GetGroup(ctx, "g1", 10)
+	got, err := s.GetGroup(ctx, "g1", scim.GroupRead{MaxMembers: 10})
 	require.NoError(t, err)
 	require.Len(t, got.Members, 1)
 }

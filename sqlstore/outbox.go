@@ -63,6 +63,11 @@ func (s *Store) record(ctx context.Context, db querier, typ scim.EventType, id s
 // handles them (idempotently: an entry may be read again until acknowledged), then calls AckOutbox.
 func (s *Store) ReadOutbox(ctx context.Context, limit int) (_ []OutboxEntry, err error) {
 	defer s.classify(ctx, &err)
+	ctx, done, err := s.enterAs(ctx, false, outboxLane)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, tenant, user_id, type, version, data, created
 		FROM scim_outbox ORDER BY id LIMIT ?`), limit)
 	if err != nil {
@@ -107,6 +112,11 @@ func (s *Store) AckOutbox(ctx context.Context, ids ...int64) (err error) {
 	if len(ids) == 0 {
 		return nil
 	}
+	ctx, done, err := s.enterAs(ctx, true, outboxLane)
+	if err != nil {
+		return err
+	}
+	defer done()
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id

@@ -123,6 +123,11 @@ func (s *Store) gates() {
 // reading each batch's groups with GroupsOf) is already inside: it runs on the outer call's share rather
 // than waiting for a second one, which two such calls of a tenant at its share would wait for forever.
 func (s *Store) enter(ctx context.Context, write bool) (context.Context, func(), error) {
+	return s.enterAs(ctx, write, tenantOf(ctx))
+}
+
+// enterAs is enter for the calls of lane, a tenant or one of the store's own consumers (outboxLane).
+func (s *Store) enterAs(ctx context.Context, write bool, lane string) (context.Context, func(), error) {
 	if ctx.Value(enteredKey{}) == s {
 		return ctx, func() {}, nil
 	}
@@ -130,12 +135,17 @@ func (s *Store) enter(ctx context.Context, write bool) (context.Context, func(),
 	if write {
 		g = s.writers
 	}
-	l, err := g.enter(ctx, tenantOf(ctx))
+	l, err := g.enter(ctx, lane)
 	if err != nil {
 		return ctx, nil, err
 	}
 	return context.WithValue(ctx, enteredKey{}, s), func() { g.leave(l) }, nil
 }
+
+// outboxLane is the outbox consumer's place in the gates: its reads and acknowledgements take their turn
+// as one more tenant would, so a backlog being drained never holds every connection. A tenant cannot be
+// named so: PostgreSQL's text holds no NUL, and no authenticator hands one out.
+const outboxLane = "\x00outbox"
 
 // enteredKey is the context key of the Store a call was admitted to (enter).
 type enteredKey struct{}

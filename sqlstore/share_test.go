@@ -169,12 +169,11 @@ func TestTenantShare(t *testing.T) {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						err := s.MemberIDs(ctx, "g", func(string) bool {
+						for _, err := range s.MemberIDs(ctx, "g") {
+							require.NoError(t, err)
 							holding <- struct{}{}
 							<-release
-							return true
-						})
-						require.NoError(t, err)
+						}
 					}()
 					<-holding
 				}

@@ -85,7 +85,13 @@ func (s *Store) bounded(ctx context.Context, pinned bool, f func(r reader) error
 	if _, ok := s.statementTimeout(ctx); !ok {
 		return f(s.db)
 	}
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	return s.inTx(ctx, s.db, &sql.TxOptions{ReadOnly: true}, func(tx *sql.Tx) error { return f(tx) })
+}
+
+// inTx runs f in a transaction of db whose statements are bounded by ctx (bound), committed when f
+// succeeds.
+func (s *Store) inTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, f func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}

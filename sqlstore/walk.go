@@ -302,7 +302,18 @@ func (s *Store) bookmark(ctx context.Context, tenant, key string, pos int) int64
 // that ended the same index on different users (the users before it changed between them) make the
 // bookmark ambiguous (NULL): neither can tell which was its own, so that index is served by OFFSET. A failure
 // is ignored: the page is served, and the next one falls back to OFFSET (as on a read-only replica).
+//
+// On SQLite the write takes its turn at the writer's gate: a List does not hold the writer unannounced.
+// (Waiting for it while holding a reader's turn cannot deadlock: calls holding the writer wait for nothing
+// else.) On PostgreSQL, one pool, it runs on the List's own turn.
 func (s *Store) markPage(ctx context.Context, tenant, key string, pos int, after int64) {
+	if s.writers != s.readers {
+		l, err := s.writers.enter(ctx, tenant)
+		if err != nil {
+			return
+		}
+		defer s.writers.leave(l)
+	}
 	now := time.Now()
 	expired := now.Add(-bookmarkTTL).UnixMilli()
 	prune := `DELETE FROM scim_bookmarks WHERE tenant = ? AND (query, pos) IN (SELECT query, pos FROM scim_bookmarks

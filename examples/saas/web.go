@@ -304,7 +304,7 @@ type groupRow struct {
 func (a *app) groupsPage(w http.ResponseWriter, r *http.Request, s *adminSession) {
 	var gs scim.GroupStore = a.store
 	page, err := gs.ListGroups(scim.ContextWithTenant(r.Context(), s.AccountID),
-		scim.Query{StartIndex: 1, Count: groupsListed}, membersPerGroup)
+		scim.Query{StartIndex: 1, Count: groupsListed}, scim.GroupRead{MaxMembers: membersPerGroup})
 	if err != nil {
 		a.serverError(w, r, err)
 		return

@@ -109,7 +109,7 @@ func TestServer(t *testing.T) {
 	page, err := store.List(scim.ContextWithTenant(t.Context(), ""), scim.Query{StartIndex: 1, Count: 10})
 	require.NoError(t, err)
 	require.Len(t, page.Users, 1)
-	groups, err := store.ListGroups(scim.ContextWithTenant(t.Context(), ""), scim.Query{StartIndex: 1, Count: 10}, 10)
+	groups, err := store.ListGroups(scim.ContextWithTenant(t.Context(), ""), scim.Query{StartIndex: 1, Count: 10}, scim.GroupRead{MaxMembers: 10})
 	require.NoError(t, err)
 	require.Len(t, groups.Groups, 1)
 	require.Equal(t, []scim.Member{{Value: jane, Display: "jane@contoso.com", Type: "User"}}, groups.Groups[0].Members)

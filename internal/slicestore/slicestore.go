@@ -8,6 +8,8 @@ package slicestore
 import (
 	"cmp"
 	"context"
+	"iter"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -325,7 +327,8 @@ func (s *Store) CreateGroup(ctx context.Context, in *scim.Group) (*scim.Group, e
 }
 
 // GetGroup implements scim.GroupStore.
-func (s *Store) GetGroup(ctx context.Context, id string, maxMembers int) (*scim.Group, error) {
+func (s *Store) GetGroup(ctx context.Context, id string, read scim.GroupRead) (*scim.Group, error) {
+	maxMembers := read.MaxMembers
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, err := s.tenant(ctx, false)
@@ -406,81 +409,56 @@ func (s *Store) DeleteGroup(ctx context.Context, id, version string) error {
 	return nil
 }
 
-// ListGroups implements scim.GroupStore: every group's document (with its members) matched in Go.
-func (s *Store) ListGroups(ctx context.Context, q scim.Query, maxMembers int) (*scim.GroupPage, error) {
+// ListGroups implements scim.GroupStore: every group handed to a scim.GroupCollector, with its members when
+// the filter compares them, and the page's groups loaded as read says.
+func (s *Store) ListGroups(ctx context.Context, q scim.Query, read scim.GroupRead) (*scim.GroupPage, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, err := s.tenant(ctx, false)
 	if err != nil {
 		return nil, err
 	}
-	type match struct {
-		g   *group
-		key any
+	c := scim.NewGroupCollector(ctx, q)
+	load := 0
+	if c.NeedsMembers() {
+		load = math.MaxInt
 	}
-	var matched []match
 	for _, g := range t.groups {
-		d := t.doc(g)
-		if q.Filter != nil && !filter.Match(q.Filter, d) {
-			continue
+		if err := c.Add(t.view(g, load)); err != nil {
+			return nil, err
 		}
-		m := match{g: g}
-		if q.SortBy.Attr != nil {
-			m.key = filter.SortKey(d, q.SortBy)
-		}
-		matched = append(matched, m)
 	}
-	if q.SortBy.Attr != nil {
-		slices.SortStableFunc(matched, func(a, b match) int { return filter.CompareSortKeys(a.key, b.key, q.Descending) })
-	}
-	page := &scim.GroupPage{Groups: []*scim.Group{}, TotalResults: len(matched)}
-	from := max(q.StartIndex, 1) - 1
-	for i := from; i < len(matched) && i < from+q.Count; i++ {
-		page.Groups = append(page.Groups, t.view(matched[i].g, maxMembers))
+	page := c.Page()
+	for i, g := range page.Groups {
+		page.Groups[i] = t.view(t.groups[t.group(g.ID)], read.MaxMembers)
 	}
 	return page, nil
 }
 
-// doc is the group's canonical document, members included, for filters.
-func (t *tenant) doc(g *group) map[string]any {
-	d := map[string]any{"id": g.g.ID, "displayName": g.g.DisplayName,
-		"meta": map[string]any{"created": g.g.Meta.Created.Format(time.RFC3339Nano),
-			"lastModified": g.g.Meta.LastModified.Format(time.RFC3339Nano)}}
-	if g.g.ExternalID != "" {
-		d["externalId"] = g.g.ExternalID
-	}
-	if len(g.members) > 0 {
-		var ms []any
-		for _, m := range t.memberList(g) {
-			ms = append(ms, map[string]any{"value": m.Value, "display": m.Display, "type": m.Type})
-		}
-		d["members"] = ms
-	}
-	return d
-}
-
 // MemberIDs implements scim.GroupStore, in the order of the ids.
-func (s *Store) MemberIDs(ctx context.Context, id string, yield func(userID string) bool) error {
-	s.mu.Lock()
-	t, err := s.tenant(ctx, false)
-	var ids []string
-	if err == nil {
-		if i := t.group(id); i >= 0 {
-			ids = t.ids(t.groups[i])
-		} else {
-			err = scim.ErrNotFound
+func (s *Store) MemberIDs(ctx context.Context, id string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		s.mu.Lock()
+		t, err := s.tenant(ctx, false)
+		var ids []string
+		if err == nil {
+			if i := t.group(id); i >= 0 {
+				ids = t.ids(t.groups[i])
+			} else {
+				err = scim.ErrNotFound
+			}
+		}
+		s.mu.Unlock()
+		if err != nil {
+			yield("", err)
+			return
+		}
+		for _, m := range ids {
+			if !yield(m, nil) {
+				return
+			}
 		}
 	}
-	s.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	for _, m := range ids {
-		if !yield(m) {
-			return nil
-		}
-	}
-	return nil
 }
 
 // GroupsOf implements scim.GroupStore, each user's groups in their creation order.
