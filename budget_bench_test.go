@@ -42,8 +42,8 @@ func BenchmarkHostilePatchFilters(b *testing.B) {
 		work int
 	}{{"default", 0}, {"no-budget", scim.NoLimit}} {
 		b.Run(c.name, func(b *testing.B) {
-			h := scim.NewHandler(scim.NewMemoryStore(), scim.WithTokens(testToken),
-				scim.WithRequestTimeout(time.Minute), scim.WithMaxWork(c.work))
+			h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken),
+				scim.WithLimits(scim.Limits{RequestTimeout: time.Minute, MaxWork: c.work}))
 			rec := fuzzServe(h, "POST", "/Users", `{"userName":"victim","emails":`+emailsValue(1000, 0)+`}`)
 			if rec.Code != 201 {
 				b.Fatalf("%d %s", rec.Code, rec.Body)

@@ -56,7 +56,7 @@ func TestHostilePatchWork(t *testing.T) {
 		{"no bound", scim.NoLimit, []string{`{"op":"remove","path":"emails[` + orFilter(5) + `]"}`, `{"op":"remove","path":"emails[` + orFilter(5) + `]"}`}, 200},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newTestServer(t, scim.WithMaxWork(tt.budget))
+			s := newTestServer(t, scim.WithLimits(scim.Limits{MaxWork: tt.budget}))
 			id := s.create(`{"userName":"u","emails":` + emailsValue(10, 0) + `}`)["id"].(string)
 			before := s.get(id)
 			r := s.patch(id, tt.ops...)
@@ -90,7 +90,7 @@ func TestHostileGroupWork(t *testing.T) {
 		{"put past", "PUT", `{"displayName":"g","members":[]}`, 29, 400},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newTestServer(t, scim.WithMaxWork(tt.budget))
+			s := newTestServer(t, scim.WithLimits(scim.Limits{MaxWork: tt.budget}))
 			var members []string
 			for i := range 30 {
 				members = append(members, `{"value":"`+s.createUser(fmt.Sprintf("m%d", i))+`"}`)
@@ -118,7 +118,7 @@ func (refusingGroups) ListGroups(context.Context, scim.Query, scim.GroupRead) (*
 // TestGroupsTooMany: a Store's ErrTooMany is the client's 400 tooMany naming the limit on every route,
 // /Groups included, never a 500 logged as the service's failure.
 func TestGroupsTooMany(t *testing.T) {
-	s := serveStoreAt(t, refusingGroups{scim.NewMemoryStore()}, scim.WithMaxScan(500))
+	s := serveStoreAt(t, refusingGroups{scim.NewMemoryStore()}, scim.WithLimits(scim.Limits{MaxScan: 500}))
 	r := s.do("GET", `/Groups?filter=displayName%20co%20%22a%22`, "")
 	require.Equal(t, 400, r.Status, r)
 	require.Equal(t, "tooMany", r.Body["scimType"], r)

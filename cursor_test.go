@@ -116,7 +116,7 @@ func (s indexOnlyStore) List(ctx context.Context, q scim.Query) (*scim.Page, err
 
 // TestCursorUnsupported: a Store without CursorLister is advertised truthfully and refuses cursors clearly.
 func TestCursorUnsupported(t *testing.T) {
-	s := serveHandler(t, scim.NewHandler(indexOnlyStore{scim.NewMemoryStore()}, scim.WithTokens(testToken)))
+	s := serveHandler(t, scim.MustNew(indexOnlyStore{scim.NewMemoryStore()}, scim.WithTokens(testToken)))
 	require.Equal(t, false, s.do("GET", "/ServiceProviderConfig", "").Body["pagination"].(map[string]any)["cursor"])
 	requireError(t, s.do("GET", "/Users?cursor=", ""), 400, "invalidValue")
 	require.Equal(t, 200, s.do("GET", "/Users?startIndex=1", "").Status)

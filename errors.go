@@ -56,21 +56,10 @@ const (
 // out of connections or disk, or a transaction lost a deadlock or serialization race. A Store wraps such
 // errors with it (fmt.Errorf("%w: %w", scim.ErrUnavailable, err) keeps the cause for errors.Is/As); an
 // authenticator whose own lookup cannot reach its database returns it too. The handler answers 503 with a
-// Retry-After header (WithRetryAfter), so an identity provider retries later instead of recording a failure
+// Retry-After header (Limits.RetryAfter), so an identity provider retries later instead of recording a failure
 // (or, for an authenticator, deciding its token is wrong). Other unexpected errors stay 500, without
 // Retry-After: bugs are not retried away.
 var ErrUnavailable = errors.New("scim: temporarily unavailable")
-
-// defaultRetryAfter is the Retry-After of 503 answers without WithRetryAfter: short, as an outage that a
-// retry outlives (a restart, a failover, a burst past the pool) is seconds long.
-const defaultRetryAfter = 2 * time.Second
-
-// WithRetryAfter sets the delay a 503 answer (and a 429 answering a Store's ErrBusy) asks clients to wait
-// before retrying, sent as Retry-After in whole seconds (rounded up). The default (0) is 2 seconds; a
-// negative d is a configuration error.
-func WithRetryAfter(d time.Duration) Option {
-	return func(c *config) { positive(c, "WithRetryAfter", d, &c.retryAfter) }
-}
 
 func errorf(status int, scimType ScimType, detail string) *Error {
 	return &Error{Status: status, ScimType: scimType, Detail: detail}
@@ -136,7 +125,7 @@ func (h *handler) writeError(w http.ResponseWriter, r *request, err error) {
 		}
 		h.log.Log(r.Context(), level, "scim: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
-	if se.Status == http.StatusServiceUnavailable || se.Status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
+	if h.retryAfter > 0 && (se.Status == http.StatusServiceUnavailable || se.Status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "") {
 		w.Header().Set("Retry-After", retryAfter(h.retryAfter))
 	}
 	if se.Status == http.StatusUnauthorized {
@@ -156,8 +145,5 @@ func (h *handler) writeError(w http.ResponseWriter, r *request, err error) {
 
 // retryAfter formats d as the whole seconds of a Retry-After header (RFC 9110 §10.2.3), rounded up.
 func retryAfter(d time.Duration) string {
-	if d <= 0 {
-		d = defaultRetryAfter
-	}
 	return strconv.Itoa(int(math.Ceil(d.Seconds())))
 }

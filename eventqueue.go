@@ -42,7 +42,7 @@ func WithEventQueue(q EventQueue) Option {
 	}
 }
 
-// EventStats counts what became of a Handler's events since NewHandler (Handler.EventStats).
+// EventStats counts what became of a Handler's events since New (Handler.EventStats).
 type EventStats struct {
 	// Queued is the number of events waiting for delivery now.
 	Queued int

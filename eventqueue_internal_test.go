@@ -16,7 +16,7 @@ import (
 // unreachable, a cleanup closes its queue and the idle workers end.
 func TestEventQueueEndsWithItsHandler(t *testing.T) {
 	delivered := make(chan struct{}, 1)
-	h := NewHandler(NewMemoryStore(), WithTokens("t"), WithEvents(func(context.Context, Event) { delivered <- struct{}{} }))
+	h := MustNew(NewMemoryStore(), WithTokens("t"), WithEvents(func(context.Context, Event) { delivered <- struct{}{} }))
 	req := httptest.NewRequest("POST", "/Users", strings.NewReader(`{"userName":"gc@example.com"}`))
 	req.Header.Set("Authorization", "Bearer t")
 	w := httptest.NewRecorder()

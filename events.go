@@ -68,7 +68,11 @@ type Event struct {
 // fn loses the event. Hosts that need at least once record changes in the same transaction as the write (a
 // transactional outbox in their Store).
 func WithEvents(fn func(ctx context.Context, e Event)) Option {
-	return func(c *config) { c.events = fn }
+	return func(c *config) {
+		if c.notNil("WithEvents", fn != nil) {
+			c.events = fn
+		}
+	}
 }
 
 // changeEvent builds the event of a write from the user before (nil: created) and after (nil: deleted).

@@ -63,7 +63,7 @@ func TestEventHookDoesNotHoldTheConnection(t *testing.T) {
 				}
 				close(finished)
 			}
-			h := scim.NewHandler(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithEvents(hook))
+			h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithEvents(hook))
 			srv := eventServer(t, h, tt.http2)
 			client := srv.Client() // HTTP/2 over TLS: one connection, multiplexed
 			if !tt.http2 {
@@ -125,7 +125,7 @@ func TestEventsPerUserOrder(t *testing.T) {
 		seen[e.UserID] = append(seen[e.UserID], e)
 		mu.Unlock()
 	}
-	h := scim.NewHandler(lagStore{store}, scim.WithTokens(testToken), scim.WithEvents(hook))
+	h := scim.MustNew(lagStore{store}, scim.WithTokens(testToken), scim.WithEvents(hook))
 	srv := eventServer(t, h, false)
 	renamer := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
 	deactivator := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
@@ -196,7 +196,7 @@ func (b *blockingHook) hook(ctx context.Context, e scim.Event) {
 // and their events are dropped and counted.
 func TestEventShutdownDrains(t *testing.T) {
 	b := newBlockingHook()
-	h := scim.NewHandler(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithEvents(b.hook),
+	h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithEvents(b.hook),
 		scim.WithEventQueue(scim.EventQueue{Workers: 2}), scim.WithLogger(slog.New(slog.DiscardHandler)))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -243,7 +243,7 @@ func TestEventShutdownTimeout(t *testing.T) {
 			close(hookDone)
 		}
 	}
-	h := scim.NewHandler(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithEvents(hook),
+	h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithEvents(hook),
 		scim.WithEventQueue(scim.EventQueue{Workers: 1}), scim.WithLogger(slog.New(slog.DiscardHandler)))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -268,7 +268,7 @@ func TestEventShutdownTimeout(t *testing.T) {
 func TestEventQueueFull(t *testing.T) {
 	b := newBlockingHook()
 	var logs syncBuffer
-	h := scim.NewHandler(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithEvents(b.hook),
+	h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithEvents(b.hook),
 		scim.WithEventQueue(scim.EventQueue{Size: 1, Workers: 1, Wait: 20 * time.Millisecond}),
 		scim.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	srv := eventServer(t, h, false)
@@ -310,9 +310,10 @@ func TestEventHookContext(t *testing.T) {
 	hook := func(ctx context.Context, _ scim.Event) {
 		d, _ := ctx.Deadline()
 		v, _ := ctx.Value(hostKey{}).(string)
-		got <- seen{scim.TenantFromContext(ctx), v, ctx.Err(), d}
+		tenant, _ := scim.Tenant(ctx)
+		got <- seen{tenant, v, ctx.Err(), d}
 	}
-	h := scim.NewHandler(scim.NewMemoryStore(), scim.WithEvents(hook),
+	h := scim.MustNew(scim.NewMemoryStore(), scim.WithEvents(hook),
 		scim.WithEventQueue(scim.EventQueue{Timeout: 2 * time.Second}),
 		scim.WithAuthenticator(func(*http.Request) (string, error) { return "acme", nil }))
 	host := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { // host middleware adding a value

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log"
 	"net/http"
 	"os"
 	"time"
@@ -21,12 +22,30 @@ func Example_mount() {
 	mux := http.NewServeMux()
 	// snippet:mount
 	store := scim.NewMemoryStore() // or your own Store over your database
-	h := scim.NewHandler(store,
+	h, err := scim.New(store,
 		scim.WithTokens(os.Getenv("SCIM_TOKEN")),            // or WithAuthenticator for many tenants
 		scim.WithBaseURL("https://api.example.com/scim/v2"), // for meta.location behind a proxy
 	)
+	if err != nil {
+		log.Fatal(err) // SCIM_TOKEN unset, say: refused here rather than served as 401s
+	}
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 	// end
+}
+
+// docs/options.md: the bounds, one Limits value.
+func Example_limits() {
+	store := scim.NewMemoryStore()
+	h, err := scim.New(store, scim.WithTokens(os.Getenv("SCIM_TOKEN")),
+		// snippet:limits
+		scim.WithLimits(scim.Limits{
+			MaxResults: 200,
+			MaxScan:    scim.NoLimit,
+			Tenant:     scim.TenantLimits{MaxConcurrent: 4},
+		}),
+		// end
+	)
+	_, _ = h, err
 }
 
 // accountsTable stands for the host's table of customer accounts, keyed by token hash.
@@ -44,7 +63,7 @@ var accounts accountsTable
 func Example_authenticator() {
 	var store scim.Store = scim.NewMemoryStore()
 	// snippet:authenticator
-	h := scim.NewHandler(store, scim.WithAuthenticator(func(r *http.Request) (string, error) {
+	h := scim.MustNew(store, scim.WithAuthenticator(func(r *http.Request) (string, error) {
 		tok, ok := scim.BearerToken(r)
 		if !ok {
 			return "", scim.ErrUnauthorized
@@ -76,7 +95,7 @@ func Example_declareUser() {
 		}}},
 	})
 
-	h := scim.NewHandler(store, scim.WithUserSchema(users), scim.WithTokens(token))
+	h := scim.MustNew(store, scim.WithUserSchema(users), scim.WithTokens(token))
 	// end
 	_ = h
 }
@@ -162,7 +181,7 @@ var sessions sessionStore
 func Example_events() {
 	var store scim.Store = scim.NewMemoryStore()
 	// snippet:events
-	h := scim.NewHandler(store, scim.WithEvents(func(ctx context.Context, e scim.Event) {
+	h := scim.MustNew(store, scim.WithEvents(func(ctx context.Context, e scim.Event) {
 		switch e.Type {
 		case scim.UserDeactivated, scim.UserDeleted:
 			sessions.RevokeAll(ctx, e.Tenant, e.UserID) // the host's own code; by id: a userName can be renamed

@@ -2,8 +2,10 @@ package scim_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,11 +16,15 @@ import (
 )
 
 // Mount the handler next to the app's own routes; Entra ID's Tenant URL is then https://<host>/scim/v2.
-func ExampleNewHandler() {
+func ExampleNew() {
 	store := scim.NewMemoryStore()
+	h, err := scim.New(store, scim.WithTokens("s3cret")) // an empty token (an unset variable) is an error
+	if err != nil {
+		log.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "the app's home page") })
-	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.NewHandler(store, scim.WithTokens("s3cret"))))
+	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 
 	// Entra ID's Test Connection: a filter on a random userName must answer an empty list.
 	req := httptest.NewRequest("GET", `/scim/v2/Users?filter=userName+eq+%22a0b1c2d3%22`, nil)
@@ -39,7 +45,7 @@ func ExampleWithAuthenticator() {
 	token, hash := scim.MintToken()
 	accounts := map[scim.TokenHash]string{hash: "acme"}
 
-	h := scim.NewHandler(scim.NewMemoryStore(), scim.WithAuthenticator(func(r *http.Request) (string, error) {
+	h := scim.MustNew(scim.NewMemoryStore(), scim.WithAuthenticator(func(r *http.Request) (string, error) {
 		tok, ok := scim.BearerToken(r)
 		if !ok {
 			return "", scim.ErrUnauthorized
@@ -66,7 +72,7 @@ func ExampleWithAuthenticator() {
 // React to provisioning: a deactivated user loses access at once.
 func ExampleWithEvents() {
 	revoked := make(chan string, 1)
-	h := scim.NewHandler(scim.NewMemoryStore(), scim.WithTokens("t"),
+	h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens("t"),
 		scim.WithEvents(func(ctx context.Context, e scim.Event) {
 			if e.Type == scim.UserDeactivated || e.Type == scim.UserDeleted {
 				revoked <- e.Tenant + "/" + e.Before.UserName // e.g. delete the user's sessions
@@ -101,9 +107,26 @@ func ExampleWithRequestLog() {
 			}
 			return a
 		}}))
-	h := scim.NewHandler(scim.NewMemoryStore(), scim.WithTokens("t"), scim.WithRequestLog(logger))
+	h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens("t"), scim.WithRequestLog(logger))
 	req := httptest.NewRequest("GET", "/Users/42", nil)
 	req.Header.Set("Authorization", "Bearer t")
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	// Output: level=INFO msg="scim request" method=GET route=/Users/{id} status=404 scimType="" tenant=""
+}
+
+// Every bound is a field of Limits: zero keeps the default, NoLimit turns the bound off, and a mistake is
+// New's error, not a surprise in production.
+func ExampleWithLimits() {
+	_, err := scim.New(scim.NewMemoryStore(), scim.WithTokens("s3cret"), scim.WithLimits(scim.Limits{
+		MaxResults: 200,                                 // pages of at most 200 users
+		MaxScan:    scim.NoLimit,                        // small tenants: any filter may scan them whole
+		Tenant:     scim.TenantLimits{MaxConcurrent: 4}, // the other tenant limits keep their defaults
+	}))
+	fmt.Println(err)
+
+	_, err = scim.New(scim.NewMemoryStore(), scim.WithTokens("s3cret"), scim.WithLimits(scim.Limits{MaxOperations: -10}))
+	fmt.Println(errors.Is(err, scim.ErrInvalidOption))
+	// Output:
+	// <nil>
+	// true
 }

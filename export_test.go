@@ -3,6 +3,8 @@ package scim
 import (
 	"net/http"
 	"time"
+
+	"github.com/scimkit/scim/filter"
 )
 
 // TenantEntries is how many tenants h's per-tenant limiter keeps state for, so that tests can check that it
@@ -35,18 +37,20 @@ func WithTestToken(token string, opts ...Option) []Option {
 
 // Settings is what a handler's options resolved to, for the tests of zero meaning the default.
 type Settings struct {
-	MaxResults, MaxOps, MaxValues, MaxAttrNames, MaxScan, MaxPageBytes, MaxMembers, MaxWork int
-	MaxBodyBytes, MaxGroupBodyBytes                                                         int64
-	Timeout, RetryAfter                                                                     time.Duration
-	Tenant                                                                                  *TenantLimits // nil: no per-tenant limits
+	MaxResults, MaxOps, MaxValues, MaxAttrNames, MaxScan, MaxPageBytes, MaxMembers, MaxWork, MaxResourceBytes int
+	MaxBodyBytes, MaxGroupBodyBytes                                                                           int64
+	Timeout, RetryAfter                                                                                       time.Duration
+	Filter                                                                                                    filter.Limits
+	Tenant                                                                                                    *TenantLimits // nil: no per-tenant limits
 }
 
 // SettingsOf returns what h's options resolved to.
 func SettingsOf(h http.Handler) Settings {
 	c := h.(*Handler).h
 	s := Settings{MaxResults: c.maxResults, MaxOps: c.maxOps, MaxValues: c.maxValues, MaxAttrNames: c.maxAttrNames,
-		MaxScan: c.maxScan, MaxWork: c.maxWork, MaxPageBytes: c.maxPageBytes, MaxMembers: c.maxMembersReturned(), MaxBodyBytes: c.maxBodyBytes,
-		MaxGroupBodyBytes: c.groupBodyBytes(), Timeout: c.timeout, RetryAfter: c.retryAfter}
+		MaxScan: c.maxScan, MaxWork: c.maxWork, MaxPageBytes: c.maxPageBytes, MaxMembers: c.maxMembers, MaxBodyBytes: c.maxBodyBytes,
+		MaxGroupBodyBytes: c.maxGroupBodyBytes, Timeout: c.timeout, RetryAfter: c.retryAfter,
+		MaxResourceBytes: c.maxResourceBytes, Filter: c.limits}
 	if c.tenantLim != nil {
 		l := c.tenantLim.l
 		s.Tenant = &l

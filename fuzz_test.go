@@ -76,7 +76,7 @@ func FuzzCreateAndReplace(f *testing.F) {
 		f.Add(u)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		h := scim.NewHandler(scim.NewMemoryStore(), scim.WithTokens(testToken))
+		h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken))
 		rec := fuzzServe(h, "POST", "/Users", body)
 		checkAnswer(t, rec, "POST")
 		base := fuzzServe(h, "POST", "/Users", `{"userName":"base@example.com","displayName":"Base"}`)
@@ -98,7 +98,7 @@ func FuzzPatch(f *testing.F) {
 		f.Add(p)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		h := scim.NewHandler(scim.NewMemoryStore(), scim.WithTokens(testToken))
+		h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken))
 		rec := fuzzServe(h, "POST", "/Users", `{"userName":"pat@example.com","displayName":"Pat","active":true,
 			"name":{"formatted":"Pat S","givenName":"Pat"},
 			"emails":[{"value":"pat@work.example","type":"work","primary":true},{"value":"pat@home.example","type":"home"}],
@@ -123,8 +123,8 @@ func FuzzPatch(f *testing.F) {
 }
 
 // FuzzBounds: whatever a client sends (a PATCH, then a search), no answer passes its budget: a user never
-// holds more values in a multi-valued attribute than WithMaxValues, a list never answers more than
-// WithMaxPageBytes (beyond one user) or more items than count, and every refusal is a 4xx SCIM error.
+// holds more values in a multi-valued attribute than Limits.MaxValues, a list never answers more than
+// Limits.MaxPageBytes (beyond one user) or more items than count, and every refusal is a 4xx SCIM error.
 func FuzzBounds(f *testing.F) {
 	f.Add(`{"Operations":[{"op":"add","path":"emails","value":[{"value":"a"},{"value":"b"},{"value":"c"}]}]}`,
 		`{"filter":"emails co \"a\" or emails co \"b\"","sortBy":"emails","count":3}`)
@@ -134,8 +134,7 @@ func FuzzBounds(f *testing.F) {
 		`{"filter":"title pr","sortBy":"userName","sortOrder":"descending","count":2}`)
 	f.Fuzz(func(t *testing.T, patch, search string) {
 		const maxValues, maxPage = 3, 2048
-		h := scim.NewHandler(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithMaxValues(maxValues),
-			scim.WithMaxPageBytes(maxPage), scim.WithMaxScan(4), scim.WithMaxAttributeNames(5), scim.WithMaxOperations(5))
+		h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithLimits(scim.Limits{MaxValues: maxValues, MaxPageBytes: maxPage, MaxScan: 4, MaxAttributeNames: 5, MaxOperations: 5}))
 		var ids []string
 		for i := range 4 {
 			rec := fuzzServe(h, "POST", "/Users", `{"userName":"u`+strconv.Itoa(i)+`","title":"t","displayName":"`+strings.Repeat("d", 400*i)+`"}`)
@@ -187,7 +186,7 @@ func FuzzDeclared(f *testing.F) {
 		`{"Operations":[{"op":"replace","value":{"`+moqupsURN+`:seats":4,"name.givenName":"G"}}]}`)
 	f.Fuzz(func(t *testing.T, body, patch string) {
 		store := scim.NewMemoryStore()
-		h := scim.NewHandler(store, scim.WithTokens(testToken), scim.WithUserSchema(entraOnly))
+		h := scim.MustNew(store, scim.WithTokens(testToken), scim.WithUserSchema(entraOnly))
 		rec := fuzzServe(h, "POST", "/Users", body)
 		checkAnswer(t, rec, "POST")
 		if rec.Code != 201 {
@@ -245,7 +244,7 @@ func FuzzGroupPatch(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, patch string) {
 		store := scim.NewMemoryStore()
-		h := scim.NewHandler(store, scim.WithTokens(testToken))
+		h := scim.MustNew(store, scim.WithTokens(testToken))
 		ids := map[string]string{}
 		for _, n := range []string{"U1", "U2", "U3"} {
 			var u struct{ ID string }

@@ -336,7 +336,7 @@ func applyGroupPatch(ctx context.Context, gs GroupStore, cur *Group, ops []group
 
 func (h *handler) patchGroup(w http.ResponseWriter, r *request, gs GroupStore, id string) error {
 	var req patchRequest
-	if err := h.decodeBodyMax(w, r, &req, h.groupBodyBytes()); err != nil {
+	if err := h.decodeBodyMax(w, r, &req, h.maxGroupBodyBytes); err != nil {
 		return err
 	}
 	ops, err := parseGroupPatch(req, h.maxOps, r.ignore)

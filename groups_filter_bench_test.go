@@ -36,7 +36,7 @@ func BenchmarkMemberPaging(b *testing.B) {
 			if _, err := gs.UpdateGroup(ctx, g.ID, scim.GroupUpdate{Add: ids}, ""); err != nil {
 				b.Fatal(err)
 			}
-			h := scim.NewHandler(store, scim.WithTokens("t"))
+			h := scim.MustNew(store, scim.WithTokens("t"))
 			for _, start := range []int{1, 50_001} {
 				b.Run(fmt.Sprintf("startIndex=%d", start), func(b *testing.B) {
 					w := &discardWriter{h: http.Header{}}

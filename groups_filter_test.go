@@ -101,7 +101,7 @@ func TestGroupFiltersEveryStore(t *testing.T) {
 // declaration (no groups listed): every member once, totalResults exact on every page.
 func TestMemberPaging(t *testing.T) {
 	groupStores(t, func(t *testing.T, k groupKind) {
-		s, store := k.serve(t, scim.WithUserSchema(entraOnly), scim.WithMaxMembersReturned(10))
+		s, store := k.serve(t, scim.WithUserSchema(entraOnly), scim.WithLimits(scim.Limits{MaxMembersReturned: 10}))
 		ctx := single()
 		var want []string
 		for i := range 45 {
@@ -135,12 +135,12 @@ func TestMemberPaging(t *testing.T) {
 	})
 }
 
-// TestGroupFiltersBounded: a groups filter that needs users examined one by one holds to WithMaxScan (400
+// TestGroupFiltersBounded: a groups filter that needs users examined one by one holds to Limits.MaxScan (400
 // tooMany past it) on every store, while a group's members alone page from the membership index whatever
 // their number.
 func TestGroupFiltersBounded(t *testing.T) {
 	groupStores(t, func(t *testing.T, k groupKind) {
-		s, _ := k.serve(t, scim.WithMaxScan(5))
+		s, _ := k.serve(t, scim.WithLimits(scim.Limits{MaxScan: 5}))
 		var ids []string
 		for i := range 8 {
 			ids = append(ids, s.createUser(fmt.Sprintf("b%d@x", i)))

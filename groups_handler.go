@@ -17,42 +17,6 @@ import (
 // same schema machinery as users' (schema.Group); their members never do: a member list is read and written
 // as deltas (GroupUpdate), so no request rewrites or reloads a whole large group by accident.
 
-const (
-	defaultMaxGroupBodyBytes = 16 << 20
-	defaultMaxMembers        = 10000
-)
-
-// WithMaxGroupBodyBytes sets the largest body of a group write (POST, PUT and PATCH of /Groups); larger
-// ones get 413. The default is 16 MiB: Okta's App Integration Wizard apps PUT a group with its whole member
-// list, some 100 bytes a member, so 16 MiB carries about 150,000 members. User writes keep
-// WithMaxBodyBytes. Zero keeps the default; a negative n is a configuration error.
-func WithMaxGroupBodyBytes(n int64) Option {
-	return func(c *config) { positive(c, "WithMaxGroupBodyBytes", n, &c.maxGroupBodyBytes) }
-}
-
-// WithMaxMembersReturned sets how many members a group may have for GET /Groups/{id} (and a group write
-// answered with the group) to return them; above it the members attribute is left out, never cut short,
-// so that no client can write back a partial list. Lists of groups leave members out unless the request
-// names them (attributes=members), with the same bound. The default is 10,000. A client pages the members
-// of any group with GET /Users?filter=groups.value eq "<id>". Zero keeps the default; a negative n is a
-// configuration error.
-func WithMaxMembersReturned(n int) Option {
-	return func(c *config) { positive(c, "WithMaxMembersReturned", n, &c.maxMembers) }
-}
-
-func (h *handler) groupBodyBytes() int64 { return cmp0(h.maxGroupBodyBytes, defaultMaxGroupBodyBytes) }
-
-func (h *handler) maxMembersReturned() int {
-	return int(cmp0(int64(h.maxMembers), defaultMaxMembers))
-}
-
-func cmp0(v, def int64) int64 {
-	if v > 0 {
-		return v
-	}
-	return def
-}
-
 // groupStore returns the Store's GroupStore capability, found by type assertion.
 func (h *handler) groupStore() (GroupStore, bool) {
 	gs, ok := h.store.(GroupStore)
@@ -151,7 +115,7 @@ func groupErr(err error) error {
 // member ids, in order, without repeats.
 func (h *handler) decodeGroup(w http.ResponseWriter, r *request) (*Group, []string, error) {
 	var raw map[string]any
-	if err := h.decodeBodyMax(w, r, &raw, h.groupBodyBytes()); err != nil {
+	if err := h.decodeBodyMax(w, r, &raw, h.maxGroupBodyBytes); err != nil {
 		return nil, nil, err
 	}
 	if raw == nil {
@@ -252,7 +216,7 @@ func (h *handler) createGroup(w http.ResponseWriter, r *request, gs GroupStore) 
 	if created == nil || created.ID == "" {
 		return errors.New("scim: the GroupStore's CreateGroup returned a group without an id")
 	}
-	if c := *created; c.Members == nil && !c.MembersOmitted && len(ids) <= h.maxMembersReturned() {
+	if c := *created; c.Members == nil && !c.MembersOmitted && len(ids) <= h.maxMembers {
 		c.Members = membersOf(ids) // what was stored: the answer needs no second read
 		created = &c
 	}
@@ -262,7 +226,7 @@ func (h *handler) createGroup(w http.ResponseWriter, r *request, gs GroupStore) 
 // membersLimit is the maxMembers to load for a single group under proj.
 func (h *handler) membersLimit(proj project.Projection) int {
 	if proj.Includes(membersPath) {
-		return h.maxMembersReturned()
+		return h.maxMembers
 	}
 	return 0
 }

@@ -44,7 +44,7 @@ func (h *handler) answerGroups(w http.ResponseWriter, r *request, gs GroupStore,
 // listMembersLimit is the maxMembers of a list of groups: none unless the request names members.
 func (h *handler) listMembersLimit(proj project.Projection) int {
 	if proj.Names(membersPath) && proj.Includes(membersPath) {
-		return h.maxMembersReturned()
+		return h.maxMembers
 	}
 	return 0
 }

@@ -149,7 +149,7 @@ func memberOps(op string, ids ...string) string {
 }
 
 func TestGroupsWithoutGroupStore(t *testing.T) {
-	s := serveHandler(t, scim.NewHandler(usersOnly{scim.NewMemoryStore()}, scim.WithTokens(testToken)))
+	s := serveHandler(t, scim.MustNew(usersOnly{scim.NewMemoryStore()}, scim.WithTokens(testToken)))
 	empty := `{"schemas":["` + listURN + `"],"totalResults":0,"itemsPerPage":0,"startIndex":1,"Resources":[]}`
 	for _, path := range []string{"/Groups", "/Groups?startIndex=1&count=100", "/Groups?excludedAttributes=members&filter=displayName+eq+%22x%22"} {
 		r := s.do("GET", path, "")
@@ -597,7 +597,7 @@ func TestUsersFilteredByGroup(t *testing.T) {
 
 func TestLargeGroups(t *testing.T) {
 	groupStores(t, func(t *testing.T, k groupKind) {
-		s, store := k.serve(t, scim.WithMaxMembersReturned(3), scim.WithMaxGroupBodyBytes(8<<20))
+		s, store := k.serve(t, scim.WithLimits(scim.Limits{MaxMembersReturned: 3, MaxGroupBodyBytes: 8 << 20}))
 		var ids []string
 		for i := range 4 {
 			ids = append(ids, s.createUser(fmt.Sprintf("l%d@x", i)))
@@ -663,7 +663,7 @@ func TestLargeGroups(t *testing.T) {
 		require.Equal(t, []string{big[n-1]}, u.Add)
 		require.Equal(t, []string{big[0]}, u.Remove)
 
-		small, _ := k.serve(t, scim.WithMaxGroupBodyBytes(64))
+		small, _ := k.serve(t, scim.WithLimits(scim.Limits{MaxGroupBodyBytes: 64}))
 		requireError(t, small.do("POST", "/Groups", `{"displayName":"`+strings.Repeat("x", 100)+`"}`), 413, "")
 	})
 }
@@ -742,7 +742,7 @@ func TestGroupConcurrentPatches(t *testing.T) {
 // requests at once are over the default tenant limits (8 served, 32 queued): Entra sends about 5 at a time,
 // and retries after a 429. Here all 50 are served, so that every one races the others.
 func concurrentOpts(events bool) []scim.Option {
-	opts := []scim.Option{scim.WithTenantLimits(scim.TenantLimits{MaxConcurrent: 8, MaxQueue: 64, MaxWait: time.Minute})}
+	opts := []scim.Option{scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{MaxConcurrent: 8, MaxQueue: 64, MaxWait: time.Minute}})}
 	if events {
 		opts = append(opts, scim.WithEvents(func(context.Context, scim.Event) {}))
 	}

@@ -13,59 +13,35 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/internal/echo"
 	"github.com/scimkit/scim/internal/normalize"
 	"github.com/scimkit/scim/schema"
 )
 
-// NewHandler returns a Handler serving the SCIM 2.0 protocol for Users over store. Mount it under a
-// prefix with http.StripPrefix:
+// New returns a Handler serving the SCIM 2.0 protocol for Users (and Groups, when store is a GroupStore)
+// over store. Mount it under a prefix with http.StripPrefix:
 //
-//	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.NewHandler(store, opts...)))
+//	h, err := scim.New(store, scim.WithTokens(os.Getenv("SCIM_TOKEN")))
+//	if err != nil {
+//		return err // SCIM_TOKEN unset, say
+//	}
+//	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 //
-// NewHandler panics on a configuration error (see New), as http.ServeMux.Handle panics on a conflicting
-// pattern and regexp.MustCompile on a bad expression: the options are the program's own text, fixed when it
-// is written, and a mistake in them is found the first time the program starts, not by a client months
-// later as a 401. A host whose options come from data (token hashes from a file or a database, limits from
-// its configuration) calls New and reports the error its own way.
-func NewHandler(store Store, opts ...Option) *Handler {
-	h, err := New(store, opts...)
-	if err != nil {
-		panic(err)
-	}
-	return h
-}
-
-// New is NewHandler returning configuration mistakes as an error instead of panicking: a nil store,
-// an option given an impossible value (a negative limit, a malformed hash in WithTokenHashes, an empty
-// token), or more than one of WithTokens, WithTokenHashes and WithAuthenticator. The error wraps
-// ErrInvalidOption and names every mistake found (errors.Join), not just the first.
+// Configuration mistakes are its error: a nil store, a nil Option or option argument, an impossible value
+// (a negative limit other than NoLimit, a malformed hash in WithTokenHashes, an empty token), or more than
+// one of WithTokens, WithTokenHashes and WithAuthenticator. The error wraps ErrInvalidOption and names
+// every mistake found (errors.Join), not just the first.
 //
-// Why both: net/http and log/slog validate nothing at construction (http.Server's fields and
+// Why validate here: net/http and log/slog validate nothing at construction (http.Server's fields and
 // slog.HandlerOptions take any value, zero meaning the default, and a bad one shows up only when serving),
 // which is the failure this library must not have: an authentication mistake discovered as 401s looks to
-// Entra ID like a revoked token and stops provisioning silently. Changing NewHandler to return an error would
-// break every caller for a failure that is nearly always a programming mistake; New gives the error to hosts
-// that want it, and NewHandler keeps its signature and fails loudly at start-up, the regexp.MustCompile
-// pattern.
+// Entra ID like a revoked token and stops provisioning silently.
 func New(store Store, opts ...Option) (*Handler, error) {
 	c := config{
-		auth:         func(*http.Request) (string, error) { return "", ErrUnauthorized },
-		maxResults:   1000,
-		maxBodyBytes: 1 << 20,
-		maxRetries:   16,
-		maxOps:       1000,
-		timeout:      30 * time.Second,
-		log:          slog.Default(),
-		limits:       filter.DefaultLimits,
-		maxValues:    defaultMaxValues,
-		maxAttrNames: defaultMaxAttributeNames,
-		maxScan:      defaultMaxScan,
-		maxPageBytes: defaultMaxPageBytes,
-		maxWork:      defaultMaxWork,
-		tenantLim:    newTenantLimiter(DefaultTenantLimits),
-		passwords:    PasswordsRefused,
+		auth:       func(*http.Request) (string, error) { return "", ErrUnauthorized },
+		maxRetries: 16,
+		log:        slog.Default(),
+		passwords:  PasswordsRefused,
 	}
 	if store == nil {
 		c.fail("a nil Store")
@@ -77,11 +53,9 @@ func New(store Store, opts ...Option) (*Handler, error) {
 		}
 		o(&c)
 	}
+	c.resolveLimits()
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)
-	}
-	if c.maxResourceBytes == 0 { // what a body may carry, and room for what the server adds (id, meta)
-		c.maxResourceBytes = int(min(c.maxBodyBytes, 1<<30)) + 1024
 	}
 	rt := c.userSchema
 	if rt == nil {
@@ -120,7 +94,19 @@ type Handler struct {
 	h *handler // the implementation; Handler is its public face, with the methods a host calls
 }
 
-// ServeHTTP authenticates, routes and answers one request; see NewHandler.
+// MustNew is New for options that are the program's own text (examples, tests, a main function): it
+// panics on a configuration error, as regexp.MustCompile does on a bad expression, so the mistake is found
+// the first time the program starts. A host whose options come from data (token hashes from a database,
+// limits from its configuration) calls New and reports the error its own way.
+func MustNew(store Store, opts ...Option) *Handler {
+	h, err := New(store, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+// ServeHTTP authenticates, routes and answers one request; see New.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.h.ServeHTTP(w, r)
 	runtime.KeepAlive(h) // a request in flight keeps its Handler, and so its event queue, open
@@ -147,7 +133,7 @@ type handler struct {
 
 const contentType = "application/scim+json"
 
-// ServeHTTP authenticates, routes and answers one request; see NewHandler.
+// ServeHTTP authenticates, routes and answers one request; see New.
 func (h *handler) ServeHTTP(rw http.ResponseWriter, hr *http.Request) {
 	start := time.Now()
 	r := &request{Request: hr, work: workBudget{left: h.maxWork, limit: h.maxWork}}

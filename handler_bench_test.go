@@ -27,7 +27,7 @@ func (w *discardWriter) WriteHeader(s int)           { w.status = s }
 //	go test -run '^$' -bench Handler -benchmem .
 func BenchmarkHandler(b *testing.B) {
 	store := scim.NewMemoryStore()
-	h := scim.NewHandler(store, scim.WithTokens("t"))
+	h := scim.MustNew(store, scim.WithTokens("t"))
 	var id string
 	for i := range 10_000 {
 		rec := httptest.NewRecorder()

@@ -70,7 +70,7 @@ func newTestServer(t *testing.T, opts ...scim.Option) *testServer {
 func serveStoreAt(t *testing.T, store scim.Store, opts ...scim.Option) *testServer {
 	t.Helper()
 	mux := http.NewServeMux()
-	h := scim.NewHandler(store, scim.WithTestToken(testToken, opts...)...)
+	h := scim.MustNew(store, scim.WithTestToken(testToken, opts...)...)
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "host page") })
 	srv := httptest.NewServer(mux)
@@ -399,7 +399,7 @@ func TestAuthMultipleTokens(t *testing.T) {
 
 func TestAuthNotConfigured(t *testing.T) {
 	mux := http.NewServeMux()
-	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.NewHandler(scim.NewMemoryStore())))
+	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.MustNew(scim.NewMemoryStore())))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	s := &testServer{t: t, URL: srv.URL + "/scim/v2", token: testToken}
@@ -538,7 +538,7 @@ func TestRequestContentTypes(t *testing.T) {
 // TestResponsesAreSCIMJSON: every answer with a body, errors included, is application/scim+json (checked
 // by do) and errors carry status as a string; this walks one request of every kind of answer.
 func TestErrorBodies(t *testing.T) {
-	s := newTestServer(t, scim.WithMaxBodyBytes(256))
+	s := newTestServer(t, scim.WithLimits(scim.Limits{MaxBodyBytes: 256}))
 	id := s.createUser("err@example.com")
 	s.createUser("taken@example.com")
 	big := `{"userName":"big","displayName":"` + strings.Repeat("x", 300) + `"}`
@@ -582,7 +582,7 @@ func TestErrorBodies(t *testing.T) {
 }
 
 func TestMaxBodyBytes(t *testing.T) {
-	s := newTestServer(t, scim.WithMaxBodyBytes(100))
+	s := newTestServer(t, scim.WithLimits(scim.Limits{MaxBodyBytes: 100}))
 	body := func(n int) string {
 		b := `{"userName":"u` + strconv.Itoa(n) + `","title":""}`
 		return b[:len(b)-2] + strings.Repeat("x", n-len(b)) + `"}`
@@ -666,7 +666,7 @@ func TestLocation(t *testing.T) {
 // --- discovery ---
 
 func TestServiceProviderConfig(t *testing.T) {
-	s := newTestServer(t, scim.WithMaxResults(2))
+	s := newTestServer(t, scim.WithLimits(scim.Limits{MaxResults: 2}))
 	r := s.do("GET", "/ServiceProviderConfig", "")
 	require.Equal(t, 200, r.Status)
 	b := r.Body
@@ -728,7 +728,7 @@ func TestResourceTypes(t *testing.T) {
 	require.Equal(t, []any{}, group.Body["schemaExtensions"])
 
 	// A Store that keeps no groups serves no Group type.
-	u := serveHandler(t, scim.NewHandler(usersOnly{scim.NewMemoryStore()}, scim.WithTokens(testToken)))
+	u := serveHandler(t, scim.MustNew(usersOnly{scim.NewMemoryStore()}, scim.WithTokens(testToken)))
 	require.Equal(t, 1.0, u.do("GET", "/ResourceTypes", "").Body["totalResults"])
 	requireError(t, u.do("GET", "/ResourceTypes/Group", ""), 404, "")
 	require.Equal(t, 2.0, u.do("GET", "/Schemas", "").Body["totalResults"])
@@ -835,7 +835,7 @@ func (panicStore) Get(context.Context, string) (*scim.User, error) { panic("host
 func TestPanicRecovered(t *testing.T) {
 	var logs strings.Builder
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	h := scim.NewHandler(panicStore{scim.NewMemoryStore()}, scim.WithTokens(testToken), scim.WithLogger(logger))
+	h := scim.MustNew(panicStore{scim.NewMemoryStore()}, scim.WithTokens(testToken), scim.WithLogger(logger))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	s := &testServer{t: t, URL: srv.URL, token: testToken}
@@ -851,7 +851,7 @@ func TestPanicRecovered(t *testing.T) {
 // every time, for users and groups alike. The parameters were once read by ranging over a map, so which of
 // the two a client was told about changed from request to request.
 func TestListParamErrorDeterministic(t *testing.T) {
-	h := scim.NewHandler(scim.NewMemoryStore(), scim.WithTokens(testToken))
+	h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken))
 	for _, path := range []string{"/Users", "/Groups"} {
 		for range 64 { // the old order was random per request: 64 agreeing answers by chance are 2^-63 likely
 			r := httptest.NewRequest("GET", path+"?count=x&startIndex=y", nil)

@@ -62,7 +62,7 @@ func TestHostilePatchValues(t *testing.T) {
 
 // TestHostilePathlessKeys: the keys of a path-less value count as operations.
 func TestHostilePathlessKeys(t *testing.T) {
-	s := newTestServer(t, scim.WithMaxOperations(3))
+	s := newTestServer(t, scim.WithLimits(scim.Limits{MaxOperations: 3}))
 	id := s.createUser("keys@example.com")
 	require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","value":{"title":"a","nickName":"b","displayName":"c"}}`)).Status)
 	r := s.do("PATCH", "/Users/"+id, patchOp(`{"op":"replace","value":{"title":"a","nickName":"b","displayName":"c","locale":"d"}}`))
@@ -112,10 +112,10 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-// TestHostileScan: a sortBy or an unindexed filter over more users than WithMaxScan is 400 tooMany; within
+// TestHostileScan: a sortBy or an unindexed filter over more users than Limits.MaxScan is 400 tooMany; within
 // it, the page is right (the bounded heap agrees with a full sort) and an indexed filter is never counted.
 func TestHostileScan(t *testing.T) {
-	s := newTestServer(t, scim.WithMaxScan(50))
+	s := newTestServer(t, scim.WithLimits(scim.Limits{MaxScan: 50}))
 	for i := range 60 {
 		s.createUser(fmt.Sprintf("user%03d@example.com", (i*37)%60))
 	}
@@ -127,7 +127,7 @@ func TestHostileScan(t *testing.T) {
 	require.Equal(t, 200, s.do("GET", "/Users?filter="+url.QueryEscape(`userName eq "user007@example.com"`), "").Status)
 	require.Equal(t, 200, s.do("GET", "/Users?cursor=&count=5", "").Status)
 
-	small := newTestServer(t, scim.WithMaxScan(50))
+	small := newTestServer(t, scim.WithLimits(scim.Limits{MaxScan: 50}))
 	for i := range 50 {
 		small.createUser(fmt.Sprintf("user%03d@example.com", (i*37)%50))
 	}
@@ -197,9 +197,9 @@ func mustFilter(t *testing.T, s string) filter.Expr {
 }
 
 // TestHostilePageSize: users with large values make shorter pages (itemsPerPage says how many), never a
-// response past WithMaxPageBytes; index and cursor paging still visit every user once.
+// response past Limits.MaxPageBytes; index and cursor paging still visit every user once.
 func TestHostilePageSize(t *testing.T) {
-	s := newTestServer(t, scim.WithMaxPageBytes(16<<10))
+	s := newTestServer(t, scim.WithLimits(scim.Limits{MaxPageBytes: 16 << 10}))
 	for i := range 12 {
 		s.create(`{"userName":"big` + strconv.Itoa(i) + `","displayName":"` + strings.Repeat("x", 3000) + `"}`)
 	}
@@ -235,9 +235,9 @@ func TestHostilePageSize(t *testing.T) {
 	require.Len(t, seen, 12)
 }
 
-// TestHostileResourceSize: a PATCH cannot grow a user past WithMaxResourceBytes.
+// TestHostileResourceSize: a PATCH cannot grow a user past Limits.MaxResourceBytes.
 func TestHostileResourceSize(t *testing.T) {
-	s := newTestServer(t, scim.WithMaxResourceBytes(4096))
+	s := newTestServer(t, scim.WithLimits(scim.Limits{MaxResourceBytes: 4096}))
 	id := s.createUser("size@example.com")
 	require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"add","path":"title","value":"`+strings.Repeat("x", 2000)+`"}`)).Status)
 	requireError(t, s.do("PATCH", "/Users/"+id, patchOp(`{"op":"add","path":"nickName","value":"`+strings.Repeat("x", 2500)+`"}`)), 413, "")
@@ -248,7 +248,7 @@ func TestHostileResourceSize(t *testing.T) {
 // tenant's shape; the ids need not exist, so nothing reaches the Store). Its cost must grow linearly with the
 // list: with a slice deletion per removed id it took 1.5 s at 20,000 ids and 5.3 s at 40,000.
 func BenchmarkGroupPatchAddRemove(b *testing.B) {
-	h := scim.NewHandler(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithTenantLimits(scim.TenantLimits{MaxConcurrent: scim.NoLimit}))
+	h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{MaxConcurrent: scim.NoLimit}}))
 	rec := fuzzServe(h, "POST", "/Groups", `{"displayName":"g"}`)
 	var g struct{ ID string }
 	if err := json.Unmarshal(rec.Body.Bytes(), &g); err != nil || g.ID == "" {

@@ -17,9 +17,10 @@ import (
 // over a limit may wait briefly for its turn; past MaxQueue or MaxWait it is answered 429 Too Many Requests
 // with a Retry-After header, which Entra ID and Okta honour by backing off.
 //
-// A zero field keeps DefaultTenantLimits' value, so TenantLimits{MaxConcurrent: 4} changes only that one;
-// NoLimit (any negative value) turns a limit off: TenantLimits{MaxConcurrent: NoLimit} (the rate is off by
-// default) limits nothing. A negative Burst is a configuration error.
+// It is the Tenant field of Limits, with the same rules: a zero field keeps DefaultTenantLimits' value, so
+// TenantLimits{MaxConcurrent: 4} changes only that one; NoLimit turns a limit off:
+// TenantLimits{MaxConcurrent: NoLimit} (the rate is off by default) limits nothing; any other negative
+// value is a configuration error.
 type TenantLimits struct {
 	// MaxConcurrent is how many requests of one tenant are served at once. Counting requests in flight,
 	// not requests per second, weighs each by what it costs: a slow unindexed filter holds its slot for
@@ -29,16 +30,16 @@ type TenantLimits struct {
 	// answered 429 at once, since they would wait in vain. NoLimit lets any number wait (for MaxWait).
 	MaxQueue int
 	// MaxWait is how long a request may wait for a slot or a rate token before it is answered 429, and
-	// never past the request's deadline (WithRequestTimeout). NoLimit waits until that deadline.
+	// never past the request's deadline (Limits.RequestTimeout). NoLimit waits until that deadline.
 	MaxWait time.Duration
 	// Rate is the requests per second one tenant may sustain (a token bucket).
 	Rate float64
 	// Burst is how many requests a tenant may send at once above Rate: the bucket's size. It is at least 1
-	// when Rate is set (the default).
+	// when Rate is set (the default); NoLimit, a bucket without bound, turns the rate limit off.
 	Burst int
 }
 
-// DefaultTenantLimits is what a handler applies without WithTenantLimits: 8 requests of a tenant at once
+// DefaultTenantLimits is what a handler applies to the zero fields of Limits.Tenant: 8 requests of a tenant at once
 // (as many as the benchmark's Entra sync sends, so a well-behaved client never waits), 32 more waiting up to
 // a second, no rate limit.
 //
@@ -46,18 +47,6 @@ type TenantLimits struct {
 // later); a long one would only hide an overload, holding connections and memory until the clients time
 // out, when a 429 with Retry-After makes them slow down.
 var DefaultTenantLimits = TenantLimits{MaxConcurrent: 8, MaxQueue: 32, MaxWait: time.Second}
-
-// WithTenantLimits sets the per-tenant limits (DefaultTenantLimits without it). They apply after
-// authentication, when the tenant is known: requests refused 401 are not counted against any tenant.
-func WithTenantLimits(l TenantLimits) Option {
-	return func(c *config) {
-		if l.Burst < 0 {
-			c.fail("WithTenantLimits: Burst %d must not be negative (0 means the default)", l.Burst)
-			return
-		}
-		c.tenantLim = newTenantLimiter(l.resolve())
-	}
-}
 
 // resolve applies the defaults to l's zero fields and turns NoLimit into the limiter's "none" (zero, and
 // an unbounded queue or wait).

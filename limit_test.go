@@ -21,7 +21,7 @@ type gateStore struct {
 }
 
 func (s gateStore) Get(ctx context.Context, id string) (*scim.User, error) {
-	if scim.TenantFromContext(ctx) == "a" {
+	if t, _ := scim.Tenant(ctx); t == "a" {
 		s.entered <- struct{}{}
 		<-s.release
 	}
@@ -43,7 +43,7 @@ func limitServer(t *testing.T, l scim.TenantLimits) (*testServer, http.Handler, 
 	store := gateStore{scim.NewMemoryStore(), make(chan struct{}, 100), make(chan struct{})}
 	var mu sync.Mutex
 	var infos []scim.RequestInfo
-	h := scim.NewHandler(store, scim.WithAuthenticator(tenantAuth), scim.WithTenantLimits(l),
+	h := scim.MustNew(store, scim.WithAuthenticator(tenantAuth), scim.WithLimits(scim.Limits{Tenant: l}),
 		scim.WithMetrics(func(i scim.RequestInfo) { mu.Lock(); infos = append(infos, i); mu.Unlock() }))
 	s := serveHandler(t, h)
 	t.Cleanup(func() { close(store.release) }) // runs before serveHandler's srv.Close
@@ -150,9 +150,9 @@ func TestTenantLimitsBounded(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			opts := []scim.Option{scim.WithAuthenticator(tenantAuth)}
 			if name != "default" {
-				opts = append(opts, scim.WithTenantLimits(l))
+				opts = append(opts, scim.WithLimits(scim.Limits{Tenant: l}))
 			}
-			h := scim.NewHandler(scim.NewMemoryStore(), opts...)
+			h := scim.MustNew(scim.NewMemoryStore(), opts...)
 			s := serveHandler(t, h)
 			var wg sync.WaitGroup
 			for w := range 4 {
@@ -172,6 +172,6 @@ func TestTenantLimitsBounded(t *testing.T) {
 			require.LessOrEqual(t, n, 1024, "4000 tenants, idle ones swept")
 		})
 	}
-	require.Zero(t, scim.TenantEntries(scim.NewHandler(scim.NewMemoryStore(), scim.WithTenantLimits(scim.TenantLimits{MaxConcurrent: scim.NoLimit}))),
+	require.Zero(t, scim.TenantEntries(scim.MustNew(scim.NewMemoryStore(), scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{MaxConcurrent: scim.NoLimit}}))),
 		"NoLimit: no limiter")
 }

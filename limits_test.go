@@ -25,7 +25,7 @@ func TestTokenHashes(t *testing.T) {
 	other, _ := scim.MintToken()
 	require.NotEqual(t, tok, other)
 
-	s := serveHandler(t, scim.NewHandler(scim.NewMemoryStore(), scim.WithTokenHashes(strings.ToUpper(hash))))
+	s := serveHandler(t, scim.MustNew(scim.NewMemoryStore(), scim.WithTokenHashes(strings.ToUpper(hash))))
 	require.Equal(t, 200, s.do("GET", "/Users", "", "Authorization", "Bearer "+tok).Status, "hex in either case")
 	// The hash itself is no token.
 	requireError(t, s.do("GET", "/Users", "", "Authorization", "Bearer "+hash), 401, "")
@@ -38,7 +38,7 @@ func TestTokenHashes(t *testing.T) {
 
 // TestMaxOperations: a PATCH with more operations than the limit is refused whole.
 func TestMaxOperations(t *testing.T) {
-	s := newTestServer(t, scim.WithMaxOperations(2))
+	s := newTestServer(t, scim.WithLimits(scim.Limits{MaxOperations: 2}))
 	id := s.createUser("ops@example.com")
 	op := `{"op":"replace","path":"displayName","value":"x"}`
 	require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(op, op)).Status)
@@ -49,7 +49,7 @@ func TestMaxOperations(t *testing.T) {
 
 // TestFilterLimits: filters longer or deeper than configured are invalidFilter, not work.
 func TestFilterLimits(t *testing.T) {
-	s := newTestServer(t, scim.WithFilterLimits(filter.Limits{MaxLength: 40, MaxDepth: 2}))
+	s := newTestServer(t, scim.WithLimits(scim.Limits{Filter: filter.Limits{MaxLength: 40, MaxDepth: 2}}))
 	require.Equal(t, 200, s.do("GET", "/Users?filter="+url.QueryEscape(`userName eq "a"`), "").Status)
 	requireError(t, s.do("GET", "/Users?filter="+url.QueryEscape(`userName eq "`+strings.Repeat("a", 40)+`"`), ""), 400, "invalidFilter")
 	requireError(t, s.do("GET", "/Users?filter="+url.QueryEscape(`not (not (not (title pr)))`), ""), 400, "invalidFilter")
@@ -71,7 +71,7 @@ func (s slowStore) List(ctx context.Context, q scim.Query) (*scim.Page, error) {
 // TestRequestTimeout: the Store works under the request's deadline, and a request that runs out answers 503.
 func TestRequestTimeout(t *testing.T) {
 	store := slowStore{scim.NewMemoryStore(), make(chan bool, 1)}
-	s := serveHandler(t, scim.NewHandler(store, scim.WithTokens(testToken), scim.WithRequestTimeout(50*time.Millisecond)))
+	s := serveHandler(t, scim.MustNew(store, scim.WithTokens(testToken), scim.WithLimits(scim.Limits{RequestTimeout: 50 * time.Millisecond})))
 	start := time.Now()
 	r := s.do("GET", "/Users", "")
 	requireError(t, r, 503, "")

@@ -14,7 +14,7 @@ import (
 
 // BenchmarkMemoryFilteredScan measures a page whose filter no index answers (displayName co "…") over a
 // MemoryStore of 100k Entra-shaped users, at the Store (List and ListCursor, MaxScan 0) and through the
-// handler (WithMaxScan raised to 100k):
+// handler (Limits.MaxScan raised to 100k):
 //
 //	go test -run '^$' -bench MemoryFilteredScan -benchmem -benchtime 10x .
 //
@@ -40,7 +40,7 @@ func BenchmarkMemoryFilteredScan(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	h := scim.NewHandler(store, scim.WithTokens("t"), scim.WithMaxScan(n))
+	h := scim.MustNew(store, scim.WithTokens("t"), scim.WithLimits(scim.Limits{MaxScan: n}))
 	for _, f := range []struct{ name, filter string }{
 		{"none", `displayName co "nobody"`},
 		{"1pct", `displayName co "needle"`},

@@ -36,13 +36,21 @@ type RequestInfo struct {
 //
 // [docs/observability.md]: https://github.com/scimkit/scim/blob/main/docs/observability.md
 func WithMetrics(fn func(RequestInfo)) Option {
-	return func(c *config) { c.metrics = fn }
+	return func(c *config) {
+		if c.notNil("WithMetrics", fn != nil) {
+			c.metrics = fn
+		}
+	}
 }
 
 // WithRequestLog writes one structured line per request to l (at Info, or Warn for 5xx): method, route,
 // status, scimType, duration, tenant and request id; never a token, a password or an attribute value.
 func WithRequestLog(l *slog.Logger) Option {
-	return func(c *config) { c.requestLog = l }
+	return func(c *config) {
+		if c.notNil("WithRequestLog", l != nil) {
+			c.requestLog = l
+		}
+	}
 }
 
 // request is one request the handler serves and what the handler learns while serving it. It is passed
@@ -56,7 +64,7 @@ type request struct {
 	scimType          ScimType
 	base              string       // the mount point's absolute URL, once computed
 	ignored           []string     // attributes outside the declaration that a write carried
-	work              workBudget   // what the request may still spend (WithMaxWork)
+	work              workBudget   // what the request may still spend (Limits.MaxWork)
 	w                 statusWriter // allocated with the request: one allocation less a request
 }
 

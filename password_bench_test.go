@@ -26,7 +26,7 @@ func BenchmarkPasswordFairness(b *testing.B) {
 			name = "A-flooding"
 		}
 		b.Run(name, func(b *testing.B) {
-			h := scim.NewHandler(scim.NewMemoryStore(), scim.WithPasswords(scim.PasswordsHashed),
+			h := scim.MustNew(scim.NewMemoryStore(), scim.WithPasswords(scim.PasswordsHashed),
 				scim.WithAuthenticator(func(r *http.Request) (string, error) {
 					tok, _ := scim.BearerToken(r)
 					return tok, nil // the token names the tenant

@@ -14,7 +14,7 @@ import (
 // TestPasswordHashFair: while tenant A floods password writes, tenant B's own password write is hashed next,
 // ahead of A's queue. A hasher that blocks until told shows the order of admission: nothing is timed.
 func TestPasswordHashFair(t *testing.T) {
-	h := scim.NewHandler(scim.NewMemoryStore(), scim.WithPasswords(scim.PasswordsHashed),
+	h := scim.MustNew(scim.NewMemoryStore(), scim.WithPasswords(scim.PasswordsHashed),
 		scim.WithAuthenticator(func(r *http.Request) (string, error) {
 			tok, _ := scim.BearerToken(r)
 			return tok, nil // the token names the tenant

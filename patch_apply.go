@@ -31,7 +31,7 @@ type patchEnv struct {
 // path-less values that name no attribute of rt are reported to ignored. Every operation costs time linear
 // in the values it touches (sets keyed by canonical JSON, never pairwise comparisons), times the comparisons
 // of its value filter: what the operations cost together is charged to the work budget before each is
-// applied, so that many operations over many values stop at the limit (WithMaxWork). Before any is
+// applied, so that many operations over many values stop at the limit (Limits.MaxWork). Before any is
 // applied, their cost over the resource as read is checked against what is left: a PATCH known to cost
 // more is refused for the price of parsing it rather than after spending the whole budget (a hostile
 // tenant repeating it would otherwise spend a budget of CPU per request).

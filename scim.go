@@ -3,7 +3,7 @@
 // SCIM client.
 //
 // The host app declares what its users keep (schema.DeclareUser, WithUserSchema), implements a small Store
-// over its own database (or uses MemoryStore), creates a handler with New (or NewHandler, which panics on a
+// over its own database (or uses MemoryStore), creates a handler with New (or MustNew, which panics on a
 // configuration mistake such as an empty token) and mounts it next to its own routes:
 //
 //	h, err := scim.New(store, scim.WithTokens(os.Getenv("SCIM_TOKEN")))
@@ -11,6 +11,9 @@
 //		log.Fatal(err) // SCIM_TOKEN unset, say
 //	}
 //	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
+//
+// Every bound on a request (body and page sizes, PATCH operations, scans, work, time, per-tenant limits) is a
+// field of one Limits value given with WithLimits: zero is the default, NoLimit turns a bound off.
 //
 // The handler speaks the protocol: authentication, filters, sorting, paging, projection, PATCH, ETags,
 // discovery and SCIM errors, with the tolerances real identity providers need (string booleans, op names in
@@ -36,21 +39,17 @@
 package scim
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"database/sql/driver"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -171,147 +170,6 @@ type Meta struct {
 // userType is the User resource type of a handler without WithUserSchema: built once, never modified.
 var userType = schema.User()
 
-// Option configures the handler made by New or NewHandler. An option given an impossible value (a negative
-// limit, a malformed token hash, a second way to authenticate) makes New return an error wrapping
-// ErrInvalidOption, and NewHandler panic with it.
-//
-// Zero means the default in every option and in every field of an option's struct (TenantLimits,
-// EventQueue, filter.Limits). Where turning a bound off is legitimate the option says so, and takes NoLimit.
-type Option func(*config)
-
-// NoLimit turns off the bound of an option that allows it: WithRequestTimeout, WithMaxScan and the fields of
-// TenantLimits. Any negative value means the same; other options refuse negative values.
-const NoLimit = -1
-
-// ErrInvalidOption is wrapped by the error New returns (and NewHandler panics with) for a configuration
-// mistake; the message names the option and the value.
-var ErrInvalidOption = errors.New("scim: invalid option")
-
-// fail records a configuration mistake, reported by New.
-func (c *config) fail(format string, args ...any) {
-	c.errs = append(c.errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidOption}, args...)...))
-}
-
-// setAuth sets the authentication; a second one is a mistake (which of them did the host mean?).
-func (c *config) setAuth(option string, auth func(*http.Request) (string, error)) {
-	if c.authBy != "" {
-		c.fail("%s and %s both set the authentication: give one of WithTokens, WithTokenHashes and WithAuthenticator, once", c.authBy, option)
-	}
-	c.authBy, c.auth = option, auth
-}
-
-// positive is an option taking a positive bound or zero (the default): a negative n is refused, and a zero
-// keeps def.
-func positive[T int | int64 | time.Duration](c *config, option string, n T, dst *T) {
-	switch {
-	case n < 0:
-		c.fail("%s(%v): must not be negative (0 means the default)", option, n)
-	case n > 0:
-		*dst = n
-	}
-}
-
-type config struct {
-	errs         []error // configuration mistakes, reported by New
-	authBy       string  // the option that set auth, if any
-	auth         func(*http.Request) (string, error)
-	baseURL      string
-	maxResults   int
-	maxBodyBytes int64
-	maxRetries   int
-	maxOps       int
-	// The cost model's limits (limits.go).
-	maxValues        int
-	maxResourceBytes int
-	maxAttrNames     int
-	maxScan          int
-	maxPageBytes     int
-	maxWork          int // 0: no bound
-	timeout          time.Duration
-	retryAfter       time.Duration
-	events           func(context.Context, Event)
-	eventQueue       EventQueue
-	metrics          func(RequestInfo)
-	requestLog       *slog.Logger
-	log              *slog.Logger
-	limits           filter.Limits
-	passwords        PasswordPolicy
-	userSchema       *schema.ResourceType
-	tenantLim        *tenantLimiter // nil: no per-tenant limits
-	// Groups (groups_handler.go); zero means the default.
-	maxGroupBodyBytes int64
-	maxMembers        int
-}
-
-// WithUserSchema serves the User resource type that schema.DeclareUser made: only the attributes the host
-// keeps, and its own extensions. Give the same value to a Store that maps attributes (sqlstore.WithSchema)
-// and to scimtest. Without it the handler serves every core and enterprise attribute.
-func WithUserSchema(rt *schema.ResourceType) Option {
-	return func(c *config) { c.userSchema = rt }
-}
-
-// WithTokens accepts requests whose Authorization header is "Bearer <token>" for one of tokens, compared in
-// constant time; they all act for the tenant "". Without WithTokens, WithTokenHashes or WithAuthenticator
-// every request is refused with 401. No tokens, or an empty one (an unset environment variable, say), is a
-// configuration error, as is a second authentication option.
-func WithTokens(tokens ...string) Option {
-	return func(c *config) {
-		hashes := make([]string, 0, len(tokens))
-		for i, t := range tokens {
-			if strings.TrimSpace(t) == "" {
-				c.fail("WithTokens: token %d is empty", i)
-				continue
-			}
-			hashes = append(hashes, HashToken(t).String())
-		}
-		c.tokenAuth("WithTokens", len(tokens), hashes)
-	}
-}
-
-// WithTokenHashes is WithTokens for a host that keeps only the hashes of its tokens (HashToken, MintToken),
-// as it should: a leaked configuration or database then grants nothing. A hash that is not 64 hex digits
-// (TokenHash.String's form) is a configuration error, not a token silently left out.
-func WithTokenHashes(hashes ...string) Option {
-	return func(c *config) {
-		valid := make([]string, 0, len(hashes))
-		for i, h := range hashes {
-			if b, err := hex.DecodeString(h); err != nil || len(b) != sha256.Size {
-				c.fail("WithTokenHashes: hash %d is not a hex SHA-256 (64 hex digits, as HashToken makes)", i)
-				continue
-			}
-			valid = append(valid, h)
-		}
-		c.tokenAuth("WithTokenHashes", len(hashes), valid)
-	}
-}
-
-// tokenAuth sets the authentication of WithTokens and WithTokenHashes: n were given, hashes are the valid ones.
-func (c *config) tokenAuth(option string, n int, hashes []string) {
-	if n == 0 {
-		c.fail("%s: no tokens given: every request would be refused", option)
-	}
-	want := make([][]byte, len(hashes))
-	for i, h := range hashes {
-		want[i], _ = hex.DecodeString(h)
-	}
-	c.setAuth(option, func(r *http.Request) (string, error) {
-		tok, ok := BearerToken(r)
-		if !ok {
-			return "", ErrUnauthorized
-		}
-		// Compare digests: constant time whatever the token's length, and every hash is tried.
-		got := sha256.Sum256([]byte(tok))
-		match := 0
-		for _, w := range want {
-			match |= subtle.ConstantTimeCompare(got[:], w)
-		}
-		if match == 0 {
-			return "", ErrUnauthorized
-		}
-		return "", nil
-	})
-}
-
 // HashToken returns the hash a host stores in place of a SCIM token: SHA-256. Tokens from MintToken carry
 // 256 random bits, so a fast hash is enough; a password hash would only slow every request down. A
 // multi-tenant host looks the hash up in its accounts table in its authenticator (WithAuthenticator),
@@ -362,24 +220,6 @@ func MintToken() (token string, hash TokenHash) {
 	return token, HashToken(token)
 }
 
-// WithAuthenticator authenticates each request with auth, which returns the tenant (customer account) the
-// request acts for. Its error answers the request: ErrUnauthorized (errors.Is) gives 401, an *Error its own
-// status (403, say), ErrUnavailable or context.DeadlineExceeded 503. Any other error means the
-// authenticator itself failed (its accounts table is unreachable, say): the request gets 500 and the error is
-// logged at Error, never a 401 that would tell the identity provider its token was revoked. A multi-tenant
-// SaaS maps each customer's token to its account here; BearerToken extracts the token.
-//
-// A nil auth, or a second authentication option, is a configuration error.
-func WithAuthenticator(auth func(r *http.Request) (tenant string, err error)) Option {
-	return func(c *config) {
-		if auth == nil {
-			c.fail("WithAuthenticator(nil)")
-			return
-		}
-		c.setAuth("WithAuthenticator", auth)
-	}
-}
-
 // ErrUnauthorized is what an authenticator returns for missing or wrong credentials.
 var ErrUnauthorized = errors.New("scim: unauthorized")
 
@@ -391,66 +231,4 @@ func BearerToken(r *http.Request) (string, bool) {
 		return "", false
 	}
 	return tok, true
-}
-
-// WithBaseURL sets the absolute URL the handler is reachable at, such as "https://api.example.com/scim/v2",
-// for meta.location and the Location header. Without it they are built from the request's Host and the
-// prefix the host stripped; set it when a proxy sits in front.
-func WithBaseURL(u string) Option {
-	return func(c *config) { c.baseURL = strings.TrimRight(u, "/") }
-}
-
-// WithMaxResults sets the largest page a list answers (advertised as filter.maxResults), and the page size
-// when a client names no count. The default (0) is 1000; a negative n is a configuration error.
-func WithMaxResults(n int) Option {
-	return func(c *config) { positive(c, "WithMaxResults", n, &c.maxResults) }
-}
-
-// WithMaxBodyBytes sets the largest request body accepted; larger ones get 413. The default (0) is 1 MiB; a
-// negative n is a configuration error.
-func WithMaxBodyBytes(n int64) Option {
-	return func(c *config) { positive(c, "WithMaxBodyBytes", n, &c.maxBodyBytes) }
-}
-
-// WithFilterLimits bounds the filters a client may send: their length in bytes, how deeply and/or/not and
-// value filters nest, how many comparisons they hold (filter.DefaultLimits: 4096 bytes, 32 levels, …).
-// Longer or deeper ones get 400 invalidFilter. A zero field keeps its default; a negative one is a
-// configuration error.
-func WithFilterLimits(l filter.Limits) Option {
-	return func(c *config) {
-		if l.MaxLength < 0 || l.MaxDepth < 0 || l.MaxTerms < 0 || l.MaxMultiValued < 0 {
-			c.fail("WithFilterLimits(%+v): fields must not be negative (0 means the default)", l)
-			return
-		}
-		c.limits = l
-	}
-}
-
-// WithMaxOperations sets how many operations one PATCH may carry (default, or 0: 1000), each key of a
-// path-less value counting as one; more get 400 invalidValue. A negative n is a configuration error.
-func WithMaxOperations(n int) Option {
-	return func(c *config) { positive(c, "WithMaxOperations", n, &c.maxOps) }
-}
-
-// WithRequestTimeout bounds each request, the Store's work included: the context the Store gets ends after
-// d, and a request that runs out answers 503. The default (0) is 30 seconds; NoLimit (any negative d) means
-// no bound beyond the client's own.
-func WithRequestTimeout(d time.Duration) Option {
-	return func(c *config) {
-		switch {
-		case d < 0:
-			c.timeout = 0 // no bound
-		case d > 0:
-			c.timeout = d
-		}
-	}
-}
-
-// WithLogger sets the logger for failures that are not the client's doing. The default is slog.Default().
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) {
-		if l != nil {
-			c.log = l
-		}
-	}
 }

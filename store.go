@@ -85,11 +85,11 @@ type Query struct {
 	// MaxScan, when positive, is how many users a Store may examine one by one (in Go, or row by row
 	// where its database cannot evaluate the filter or sort) to answer: past it the Store returns
 	// ErrTooMany rather than work through a whole tenant. Lookups its indexes answer are not counted. The
-	// handler sets it (WithMaxScan); Collector enforces it.
+	// handler sets it (Limits.MaxScan); Collector enforces it.
 	MaxScan int
 	// MaxBytes, when positive, is the most bytes of users a page needs: a Store may return fewer users than
 	// Count once the users it has read encode to more (RFC 7644 §3.4.2.4 allows a shorter page), so that a
-	// page of very large users is not read whole. The handler sets it (WithMaxPageBytes).
+	// page of very large users is not read whole. The handler sets it (Limits.MaxPageBytes).
 	MaxBytes int
 }
 
@@ -126,16 +126,9 @@ var ErrNoTenant = errors.New("scim: the context carries no tenant")
 // a job).
 //
 // It is named for what it returns, as context.WithValue is, and not With…, the prefix of this package's
-// Options: scim.WithTenant(ctx, t) next to scim.WithTokens(t) read as if both configured the handler.
+// Options: a WithTenant(ctx, t) next to WithTokens(t) would read as if both configured the handler.
 func ContextWithTenant(ctx context.Context, tenant string) context.Context {
 	return context.WithValue(ctx, tenantKey{}, tenant)
-}
-
-// WithTenant is ContextWithTenant.
-//
-// Deprecated: use ContextWithTenant; WithTenant reads like an Option.
-func WithTenant(ctx context.Context, tenant string) context.Context {
-	return ContextWithTenant(ctx, tenant)
 }
 
 // Tenant returns the tenant of ctx: the one the handler authenticated the request as ("" for single-tenant
@@ -146,12 +139,4 @@ func Tenant(ctx context.Context) (string, error) {
 		return t, nil
 	}
 	return "", ErrNoTenant
-}
-
-// TenantFromContext returns the tenant of ctx, or "" when it carries none.
-//
-// Deprecated: use Tenant, which tells a missing tenant from the tenant "".
-func TenantFromContext(ctx context.Context) string {
-	t, _ := Tenant(ctx)
-	return t
 }

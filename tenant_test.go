@@ -13,7 +13,7 @@ import (
 // single is the context a test gives a Store directly, outside a request: the single-tenant tenant "".
 func single() context.Context { return scim.ContextWithTenant(context.Background(), "") }
 
-// TestTenant: Tenant tells the tenant "" from no tenant at all, and the deprecated names keep working.
+// TestTenant: Tenant tells the tenant "" from no tenant at all.
 func TestTenant(t *testing.T) {
 	_, err := scim.Tenant(context.Background())
 	require.ErrorIs(t, err, scim.ErrNoTenant)
@@ -22,10 +22,9 @@ func TestTenant(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, tenant)
 
-	tenant, err = scim.Tenant(scim.ContextWithTenant(context.Background(), "acme")) //nolint:staticcheck // the deprecated alias
+	tenant, err = scim.Tenant(scim.ContextWithTenant(context.Background(), "acme"))
 	require.NoError(t, err)
 	require.Equal(t, "acme", tenant)
-	require.Equal(t, "acme", scim.TenantFromContext(scim.ContextWithTenant(context.Background(), "acme"))) //nolint:staticcheck
 }
 
 // TestTenantInRequest: a Store called by the handler sees the tenant the authenticator returned ("" for
@@ -34,7 +33,7 @@ func TestTenant(t *testing.T) {
 func TestTenantInRequest(t *testing.T) {
 	store := scim.NewMemoryStore()
 	var during error
-	h := scim.NewHandler(store, scim.WithAuthenticator(func(r *http.Request) (string, error) {
+	h := scim.MustNew(store, scim.WithAuthenticator(func(r *http.Request) (string, error) {
 		_, during = scim.Tenant(r.Context())
 		_, err := store.List(r.Context(), scim.Query{Count: 1})
 		require.ErrorIs(t, err, scim.ErrNoTenant)

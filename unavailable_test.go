@@ -51,19 +51,19 @@ func TestUnavailable(t *testing.T) {
 		retryAfter string
 	}{
 		{name: "store outage", store: failingStore{err: outage}, status: 503, retryAfter: "2"},
-		{name: "configured retry", store: failingStore{err: outage}, opts: []scim.Option{scim.WithRetryAfter(2500 * time.Millisecond)},
+		{name: "configured retry", store: failingStore{err: outage}, opts: []scim.Option{scim.WithLimits(scim.Limits{RetryAfter: 2500 * time.Millisecond})},
 			status: 503, retryAfter: "3"},
 		{name: "tenant past its share of the store", store: failingStore{err: fmt.Errorf("%w: 2 of 4 connections (%w)",
-			scim.ErrBusy, context.DeadlineExceeded), wait: true}, opts: []scim.Option{scim.WithRequestTimeout(30 * time.Millisecond)},
+			scim.ErrBusy, context.DeadlineExceeded), wait: true}, opts: []scim.Option{scim.WithLimits(scim.Limits{RequestTimeout: 30 * time.Millisecond})},
 			status: 429, retryAfter: "2"},
 		{name: "bug", store: failingStore{err: errors.New("sql: converting argument")}, status: 500},
 		{name: "past the deadline", store: failingStore{err: errors.New("interrupted (9)"), wait: true},
-			opts: []scim.Option{scim.WithRequestTimeout(30 * time.Millisecond)}, status: 503, retryAfter: "2"},
+			opts: []scim.Option{scim.WithLimits(scim.Limits{RequestTimeout: 30 * time.Millisecond})}, status: 503, retryAfter: "2"},
 		{name: "authenticator outage", store: scim.NewMemoryStore(),
 			auth: func(*http.Request) (string, error) { return "", outage }, status: 503, retryAfter: "2"},
 		{name: "authenticator past the deadline", store: scim.NewMemoryStore(),
 			auth: func(r *http.Request) (string, error) { <-r.Context().Done(); return "", r.Context().Err() },
-			opts: []scim.Option{scim.WithRequestTimeout(30 * time.Millisecond)}, status: 503, retryAfter: "2"},
+			opts: []scim.Option{scim.WithLimits(scim.Limits{RequestTimeout: 30 * time.Millisecond})}, status: 503, retryAfter: "2"},
 		{name: "authenticator refusal", store: scim.NewMemoryStore(),
 			auth: func(*http.Request) (string, error) { return "", fmt.Errorf("no such token: %w", scim.ErrUnauthorized) }, status: 401},
 		{name: "authenticator failure", store: scim.NewMemoryStore(),
@@ -79,7 +79,7 @@ func TestUnavailable(t *testing.T) {
 			if tt.auth != nil {
 				opts = []scim.Option{scim.WithAuthenticator(tt.auth)}
 			}
-			s := serveHandler(t, scim.NewHandler(tt.store, append(opts, tt.opts...)...))
+			s := serveHandler(t, scim.MustNew(tt.store, append(opts, tt.opts...)...))
 			for _, r := range []result{
 				s.do("GET", "/Users", ""),
 				s.do("GET", "/Users/x", ""),

@@ -751,7 +751,7 @@ func TestSortMeta(t *testing.T) {
 // --- lists: paging ---
 
 func TestPaging(t *testing.T) {
-	s := newTestServer(t, scim.WithMaxResults(3))
+	s := newTestServer(t, scim.WithLimits(scim.Limits{MaxResults: 3}))
 	for i := 1; i <= 5; i++ {
 		s.createUser("u" + strconv.Itoa(i))
 	}

@@ -129,7 +129,7 @@ func runFairness(o options, nA int, conc int) error {
 			l    scim.TenantLimits
 		}{{"off", scim.TenantLimits{MaxConcurrent: scim.NoLimit}}, {"default", scim.DefaultTenantLimits},
 			{"MaxConcurrent 2", scim.TenantLimits{MaxConcurrent: 2, MaxQueue: 32, MaxWait: time.Second}}} {
-			h := scim.NewHandler(store, scim.WithAuthenticator(fairAuth), scim.WithTenantLimits(lim.l))
+			h := scim.MustNew(store, scim.WithAuthenticator(fairAuth), scim.WithLimits(scim.Limits{Tenant: lim.l}))
 			t, err := startTarget("ours", kind, h, conc+fairConcB)
 			if err != nil {
 				closeStore()

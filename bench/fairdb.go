@@ -178,7 +178,7 @@ func seedFairDBInto(s *sqlstore.Store, postgres bool, nA int) error {
 // fairDBHandler is the handler under test: the two tenants' tokens, passwords hashed, every limit at its
 // default. Its log would hold a line per 503 of A's; the benchmark's table counts them instead.
 func fairDBHandler(s *sqlstore.Store) *scim.Handler {
-	return scim.NewHandler(s, scim.WithAuthenticator(fairAuth), scim.WithPasswords(scim.PasswordsHashed),
+	return scim.MustNew(s, scim.WithAuthenticator(fairAuth), scim.WithPasswords(scim.PasswordsHashed),
 		scim.WithLogger(slog.New(slog.DiscardHandler)))
 }
 

@@ -298,7 +298,7 @@ func runAll(o options) error {
 }
 
 // ourHandler is what a host mounts: our handler with a static token.
-func ourHandler(s scim.Store) http.Handler { return scim.NewHandler(s, scim.WithTokens(benchToken)) }
+func ourHandler(s scim.Store) http.Handler { return scim.MustNew(s, scim.WithTokens(benchToken)) }
 
 // runSize seeds every server with n users, then measures each op on all of them in interleaved rounds, and
 // walks each store's users (walk100) after the list op.

@@ -68,7 +68,7 @@ func (run *handlerRun) newServer(t *testing.T, store scim.Store, opts ...scim.Op
 	t.Helper()
 	mux := http.NewServeMux()
 	all := append([]scim.Option{scim.WithAuthenticator(run.auth), scim.WithPasswords(scim.PasswordsHashed)}, run.opts.Options...)
-	h := scim.NewHandler(store, append(all, opts...)...)
+	h := scim.MustNew(store, append(all, opts...)...)
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "host page") })
 	srv := httptest.NewServer(mux)

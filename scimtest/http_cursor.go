@@ -82,7 +82,7 @@ func checkCursorSorted(t *testing.T, s *server) {
 
 // checkDefaultPaginationMethod checks RFC9865 §2.3 MUST: a query naming neither `startIndex` nor `cursor` is paginated by the advertised default method (index), never refused.
 func checkDefaultPaginationMethod(t *testing.T, s *server) {
-	s = s.with(scim.WithMaxResults(2))
+	s = s.with(scim.WithLimits(scim.Limits{MaxResults: 2}))
 	for i := range 3 {
 		s.user("dp" + strconv.Itoa(i) + "@example.com")
 	}
@@ -111,7 +111,7 @@ func checkCursorInSearch(t *testing.T, s *server) {
 
 // checkPaginationAdvertised checks RFC9865 §4 SHOULD: /ServiceProviderConfig advertises `pagination` truthfully: cursor and index support, default method, default and maximum page size.
 func checkPaginationAdvertised(t *testing.T, s *server) {
-	s = s.with(scim.WithMaxResults(5))
+	s = s.with(scim.WithLimits(scim.Limits{MaxResults: 5}))
 	p := s.do("GET", "/ServiceProviderConfig", "").Body["pagination"].(map[string]any)
 	require.Equal(t, true, p["cursor"], "every store here implements scim.CursorLister")
 	require.Equal(t, true, p["index"])

@@ -103,7 +103,7 @@ func checkResponsesAreSCIMJSON(t *testing.T, s *server) {
 	for _, r := range []response{
 		s.do("GET", "/Users/missing", ""),
 		s.do("DELETE", "/Schemas", ""),
-		s.with(scim.WithMaxBodyBytes(64)).do("POST", "/Users", `{"userName":"`+strings.Repeat("x", 100)+`"}`),
+		s.with(scim.WithLimits(scim.Limits{MaxBodyBytes: 64})).do("POST", "/Users", `{"userName":"`+strings.Repeat("x", 100)+`"}`),
 		s.do("POST", "/Users", `{"userName":"x"}`, "Content-Type", "text/plain"),
 	} {
 		require.GreaterOrEqual(t, r.Status, 400)
@@ -268,7 +268,7 @@ func checkServiceProviderConfig(t *testing.T, s *server) {
 
 // checkServiceProviderConfigTruthful checks RFC7643 §5 MUST: what /ServiceProviderConfig advertises is what the server does (patch, sort, etag, changePassword, filter.maxResults, bulk, cursor pagination).
 func checkServiceProviderConfigTruthful(t *testing.T, s *server) {
-	s = s.with(scim.WithMaxResults(2))
+	s = s.with(scim.WithLimits(scim.Limits{MaxResults: 2}))
 	b := s.do("GET", "/ServiceProviderConfig", "").Body
 	feature := func(name string) bool { return b[name].(map[string]any)["supported"].(bool) }
 	require.Equal(t, 2.0, b["filter"].(map[string]any)["maxResults"])

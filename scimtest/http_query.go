@@ -419,7 +419,7 @@ func checkCountNotExceeded(t *testing.T, s *server) {
 		require.Len(t, confResources(t, b), min(c, 4))
 		require.Equal(t, 4.0, b["totalResults"])
 	}
-	capped := s.with(scim.WithMaxResults(3))
+	capped := s.with(scim.WithLimits(scim.Limits{MaxResults: 3}))
 	require.Len(t, confResources(t, capped.list("count=100")), 3)
 	require.Len(t, confResources(t, capped.list("")), 3)
 }

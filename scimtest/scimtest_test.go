@@ -55,8 +55,9 @@ type hostStore struct {
 }
 
 func (s *hostStore) tenant(ctx context.Context) error {
-	if _, err := strconv.Atoi(scim.TenantFromContext(ctx)); err != nil {
-		return fmt.Errorf("hostStore: tenant %q is not an account id", scim.TenantFromContext(ctx))
+	t, _ := scim.Tenant(ctx)
+	if _, err := strconv.Atoi(t); err != nil {
+		return fmt.Errorf("hostStore: tenant %q is not an account id", t)
 	}
 	return nil
 }

@@ -28,7 +28,7 @@ func BenchmarkUserNameEq(b *testing.B) {
 		for _, n := range []int{1_000, 1_000_000} {
 			b.Run(fmt.Sprintf("store=%s/users=%d", kind, n), func(b *testing.B) {
 				store := seeded(b, kind, n)
-				h := scim.NewHandler(store, scim.WithTokens("t"))
+				h := scim.MustNew(store, scim.WithTokens("t"))
 				rng := rand.New(rand.NewPCG(1, 2))
 				for b.Loop() {
 					name := benchUserName(rng.IntN(n))

@@ -12,7 +12,7 @@ import (
 	"github.com/scimkit/scim"
 )
 
-// TestScanBudgetHTTP: the database's work counts against WithMaxScan as the Go evaluator's does. Over a
+// TestScanBudgetHTTP: the database's work counts against Limits.MaxScan as the Go evaluator's does. Over a
 // tenant of 60 users with a budget of 20, a filter SQL tests on every user (not (groups pr), groups pr,
 // title eq, and on PostgreSQL an "or" of groups), a sort of the tenant, or an OFFSET past the budget in a filtered list answers 400 tooMany
 // before any statement runs; index lookups and a group's members (groups.value eq) are served, a group's
@@ -34,7 +34,7 @@ func TestScanBudgetHTTP(t *testing.T) {
 		require.NoError(t, err)
 		_, err = s.CreateGroup(ctx, group("small", "Small", small...))
 		require.NoError(t, err)
-		c := serve(t, s, scim.WithMaxScan(20))
+		c := serve(t, s, scim.WithLimits(scim.Limits{MaxScan: 20}))
 		list := func(want int, query string) map[string]any {
 			t.Helper()
 			return c.do(want, "GET", "/Users?"+query, "")

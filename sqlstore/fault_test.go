@@ -175,8 +175,8 @@ func faultDo(base, method, path, body string) (faultAnswer, error) {
 
 // serveStore serves a SCIM handler over s, answering 503s with Retry-After: 1.
 func serveStore(t *testing.T, s scim.Store) string {
-	srv := httptest.NewServer(scim.NewHandler(s, scim.WithTokens(faultToken),
-		scim.WithRequestTimeout(5*time.Second), scim.WithRetryAfter(time.Second),
+	srv := httptest.NewServer(scim.MustNew(s, scim.WithTokens(faultToken),
+		scim.WithLimits(scim.Limits{RequestTimeout: 5 * time.Second, RetryAfter: time.Second}),
 		scim.WithLogger(slog.New(slog.DiscardHandler)))) // an outage logs every request it fails
 	t.Cleanup(srv.Close)
 	return srv.URL

@@ -18,7 +18,7 @@ import (
 // BenchmarkGroupFilterScale measures the list requests that page a large group's members and find users
 // without groups, at the scale issue 16 tried them: a SQLite tenant of 200k users, half of them members of
 // one group. The requests go through Store.List as the handler makes them (MaxScan 10000, the default; and 0,
-// WithMaxScan(scim.NoLimit), which shows what the statements cost), each without a bookmark of an earlier
+// scim.Limits{MaxScan: scim.NoLimit}, which shows what the statements cost), each without a bookmark of an earlier
 // page (the OFFSET path, the worst case). An op that fails (tooMany, the 2-minute deadline) is logged with
 // its error. Seeding takes about a minute; SCIM_BENCH_GROUPS_DB keeps the
 // database at that path between runs (it is created when absent):
@@ -58,7 +58,7 @@ func BenchmarkGroupFilterScale(b *testing.B) {
 	} {
 		f, err := filter.Parse(schema.User(), c.filter)
 		require.NoError(b, err)
-		for _, maxScan := range []int{10000, 0} { // the handler's default; WithMaxScan(scim.NoLimit)
+		for _, maxScan := range []int{10000, 0} { // the handler's default; scim.Limits{MaxScan: scim.NoLimit}
 			q := scim.Query{Filter: f, StartIndex: c.startIndex, Count: c.count, MaxScan: maxScan, MaxBytes: 8 << 20}
 			b.Run(fmt.Sprintf("%s/maxscan=%d", c.name, maxScan), func(b *testing.B) {
 				for b.Loop() {

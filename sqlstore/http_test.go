@@ -50,7 +50,7 @@ type httpClient struct {
 // events), and returns its client.
 func serve(t *testing.T, store scim.Store, opts ...scim.Option) httpClient {
 	t.Helper()
-	h := scim.NewHandler(store, append([]scim.Option{scim.WithTokens(httpTestToken)}, opts...)...)
+	h := scim.MustNew(store, append([]scim.Option{scim.WithTokens(httpTestToken)}, opts...)...)
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		srv.Close()
@@ -247,7 +247,7 @@ func TestGroupConcurrentPatchesAcrossReplicas(t *testing.T) {
 				t.Cleanup(func() { s.Close() })
 				// 50 requests at once are over the default tenant limits (8 served, 32 queued): Entra sends
 				// about 5 at a time, and retries after a 429. Here all 50 are served, so every one races.
-				opts := []scim.Option{scim.WithTenantLimits(scim.TenantLimits{MaxConcurrent: 8, MaxQueue: 64, MaxWait: time.Minute})}
+				opts := []scim.Option{scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{MaxConcurrent: 8, MaxQueue: 64, MaxWait: time.Minute}})}
 				if events {
 					opts = append(opts, scim.WithEvents(func(context.Context, scim.Event) {}))
 				}

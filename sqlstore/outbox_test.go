@@ -19,7 +19,7 @@ func TestOutbox(t *testing.T) {
 	stores(t, func(t *testing.T, open func(t *testing.T) *Store) {
 		s := open(t)
 		s.outbox = true // as WithOutbox sets it
-		h := scim.NewHandler(s, scim.WithAuthenticator(func(*http.Request) (string, error) { return "acme", nil }),
+		h := scim.MustNew(s, scim.WithAuthenticator(func(*http.Request) (string, error) { return "acme", nil }),
 			scim.WithPasswords(scim.PasswordsIgnored)) // the password sent is dropped: no hash in any entry
 		do := func(method, path, body string) *httptest.ResponseRecorder {
 			req := httptest.NewRequest(method, path, strings.NewReader(body))

@@ -43,7 +43,7 @@ func BenchmarkTenantShareGet(b *testing.B) {
 			}
 			require.NoError(b, s.bulkInsert(scim.ContextWithTenant(ctx, "a"), usersA, benchUser))
 			require.NoError(b, s.bulkInsert(scim.ContextWithTenant(ctx, "b"), 100, benchUser))
-			h := scim.NewHandler(s, scim.WithAuthenticator(func(r *http.Request) (string, error) {
+			h := scim.MustNew(s, scim.WithAuthenticator(func(r *http.Request) (string, error) {
 				tok, _ := scim.BearerToken(r)
 				return tok, nil
 			}))

@@ -207,7 +207,7 @@ func TestTenantShare(t *testing.T) {
 				}
 
 				// Through HTTP: A is answered 429 with Retry-After while B is served.
-				h := scim.NewHandler(s, scim.WithRequestTimeout(100*time.Millisecond),
+				h := scim.MustNew(s, scim.WithLimits(scim.Limits{RequestTimeout: 100 * time.Millisecond}),
 					scim.WithAuthenticator(func(r *http.Request) (string, error) {
 						tok, _ := scim.BearerToken(r)
 						return tok, nil

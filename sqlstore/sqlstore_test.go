@@ -142,7 +142,7 @@ func names(users []*scim.User) []string {
 func TestInjection(t *testing.T) {
 	stores(t, func(t *testing.T, open func(t *testing.T) *Store) {
 		s := open(t)
-		h := scim.NewHandler(s, scim.WithTokens("t"))
+		h := scim.MustNew(s, scim.WithTokens("t"))
 		do := func(method, path, body string) int {
 			req := httptest.NewRequest(method, path, strings.NewReader(body))
 			req.Header.Set("Authorization", "Bearer t")
@@ -194,7 +194,7 @@ func TestReplicas(t *testing.T) {
 		require.NoError(t, err)
 		t.Cleanup(func() { s.Close() })
 		mux := http.NewServeMux()
-		mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.NewHandler(s, scim.WithTokens("t"))))
+		mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.MustNew(s, scim.WithTokens("t"))))
 		srv := httptest.NewServer(mux)
 		t.Cleanup(srv.Close)
 		servers = append(servers, srv)

@@ -31,7 +31,7 @@ func pinned(q scim.Query, indexed map[string]bool) bool {
 //     statement itself (SQLSTATE 57014, answered 503 like any statement timeout).
 
 // WithStatementTimeout bounds every PostgreSQL statement of a list or a write transaction to d when its
-// context has no earlier deadline (the handler's contexts have one: WithRequestTimeout, 30 s by default).
+// context has no earlier deadline (the handler's contexts have one: Limits.RequestTimeout, 30 s by default).
 // The default, 0, bounds statements by their context's deadline alone. SQLite needs no bound: its
 // statements end with their context.
 func WithStatementTimeout(d time.Duration) Option {

@@ -38,7 +38,7 @@ func BenchmarkDeepWalk(b *testing.B) {
 			loaded := time.Now()
 			store := seeded(b, kind, n)
 			b.Logf("loaded %d users in %v", n, time.Since(loaded).Round(time.Millisecond))
-			h := scim.NewHandler(store, scim.WithTokens("t"))
+			h := scim.MustNew(store, scim.WithTokens("t"))
 			get := func(start int) time.Duration {
 				req := httptest.NewRequest("GET", "/Users?startIndex="+strconv.Itoa(start)+"&count="+strconv.Itoa(count), nil)
 				req.Header.Set("Authorization", "Bearer t")

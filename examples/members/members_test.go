@@ -49,7 +49,7 @@ type client struct {
 
 func newClient(t *testing.T) *client {
 	db := open(t)
-	h := scim.NewHandler(members.New(db), scim.WithUserSchema(members.Schema),
+	h := scim.MustNew(members.New(db), scim.WithUserSchema(members.Schema),
 		scim.WithAuthenticator(func(r *http.Request) (string, error) {
 			if tok, _ := scim.BearerToken(r); tok == "org-1-token" {
 				return "1", nil
@@ -222,7 +222,7 @@ func TestRowsFromBeforeSCIM(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	s := members.New(db)
-	page, err := s.List(scim.WithTenant(ctx, "1"), scim.Query{StartIndex: 1, Count: 10})
+	page, err := s.List(scim.ContextWithTenant(ctx, "1"), scim.Query{StartIndex: 1, Count: 10})
 	require.NoError(t, err)
 	require.Len(t, page.Users, 1)
 	u := page.Users[0]
@@ -233,7 +233,7 @@ func TestRowsFromBeforeSCIM(t *testing.T) {
 	require.False(t, u.Meta.Created.IsZero())
 	require.NotEmpty(t, u.Meta.Version)
 	// The key was filled for old rows: uniqueness without case holds against them.
-	_, err = s.Create(scim.WithTenant(ctx, "1"), &scim.User{UserName: "old.timer@CONTOSO.com"})
+	_, err = s.Create(scim.ContextWithTenant(ctx, "1"), &scim.User{UserName: "old.timer@CONTOSO.com"})
 	require.ErrorIs(t, err, scim.ErrConflict)
 	// Migrate is idempotent.
 	require.NoError(t, members.Migrate(ctx, db))

@@ -26,7 +26,7 @@ func Example_withMetrics() {
 	}, []string{"resource", "method"})
 	reg.MustRegister(requests, duration)
 
-	h := scim.NewHandler(store, scim.WithMetrics(func(info scim.RequestInfo) {
+	h := scim.MustNew(store, scim.WithMetrics(func(info scim.RequestInfo) {
 		requests.WithLabelValues(info.Resource, info.Method, strconv.Itoa(info.Status)).Inc()
 		duration.WithLabelValues(info.Resource, info.Method).Observe(info.Duration.Seconds())
 	}))

@@ -69,7 +69,7 @@ func (m *metrics) observe(info scim.RequestInfo) {
 func newServer(store scim.Store, token string, m *metrics, reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2",
-		scim.NewHandler(store, scim.WithTokens(token), scim.WithMetrics(m.observe))))
+		scim.MustNew(store, scim.WithTokens(token), scim.WithMetrics(m.observe))))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return mux
 }

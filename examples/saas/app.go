@@ -156,7 +156,11 @@ func newApp(ctx context.Context, db *sql.DB, log *slog.Logger, baseURL string) (
 	if a.baseURL != "" {
 		opts = append(opts, scim.WithBaseURL(a.baseURL+"/scim/v2"))
 	}
-	a.scim = scim.NewHandler(store, opts...)
+	h, err := scim.New(store, opts...) // the base URL comes from configuration: report, don't panic
+	if err != nil {
+		return nil, err
+	}
+	a.scim = h
 	return a, nil
 }
 

@@ -81,7 +81,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		closers = append(closers, c)
 	}
 
-	// New, not NewHandler: the token comes from the environment, so a mistake in it is an error to report,
+	// New, not MustNew: the token comes from the environment, so a mistake in it is an error to report,
 	// not a panic.
 	h, err := scim.New(store, opts...)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 )
 
 // The server timeouts the examples use. The SCIM handler answers 503 when a request outlives its own bound
-// (scim.WithRequestTimeout, 30 s by default); WriteTimeout must exceed that bound, or the connection is cut
+// (scim.Limits.RequestTimeout, 30 s by default); WriteTimeout must exceed that bound, or the connection is cut
 // before the 503 is written and the client sees a reset instead of an answer it can retry.
 const (
 	ReadHeaderTimeout = 10 * time.Second  // slow-header clients hold no connection longer than this

@@ -30,7 +30,7 @@ func TestURL(t *testing.T) {
 	}
 }
 
-// The timeouts let the handler's 503 (after scim.WithRequestTimeout's default 30 s) reach the client.
+// The timeouts let the handler's 503 (after scim.Limits.RequestTimeout's default 30 s) reach the client.
 func TestWriteTimeoutExceedsTheHandlersBound(t *testing.T) {
 	require.Greater(t, WriteTimeout, 30*time.Second)
 	srv := NewServer(http.NotFoundHandler())
