@@ -269,7 +269,7 @@ type Limits struct {
 	// filters nest, how many comparisons they hold (filter.DefaultLimits: 4096 bytes, 32 levels, 100
 	// comparisons, 10 on multi-valued attributes). Longer or deeper ones get 400 invalidFilter.
 	Filter filter.Limits
-	// Tenant is the per-tenant limits (DefaultTenantLimits: 8 requests at once, 32 waiting up to 1 s, no
+	// Tenant is the per-tenant limits (DefaultTenantLimits: 2 requests per core at once, at least 4, 32 waiting up to 1 s, no
 	// rate limit); past them 429 with Retry-After.
 	Tenant TenantLimits
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -39,14 +40,19 @@ type TenantLimits struct {
 	Burst int
 }
 
-// DefaultTenantLimits is what a handler applies to the zero fields of Limits.Tenant: 8 requests of a tenant at once
-// (as many as the benchmark's Entra sync sends, so a well-behaved client never waits), 32 more waiting up to
-// a second, no rate limit.
+// DefaultTenantLimits is what a handler applies to the zero fields of Limits.Tenant: two requests of a
+// tenant at once per core (GOMAXPROCS when the package loads), at least 4; 32 more waiting up to a second;
+// no rate limit.
+//
+// Per core, because a tenant's requests beyond the cores add no throughput to CPU-bound work, only take
+// the other tenants' share of it: on 2 cores, 8 at once let a tenant flooding cheap requests move another's
+// p99 5–10×, 4 at once 3–4× (docs/benchmarks.md, fairness at the database); and two per core still keep the
+// cores busy while requests wait for PostgreSQL. A client sending more waits briefly in the queue.
 //
 // The short wait absorbs a client's bursts without an error (Entra counts a 429 as a failed step to retry
 // later); a long one would only hide an overload, holding connections and memory until the clients time
 // out, when a 429 with Retry-After makes them slow down.
-var DefaultTenantLimits = TenantLimits{MaxConcurrent: 8, MaxQueue: 32, MaxWait: time.Second}
+var DefaultTenantLimits = TenantLimits{MaxConcurrent: max(4, 2*runtime.GOMAXPROCS(0)), MaxQueue: 32, MaxWait: time.Second}
 
 // resolve applies the defaults to l's zero fields and turns NoLimit into the limiter's "none" (zero, and
 // an unbounded queue or wait).

@@ -15,6 +15,7 @@ import (
 // ahead of A's queue. A hasher that blocks until told shows the order of admission: nothing is timed.
 func TestPasswordHashFair(t *testing.T) {
 	h := scim.MustNew(scim.NewMemoryStore(), scim.WithPasswords(scim.PasswordsHashed),
+		scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{MaxConcurrent: 8}}), // A's six writes all admitted
 		scim.WithAuthenticator(func(r *http.Request) (string, error) {
 			tok, _ := scim.BearerToken(r)
 			return tok, nil // the token names the tenant

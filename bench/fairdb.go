@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -184,9 +187,135 @@ func fairDBHandler(s *sqlstore.Store) *scim.Handler {
 
 // kindStats is what A's requests of one kind got under attack.
 type kindStats struct {
-	statuses map[int]int
-	maxWall  time.Duration
-	maxCode  int
+	Statuses  map[int]int `json:"statuses"`
+	MaxWallNS int64       `json:"max_wall_ns"`
+	MaxCode   int         `json:"max_code"`
+}
+
+// attackReport is what A's clients report when stopped: per kind, and the longest request still running.
+type attackReport struct {
+	Kinds        map[string]*kindStats `json:"kinds"`
+	UnfinishedNS int64                 `json:"unfinished_ns"`
+}
+
+// attacker is A's clients running the mix, in this process (stop ends them) or in a child (stop closes
+// its stdin and reads its report).
+type attacker struct {
+	stop func() (attackReport, error)
+}
+
+// startAttack runs A's mix against t from this process until stop.
+func startAttack(t *target, mix []hostileKind) *attacker {
+	conc := 0
+	for _, k := range mix {
+		conc += k.conc
+	}
+	report := attackReport{Kinds: map[string]*kindStats{}}
+	inFlight := make([]atomic.Int64, conc)
+	var mu sync.Mutex
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	slot := 0
+	for _, k := range mix {
+		report.Kinds[k.name] = &kindStats{Statuses: map[int]int{}}
+		for w := range k.conc {
+			started := &inFlight[slot]
+			slot++
+			wg.Go(func() {
+				for i := w; ctx.Err() == nil; i += k.conc {
+					w0 := time.Now()
+					started.Store(w0.UnixNano())
+					status, _, _, err := t.doCtx(ctx, tokenA, k.call(i))
+					wall := time.Since(w0)
+					started.Store(0)
+					if ctx.Err() != nil {
+						return // cut off by the end of the attack: counted as unfinished
+					}
+					if err != nil {
+						status = -1
+					}
+					mu.Lock()
+					st := report.Kinds[k.name]
+					st.Statuses[status]++
+					if wall.Nanoseconds() > st.MaxWallNS {
+						st.MaxWallNS, st.MaxCode = wall.Nanoseconds(), status
+					}
+					mu.Unlock()
+					if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+						// A ignores Retry-After; the pause only keeps the bench's own client from spinning a core.
+						time.Sleep(fairDB429Pause)
+					}
+				}
+			})
+		}
+	}
+	return &attacker{stop: func() (attackReport, error) {
+		// Requests still running now count with their time so far, under status 0.
+		now := time.Now().UnixNano()
+		for i := range inFlight {
+			if s := inFlight[i].Load(); s != 0 {
+				report.UnfinishedNS = max(report.UnfinishedNS, now-s)
+			}
+		}
+		cancel()
+		wg.Wait()
+		return report, nil
+	}}
+}
+
+// spawnAttacker starts A's clients in a child process (this program with -fair-attack) against base.
+func spawnAttacker(base, kind string, nA int) (*attacker, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, "-fair-attack", base, "-store", kind, "-users", strconv.Itoa(nA))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	out := bufio.NewReader(stdout)
+	if line, err := out.ReadString('\n'); err != nil || line != "attacking\n" {
+		stdin.Close()
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, fmt.Errorf("attacker did not start: %v (%q)", err, line)
+	}
+	return &attacker{stop: func() (attackReport, error) {
+		stdin.Close()
+		var r attackReport
+		err := json.NewDecoder(out).Decode(&r)
+		if werr := cmd.Wait(); err == nil {
+			err = werr
+		}
+		return r, err
+	}}, nil
+}
+
+// runAttacker is the -fair-attack child: A's mix against base until stdin closes, then its report on
+// stdout.
+func runAttacker(base, kind string, nA int) error {
+	mix := fairDBMix(nA)
+	conc := 0
+	for _, k := range mix {
+		conc += k.conc
+	}
+	a := startAttack(newTarget("ours", kind, base, conc), mix)
+	fmt.Println("attacking")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	r, err := a.stop()
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(r)
 }
 
 // fairDBResult is the JSON line the benchmark ends with.
@@ -305,59 +434,24 @@ func runFairDB(kind string, nA int, dur time.Duration, bWorkers int, probe, inPr
 	logf("[fairdb] %s: B alone: %d GETs, p50 %s p99 %s, %d 503s, %d errors; password PATCH max %.0f ms", kind,
 		len(alone), fmtDur(quantile(alone, 0.5)), fmtDur(quantile(alone, 0.99)), b503, bErr, res.BPasswordAloneMS)
 
-	stats, inFlight := map[string]*kindStats{}, make([]atomic.Int64, conc)
-	var mu sync.Mutex
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	slot := 0
-	for _, k := range mix {
-		stats[k.name] = &kindStats{statuses: map[int]int{}}
-		for w := range k.conc {
-			started := &inFlight[slot]
-			slot++
-			wg.Go(func() {
-				for i := w; ctx.Err() == nil; i += k.conc {
-					w0 := time.Now()
-					started.Store(w0.UnixNano())
-					status, _, _, err := t.doCtx(ctx, tokenA, k.call(i))
-					wall := time.Since(w0)
-					started.Store(0)
-					if ctx.Err() != nil {
-						return // cut off by the end of the attack: counted below as unfinished
-					}
-					if err != nil {
-						status = -1
-					}
-					mu.Lock()
-					st := stats[k.name]
-					st.statuses[status]++
-					if wall > st.maxWall {
-						st.maxWall, st.maxCode = wall, status
-					}
-					mu.Unlock()
-					if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-						// A ignores Retry-After; the pause only keeps the bench's own client from spinning a core.
-						time.Sleep(fairDB429Pause)
-					}
-				}
-			})
-		}
+	// A's clients run in a process of their own (as an attacker's would, on another machine): in this one,
+	// their 60-odd goroutines would delay B's clients before B's requests ever reached the server.
+	var a *attacker
+	if inProcess {
+		a = startAttack(t, mix)
+	} else if a, err = spawnAttacker(t.base, kind, nA); err != nil {
+		return err
 	}
 	time.Sleep(2 * time.Second) // the mix's ramp: every client has a request in the server
 	cpu0, w0 := serverCPU(), time.Now()
 	attack, b503, bErr2 := bGets(t, dur, bWorkers)
 	res.BPasswordAttackMS = bPasswords(t, dur)
 	res.CPUSAttack, res.AttackS = (serverCPU() - cpu0).Seconds(), time.Since(w0).Seconds()
-	// Requests still running now count with their time so far, under status 0.
-	var unfinished time.Duration
-	now := time.Now().UnixNano()
-	for i := range inFlight {
-		if s := inFlight[i].Load(); s != 0 {
-			unfinished = max(unfinished, time.Duration(now-s))
-		}
+	report, err := a.stop()
+	if err != nil {
+		return err
 	}
-	cancel()
-	wg.Wait()
+	stats, unfinished := report.Kinds, time.Duration(report.UnfinishedNS)
 	res.B503, res.BErrors = b503, bErr2
 	res.BRequestsAttack = len(attack)
 	res.BP50AttackMS, res.BP99AttackMS = ms(quantile(attack, 0.5)), ms(quantile(attack, 0.99))
@@ -373,8 +467,11 @@ func runFairDB(kind string, nA int, dur time.Duration, bWorkers int, probe, inPr
 	fmt.Println("|---|--:|---|--:|")
 	for _, k := range mix {
 		st := stats[k.name]
+		if st == nil {
+			st = &kindStats{}
+		}
 		codes := slices.Sorted(func(yield func(int) bool) {
-			for c := range st.statuses {
+			for c := range st.Statuses {
 				if !yield(c) {
 					return
 				}
@@ -382,17 +479,18 @@ func runFairDB(kind string, nA int, dur time.Duration, bWorkers int, probe, inPr
 		})
 		var parts []string
 		for _, c := range codes {
-			parts = append(parts, fmt.Sprintf("%d×%d", st.statuses[c], c))
-			res.AAnswers += st.statuses[c]
+			parts = append(parts, fmt.Sprintf("%d×%d", st.Statuses[c], c))
+			res.AAnswers += st.Statuses[c]
 		}
-		res.A429 += st.statuses[http.StatusTooManyRequests]
-		res.A503 += st.statuses[http.StatusServiceUnavailable]
+		res.A429 += st.Statuses[http.StatusTooManyRequests]
+		res.A503 += st.Statuses[http.StatusServiceUnavailable]
 		if len(parts) == 0 {
 			parts = []string{"none finished"}
 		}
-		fmt.Printf("| %s | %d | %s | %s (%d) |\n", k.name, k.conc, strings.Join(parts, ", "), fmtDur(st.maxWall), st.maxCode)
-		if st.maxWall.Seconds() > res.AMaxWallS {
-			res.AMaxWallS, res.AMaxWallKind, res.AMaxWallStatus = st.maxWall.Seconds(), k.name, st.maxCode
+		maxWall := time.Duration(st.MaxWallNS)
+		fmt.Printf("| %s | %d | %s | %s (%d) |\n", k.name, k.conc, strings.Join(parts, ", "), fmtDur(maxWall), st.MaxCode)
+		if maxWall.Seconds() > res.AMaxWallS {
+			res.AMaxWallS, res.AMaxWallKind, res.AMaxWallStatus = maxWall.Seconds(), k.name, st.MaxCode
 		}
 	}
 	if unfinished.Seconds() > res.AMaxWallS {

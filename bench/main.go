@@ -63,7 +63,8 @@ type options struct {
 	fairDBUsers int
 	fairBConc   int
 	fairProbe   bool
-	groups      bool // run the group ops (groupScale), after the users'
+	fairAttack  string // -fair-attack: this process is A's clients of the fairness benchmark at the database
+	groups      bool   // run the group ops (groupScale), after the users'
 	groupsOnly  bool
 	inProcess   bool // serve from this process, as the benchmark first did, instead of child processes
 	pin         bool // pin the children to the last core and the load generator to the others (taskset)
@@ -104,7 +105,14 @@ func main() {
 	flag.BoolVar(&o.walk, "walk", true, "walk all users with startIndex and count=100, one client (walk100)")
 	flag.DurationVar(&o.walkTimeout, "walk-timeout", 0, "stop a walk after this long and ask its last pages instead (default 2m, 3s with -quick)")
 	flag.StringVar(&stores, "stores", "memory,sqlite,postgres,elimity,ceiling", "servers to run")
+	flag.StringVar(&o.fairAttack, "fair-attack", "", "internal: run tenant A's clients of -fairness -store against this base URL (a child process)")
 	flag.Parse()
+	if o.fairAttack != "" {
+		if err := runAttacker(o.fairAttack, o.fairStore, o.fairDBUsers); err != nil {
+			fatalf("%v", err)
+		}
+		return
+	}
 	if o.fairStore != "" && !o.fairness {
 		fatalf("-store %s: only with -fairness (the other runs take -stores)", o.fairStore)
 	}
