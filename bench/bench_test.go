@@ -343,7 +343,7 @@ func TestFairDBData(t *testing.T) {
 	s, closeStore, err := seedFairDB("sqlite", nA)
 	require.NoError(t, err)
 	defer closeStore()
-	tg, err := startTarget("ours", "sqlite", fairDBHandler(s), 2)
+	tg, err := startTarget("ours", "sqlite", fairDBHandler(s, 0), 2)
 	require.NoError(t, err)
 	defer tg.close()
 	total := func(token string, c call) int {

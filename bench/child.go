@@ -49,6 +49,8 @@ type seedSpec struct {
 	// FairDBUsers, for the SQL stores, seeds the fairness benchmark's two tenants (A with that many users)
 	// and serves them with its handler (fairdb.go) instead.
 	FairDBUsers int `json:"fairdb_users,omitempty"`
+	// FairDBConcurrent is that handler's Limits.Tenant.MaxConcurrent (0: the default).
+	FairDBConcurrent int `json:"fairdb_concurrent,omitempty"`
 }
 
 type groupSpec struct{ Big, ListGroups, ListMembers, SyncGroups, SyncMembers int }
@@ -114,7 +116,7 @@ func buildServer(kind string, spec seedSpec) (*server, error) {
 			if err != nil {
 				return nil, err
 			}
-			return &server{h: fairDBHandler(s), db: s.DB(), close: closeStore}, nil
+			return &server{h: fairDBHandler(s, spec.FairDBConcurrent), db: s.DB(), close: closeStore}, nil
 		}
 		s, closeStore, err := openSQLStore(kind)
 		if err != nil {

@@ -180,9 +180,10 @@ func seedFairDBInto(s *sqlstore.Store, postgres bool, nA int) error {
 
 // fairDBHandler is the handler under test: the two tenants' tokens, passwords hashed, every limit at its
 // default. Its log would hold a line per 503 of A's; the benchmark's table counts them instead.
-func fairDBHandler(s *sqlstore.Store) *scim.Handler {
+func fairDBHandler(s *sqlstore.Store, maxConcurrent int) *scim.Handler {
 	return scim.MustNew(s, scim.WithAuthenticator(fairAuth), scim.WithPasswords(scim.PasswordsHashed),
-		scim.WithLogger(slog.New(slog.DiscardHandler)))
+		scim.WithLogger(slog.New(slog.DiscardHandler)),
+		scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{MaxConcurrent: maxConcurrent}}))
 }
 
 // kindStats is what A's requests of one kind got under attack.
@@ -351,7 +352,7 @@ type fairDBResult struct {
 }
 
 // runFairDB runs the benchmark on one store kind and prints A's table and the JSON line on stdout.
-func runFairDB(kind string, nA int, dur time.Duration, bWorkers int, probe, inProcess bool) error {
+func runFairDB(kind string, nA int, dur time.Duration, bWorkers int, probe, inProcess bool, maxConcurrent int) error {
 	if kind != "sqlite" && kind != "postgres" {
 		return fmt.Errorf("-store %q: want sqlite or postgres", kind)
 	}
@@ -370,7 +371,7 @@ func runFairDB(kind string, nA int, dur time.Duration, bWorkers int, probe, inPr
 	// load generator's 60-odd client goroutines would share the server's Go scheduler, and B's requests
 	// would queue behind A's clients rather than behind A's requests.
 	t0 := time.Now()
-	t, err := startServer(options{inProcess: inProcess}, kind, seedSpec{FairDBUsers: nA}, conc)
+	t, err := startServer(options{inProcess: inProcess}, kind, seedSpec{FairDBUsers: nA, FairDBConcurrent: maxConcurrent}, conc)
 	if err != nil {
 		return err
 	}

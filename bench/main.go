@@ -42,35 +42,36 @@ import (
 const benchToken = "bench-token"
 
 type options struct {
-	quick       bool
-	jsonFile    string
-	svgFile     string
-	duration    time.Duration
-	conc        int
-	sizes       []int
-	maxRequests int
-	syncUsers   int
-	syncTimeout time.Duration
-	heapUsers   int
-	stores      map[string]bool
-	poolSize    int
-	rounds      int
-	sqlIdle     int
-	fairness    bool
-	fairUsers   int
-	fairConc    int
-	fairStore   string // -store: the fairness benchmark at the database (fairdb.go) on this store
-	fairDBUsers int
-	fairBConc   int
-	fairProbe   bool
-	fairAttack  string // -fair-attack: this process is A's clients of the fairness benchmark at the database
-	groups      bool   // run the group ops (groupScale), after the users'
-	groupsOnly  bool
-	inProcess   bool // serve from this process, as the benchmark first did, instead of child processes
-	pin         bool // pin the children to the last core and the load generator to the others (taskset)
-	walk        bool // the deep walk (walk100) of every store
-	walkTimeout time.Duration
-	pinned      string
+	quick          bool
+	jsonFile       string
+	svgFile        string
+	duration       time.Duration
+	conc           int
+	sizes          []int
+	maxRequests    int
+	syncUsers      int
+	syncTimeout    time.Duration
+	heapUsers      int
+	stores         map[string]bool
+	poolSize       int
+	rounds         int
+	sqlIdle        int
+	fairness       bool
+	fairUsers      int
+	fairConc       int
+	fairStore      string // -store: the fairness benchmark at the database (fairdb.go) on this store
+	fairDBUsers    int
+	fairBConc      int
+	fairProbe      bool
+	fairConcurrent int    // -tenant-concurrent: the handler's Limits.Tenant.MaxConcurrent in -fairness -store
+	fairAttack     string // -fair-attack: this process is A's clients of the fairness benchmark at the database
+	groups         bool   // run the group ops (groupScale), after the users'
+	groupsOnly     bool
+	inProcess      bool // serve from this process, as the benchmark first did, instead of child processes
+	pin            bool // pin the children to the last core and the load generator to the others (taskset)
+	walk           bool // the deep walk (walk100) of every store
+	walkTimeout    time.Duration
+	pinned         string
 }
 
 func main() {
@@ -105,6 +106,7 @@ func main() {
 	flag.BoolVar(&o.walk, "walk", true, "walk all users with startIndex and count=100, one client (walk100)")
 	flag.DurationVar(&o.walkTimeout, "walk-timeout", 0, "stop a walk after this long and ask its last pages instead (default 2m, 3s with -quick)")
 	flag.StringVar(&stores, "stores", "memory,sqlite,postgres,elimity,ceiling", "servers to run")
+	flag.IntVar(&o.fairConcurrent, "tenant-concurrent", 0, "with -fairness -store: the handler's Limits.Tenant.MaxConcurrent (0: the default, 2 per core)")
 	flag.StringVar(&o.fairAttack, "fair-attack", "", "internal: run tenant A's clients of -fairness -store against this base URL (a child process)")
 	flag.Parse()
 	if o.fairAttack != "" {
@@ -121,7 +123,7 @@ func main() {
 			o.duration = 10 * time.Second
 		}
 		logf("machine: %s", machine())
-		if err := runFairDB(o.fairStore, o.fairDBUsers, o.duration, o.fairBConc, o.fairProbe, o.inProcess); err != nil {
+		if err := runFairDB(o.fairStore, o.fairDBUsers, o.duration, o.fairBConc, o.fairProbe, o.inProcess, o.fairConcurrent); err != nil {
 			fatalf("%v", err)
 		}
 		return
