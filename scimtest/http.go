@@ -116,8 +116,27 @@ func (s *server) do(method, path, body string, headers ...string) response {
 }
 
 // confSend is do for any goroutine: it returns what a
-// require would have failed on as an error. Like Entra, it sends no User-Agent.
+// require would have failed on as an error. Like Entra, it sends no User-Agent, and like Entra and Okta it
+// sends a request again after a 429: the suite's parallel checks may exceed a host's tenant limits, whose
+// answer is "later", not a wrong one. It waits what Retry-After asks, at most 100 ms a time (the suite
+// checks answers, not the pace), for 30 s at most.
 func confSend(u, method, body, token string, headers ...string) (response, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r, err := confSendOnce(u, method, body, token, headers...)
+		if r.Status != http.StatusTooManyRequests || time.Now().After(deadline) {
+			return r, err
+		}
+		wait := 100 * time.Millisecond
+		if secs, err := strconv.Atoi(r.Header.Get("Retry-After")); err == nil && secs >= 0 {
+			wait = min(wait, time.Duration(secs)*time.Second)
+		}
+		time.Sleep(wait)
+	}
+}
+
+// confSendOnce sends one request for confSend.
+func confSendOnce(u, method, body, token string, headers ...string) (response, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
