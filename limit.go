@@ -46,7 +46,7 @@ type TenantLimits struct {
 //
 // Per core, because a tenant's requests beyond the cores add no throughput to CPU-bound work, only take
 // the other tenants' share of it: on 2 cores, 8 at once let a tenant flooding cheap requests move another's
-// p99 5–10×, 4 at once 3–4× (docs/benchmarks.md, fairness at the database); and two per core still keep the
+// p99 5.7–11×, 4 at once 3.4–5.4× (docs/benchmarks.md, fairness at the database); and two per core still keep the
 // cores busy while requests wait for PostgreSQL. A client sending more waits briefly in the queue.
 //
 // The short wait absorbs a client's bursts without an error (Entra counts a 429 as a failed step to retry
