@@ -1,4 +1,4 @@
-package scim_test
+package memstore_test
 
 import (
 	"context"
@@ -9,11 +9,12 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/memstore"
 	"github.com/scimkit/scim/schema"
 )
 
-func TestMemoryGroupStore(t *testing.T) {
-	s := scim.NewMemoryStore()
+func TestGroupStore(t *testing.T) {
+	s := memstore.New()
 	a, b := scim.ContextWithTenant(context.Background(), "a"), scim.ContextWithTenant(context.Background(), "b")
 	for _, id := range []string{"u1", "u2", "u3"} {
 		_, err := s.Create(a, &scim.User{ID: id, UserName: id + "@x", DisplayName: "User " + id})
