@@ -153,9 +153,11 @@ func (t *memTenant) memberList(gid string) []scim.Member {
 	return out
 }
 
-// withMembers returns a copy of the stored group with its members loaded as GetGroup's maxMembers says.
+// withMembers returns a copy of the group with its members loaded as GetGroup's maxMembers says (any
+// loaded only to match a filter dropped).
 func (t *memTenant) withMembers(g *scim.Group, maxMembers int) *scim.Group {
 	c := *g
+	c.Members = nil
 	if maxMembers > 0 {
 		if len(t.groups.members[c.ID]) > maxMembers {
 			c.MembersOmitted = true

@@ -37,13 +37,29 @@ func (s *Store) ListGroups(ctx context.Context, q scim.Query, read scim.GroupRea
 	if !indexed {
 		candidates = gs.order
 	}
-	// The collector sorts and pages the matches; the filter is matched here, from the membership sets.
-	c := scim.NewGroupCollector(ctx, scim.Query{SortBy: q.SortBy, Descending: q.Descending, StartIndex: q.StartIndex, Count: q.Count})
+	// A filter with a member comparison is matched here, the comparison from the membership sets, and the
+	// collector sorts and pages the matches; any other the collector matches itself, building each group's
+	// document once for the filter and the sort key.
+	cq := q
+	cq.MaxScan = 0
+	direct := !hasMemberEq(q.Filter)
+	if !direct {
+		cq.Filter = nil
+	}
+	c := scim.NewGroupCollector(ctx, cq)
+	loadMembers := direct && c.NeedsMembers() // members.display co "…", say: over the member list
 	for _, e := range candidates {
-		if q.Filter == nil || t.matchGroup(q.Filter, e.g) {
-			if err := c.Add(e.g); err != nil {
-				return nil, err
-			}
+		g := e.g
+		if !direct && !t.matchGroup(q.Filter, g) {
+			continue
+		}
+		if loadMembers {
+			withList := *g
+			withList.Members = t.memberList(g.ID)
+			g = &withList
+		}
+		if err := c.Add(g); err != nil {
+			return nil, err
 		}
 	}
 	page = c.Page()
@@ -152,14 +168,22 @@ func (t *memTenant) listByGroups(ctx context.Context, q scim.Query) (*scim.Page,
 			}
 			return &scim.Page{Users: users, TotalResults: len(candidates)}, nil
 		}
+		q.Filter = besidePin(q.Filter) // every candidate is a member: only the rest is left to check
 	}
 	if q.MaxScan > 0 && len(candidates) > q.MaxScan {
 		return nil, scim.ErrTooMany
 	}
 	c := scim.NewCollector(ctx, q)
-	// A compact user is rebuilt into scratch, then copied with its groups into view, to be matched; the
-	// user kept is the stored one, without groups. Both live across the loop: one allocation each.
-	var scratch, view scim.User
+	var scratch scim.User // a compact user is rebuilt here to be matched; the user kept is the stored one
+	if !listing.Names(q.Filter, "groups") && !listing.SortsBy(q.SortBy, "groups") {
+		for _, e := range candidates {
+			if err := c.AddView(e.view(&scratch), e.get); err != nil {
+				return nil, err
+			}
+		}
+		return c.Page(), nil
+	}
+	var view scim.User // the user matched: scratch with its groups filled in (outside the loop: one allocation)
 	for _, e := range candidates {
 		view = *e.view(&scratch)
 		view.Groups = t.groupRefs(e.id())
@@ -168,6 +192,20 @@ func (t *memTenant) listByGroups(ctx context.Context, q scim.Query) (*scim.Page,
 		}
 	}
 	return c.Page(), nil
+}
+
+// besidePin returns what a user filter `groups.value eq "g" and rest` (either way round) asks beyond
+// membership of g: rest, or the filter itself when it is of another shape.
+func besidePin(e filter.Expr) filter.Expr {
+	if l, ok := e.(*filter.Logical); ok && l.Op == filter.And {
+		if isGroupPin(l.Left) {
+			return l.Right
+		}
+		if isGroupPin(l.Right) {
+			return l.Left
+		}
+	}
+	return e
 }
 
 // anyGroup reports whether a user filter requires membership of some group: groups pr (or groups.value
