@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
 // hostilePatch returns issue 16's PATCH: n filtered removes, each with a value filter of terms "type eq"
@@ -42,7 +43,7 @@ func BenchmarkHostilePatchFilters(b *testing.B) {
 		work int
 	}{{"default", 0}, {"no-budget", scim.NoLimit}} {
 		b.Run(c.name, func(b *testing.B) {
-			h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken),
+			h := scim.MustNew(memstore.New(), scim.WithTokens(testToken),
 				scim.WithLimits(scim.Limits{RequestTimeout: time.Minute, MaxWork: c.work}))
 			rec := fuzzServe(h, "POST", "/Users", `{"userName":"victim","emails":`+emailsValue(1000, 0)+`}`)
 			if rec.Code != 201 {

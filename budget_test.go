@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
 // orFilter returns a value filter of n "type eq" comparisons joined by "or" that matches no email of
@@ -107,9 +108,9 @@ func TestHostileGroupWork(t *testing.T) {
 	}
 }
 
-// refusingGroups is a MemoryStore whose ListGroups refuses every query as too many groups to examine, as
+// refusingGroups is a memstore whose ListGroups refuses every query as too many groups to examine, as
 // a host's GroupStore over a large table may.
-type refusingGroups struct{ *scim.MemoryStore }
+type refusingGroups struct{ *memstore.Store }
 
 func (refusingGroups) ListGroups(context.Context, scim.Query, scim.GroupRead) (*scim.GroupPage, error) {
 	return nil, fmt.Errorf("host: %w", scim.ErrTooMany)
@@ -118,7 +119,7 @@ func (refusingGroups) ListGroups(context.Context, scim.Query, scim.GroupRead) (*
 // TestGroupsTooMany: a Store's ErrTooMany is the client's 400 tooMany naming the limit on every route,
 // /Groups included, never a 500 logged as the service's failure.
 func TestGroupsTooMany(t *testing.T) {
-	s := serveStoreAt(t, refusingGroups{scim.NewMemoryStore()}, scim.WithLimits(scim.Limits{MaxScan: 500}))
+	s := serveStoreAt(t, refusingGroups{memstore.New()}, scim.WithLimits(scim.Limits{MaxScan: 500}))
 	r := s.do("GET", `/Groups?filter=displayName%20co%20%22a%22`, "")
 	require.Equal(t, 400, r.Status, r)
 	require.Equal(t, "tooMany", r.Body["scimType"], r)

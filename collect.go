@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/listing"
 	"github.com/scimkit/scim/shared/sortkey"
 )
 
@@ -37,11 +38,13 @@ func NewCollector(ctx context.Context, q Query) *Collector {
 
 // Add examines one user. It returns ErrTooMany (wrapped) past q.MaxScan users, and the context's error once
 // the context is done.
-func (c *Collector) Add(u *User) error { return c.add(u, nil) }
+func (c *Collector) Add(u *User) error { return c.AddView(u, nil) }
 
-// add is Add for a user that must not be kept as given (MemoryStore's scratch copy of a compact user): own,
-// when not nil, returns the user to keep in its place.
-func (c *Collector) add(u *User, own func() *User) error {
+// AddView is Add for a user the Store must not hand out as it is: view is examined and never retained (a
+// scratch User the Store decodes each row into, or rebuilds a compact entry into, as memstore does), and
+// keep, called only when the page keeps the user, returns the user to keep in its place. So a scan allocates
+// a User for the page's users only. A nil keep keeps view.
+func (c *Collector) AddView(view *User, keep func() *User) error {
 	c.scanned++
 	if c.q.MaxScan > 0 && c.scanned > c.q.MaxScan {
 		return ErrTooMany
@@ -51,17 +54,14 @@ func (c *Collector) add(u *User, own func() *User) error {
 			return err
 		}
 	}
-	src := newUserSource(u) // reads the struct; builds the document only if a path needs it, once
+	src := newUserSource(view) // reads the struct; builds the document only if a path needs it, once
 	if c.q.Filter != nil && !filter.MatchSource(c.q.Filter, src) {
 		return nil
 	}
 	i := c.matched
 	c.matched++
-	keep := func() *User {
-		if own != nil {
-			return own()
-		}
-		return u
+	if keep == nil {
+		keep = func() *User { return view }
 	}
 	if c.q.SortBy.Attr == nil {
 		if i >= c.from && i < c.depth {
@@ -72,7 +72,7 @@ func (c *Collector) add(u *User, own func() *User) error {
 	if c.depth == 0 {
 		return nil
 	}
-	it := sortItem{u: u, key: sortkey.Of(src.doc(), c.q.SortBy), seq: i}
+	it := sortItem{key: sortkey.Of(src.doc(), c.q.SortBy), seq: i}
 	switch {
 	case c.heap.Len() < c.depth:
 		it.u = keep()
@@ -91,7 +91,7 @@ func (c *Collector) Page() *Page {
 	if c.q.SortBy.Attr != nil {
 		items := slices.Clone(c.heap.items)
 		slices.SortFunc(items, func(a, b sortItem) int { return c.heap.cmp(a, b) })
-		items = pageOf(items, c.from+1, c.depth-c.from)
+		items = listing.Page(items, c.from+1, c.depth-c.from)
 		users = make([]*User, len(items))
 		for i, it := range items {
 			users[i] = it.u

@@ -9,16 +9,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 	"github.com/scimkit/scim/scimtest"
 )
 
 // TestConformance runs scimtest's HTTP conformance suite (RFC 7643, RFC 7644, RFC 9865, RFC 6750, tenant
-// isolation and concurrency, black-box through HTTP) over MemoryStore. The sqlstore module runs it over
+// isolation and concurrency, black-box through HTTP) over memstore. The sqlstore module runs it over
 // SQLite and PostgreSQL. One requirement, or one section:
 //
 //	go test -run 'TestConformance/RFC7644_3_4_2_2_MUST_InvalidFilter400' .
 func TestConformance(t *testing.T) {
-	scimtest.TestHandler(t, func(*testing.T) scim.Store { return scim.NewMemoryStore() }, scimtest.HandlerOptions{Parallel: true})
+	scimtest.TestHandler(t, func(*testing.T) scim.Store { return memstore.New() }, scimtest.HandlerOptions{Parallel: true})
 }
 
 // TestConformanceTable checks the table of requirements (well-formed rows, unique names) and, when
@@ -44,7 +45,7 @@ func TestConformanceTable(t *testing.T) {
 	t.Logf("%d requirements", len(seen))
 	if path := os.Getenv("SCIM_CONFORMANCE_TABLE"); path != "" {
 		doc := "Every row is a requirement of RFC 7643, RFC 7644, RFC 9865 or RFC 6750, checked black-box through HTTP " +
-			"by `scimtest.TestHandler`, which every Store's tests can run: here against `MemoryStore` " +
+			"by `scimtest.TestHandler`, which every Store's tests can run: here against `memstore` " +
 			"(`go test -run TestConformance .`), and in the sqlstore module against `sqlstore` on SQLite and, when " +
 			"`SCIM_TEST_POSTGRES_DSN` is set, on PostgreSQL (`go test -run TestConformance .` in `sqlstore/`). " +
 			"Level is the RFC 2119 keyword of the " +

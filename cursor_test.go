@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
 // walkCursor pages through GET /Users?cursor=... (RFC 9865) and returns the userNames in order and the
@@ -95,8 +96,8 @@ func TestCursorErrors(t *testing.T) {
 		"defaultPageSize": 1000.0, "maxPageSize": 1000.0}, spc)
 }
 
-// indexOnlyStore hides MemoryStore's cursor support, as a Store without it would be.
-type indexOnlyStore struct{ inner *scim.MemoryStore }
+// indexOnlyStore hides memstore's cursor support, as a Store without it would be.
+type indexOnlyStore struct{ inner *memstore.Store }
 
 func (s indexOnlyStore) Create(ctx context.Context, u *scim.User) (*scim.User, error) {
 	return s.inner.Create(ctx, u)
@@ -116,7 +117,7 @@ func (s indexOnlyStore) List(ctx context.Context, q scim.Query) (*scim.Page, err
 
 // TestCursorUnsupported: a Store without CursorLister is advertised truthfully and refuses cursors clearly.
 func TestCursorUnsupported(t *testing.T) {
-	s := serveHandler(t, scim.MustNew(indexOnlyStore{scim.NewMemoryStore()}, scim.WithTokens(testToken)))
+	s := serveHandler(t, scim.MustNew(indexOnlyStore{memstore.New()}, scim.WithTokens(testToken)))
 	require.Equal(t, false, s.do("GET", "/ServiceProviderConfig", "").Body["pagination"].(map[string]any)["cursor"])
 	requireError(t, s.do("GET", "/Users?cursor=", ""), 400, "invalidValue")
 	require.Equal(t, 200, s.do("GET", "/Users?startIndex=1", "").Status)

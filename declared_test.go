@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -223,7 +224,7 @@ func TestDeclareUserRefusesMistakes(t *testing.T) {
 // TestDeclarationShrank: a user a Store kept from before the declaration shrank shows nothing undeclared, and
 // loses it at its next write.
 func TestDeclarationShrank(t *testing.T) {
-	store := scim.NewMemoryStore()
+	store := memstore.New()
 	old := &scim.User{ID: "u1", UserName: "old@contoso.com", Title: "Kept-Before", Name: &scim.Name{Formatted: "Old", GivenName: "Kept-Before"},
 		Extensions: map[string]scim.Attributes{"urn:example:Gone:2.0:User": {"x": "Kept-Before"}}}
 	_, err := store.Create(scim.ContextWithTenant(context.Background(), ""), old)
@@ -246,7 +247,7 @@ func TestDeclarationShrank(t *testing.T) {
 func TestDeclaredExtensionUpperCaseURN(t *testing.T) {
 	rt := schema.MustDeclareUser(schema.UserDeclaration{Extensions: []*schema.Schema{{ID: "URN:acme:ext:User",
 		Attributes: []*schema.Attribute{{Name: "tag", Type: schema.String}}}}})
-	s := serveStoreAt(t, scim.NewMemoryStore(), scim.WithPasswords(scim.PasswordsHashed), scim.WithUserSchema(rt))
+	s := serveStoreAt(t, memstore.New(), scim.WithPasswords(scim.PasswordsHashed), scim.WithUserSchema(rt))
 	r := s.do("POST", "/Users", `{"userName":"u1","URN:acme:ext:User":{"tag":"T"}}`)
 	require.Equal(t, 201, r.Status, "%s", r.Raw)
 	id := r.Body["id"].(string)

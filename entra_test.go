@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
 // The Entra ID provisioning lifecycle, replayed with the request shapes of ../shared/ENTRA.md, in both of
@@ -19,11 +20,11 @@ func filterPath(attr, value string) string {
 	return "/Users?filter=" + url.QueryEscape(attr+` eq "`+value+`"`)
 }
 
-// newEntraServer mounts a handler over a fresh MemoryStore that accepts Entra's token, and returns the
+// newEntraServer mounts a handler over a fresh memstore that accepts Entra's token, and returns the
 // client Entra is: its token, no User-Agent, and in compliant mode the suffix's flag on every URL.
 func newEntraServer(t *testing.T, suffix string) *testServer {
 	t.Helper()
-	s := serveStoreAt(t, scim.NewMemoryStore(), scim.WithTokens("entra-secret-token"))
+	s := serveStoreAt(t, memstore.New(), scim.WithTokens("entra-secret-token"))
 	s.token = "entra-secret-token"
 	s.query = strings.TrimPrefix(suffix, "?")
 	return s

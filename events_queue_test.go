@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
 // eventServer serves h at the root of a test server (HTTP/1.1, or HTTP/2 over TLS) and shuts both down at the
@@ -63,7 +65,7 @@ func TestEventHookDoesNotHoldTheConnection(t *testing.T) {
 				}
 				close(finished)
 			}
-			h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithEvents(hook))
+			h := scim.MustNew(memstore.New(), scim.WithTokens(testToken), scim.WithEvents(hook))
 			srv := eventServer(t, h, tt.http2)
 			client := srv.Client() // HTTP/2 over TLS: one connection, multiplexed
 			if !tt.http2 {
@@ -102,12 +104,12 @@ func TestEventHookDoesNotHoldTheConnection(t *testing.T) {
 	}
 }
 
-// lagStore is a MemoryStore whose writes return a moment after they commit, as a database's do over the
+// lagStore is a memstore whose writes return a moment after they commit, as a database's do over the
 // network: the window in which a later write of the same user can overtake an earlier one's event.
-type lagStore struct{ *scim.MemoryStore }
+type lagStore struct{ *memstore.Store }
 
 func (s lagStore) Replace(ctx context.Context, u *scim.User, version string) (*scim.User, error) {
-	out, err := s.MemoryStore.Replace(ctx, u, version)
+	out, err := s.Store.Replace(ctx, u, version)
 	time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
 	return out, err
 }
@@ -116,7 +118,7 @@ func (s lagStore) Replace(ctx context.Context, u *scim.User, version string) (*s
 // time (without the per-user lock, this test fails nearly every run). Whichever write commits first, the hook sees each user's events in commit order: their versions
 // strictly increase, and the last one is the version the Store holds.
 func TestEventsPerUserOrder(t *testing.T) {
-	store := scim.NewMemoryStore()
+	store := memstore.New()
 	var mu sync.Mutex
 	seen := map[string][]scim.Event{}
 	hook := func(_ context.Context, e scim.Event) {
@@ -196,7 +198,7 @@ func (b *blockingHook) hook(ctx context.Context, e scim.Event) {
 // and their events are dropped and counted.
 func TestEventShutdownDrains(t *testing.T) {
 	b := newBlockingHook()
-	h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithEvents(b.hook),
+	h := scim.MustNew(memstore.New(), scim.WithTokens(testToken), scim.WithEvents(b.hook),
 		scim.WithEventQueue(scim.EventQueue{Workers: 2}), scim.WithLogger(slog.New(slog.DiscardHandler)))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -243,7 +245,7 @@ func TestEventShutdownTimeout(t *testing.T) {
 			close(hookDone)
 		}
 	}
-	h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithEvents(hook),
+	h := scim.MustNew(memstore.New(), scim.WithTokens(testToken), scim.WithEvents(hook),
 		scim.WithEventQueue(scim.EventQueue{Workers: 1}), scim.WithLogger(slog.New(slog.DiscardHandler)))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -268,7 +270,7 @@ func TestEventShutdownTimeout(t *testing.T) {
 func TestEventQueueFull(t *testing.T) {
 	b := newBlockingHook()
 	var logs syncBuffer
-	h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithEvents(b.hook),
+	h := scim.MustNew(memstore.New(), scim.WithTokens(testToken), scim.WithEvents(b.hook),
 		scim.WithEventQueue(scim.EventQueue{Size: 1, Workers: 1, Wait: 20 * time.Millisecond}),
 		scim.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	srv := eventServer(t, h, false)
@@ -313,7 +315,7 @@ func TestEventHookContext(t *testing.T) {
 		tenant, _ := scim.Tenant(ctx)
 		got <- seen{tenant, v, ctx.Err(), d}
 	}
-	h := scim.MustNew(scim.NewMemoryStore(), scim.WithEvents(hook),
+	h := scim.MustNew(memstore.New(), scim.WithEvents(hook),
 		scim.WithEventQueue(scim.EventQueue{Timeout: 2 * time.Second}),
 		scim.WithAuthenticator(func(*http.Request) (string, error) { return "acme", nil }))
 	host := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { // host middleware adding a value
@@ -328,4 +330,29 @@ func TestEventHookContext(t *testing.T) {
 	require.Equal(t, "trace-7", s.value)
 	require.NoError(t, s.err, "not cancelled with its request")
 	require.WithinDuration(t, time.Now().Add(2*time.Second), s.deadline, time.Second)
+}
+
+// TestEventQueueEndsWithItsHandler: a Handler dropped without Shutdown does not keep its workers: once it is
+// unreachable, a cleanup closes its queue and the idle workers end.
+func TestEventQueueEndsWithItsHandler(t *testing.T) {
+	delivered := make(chan struct{}, 1)
+	h := scim.MustNew(memstore.New(), scim.WithTokens("t"), scim.WithEvents(func(context.Context, scim.Event) { delivered <- struct{}{} }))
+	req := httptest.NewRequest("POST", "/Users", strings.NewReader(`{"userName":"gc@example.com"}`))
+	req.Header.Set("Authorization", "Bearer t")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	require.Equal(t, http.StatusCreated, w.Code)
+	<-delivered
+	ended := scim.QueueEnded(h)
+	h = nil // the last reference to the Handler: the queue must end without Shutdown
+
+	require.Eventually(t, func() bool {
+		runtime.GC()
+		select {
+		case <-ended:
+			return true
+		default:
+			return false
+		}
+	}, 5*time.Second, 10*time.Millisecond, "the workers outlived their Handler")
 }

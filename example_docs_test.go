@@ -14,6 +14,7 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/memstore"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -21,7 +22,7 @@ import (
 func Example_mount() {
 	mux := http.NewServeMux()
 	// snippet:mount
-	store := scim.NewMemoryStore() // or your own Store over your database
+	store := memstore.New() // or your own Store over your database
 	h, err := scim.New(store,
 		scim.WithTokens(os.Getenv("SCIM_TOKEN")),            // or WithAuthenticator for many tenants
 		scim.WithBaseURL("https://api.example.com/scim/v2"), // for meta.location behind a proxy
@@ -35,7 +36,7 @@ func Example_mount() {
 
 // docs/options.md: the bounds, one Limits value.
 func Example_limits() {
-	store := scim.NewMemoryStore()
+	store := memstore.New()
 	h, err := scim.New(store, scim.WithTokens(os.Getenv("SCIM_TOKEN")),
 		// snippet:limits
 		scim.WithLimits(scim.Limits{
@@ -61,7 +62,7 @@ var accounts accountsTable
 
 // docs/tenancy.md: each customer account's token names its tenant.
 func Example_authenticator() {
-	var store scim.Store = scim.NewMemoryStore()
+	var store scim.Store = memstore.New()
 	// snippet:authenticator
 	h := scim.MustNew(store, scim.WithAuthenticator(func(r *http.Request) (string, error) {
 		tok, ok := scim.BearerToken(r)
@@ -80,7 +81,7 @@ func Example_authenticator() {
 
 // docs/schema.md: the User resource a host keeps, declared once.
 func Example_declareUser() {
-	var store scim.Store = scim.NewMemoryStore()
+	var store scim.Store = memstore.New()
 	token := os.Getenv("SCIM_TOKEN")
 	// snippet:declare
 	const moqups = "urn:ietf:params:scim:schemas:extension:Moqups:2.0:User"
@@ -179,7 +180,7 @@ var sessions sessionStore
 
 // docs/events.md: a deactivated user loses access now.
 func Example_events() {
-	var store scim.Store = scim.NewMemoryStore()
+	var store scim.Store = memstore.New()
 	// snippet:events
 	h := scim.MustNew(store, scim.WithEvents(func(ctx context.Context, e scim.Event) {
 		switch e.Type {

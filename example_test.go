@@ -13,11 +13,12 @@ import (
 	"strings"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
 // Mount the handler next to the app's own routes; Entra ID's Tenant URL is then https://<host>/scim/v2.
 func ExampleNew() {
-	store := scim.NewMemoryStore()
+	store := memstore.New()
 	h, err := scim.New(store, scim.WithTokens("s3cret")) // an empty token (an unset variable) is an error
 	if err != nil {
 		log.Fatal(err)
@@ -45,7 +46,7 @@ func ExampleWithAuthenticator() {
 	token, hash := scim.MintToken()
 	accounts := map[scim.TokenHash]string{hash: "acme"}
 
-	h := scim.MustNew(scim.NewMemoryStore(), scim.WithAuthenticator(func(r *http.Request) (string, error) {
+	h := scim.MustNew(memstore.New(), scim.WithAuthenticator(func(r *http.Request) (string, error) {
 		tok, ok := scim.BearerToken(r)
 		if !ok {
 			return "", scim.ErrUnauthorized
@@ -72,7 +73,7 @@ func ExampleWithAuthenticator() {
 // React to provisioning: a deactivated user loses access at once.
 func ExampleWithEvents() {
 	revoked := make(chan string, 1)
-	h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens("t"),
+	h := scim.MustNew(memstore.New(), scim.WithTokens("t"),
 		scim.WithEvents(func(ctx context.Context, e scim.Event) {
 			if e.Type == scim.UserDeactivated || e.Type == scim.UserDeleted {
 				revoked <- e.Tenant + "/" + e.Before.UserName // e.g. delete the user's sessions
@@ -107,7 +108,7 @@ func ExampleWithRequestLog() {
 			}
 			return a
 		}}))
-	h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens("t"), scim.WithRequestLog(logger))
+	h := scim.MustNew(memstore.New(), scim.WithTokens("t"), scim.WithRequestLog(logger))
 	req := httptest.NewRequest("GET", "/Users/42", nil)
 	req.Header.Set("Authorization", "Bearer t")
 	h.ServeHTTP(httptest.NewRecorder(), req)
@@ -117,14 +118,14 @@ func ExampleWithRequestLog() {
 // Every bound is a field of Limits: zero keeps the default, NoLimit turns the bound off, and a mistake is
 // New's error, not a surprise in production.
 func ExampleWithLimits() {
-	_, err := scim.New(scim.NewMemoryStore(), scim.WithTokens("s3cret"), scim.WithLimits(scim.Limits{
+	_, err := scim.New(memstore.New(), scim.WithTokens("s3cret"), scim.WithLimits(scim.Limits{
 		MaxResults: 200,                                 // pages of at most 200 users
 		MaxScan:    scim.NoLimit,                        // small tenants: any filter may scan them whole
 		Tenant:     scim.TenantLimits{MaxConcurrent: 4}, // the other tenant limits keep their defaults
 	}))
 	fmt.Println(err)
 
-	_, err = scim.New(scim.NewMemoryStore(), scim.WithTokens("s3cret"), scim.WithLimits(scim.Limits{MaxOperations: -10}))
+	_, err = scim.New(memstore.New(), scim.WithTokens("s3cret"), scim.WithLimits(scim.Limits{MaxOperations: -10}))
 	fmt.Println(errors.Is(err, scim.ErrInvalidOption))
 	// Output:
 	// <nil>

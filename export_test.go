@@ -75,3 +75,12 @@ func HashWaiting(h http.Handler, tenant string) int {
 	}
 	return 0
 }
+
+// QueueEnded returns a channel closed once the workers of h's event queue have ended. It keeps no reference
+// to h, so that a test can drop h and watch the queue end without Shutdown.
+func QueueEnded(h *Handler) <-chan struct{} {
+	q := h.h.queue
+	ended := make(chan struct{})
+	go func() { q.workers.Wait(); close(ended) }()
+	return ended
+}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
 // Fuzz targets for what a client controls most: the bodies of POST, PUT and PATCH. The invariant: never a
@@ -76,7 +77,7 @@ func FuzzCreateAndReplace(f *testing.F) {
 		f.Add(u)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken))
+		h := scim.MustNew(memstore.New(), scim.WithTokens(testToken))
 		rec := fuzzServe(h, "POST", "/Users", body)
 		checkAnswer(t, rec, "POST")
 		base := fuzzServe(h, "POST", "/Users", `{"userName":"base@example.com","displayName":"Base"}`)
@@ -98,7 +99,7 @@ func FuzzPatch(f *testing.F) {
 		f.Add(p)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken))
+		h := scim.MustNew(memstore.New(), scim.WithTokens(testToken))
 		rec := fuzzServe(h, "POST", "/Users", `{"userName":"pat@example.com","displayName":"Pat","active":true,
 			"name":{"formatted":"Pat S","givenName":"Pat"},
 			"emails":[{"value":"pat@work.example","type":"work","primary":true},{"value":"pat@home.example","type":"home"}],
@@ -134,7 +135,7 @@ func FuzzBounds(f *testing.F) {
 		`{"filter":"title pr","sortBy":"userName","sortOrder":"descending","count":2}`)
 	f.Fuzz(func(t *testing.T, patch, search string) {
 		const maxValues, maxPage = 3, 2048
-		h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithLimits(scim.Limits{MaxValues: maxValues, MaxPageBytes: maxPage, MaxScan: 4, MaxAttributeNames: 5, MaxOperations: 5}))
+		h := scim.MustNew(memstore.New(), scim.WithTokens(testToken), scim.WithLimits(scim.Limits{MaxValues: maxValues, MaxPageBytes: maxPage, MaxScan: 4, MaxAttributeNames: 5, MaxOperations: 5}))
 		var ids []string
 		for i := range 4 {
 			rec := fuzzServe(h, "POST", "/Users", `{"userName":"u`+strconv.Itoa(i)+`","title":"t","displayName":"`+strings.Repeat("d", 400*i)+`"}`)
@@ -185,7 +186,7 @@ func FuzzDeclared(f *testing.F) {
 	f.Add(`{"userName":"d@example.com","`+moqupsURN+`":{"seats":"3","vip":"True","tag":"x"}}`,
 		`{"Operations":[{"op":"replace","value":{"`+moqupsURN+`:seats":4,"name.givenName":"G"}}]}`)
 	f.Fuzz(func(t *testing.T, body, patch string) {
-		store := scim.NewMemoryStore()
+		store := memstore.New()
 		h := scim.MustNew(store, scim.WithTokens(testToken), scim.WithUserSchema(entraOnly))
 		rec := fuzzServe(h, "POST", "/Users", body)
 		checkAnswer(t, rec, "POST")
@@ -243,7 +244,7 @@ func FuzzGroupPatch(f *testing.F) {
 		f.Add(p)
 	}
 	f.Fuzz(func(t *testing.T, patch string) {
-		store := scim.NewMemoryStore()
+		store := memstore.New()
 		h := scim.MustNew(store, scim.WithTokens(testToken))
 		ids := map[string]string{}
 		for _, n := range []string{"U1", "U2", "U3"} {

@@ -128,7 +128,7 @@ func (e *UnknownMemberError) Error() string {
 // GroupFilterer is the optional capability of a Store whose List (and ListCursor) answers the filters and
 // sortBy that name the users' read-only groups attribute itself: groups.value eq "<id>" (the members of a
 // group, paged as users), groups pr, not (groups pr), groups.display co "…", alone or with other terms,
-// matching each user's memberships in its GroupStore and holding to Query.MaxScan. MemoryStore and sqlstore
+// matching each user's memberships in its GroupStore and holding to Query.MaxScan. memstore and sqlstore
 // are GroupFilterers.
 //
 // A Store that is not (or whose FiltersGroups reports false, as a wrapper of another Store may) never sees
@@ -171,3 +171,6 @@ func withGroupsAttr(rt *schema.ResourceType) *schema.ResourceType {
 	c.Core = &core
 	return &c
 }
+
+// groupType is the Group resource type: built once, never modified.
+var groupType = schema.Group()

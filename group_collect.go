@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/listing"
 	"github.com/scimkit/scim/shared/sortkey"
 )
 
@@ -46,7 +47,7 @@ func NewGroupCollector(ctx context.Context, q Query) *GroupCollector {
 // NeedsMembers reports whether the query's filter compares members, so that the groups added must carry
 // their Members.
 func (c *GroupCollector) NeedsMembers() bool {
-	return c.q.Filter != nil && names(c.q.Filter, "members")
+	return c.q.Filter != nil && listing.Names(c.q.Filter, "members")
 }
 
 // Add examines one group. It returns ErrTooMany (wrapped) past q.MaxScan groups, and the context's error
@@ -106,7 +107,7 @@ func (c *GroupCollector) Page() *GroupPage {
 	if c.q.SortBy.Attr != nil {
 		c.cut()
 		groups = nil
-		for _, it := range pageOf(c.sorted, c.from+1, c.depth-c.from) {
+		for _, it := range listing.Page(c.sorted, c.from+1, c.depth-c.from) {
 			groups = append(groups, it.g)
 		}
 	}

@@ -12,13 +12,14 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/memstore"
 	"github.com/scimkit/scim/schema"
 )
 
-// ApplyGroupQuery and a GroupCollector answer every query as MemoryStore's ListGroups, which answers from
+// ApplyGroupQuery and a GroupCollector answer every query as memstore's ListGroups, which answers from
 // its indexes: filters (members included, over the groups' Members), sorting with ties, pages.
-func TestGroupCollectorAgreesWithMemoryStore(t *testing.T) {
-	s := scim.NewMemoryStore()
+func TestGroupCollectorAgreesWithMemstore(t *testing.T) {
+	s := memstore.New()
 	ctx := scim.ContextWithTenant(context.Background(), "")
 	for i := range 5 {
 		_, err := s.Create(ctx, &scim.User{ID: fmt.Sprint("u", i), UserName: fmt.Sprint("u", i, "@x")})

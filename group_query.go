@@ -7,7 +7,7 @@ import (
 	"slices"
 
 	"github.com/scimkit/scim/filter"
-	"github.com/scimkit/scim/schema"
+	"github.com/scimkit/scim/internal/listing"
 )
 
 // scanBatch is how many users a List call hands the handler at a time when it resolves groups terms itself,
@@ -28,7 +28,7 @@ func (h *handler) listUsers(ctx context.Context, q Query) (*Page, error) {
 // resolvesGroups returns the GroupStore when q names groups and the handler, not the Store, must answer it.
 func (h *handler) resolvesGroups(q Query) (GroupStore, bool) {
 	gs, ok := h.groupStore()
-	if !ok || !mentionsGroups(q.Filter) && !sortsByGroups(q.SortBy) {
+	if !ok || !listing.Names(q.Filter, "groups") && !listing.SortsBy(q.SortBy, "groups") {
 		return nil, false
 	}
 	if f, ok := h.store.(GroupFilterer); ok && f.FiltersGroups() {
@@ -42,10 +42,6 @@ func (h *handler) resolvesGroups(q Query) (GroupStore, bool) {
 var errCursorGroups = errorf(http.StatusBadRequest, InvalidValue,
 	"cursor pagination of a filter or sortBy on groups is not supported by this service provider: use startIndex")
 
-func sortsByGroups(p schema.Path) bool {
-	return p.Attr != nil && p.Attr.Name == "groups" && !p.Extension()
-}
-
 // listByGroups answers q, which names groups, for a Store that cannot: the members of one group are paged
 // from MemberIDs (memberPage); any other query examines its candidates one by one, each with its groups from
 // GroupsOf, through a Collector that holds to q.MaxScan. The candidates are the members of the group the
@@ -54,7 +50,7 @@ func sortsByGroups(p schema.Path) bool {
 // they are more than q.MaxScan. So groups pr and not (groups pr) cost a scan of the tenant, answered over a
 // small tenant and refused (400 tooMany) over a large one, as any filter no index answers.
 func (h *handler) listByGroups(ctx context.Context, gs GroupStore, q Query) (*Page, error) {
-	if gid, ok := valueEq(q.Filter, "groups"); ok && q.SortBy.Attr == nil {
+	if gid, ok := listing.ValueEq(q.Filter, "groups"); ok && q.SortBy.Attr == nil {
 		return h.memberPage(ctx, gs, gid, q)
 	}
 	c := NewCollector(ctx, q)
@@ -83,7 +79,7 @@ func (h *handler) listByGroups(ctx context.Context, gs GroupStore, q Query) (*Pa
 		return nil
 	}
 	done := false
-	if gid, ok := pinnedGroup(q.Filter); ok {
+	if gid, ok := listing.PinnedValue(q.Filter, "groups"); ok {
 		ids, within, err := memberIDsWithin(ctx, gs, gid, q.MaxScan)
 		if err != nil {
 			return nil, err
@@ -296,7 +292,7 @@ func withoutGroups(e filter.Expr, pos bool) (f filter.Expr, some bool) {
 		}
 		return &filter.Not{X: inner}, true
 	}
-	if names(e, "groups") { // a comparison or value filter on groups
+	if listing.Names(e, "groups") { // a comparison or value filter on groups
 		return nil, pos
 	}
 	return e, true

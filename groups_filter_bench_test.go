@@ -11,7 +11,7 @@ import (
 )
 
 // BenchmarkMemberPaging measures the member paging of docs/groups.md over a group of 100k members in a tenant
-// of 100k users, at the first page and at startIndex 50001 (count 100): on MemoryStore (a GroupFilterer, from
+// of 100k users, at the first page and at startIndex 50001 (count 100): on memstore (a GroupFilterer, from
 // its membership index) and on the slice store (the handler, from MemberIDs and Get):
 //
 //	go test -run '^$' -bench MemberPaging -benchtime 20x .

@@ -13,7 +13,7 @@ import (
 	"github.com/scimkit/scim"
 )
 
-// Filters on the users' groups answered alike by every store of the matrix: MemoryStore answers them from
+// Filters on the users' groups answered alike by every store of the matrix: memstore answers them from
 // its membership index (a scim.GroupFilterer), the slice store's List is a Collector that sees no groups, so
 // the handler answers them through the GroupStore. Both under the docs' declaration, which does not list
 // groups.
@@ -169,7 +169,7 @@ func TestGroupFiltersBounded(t *testing.T) {
 	})
 }
 
-// TestGroupFiltersCursor: cursor pages of a groups filter on a Store that answers it (MemoryStore); a clear
+// TestGroupFiltersCursor: cursor pages of a groups filter on a Store that answers it (memstore); a clear
 // 400 where the handler would have to answer it (the slice store), never a wrong page.
 func TestGroupFiltersCursor(t *testing.T) {
 	groupStores(t, func(t *testing.T, k groupKind) {

@@ -14,14 +14,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
 // Groups through HTTP, replaying what Entra ID and Okta send (GROUPS.md), verbatim where it is quoted.
 
 const groupURN = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
-// usersOnly is a Store that keeps no groups: only the Store methods of a MemoryStore.
-type usersOnly struct{ m *scim.MemoryStore }
+// usersOnly is a Store that keeps no groups: only the Store methods of a memstore.
+type usersOnly struct{ m *memstore.Store }
 
 func (u usersOnly) Create(ctx context.Context, x *scim.User) (*scim.User, error) {
 	return u.m.Create(ctx, x)
@@ -35,7 +36,7 @@ func (u usersOnly) List(ctx context.Context, q scim.Query) (*scim.Page, error) {
 	return u.m.List(ctx, q)
 }
 
-// countingStore is a Store and GroupStore of the matrix (MemoryStore, sqlstore) that counts GroupsOf calls
+// countingStore is a Store and GroupStore of the matrix (memstore, sqlstore) that counts GroupsOf calls
 // and records UpdateGroup's deltas.
 type countingStore struct {
 	scim.Store
@@ -149,7 +150,7 @@ func memberOps(op string, ids ...string) string {
 }
 
 func TestGroupsWithoutGroupStore(t *testing.T) {
-	s := serveHandler(t, scim.MustNew(usersOnly{scim.NewMemoryStore()}, scim.WithTokens(testToken)))
+	s := serveHandler(t, scim.MustNew(usersOnly{memstore.New()}, scim.WithTokens(testToken)))
 	empty := `{"schemas":["` + listURN + `"],"totalResults":0,"itemsPerPage":0,"startIndex":1,"Resources":[]}`
 	for _, path := range []string{"/Groups", "/Groups?startIndex=1&count=100", "/Groups?excludedAttributes=members&filter=displayName+eq+%22x%22"} {
 		r := s.do("GET", path, "")
@@ -617,7 +618,7 @@ func TestLargeGroups(t *testing.T) {
 		}()
 		require.Equal(t, []string{"l2@x", "l3@x"}, names, "a large group's members page as users")
 
-		// A PUT of n members with one changed is one delta each way. n is 100,000 on MemoryStore; on SQL its
+		// A PUT of n members with one changed is one delta each way. n is 100,000 on memstore; on SQL its
 		// users are created one transaction each, so 10,000 there keeps the test to seconds (the Store's own
 		// benchmarks measure 100k), and a longer display keeps the body over the users' 1 MiB limit.
 		ctx := single()

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
 // discardWriter is a ResponseWriter that keeps nothing, reused across requests, so that -benchmem counts
@@ -22,11 +23,11 @@ func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(s int)           { w.status = s }
 
-// BenchmarkHandler measures the handler's hot paths over a MemoryStore of 10k Entra-shaped users:
+// BenchmarkHandler measures the handler's hot paths over a memstore of 10k Entra-shaped users:
 //
 //	go test -run '^$' -bench Handler -benchmem .
 func BenchmarkHandler(b *testing.B) {
-	store := scim.NewMemoryStore()
+	store := memstore.New()
 	h := scim.MustNew(store, scim.WithTokens("t"))
 	var id string
 	for i := range 10_000 {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/internal/slicestore"
+	"github.com/scimkit/scim/memstore"
 )
 
 // Black-box protocol tests: every test talks HTTP to a handler mounted the way host apps mount it, under
@@ -41,10 +42,10 @@ type testServer struct {
 	t *testing.T
 	// URL is the absolute URL of the mount point, http://127.0.0.1:port/scim/v2.
 	URL   string
-	Store *scim.MemoryStore // the store of newTestServer, nil otherwise
-	token string            // the bearer token sent; "" sends no Authorization header
-	query string            // appended to every path's query: Entra's ?aadOptscim062020 in compliant mode
-	http  *http.Client      // nil: http.DefaultClient
+	Store *memstore.Store // the store of newTestServer, nil otherwise
+	token string          // the bearer token sent; "" sends no Authorization header
+	query string          // appended to every path's query: Entra's ?aadOptscim062020 in compliant mode
+	http  *http.Client    // nil: http.DefaultClient
 }
 
 // serveHandler serves h at the root of a test server.
@@ -54,11 +55,11 @@ func serveHandler(t *testing.T, h http.Handler) *testServer {
 	return &testServer{t: t, URL: srv.URL, token: testToken}
 }
 
-// newTestServer mounts a handler over a fresh MemoryStore that accepts the bearer token testToken unless
+// newTestServer mounts a handler over a fresh memstore that accepts the bearer token testToken unless
 // opts set their own authentication.
 func newTestServer(t *testing.T, opts ...scim.Option) *testServer {
 	t.Helper()
-	store := scim.NewMemoryStore()
+	store := memstore.New()
 	s := serveStoreAt(t, store, opts...)
 	s.Store = store
 	return s
@@ -260,14 +261,14 @@ func without(m map[string]any, keys ...string) map[string]any {
 	return out
 }
 
-// storeKinds are the stores the tests that run on every store use in this module: MemoryStore and a host-style
+// storeKinds are the stores the tests that run on every store use in this module: memstore and a host-style
 // Store (the sqlstore
 // module runs scimtest's suites over its stores; this module must not require it, not even for tests).
 var storeKinds = []struct {
 	name string
 	open func(t *testing.T) scim.Store
 }{
-	{"memory", func(*testing.T) scim.Store { return scim.NewMemoryStore() }},
+	{"memory", func(*testing.T) scim.Store { return memstore.New() }},
 	// A Store and GroupStore whose List is a scim.Collector, as docs/stores.md tells a host to write one: the
 	// handler answers filters on groups for it.
 	{"slice", func(*testing.T) scim.Store { return slicestore.New() }},
@@ -343,7 +344,7 @@ func TestRouting(t *testing.T) {
 		{"GET", "/ResourceTypes", 200, ""},
 		{"GET", "/Schemas", 200, ""},
 		{"GET", "/Nope", 404, ""},
-		{"GET", "/Groups", 200, ""}, // MemoryStore keeps groups
+		{"GET", "/Groups", 200, ""}, // memstore keeps groups
 		{"GET", "/groups/.search", 405, "POST"},
 		{"GET", "/.search", 405, "POST"},
 		{"DELETE", "/Groups", 405, "GET, POST"},
@@ -399,7 +400,7 @@ func TestAuthMultipleTokens(t *testing.T) {
 
 func TestAuthNotConfigured(t *testing.T) {
 	mux := http.NewServeMux()
-	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.MustNew(scim.NewMemoryStore())))
+	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", scim.MustNew(memstore.New())))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	s := &testServer{t: t, URL: srv.URL + "/scim/v2", token: testToken}
@@ -705,7 +706,7 @@ func TestResourceTypes(t *testing.T) {
 	require.Equal(t, []any{listURN}, list.Body["schemas"])
 	require.Equal(t, 2.0, list.Body["totalResults"])
 	rts := resources(t, list.Body)
-	require.Len(t, rts, 2) // MemoryStore keeps groups: User and Group
+	require.Len(t, rts, 2) // memstore keeps groups: User and Group
 	user := rts[0]
 	require.Equal(t, []any{"urn:ietf:params:scim:schemas:core:2.0:ResourceType"}, user["schemas"])
 	require.Equal(t, "User", user["id"])
@@ -728,7 +729,7 @@ func TestResourceTypes(t *testing.T) {
 	require.Equal(t, []any{}, group.Body["schemaExtensions"])
 
 	// A Store that keeps no groups serves no Group type.
-	u := serveHandler(t, scim.MustNew(usersOnly{scim.NewMemoryStore()}, scim.WithTokens(testToken)))
+	u := serveHandler(t, scim.MustNew(usersOnly{memstore.New()}, scim.WithTokens(testToken)))
 	require.Equal(t, 1.0, u.do("GET", "/ResourceTypes", "").Body["totalResults"])
 	requireError(t, u.do("GET", "/ResourceTypes/Group", ""), 404, "")
 	require.Equal(t, 2.0, u.do("GET", "/Schemas", "").Body["totalResults"])
@@ -826,7 +827,7 @@ func TestNoNullsInResources(t *testing.T) {
 }
 
 // panicStore panics in Get, as a buggy host Store might.
-type panicStore struct{ *scim.MemoryStore }
+type panicStore struct{ *memstore.Store }
 
 func (panicStore) Get(context.Context, string) (*scim.User, error) { panic("host bug: nil map") }
 
@@ -835,7 +836,7 @@ func (panicStore) Get(context.Context, string) (*scim.User, error) { panic("host
 func TestPanicRecovered(t *testing.T) {
 	var logs strings.Builder
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	h := scim.MustNew(panicStore{scim.NewMemoryStore()}, scim.WithTokens(testToken), scim.WithLogger(logger))
+	h := scim.MustNew(panicStore{memstore.New()}, scim.WithTokens(testToken), scim.WithLogger(logger))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	s := &testServer{t: t, URL: srv.URL, token: testToken}
@@ -851,7 +852,7 @@ func TestPanicRecovered(t *testing.T) {
 // every time, for users and groups alike. The parameters were once read by ranging over a map, so which of
 // the two a client was told about changed from request to request.
 func TestListParamErrorDeterministic(t *testing.T) {
-	h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken))
+	h := scim.MustNew(memstore.New(), scim.WithTokens(testToken))
 	for _, path := range []string{"/Users", "/Groups"} {
 		for range 64 { // the old order was random per request: 64 agreeing answers by chance are 2^-63 likely
 			r := httptest.NewRequest("GET", path+"?count=x&startIndex=y", nil)

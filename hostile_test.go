@@ -13,6 +13,7 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/memstore"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -248,7 +249,7 @@ func TestHostileResourceSize(t *testing.T) {
 // tenant's shape; the ids need not exist, so nothing reaches the Store). Its cost must grow linearly with the
 // list: with a slice deletion per removed id it took 1.5 s at 20,000 ids and 5.3 s at 40,000.
 func BenchmarkGroupPatchAddRemove(b *testing.B) {
-	h := scim.MustNew(scim.NewMemoryStore(), scim.WithTokens(testToken), scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{MaxConcurrent: scim.NoLimit}}))
+	h := scim.MustNew(memstore.New(), scim.WithTokens(testToken), scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{MaxConcurrent: scim.NoLimit}}))
 	rec := fuzzServe(h, "POST", "/Groups", `{"displayName":"g"}`)
 	var g struct{ ID string }
 	if err := json.Unmarshal(rec.Body.Bytes(), &g); err != nil || g.ID == "" {

@@ -11,11 +11,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
-// gateStore is a MemoryStore whose Get, for tenant "a" only, blocks until released: a tenant's slow requests.
+// gateStore is a memstore whose Get, for tenant "a" only, blocks until released: a tenant's slow requests.
 type gateStore struct {
-	*scim.MemoryStore
+	*memstore.Store
 	entered chan struct{}
 	release chan struct{}
 }
@@ -25,7 +26,7 @@ func (s gateStore) Get(ctx context.Context, id string) (*scim.User, error) {
 		s.entered <- struct{}{}
 		<-s.release
 	}
-	return s.MemoryStore.Get(ctx, id)
+	return s.Store.Get(ctx, id)
 }
 
 // tenantAuth maps "Bearer token-<name>" to the tenant <name>.
@@ -40,7 +41,7 @@ func tenantAuth(r *http.Request) (string, error) {
 // limitServer serves a handler over a gateStore with tenantAuth, the limits l, and a metrics hook whose
 // reports it returns. Whatever the test leaves blocked is released before the server closes.
 func limitServer(t *testing.T, l scim.TenantLimits) (*testServer, http.Handler, gateStore, func() []scim.RequestInfo) {
-	store := gateStore{scim.NewMemoryStore(), make(chan struct{}, 100), make(chan struct{})}
+	store := gateStore{memstore.New(), make(chan struct{}, 100), make(chan struct{})}
 	var mu sync.Mutex
 	var infos []scim.RequestInfo
 	h := scim.MustNew(store, scim.WithAuthenticator(tenantAuth), scim.WithLimits(scim.Limits{Tenant: l}),
@@ -152,7 +153,7 @@ func TestTenantLimitsBounded(t *testing.T) {
 			if name != "default" {
 				opts = append(opts, scim.WithLimits(scim.Limits{Tenant: l}))
 			}
-			h := scim.MustNew(scim.NewMemoryStore(), opts...)
+			h := scim.MustNew(memstore.New(), opts...)
 			s := serveHandler(t, h)
 			var wg sync.WaitGroup
 			for w := range 4 {
@@ -172,6 +173,6 @@ func TestTenantLimitsBounded(t *testing.T) {
 			require.LessOrEqual(t, n, 1024, "4000 tenants, idle ones swept")
 		})
 	}
-	require.Zero(t, scim.TenantEntries(scim.MustNew(scim.NewMemoryStore(), scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{MaxConcurrent: scim.NoLimit}}))),
+	require.Zero(t, scim.TenantEntries(scim.MustNew(memstore.New(), scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{MaxConcurrent: scim.NoLimit}}))),
 		"NoLimit: no limiter")
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/memstore"
 )
 
 // TestTokenHashes: a host that keeps only token hashes authenticates as one that keeps the tokens.
@@ -25,13 +26,13 @@ func TestTokenHashes(t *testing.T) {
 	other, _ := scim.MintToken()
 	require.NotEqual(t, tok, other)
 
-	s := serveHandler(t, scim.MustNew(scim.NewMemoryStore(), scim.WithTokenHashes(strings.ToUpper(hash))))
+	s := serveHandler(t, scim.MustNew(memstore.New(), scim.WithTokenHashes(strings.ToUpper(hash))))
 	require.Equal(t, 200, s.do("GET", "/Users", "", "Authorization", "Bearer "+tok).Status, "hex in either case")
 	// The hash itself is no token.
 	requireError(t, s.do("GET", "/Users", "", "Authorization", "Bearer "+hash), 401, "")
 
 	// A malformed hash is a configuration error, not a token silently left out.
-	_, err := scim.New(scim.NewMemoryStore(), scim.WithTokenHashes(hash, "not-a-hash"))
+	_, err := scim.New(memstore.New(), scim.WithTokenHashes(hash, "not-a-hash"))
 	require.ErrorIs(t, err, scim.ErrInvalidOption)
 	require.ErrorContains(t, err, "WithTokenHashes: hash 1 is not a hex SHA-256")
 }
@@ -57,7 +58,7 @@ func TestFilterLimits(t *testing.T) {
 
 // slowStore is a Store whose List waits for its context, as a stuck database would.
 type slowStore struct {
-	*scim.MemoryStore
+	*memstore.Store
 	sawDeadline chan bool
 }
 
@@ -70,7 +71,7 @@ func (s slowStore) List(ctx context.Context, q scim.Query) (*scim.Page, error) {
 
 // TestRequestTimeout: the Store works under the request's deadline, and a request that runs out answers 503.
 func TestRequestTimeout(t *testing.T) {
-	store := slowStore{scim.NewMemoryStore(), make(chan bool, 1)}
+	store := slowStore{memstore.New(), make(chan bool, 1)}
 	s := serveHandler(t, scim.MustNew(store, scim.WithTokens(testToken), scim.WithLimits(scim.Limits{RequestTimeout: 50 * time.Millisecond})))
 	start := time.Now()
 	r := s.do("GET", "/Users", "")

@@ -185,7 +185,7 @@ func (h *handler) answerList(w http.ResponseWriter, r *request, req searchReques
 // unqueryable says why a filter or sortBy may not name p, or "" when it may:
 //   - a "returned: never" attribute or sub-attribute (password): filtering or sorting on one would let a
 //     client find its value by asking (password eq "guess" answers whether it is the password);
-//   - meta.version: an opaque version that each Store keeps in its own form (MemoryStore's documents hold
+//   - meta.version: an opaque version that each Store keeps in its own form (memstore's documents hold
 //     it, sqlstore's a column beside them) and the handler shows as an entity tag (W/"3"), so stores
 //     answered the same filter differently, and a literal would have to guess the form; If-Match and
 //     If-None-Match are how a client compares versions.

@@ -130,7 +130,7 @@ func matchTestFilters(t *testing.T, rt *schema.ResourceType, docs []map[string]a
 	return out
 }
 
-// TestMatchSourceAgreesWithDocument checks that a filter over a typed User (the scan path of MemoryStore,
+// TestMatchSourceAgreesWithDocument checks that a filter over a typed User (the scan path of memstore,
 // Collector and Query.Matches) matches exactly the users the filter matches over their canonical document.
 func TestMatchSourceAgreesWithDocument(t *testing.T) {
 	for _, rt := range []*schema.ResourceType{userType, matchTestType} {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/memstore"
 )
 
 // TestConfigurationErrors: a mistake in the options is reported when the handler is built (New's error,
@@ -68,11 +69,11 @@ func TestConfigurationErrors(t *testing.T) {
 			if !strings.Contains(tt.name, "token") && !strings.Contains(tt.name, "hash") && !strings.Contains(tt.name, "authenticator") {
 				opts = append([]scim.Option{scim.WithTokens("t")}, opts...)
 			}
-			h, err := scim.New(scim.NewMemoryStore(), opts...)
+			h, err := scim.New(memstore.New(), opts...)
 			require.Nil(t, h)
 			require.ErrorIs(t, err, scim.ErrInvalidOption)
 			require.ErrorContains(t, err, tt.want)
-			require.PanicsWithError(t, err.Error(), func() { scim.MustNew(scim.NewMemoryStore(), opts...) })
+			require.PanicsWithError(t, err.Error(), func() { scim.MustNew(memstore.New(), opts...) })
 		})
 	}
 
@@ -81,13 +82,13 @@ func TestConfigurationErrors(t *testing.T) {
 		require.ErrorIs(t, err, scim.ErrInvalidOption)
 	})
 	t.Run("every mistake is reported", func(t *testing.T) {
-		_, err := scim.New(scim.NewMemoryStore(), scim.WithTokenHashes("x"), scim.WithLimits(scim.Limits{MaxResults: -3, MaxScan: scim.NoLimit}))
+		_, err := scim.New(memstore.New(), scim.WithTokenHashes("x"), scim.WithLimits(scim.Limits{MaxResults: -3, MaxScan: scim.NoLimit}))
 		require.ErrorContains(t, err, "WithTokenHashes: hash 0")
 		require.ErrorContains(t, err, "Limits.MaxResults is -3")
 		require.NotContains(t, err.Error(), "MaxScan", "NoLimit is a legitimate MaxScan")
 	})
 	t.Run("valid options", func(t *testing.T) {
-		h, err := scim.New(scim.NewMemoryStore(), scim.WithTokens("t"))
+		h, err := scim.New(memstore.New(), scim.WithTokens("t"))
 		require.NoError(t, err)
 		require.NotNil(t, h)
 	})
@@ -96,25 +97,25 @@ func TestConfigurationErrors(t *testing.T) {
 // TestZeroMeansDefault: a zero Limits (or a zero field) keeps every default; NoLimit turns every bound off;
 // WithLimits given twice sets the fields each gives.
 func TestZeroMeansDefault(t *testing.T) {
-	defaults := scim.SettingsOf(scim.MustNew(scim.NewMemoryStore(), scim.WithTokens("t")))
+	defaults := scim.SettingsOf(scim.MustNew(memstore.New(), scim.WithTokens("t")))
 	require.Equal(t, scim.Settings{MaxResults: 1000, MaxOps: 1000, MaxValues: 1000, MaxAttrNames: 100, MaxScan: 10000,
 		MaxPageBytes: 8 << 20, MaxMembers: 10000, MaxWork: 1_000_000, MaxResourceBytes: 1<<20 + 1024,
 		MaxBodyBytes: 1 << 20, MaxGroupBodyBytes: 16 << 20, Timeout: 30 * time.Second, RetryAfter: 2 * time.Second,
 		Filter: filter.DefaultLimits, Tenant: &scim.DefaultTenantLimits}, defaults)
 
-	zero := scim.SettingsOf(scim.MustNew(scim.NewMemoryStore(), scim.WithTokens("t"),
+	zero := scim.SettingsOf(scim.MustNew(memstore.New(), scim.WithTokens("t"),
 		scim.WithLimits(scim.Limits{}), scim.WithEventQueue(scim.EventQueue{})))
 	require.Equal(t, defaults, zero)
 
 	// A zero field of TenantLimits keeps its default; the others apply.
-	some := scim.SettingsOf(scim.MustNew(scim.NewMemoryStore(), scim.WithTokens("t"),
+	some := scim.SettingsOf(scim.MustNew(memstore.New(), scim.WithTokens("t"),
 		scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{MaxConcurrent: 2}})))
 	want := scim.DefaultTenantLimits
 	want.MaxConcurrent = 2
 	require.Equal(t, &want, some.Tenant)
 
 	// WithLimits twice: the second's zero fields do not undo the first's.
-	both := scim.SettingsOf(scim.MustNew(scim.NewMemoryStore(), scim.WithTokens("t"),
+	both := scim.SettingsOf(scim.MustNew(memstore.New(), scim.WithTokens("t"),
 		scim.WithLimits(scim.Limits{MaxResults: 5, Filter: filter.Limits{MaxTerms: 7}}),
 		scim.WithLimits(scim.Limits{MaxScan: 50, Filter: filter.Limits{MaxDepth: 3}})))
 	require.Equal(t, 5, both.MaxResults)
@@ -124,7 +125,7 @@ func TestZeroMeansDefault(t *testing.T) {
 	require.Equal(t, filter.DefaultLimits.MaxLength, both.Filter.MaxLength)
 
 	// NoLimit, in every field: each bound off.
-	none := scim.SettingsOf(scim.MustNew(scim.NewMemoryStore(), scim.WithTokens("t"), scim.WithLimits(scim.Limits{
+	none := scim.SettingsOf(scim.MustNew(memstore.New(), scim.WithTokens("t"), scim.WithLimits(scim.Limits{
 		MaxBodyBytes: scim.NoLimit, MaxGroupBodyBytes: scim.NoLimit, MaxResourceBytes: scim.NoLimit,
 		MaxPageBytes: scim.NoLimit, MaxResults: scim.NoLimit, MaxMembersReturned: scim.NoLimit,
 		MaxOperations: scim.NoLimit, MaxValues: scim.NoLimit, MaxAttributeNames: scim.NoLimit, MaxScan: scim.NoLimit,
@@ -139,13 +140,13 @@ func TestZeroMeansDefault(t *testing.T) {
 		Filter: filter.Limits{MaxLength: math.MaxInt32, MaxDepth: math.MaxInt32, MaxTerms: math.MaxInt32, MaxMultiValued: math.MaxInt32},
 		Tenant: nil /* no per-tenant limits */}, none)
 
-	queue := scim.SettingsOf(scim.MustNew(scim.NewMemoryStore(), scim.WithTokens("t"),
+	queue := scim.SettingsOf(scim.MustNew(memstore.New(), scim.WithTokens("t"),
 		scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{MaxQueue: scim.NoLimit, MaxWait: scim.NoLimit, Rate: scim.NoLimit}})))
 	require.Equal(t, math.MaxInt, queue.Tenant.MaxQueue)
 	require.Equal(t, time.Duration(math.MaxInt64), queue.Tenant.MaxWait)
 	require.Zero(t, queue.Tenant.Rate)
 
-	burst := scim.SettingsOf(scim.MustNew(scim.NewMemoryStore(), scim.WithTokens("t"),
+	burst := scim.SettingsOf(scim.MustNew(memstore.New(), scim.WithTokens("t"),
 		scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{MaxConcurrent: scim.NoLimit, Rate: 5, Burst: scim.NoLimit}})))
 	require.Nil(t, burst.Tenant, "a bucket without bound: no rate limit, so no limiter at all")
 }

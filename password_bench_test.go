@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
 // BenchmarkPasswordFairness measures tenant B's POST of a user with a password (bcrypt, cost 10) alone, and
@@ -26,7 +27,7 @@ func BenchmarkPasswordFairness(b *testing.B) {
 			name = "A-flooding"
 		}
 		b.Run(name, func(b *testing.B) {
-			h := scim.MustNew(scim.NewMemoryStore(), scim.WithPasswords(scim.PasswordsHashed),
+			h := scim.MustNew(memstore.New(), scim.WithPasswords(scim.PasswordsHashed),
 				scim.WithAuthenticator(func(r *http.Request) (string, error) {
 					tok, _ := scim.BearerToken(r)
 					return tok, nil // the token names the tenant

@@ -9,12 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
 // TestPasswordHashFair: while tenant A floods password writes, tenant B's own password write is hashed next,
 // ahead of A's queue. A hasher that blocks until told shows the order of admission: nothing is timed.
 func TestPasswordHashFair(t *testing.T) {
-	h := scim.MustNew(scim.NewMemoryStore(), scim.WithPasswords(scim.PasswordsHashed),
+	h := scim.MustNew(memstore.New(), scim.WithPasswords(scim.PasswordsHashed),
 		scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{MaxConcurrent: 8}}), // A's six writes all admitted
 		scim.WithAuthenticator(func(r *http.Request) (string, error) {
 			tok, _ := scim.BearerToken(r)

@@ -13,6 +13,13 @@ func (q Query) Matches(u *User) bool {
 	return q.Filter == nil || filter.MatchSource(q.Filter, newUserSource(u))
 }
 
+// MatchesGroup reports whether g satisfies the query's filter (a nil filter matches every group), its
+// attribute paths resolved against the Group schema and members compared over g.Members: the group
+// counterpart of Matches, for a GroupStore that pages groups itself but cannot translate a filter.
+func (q Query) MatchesGroup(g *Group) bool {
+	return q.Filter == nil || filter.Match(q.Filter, g.doc())
+}
+
 // ApplyQuery answers q over users in Go: it filters, sorts (stably, so users keep their given order among
 // equals) and cuts out the page. It is the whole List of a Store that keeps few users. Its cost is a
 // conversion of every user to its canonical document and the evaluation of the filter on it (some
@@ -25,15 +32,6 @@ func ApplyQuery(users []*User, q Query) *Page {
 		_ = c.Add(u) // without MaxScan and with a context that never ends, Add cannot fail
 	}
 	return c.Page()
-}
-
-// pageOf cuts the 1-based page [start, start+count) out of items, clamping both ends.
-func pageOf[T any](items []T, start, count int) []T {
-	from := max(start, 1) - 1
-	if from >= len(items) || count <= 0 {
-		return []T{}
-	}
-	return items[from:min(from+count, len(items))]
 }
 
 // Equal returns the value v when the query's filter is exactly `attr eq v` for the named top-level attribute

@@ -3,7 +3,7 @@
 // SCIM client.
 //
 // The host app declares what its users keep (schema.DeclareUser, WithUserSchema), implements a small Store
-// over its own database (or uses MemoryStore), creates a handler with New (or MustNew, which panics on a
+// over its own database (or uses memstore), creates a handler with New (or MustNew, which panics on a
 // configuration mistake such as an empty token) and mounts it next to its own routes:
 //
 //	h, err := scim.New(store, scim.WithTokens(os.Getenv("SCIM_TOKEN")))

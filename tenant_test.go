@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
 // single is the context a test gives a Store directly, outside a request: the single-tenant tenant "".
@@ -31,7 +32,7 @@ func TestTenant(t *testing.T) {
 // WithTokens); an authenticator calling a Store before the tenant is known gets ErrNoTenant, even when a
 // host middleware put a tenant in the request's context.
 func TestTenantInRequest(t *testing.T) {
-	store := scim.NewMemoryStore()
+	store := memstore.New()
 	var during error
 	h := scim.MustNew(store, scim.WithAuthenticator(func(r *http.Request) (string, error) {
 		_, during = scim.Tenant(r.Context())

@@ -11,12 +11,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
 // failingStore is a Store whose every method fails with err, after waiting for its context when wait is set
 // (a database that hangs, then reports its own error for the cancelled work).
 type failingStore struct {
-	*scim.MemoryStore
+	*memstore.Store
 	err  error
 	wait bool
 }
@@ -59,20 +60,20 @@ func TestUnavailable(t *testing.T) {
 		{name: "bug", store: failingStore{err: errors.New("sql: converting argument")}, status: 500},
 		{name: "past the deadline", store: failingStore{err: errors.New("interrupted (9)"), wait: true},
 			opts: []scim.Option{scim.WithLimits(scim.Limits{RequestTimeout: 30 * time.Millisecond})}, status: 503, retryAfter: "2"},
-		{name: "authenticator outage", store: scim.NewMemoryStore(),
+		{name: "authenticator outage", store: memstore.New(),
 			auth: func(*http.Request) (string, error) { return "", outage }, status: 503, retryAfter: "2"},
-		{name: "authenticator past the deadline", store: scim.NewMemoryStore(),
+		{name: "authenticator past the deadline", store: memstore.New(),
 			auth: func(r *http.Request) (string, error) { <-r.Context().Done(); return "", r.Context().Err() },
 			opts: []scim.Option{scim.WithLimits(scim.Limits{RequestTimeout: 30 * time.Millisecond})}, status: 503, retryAfter: "2"},
-		{name: "authenticator refusal", store: scim.NewMemoryStore(),
+		{name: "authenticator refusal", store: memstore.New(),
 			auth: func(*http.Request) (string, error) { return "", fmt.Errorf("no such token: %w", scim.ErrUnauthorized) }, status: 401},
-		{name: "authenticator failure", store: scim.NewMemoryStore(),
+		{name: "authenticator failure", store: memstore.New(),
 			auth: func(*http.Request) (string, error) { return "", errors.New("accounts table: bad query") }, status: 500},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if fs, ok := tt.store.(failingStore); ok {
-				fs.MemoryStore = scim.NewMemoryStore()
+				fs.Store = memstore.New()
 				tt.store = fs
 			}
 			opts := []scim.Option{scim.WithTokens(testToken)}

@@ -137,7 +137,7 @@ func TestEveryServerAnswersEveryOp(t *testing.T) {
 }
 
 // TestSeedsMatchTheAPI checks that the users seeded directly into each store are what the API would have
-// made: the same GET answer from ours over MemoryStore and SQLite, and the same attributes in elimity's
+// made: the same GET answer from ours over memstore and SQLite, and the same attributes in elimity's
 // handler as its Server makes of Entra's POST.
 func TestSeedsMatchTheAPI(t *testing.T) {
 	const n = 50
@@ -186,7 +186,7 @@ func TestSeedsMatchTheAPI(t *testing.T) {
 var tinyGroups = groupScale{big: 300, listGroups: 120, listMembers: 20, syncGroups: 12, syncMembers: 600}
 
 // TestGroupOps runs the group ops' checked iterations, then the whole group sync (which reads groups back to
-// check that no membership was lost), against ours over MemoryStore and SQLite and against elimity's Server.
+// check that no membership was lost), against ours over memstore and SQLite and against elimity's Server.
 func TestGroupOps(t *testing.T) {
 	sc := tinyGroups
 	n := sc.users()
@@ -236,7 +236,7 @@ func TestGroupOps(t *testing.T) {
 }
 
 // TestSeededGroupsMatchTheAPI checks that groups seeded into SQLite with INSERT … SELECT answer as the same
-// groups seeded through MemoryStore's API do: the page of groups, and each group with its members.
+// groups seeded through memstore's API do: the page of groups, and each group with its members.
 func TestSeededGroupsMatchTheAPI(t *testing.T) {
 	sc := tinyGroups
 	mem, err := seedGroupsMemory(sc)
@@ -285,7 +285,7 @@ func TestSeededGroupsMatchTheAPI(t *testing.T) {
 	}
 }
 
-// TestChildProcess starts ours over MemoryStore and the ceiling in child processes (as `go run ./bench`
+// TestChildProcess starts ours over memstore and the ceiling in child processes (as `go run ./bench`
 // does by default), drives GETs at them, walks the users, and checks that the server CPU and allocations
 // per request come back from the children, and that the children are gone after close.
 func TestChildProcess(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
 // Servers in child processes (the default; -inprocess runs them in the load generator's process, as the
@@ -81,7 +81,7 @@ func buildServer(kind string, spec seedSpec) (*server, error) {
 	}
 	switch kind {
 	case "memory":
-		var s *scim.MemoryStore
+		var s *memstore.Store
 		var err error
 		if spec.Groups != nil {
 			s, err = seedGroupsMemory(sc)

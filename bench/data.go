@@ -14,6 +14,7 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/memstore"
 	"github.com/scimkit/scim/schema"
 	"github.com/scimkit/scim/shared/stored"
 	"github.com/scimkit/scim/sqlstore"
@@ -90,8 +91,8 @@ func entraPatchBody(k int64) []byte {
 func singleTenant() context.Context { return scim.ContextWithTenant(context.Background(), "") }
 
 // seedMemory creates users 0..n-1 through the Store API.
-func seedMemory(n int) (*scim.MemoryStore, error) {
-	s := scim.NewMemoryStore()
+func seedMemory(n int) (*memstore.Store, error) {
+	s := memstore.New()
 	ctx := singleTenant()
 	for i := range n {
 		if _, err := s.Create(ctx, entraUser(i)); err != nil {

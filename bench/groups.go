@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 	"github.com/scimkit/scim/sqlstore"
 )
 
@@ -21,7 +22,7 @@ import (
 // (Entra's PATCH, which must cost the same: a membership is a delta), Okta's first page of groups over 1,000
 // groups of 1,000 members (which must read no membership), and an Entra-shaped group sync (1,000 groups
 // created, then 100k memberships added by PATCHes of 1 to 100 members, 5 at a time). Ours runs over
-// MemoryStore, SQLite and PostgreSQL; elimity's Server over the best in-memory Group handler we could write
+// memstore, SQLite and PostgreSQL; elimity's Server over the best in-memory Group handler we could write
 // for it (elimity_groups.go). The ceiling is left out: its canned answers cannot follow groups created
 // during the sync, and the targets here are latencies of the stores, not of net/http.
 
@@ -157,8 +158,8 @@ func seedGroups(ctx context.Context, gs scim.GroupStore, sc groupScale, members 
 	return nil
 }
 
-// seedGroupsMemory is a MemoryStore holding sc.users() users and the groups, members included.
-func seedGroupsMemory(sc groupScale) (*scim.MemoryStore, error) {
+// seedGroupsMemory is a memstore holding sc.users() users and the groups, members included.
+func seedGroupsMemory(sc groupScale) (*memstore.Store, error) {
 	s, err := seedMemory(sc.users())
 	if err != nil {
 		return nil, err

@@ -387,7 +387,7 @@ func (c *ceiling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(a.body)
 }
 
-// capture records, for poolSize draws of each op, the answers t (ours over MemoryStore) gives, for the
+// capture records, for poolSize draws of each op, the answers t (ours over memstore) gives, for the
 // ceiling to replay.
 func capture(t *target, c *ceiling, ops []string, n, poolSize int, rng *rand.Rand) (map[string][]draw, error) {
 	pool := map[string][]draw{}

@@ -1,4 +1,4 @@
-// Command bench is the side-by-side load benchmark of issue 5: our handler over MemoryStore, SQLite and
+// Command bench is the side-by-side load benchmark of issue 5: our handler over memstore, SQLite and
 // (when SCIM_TEST_POSTGRES_DSN is set) PostgreSQL, github.com/elimity-com/scim's server over the best
 // in-memory handler one can fairly write for it, and a bare net/http handler answering the same bytes (the
 // ceiling), driven by the same load generator over the same users on loopback. Each server runs in a child
@@ -15,7 +15,7 @@
 // Operations: GET by id; userName eq (hit and miss); a list page of 100; the deep walk (every user by
 // startIndex and count=100, one client; walk.go); Entra's multi-op PATCH; Entra's POST; and an Entra sync
 // (per user a userName filter that misses, then a POST; 8 at a time), reported in users/s. It also prints
-// MemoryStore's heap per user and the allocations of each hot path per request in process
+// memstore's heap per user and the allocations of each hot path per request in process
 // (`go test -bench . -benchmem ./bench` measures the same with the testing package). The group ops follow
 // (groups.go): one member added to a group of 100 and of 100k, a page of groups, and Entra's group sync.
 package main
@@ -89,7 +89,7 @@ func main() {
 	flag.IntVar(&o.maxRequests, "max-requests", 500_000, "at most this many iterations per op and server")
 	flag.IntVar(&o.syncUsers, "sync-users", 100_000, "users in the initial sync of the full run (0: skip it)")
 	flag.DurationVar(&o.syncTimeout, "sync-timeout", 3*time.Minute, "time limit of each initial sync")
-	flag.IntVar(&o.heapUsers, "heap-users", -1, "users for the MemoryStore heap measurement (default 1000000, 100000 with -quick; 0: skip)")
+	flag.IntVar(&o.heapUsers, "heap-users", -1, "users for the memstore heap measurement (default 1000000, 100000 with -quick; 0: skip)")
 	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds the measured time of each op is split into")
 	flag.IntVar(&o.sqlIdle, "sql-max-idle", 0, "set the SQL stores' database/sql MaxIdleConns (0: as the library leaves it)")
 	flag.BoolVar(&o.fairness, "fairness", false, "run only the two-tenant fairness benchmark (stores memory,sqlite; 4s per line by default)")
@@ -237,7 +237,7 @@ func runAll(o options) error {
 		if ex.heapPerUser, ex.elimHeapPerUser, err = measureHeap(o.heapUsers, !o.quick); err != nil {
 			return err
 		}
-		logf("heap per user at %d users: MemoryStore %.0f B (elimity map handler: %.0f B; measured in full runs only)",
+		logf("heap per user at %d users: memstore %.0f B (elimity map handler: %.0f B; measured in full runs only)",
 			o.heapUsers, ex.heapPerUser, ex.elimHeapPerUser)
 	}
 	if !o.groupsOnly {
@@ -323,7 +323,7 @@ func runSize(o options, n int) ([]row, error) {
 	}()
 	logf("[%d] seeding", n)
 	spec := seedSpec{Users: n, SQLMaxIdle: o.sqlIdle}
-	// Ours over MemoryStore (always: the ceiling's answers are recorded from it), then the others.
+	// Ours over memstore (always: the ceiling's answers are recorded from it), then the others.
 	kinds := []string{"memory"}
 	for _, kind := range []string{"ceiling", "elimity", "sqlite", "postgres"} {
 		if o.stores[kind] && (kind != "postgres" || slices.Contains(sqlKinds(o), kind)) {

@@ -121,7 +121,7 @@ func printTable(w io.Writer, m string, o options, rows []row, ex extras) {
 	printWalkTable(w, rows)
 
 	if ex.heapUsers > 0 {
-		fmt.Fprintf(w, "\nheap per Entra-mapped user at %s users: MemoryStore %.0f B", fmtUsers(ex.heapUsers), ex.heapPerUser)
+		fmt.Fprintf(w, "\nheap per Entra-mapped user at %s users: memstore %.0f B", fmtUsers(ex.heapUsers), ex.heapPerUser)
 		if ex.elimHeapPerUser > 0 {
 			fmt.Fprintf(w, "; elimity map handler %.0f B", ex.elimHeapPerUser)
 		}
@@ -219,10 +219,10 @@ func printTargets(w io.Writer, o options, rows []row, ex extras) {
 		r, c := find(rows, "ours", "memory", op, big), find(rows, "ceiling", "-", op, big)
 		if r != nil && c != nil {
 			v := r.RPS / c.RPS
-			fmt.Fprintf(w, "  %-7s over MemoryStore >= 0.75x ceiling: %.2fx  %s%s\n", op, v, verdict(v >= 0.75), at)
+			fmt.Fprintf(w, "  %-7s over memstore >= 0.75x ceiling: %.2fx  %s%s\n", op, v, verdict(v >= 0.75), at)
 			if r.CPUus > 0 && c.CPUus > 0 { // the same target judged on server CPU: ceiling's CPU over ours
 				v := c.CPUus / r.CPUus
-				fmt.Fprintf(w, "  %-7s over MemoryStore, server CPU/req: ceiling %s / ours %s = %.2fx (ours %+.1fµs above)  %s%s\n", op,
+				fmt.Fprintf(w, "  %-7s over memstore, server CPU/req: ceiling %s / ours %s = %.2fx (ours %+.1fµs above)  %s%s\n", op,
 					cpuCell(c), cpuCell(r), v, r.CPUus-c.CPUus, verdict(v >= 0.75), at)
 			}
 		}
@@ -276,7 +276,7 @@ func printTargets(w io.Writer, o options, rows []row, ex extras) {
 			fmtUsers(big), r.RPS, verdict(r.RPS >= 2000), fmtUsers(100_000))
 	}
 	if ex.heapUsers > 0 {
-		fmt.Fprintf(w, "  MemoryStore heap per user at %s <= 1024 B: %.0f B  %s\n", fmtUsers(ex.heapUsers), ex.heapPerUser, verdict(ex.heapPerUser <= 1024))
+		fmt.Fprintf(w, "  memstore heap per user at %s <= 1024 B: %.0f B  %s\n", fmtUsers(ex.heapUsers), ex.heapPerUser, verdict(ex.heapPerUser <= 1024))
 	}
 	for _, a := range ex.allocs {
 		if a.server == "ours" && a.op == opGet {

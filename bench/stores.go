@@ -86,7 +86,7 @@ func freeMemory() {
 	debug.FreeOSMemory()
 }
 
-// measureHeap returns the heap bytes per user that MemoryStore holds for n Entra-mapped users, and (if
+// measureHeap returns the heap bytes per user that memstore holds for n Entra-mapped users, and (if
 // elimity) the same for the elimity handler's maps: the live heap after GC, after seeding minus before.
 func measureHeap(n int, elimity bool) (float64, float64, error) {
 	heap := func() uint64 {

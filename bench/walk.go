@@ -28,7 +28,7 @@ func walkURI(start int) string {
 }
 
 // walk walks t's users and checks every page: its size, its first user (creation order) among the n
-// seeded ones, and that the walk saw every user (ours over MemoryStore holds the ceiling's captured POSTs
+// seeded ones, and that the walk saw every user (ours over memstore holds the ceiling's captured POSTs
 // too, after the seeded users).
 func walk(t *target, n int, budget time.Duration) (row, error) {
 	total := -1

@@ -11,7 +11,7 @@ import (
 
 // Fold returns the comparison key of a string of a caseExact false attribute: two strings a person reads as
 // the same identifier have the same key. Everything that compares such strings uses it: the filter evaluator
-// (eq, co, sw, ew and ordering), sqlstore's search copy, sort keys, MemoryStore's userName index and sqlstore's folded
+// (eq, co, sw, ew and ordering), sqlstore's search copy, sort keys, memstore's userName index and sqlstore's folded
 // columns, so that uniqueness and filters agree on every store. SQL cannot compute it: a store keeps Fold's
 // output in a column or document beside the value and compares with Fold of the literal.
 //

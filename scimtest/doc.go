@@ -82,7 +82,7 @@
 // scim.Handler and checks every protocol requirement of RFC 7643, RFC 7644, RFC 9865 and RFC 6750 the library
 // meets black-box through HTTP (one named check per requirement; HandlerRequirements lists them), the paging of
 // a group's members and the filters on groups among them when the Store is a scim.GroupStore. The library
-// runs it over MemoryStore and over sqlstore on SQLite and PostgreSQL; a host runs it over its own Store to
+// runs it over memstore and over sqlstore on SQLite and PostgreSQL; a host runs it over its own Store to
 // see the whole protocol work over it:
 //
 //	func TestMyStoreOverHTTP(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 	"github.com/scimkit/scim/scimtest"
 )
 
@@ -13,7 +14,7 @@ import (
 func ExampleTestStore() {
 	TestConformance := func(t *testing.T) {
 		scimtest.TestStore(t, func(t *testing.T) scim.Store {
-			s := scim.NewMemoryStore() // yours: mystore.Open(dsn), with its tables emptied
+			s := memstore.New() // yours: mystore.Open(dsn), with its tables emptied
 			t.Cleanup(func() { /* close it */ })
 			return s
 		})

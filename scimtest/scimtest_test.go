@@ -9,12 +9,13 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/internal/slicestore"
+	"github.com/scimkit/scim/memstore"
 	"github.com/scimkit/scim/schema"
 	"github.com/scimkit/scim/scimtest"
 )
 
-func TestMemoryStore(t *testing.T) {
-	scimtest.TestStore(t, func(*testing.T) scim.Store { return scim.NewMemoryStore() })
+func TestMemstore(t *testing.T) {
+	scimtest.TestStore(t, func(*testing.T) scim.Store { return memstore.New() })
 }
 
 // appExt is a host extension with an attribute of every simple type, multi-valued and complex ones.
@@ -36,20 +37,20 @@ var appExt = &schema.Schema{
 
 // A declared subset with an extension of the host's: only those attributes go to the Store and come back,
 // and filters on the others are skipped.
-func TestMemoryStoreDeclared(t *testing.T) {
+func TestMemstoreDeclared(t *testing.T) {
 	rt := schema.MustDeclareUser(schema.UserDeclaration{
 		Attributes: []string{"userName", "active", "displayName", "emails", "name.formatted",
 			schema.EnterpriseUserURN + ":employeeNumber"},
 		Extensions: []*schema.Schema{appExt},
 	})
-	scimtest.TestStore(t, func(*testing.T) scim.Store { return scim.NewMemoryStore() },
+	scimtest.TestStore(t, func(*testing.T) scim.Store { return memstore.New() },
 		scimtest.Options{Schema: rt, Passwords: true})
 }
 
 // hostStore is a Store as a host's own table makes it: integer ids it assigns, integer tenants (an account's
-// key), and an active flag that is never unassigned (a NOT NULL column). MemoryStore keeps the users.
+// key), and an active flag that is never unassigned (a NOT NULL column). memstore keeps the users.
 type hostStore struct {
-	*scim.MemoryStore
+	*memstore.Store
 	mu   sync.Mutex
 	next int
 }
@@ -73,7 +74,7 @@ func (s *hostStore) Create(ctx context.Context, u *scim.User) (*scim.User, error
 	if u.Active == nil {
 		u.Active = new(true)
 	}
-	return s.MemoryStore.Create(ctx, u)
+	return s.Store.Create(ctx, u)
 }
 
 func (s *hostStore) Replace(ctx context.Context, u *scim.User, version string) (*scim.User, error) {
@@ -83,21 +84,21 @@ func (s *hostStore) Replace(ctx context.Context, u *scim.User, version string) (
 	if u.Active == nil {
 		u.Active = new(true)
 	}
-	return s.MemoryStore.Replace(ctx, u, version)
+	return s.Store.Replace(ctx, u, version)
 }
 
 func (s *hostStore) List(ctx context.Context, q scim.Query) (*scim.Page, error) {
 	if err := s.tenant(ctx); err != nil {
 		return nil, err
 	}
-	return s.MemoryStore.List(ctx, q)
+	return s.Store.List(ctx, q)
 }
 
 // A Store with its own ids and tenants passes what a UUID-keeping one passes, given its tenants and its
 // default for active.
 func TestHostIDsAndTenants(t *testing.T) {
 	rt := schema.MustDeclareUser(schema.UserDeclaration{Extensions: []*schema.Schema{appExt}})
-	scimtest.TestStore(t, func(*testing.T) scim.Store { return &hostStore{MemoryStore: scim.NewMemoryStore()} },
+	scimtest.TestStore(t, func(*testing.T) scim.Store { return &hostStore{Store: memstore.New()} },
 		scimtest.Options{Schema: rt, Tenants: [2]string{"1", "2"}, Defaults: map[string]any{"active": true}})
 }
 
@@ -112,9 +113,9 @@ func TestSliceStoreHTTP(t *testing.T) {
 	scimtest.TestHandler(t, func(*testing.T) scim.Store { return slicestore.New() })
 }
 
-// numericTenants is a MemoryStore that serves only tenants named by an integer, as a host's accounts table
+// numericTenants is a memstore that serves only tenants named by an integer, as a host's accounts table
 // keys them: any other tenant (the suite's "" or "tenant-a") is an error.
-type numericTenants struct{ *scim.MemoryStore }
+type numericTenants struct{ *memstore.Store }
 
 func numeric(ctx context.Context) error {
 	t, err := scim.Tenant(ctx)
@@ -131,32 +132,32 @@ func (s numericTenants) Create(ctx context.Context, u *scim.User) (*scim.User, e
 	if err := numeric(ctx); err != nil {
 		return nil, err
 	}
-	return s.MemoryStore.Create(ctx, u)
+	return s.Store.Create(ctx, u)
 }
 
 func (s numericTenants) Get(ctx context.Context, id string) (*scim.User, error) {
 	if err := numeric(ctx); err != nil {
 		return nil, err
 	}
-	return s.MemoryStore.Get(ctx, id)
+	return s.Store.Get(ctx, id)
 }
 
 func (s numericTenants) List(ctx context.Context, q scim.Query) (*scim.Page, error) {
 	if err := numeric(ctx); err != nil {
 		return nil, err
 	}
-	return s.MemoryStore.List(ctx, q)
+	return s.Store.List(ctx, q)
 }
 
 // TestHandlerTenants runs the protocol suite in the host's tenants, which its Store insists on.
 func TestHandlerTenants(t *testing.T) {
-	scimtest.TestHandler(t, func(*testing.T) scim.Store { return numericTenants{scim.NewMemoryStore()} },
+	scimtest.TestHandler(t, func(*testing.T) scim.Store { return numericTenants{memstore.New()} },
 		scimtest.HandlerOptions{Tenants: [2]string{"17", "42"}, Parallel: true})
 }
 
 // oneEmail keeps one email of a user, as a single email column does: the work address (else the primary,
 // else the first), returned as the primary work email. It drops nickName, which the host computes.
-type oneEmail struct{ *scim.MemoryStore }
+type oneEmail struct{ *memstore.Store }
 
 func (s oneEmail) keep(u *scim.User) *scim.User {
 	u.NickName = ""
@@ -180,11 +181,11 @@ func (s oneEmail) keep(u *scim.User) *scim.User {
 }
 
 func (s oneEmail) Create(ctx context.Context, u *scim.User) (*scim.User, error) {
-	return s.MemoryStore.Create(ctx, s.keep(u))
+	return s.Store.Create(ctx, s.keep(u))
 }
 
 func (s oneEmail) Replace(ctx context.Context, u *scim.User, version string) (*scim.User, error) {
-	return s.MemoryStore.Replace(ctx, s.keep(u), version)
+	return s.Store.Replace(ctx, s.keep(u), version)
 }
 
 // A Store that derives emails from what it is given, and keeps no nickName, passes once it says so; the
@@ -193,6 +194,6 @@ func TestDerivedAndComputed(t *testing.T) {
 	rt := schema.MustDeclareUser(schema.UserDeclaration{
 		Attributes: []string{"userName", "nickName", "displayName", "emails", "groups"},
 	})
-	scimtest.TestStore(t, func(*testing.T) scim.Store { return oneEmail{scim.NewMemoryStore()} },
+	scimtest.TestStore(t, func(*testing.T) scim.Store { return oneEmail{memstore.New()} },
 		scimtest.Options{Schema: rt, Derived: []string{"emails"}, Computed: []string{"nickName"}})
 }

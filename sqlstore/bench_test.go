@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
 // BenchmarkUserNameEq measures Entra's hot lookup, GET /Users?filter=userName eq "...", through the handler
@@ -75,7 +76,7 @@ func seeded(b *testing.B, kind string, n int) scim.Store {
 	var store scim.Store
 	switch kind {
 	case "memory":
-		m := scim.NewMemoryStore()
+		m := memstore.New()
 		for i := range n {
 			_, err := m.Create(ctx, benchUser(i))
 			require.NoError(b, err)

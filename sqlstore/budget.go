@@ -23,7 +23,7 @@ import (
 //     the (tenant, seq) index alone, and is not counted.
 //
 // Lookups by id, userName and externalId and a group's members (groups.value eq "…") are driven: they
-// cost their matches, not the tenant. This is MemoryStore's rule (memTenant.lookup), applied to SQL.
+// cost their matches, not the tenant. This is memstore's rule (memTenant.lookup), applied to SQL.
 
 // indexedUser names the attributes of a user whose eq an index of scim_users answers (its columns
 // id, user_name_fold, external_id), and linkedUser those whose eq scim_members' indexes answer.

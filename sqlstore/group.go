@@ -331,7 +331,7 @@ func (s *Store) memberDisplay() string {
 // loadMembers sets the Members of each group that has at most maxMembers, and MembersOmitted on the others:
 // one query counts the page's memberships, one reads those of the groups within the bound. Members come in
 // the order of MemberIDs (their user ids), with Type "User" and Display the user's displayName, else its
-// userName, as MemoryStore gives them.
+// userName, as memstore gives them.
 func (s *Store) loadMembers(ctx context.Context, groups []*scim.Group, maxMembers int) error {
 	if len(groups) == 0 {
 		return nil
@@ -405,7 +405,7 @@ func (s *Store) loadMembers(ctx context.Context, groups []*scim.Group, maxMember
 		if err := rows.Scan(&gid, &m.Value, &display); err != nil {
 			return err
 		}
-		m.Display, m.Type = display.String, "User" // as MemoryStore: members are users
+		m.Display, m.Type = display.String, "User" // as memstore: members are users
 		g := byID[gid]
 		if len(g.Members) == maxMembers { // grew past the bound since the count: never send part of it
 			g.Members, g.MembersOmitted = nil, true
@@ -425,7 +425,7 @@ func (s *Store) loadMembers(ctx context.Context, groups []*scim.Group, maxMember
 // when only members changed). The row counts of the DELETE … RETURNING and INSERT … ON CONFLICT DO NOTHING
 // RETURNING statements tell whether the deltas changed anything: an update that changes nothing (members
 // already there, non-members removed, the same displayName and externalId) writes nothing and keeps the
-// version and lastModified, as MemoryStore does.
+// version and lastModified, as memstore does.
 func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, version string) (_ *scim.Group, err error) {
 	if _, err := scim.Tenant(ctx); err != nil { // every method acts on the context's tenant: tenantOf
 		return nil, err

@@ -120,7 +120,7 @@ func (s *Store) groupPage(ctx context.Context, r reader, q scim.Query, where str
 // listGroupsInGo streams the groups that where selects, in order, matching q.Filter in Go when filterInGo
 // and sorting in Go when sortInGo; without a Go sort only the page is kept. A filter that names members
 // (members.display eq "…", members.value sw "…") is matched with each group's members filled in (value,
-// display, type), as MemoryStore matches it: the selected rows are read first, then their members idBatch
+// display, type), as memstore matches it: the selected rows are read first, then their members idBatch
 // groups at a time, so that no statement stays open while another runs.
 func (s *Store) listGroupsInGo(ctx context.Context, q scim.Query, where string, args []any, order string, filterInGo, sortInGo bool) (*scim.GroupPage, error) {
 	page := &scim.GroupPage{Groups: []*scim.Group{}}
@@ -245,7 +245,7 @@ func (s *Store) memberDocs(ctx context.Context, groupIDs []string) (map[string][
 }
 
 // MemberIDs implements scim.GroupStore: the ids stream from scim_members' primary key, in ascending id order
-// (the column's collation; bytewise on a database whose collation is C, as MemoryStore orders them).
+// (the column's collation; bytewise on a database whose collation is C, as memstore orders them).
 func (s *Store) MemberIDs(ctx context.Context, id string) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
 		stopped := false

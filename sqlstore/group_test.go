@@ -89,7 +89,7 @@ func TestListGroupsInGo(t *testing.T) {
 		require.True(t, errors.Is(err, sqlfilter.ErrUnsupported))
 		page, err := s.ListGroups(ctx, scim.Query{Filter: e, StartIndex: 2, Count: 2}, scim.GroupRead{})
 		require.NoError(t, err)
-		require.Equal(t, 4, page.TotalResults) // the Go fallback matches members too, as MemoryStore does
+		require.Equal(t, 4, page.TotalResults) // the Go fallback matches members too, as memstore does
 		require.Equal(t, []string{"Alpha", "charlie"}, []string{page.Groups[0].DisplayName, page.Groups[1].DisplayName})
 		e, err = filter.Parse(rt, `members[display eq "user 1"] or displayName eq "ALPHA"`) // displays of users without one: userName
 		require.NoError(t, err)

@@ -27,7 +27,7 @@ import (
 // The HTTP side of the SQL stores: scimtest's HTTP conformance suite over SQLite and PostgreSQL, and what
 // only a database can show (no plaintext password anywhere in it; group PATCHes from two replicas).
 
-// TestConformanceHTTP runs scimtest.TestHandler, the suite the root runs over MemoryStore, over each SQL
+// TestConformanceHTTP runs scimtest.TestHandler, the suite the root runs over memstore, over each SQL
 // store, a fresh database (SQLite file or PostgreSQL schema) for every requirement.
 func TestConformanceHTTP(t *testing.T) {
 	stores(t, func(t *testing.T, open func(t *testing.T) *Store) {

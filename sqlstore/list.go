@@ -141,7 +141,7 @@ func (s *Store) placeholder(n int) string {
 // The rows are those of where (the tenant's, or the matches of a filter SQL could express).
 //
 // A filter or sort naming the read-only groups attribute (groups.display eq "…", not (groups pr)) is matched
-// with each user's groups filled in, as MemoryStore matches it: the rows are read idBatch at a time (keyset
+// with each user's groups filled in, as memstore matches it: the rows are read idBatch at a time (keyset
 // on seq, no statement left open) and each batch's groups come from one GroupsOf.
 func (s *Store) listInGo(ctx context.Context, q scim.Query, where string, args []any) (*scim.Page, error) {
 	c := scim.NewCollector(ctx, q)

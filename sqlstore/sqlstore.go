@@ -397,7 +397,7 @@ func (s *Store) Delete(ctx context.Context, id, version string) (err error) {
 	args := []any{tenantOf(ctx), id}
 	query, args = ifVersion(query, args, version)
 	// The user's memberships go with it, in the same transaction, and each group it leaves gets a new version
-	// and lastModified, as any change of its members does (MemoryStore does the same). On PostgreSQL those
+	// and lastModified, as any change of its members does (memstore does the same). On PostgreSQL those
 	// groups' rows are locked first, in id order, before the user's: a group write holds its group's row,
 	// then a key-share lock on the users it adds, so taking them in the same order never deadlocks with it. A
 	// group write adding the user holds that key-share lock: the DELETE waits for it, and the next

@@ -10,10 +10,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
 func Example_withMetrics() {
-	store := scim.NewMemoryStore()
+	store := memstore.New()
 	mux := http.NewServeMux()
 	// snippet:prometheus
 	reg := prometheus.NewRegistry()

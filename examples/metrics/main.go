@@ -1,5 +1,5 @@
 // Command metrics shows scim.WithMetrics wired to Prometheus: it serves SCIM 2.0 at /scim/v2 over a
-// MemoryStore and the Prometheus metrics at /metrics, beside each other.
+// memstore and the Prometheus metrics at /metrics, beside each other.
 //
 //	SCIM_TOKEN=secret go run ./examples/metrics     # http://localhost:8091
 //	curl -H 'Authorization: Bearer secret' http://localhost:8091/scim/v2/Users
@@ -33,6 +33,7 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/examples/internal/host"
+	"github.com/scimkit/scim/memstore"
 )
 
 // metrics are the SCIM request metrics, registered with one Prometheus registry.
@@ -106,6 +107,6 @@ func run(ctx context.Context, addr, tokenFile string) error {
 	}
 	base := host.URL(ln.Addr())
 	fmt.Printf("SCIM at %s/scim/v2, metrics at %s/metrics\n", base, base)
-	srv := host.NewServer(newServer(scim.NewMemoryStore(), token, newMetrics(reg), reg))
+	srv := host.NewServer(newServer(memstore.New(), token, newMetrics(reg), reg))
 	return host.Serve(ctx, srv, ln)
 }

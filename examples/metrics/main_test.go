@@ -10,13 +10,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
-	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
 func TestRequestsAreCounted(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := newMetrics(reg)
-	h := newServer(scim.NewMemoryStore(), "secret", m, reg)
+	h := newServer(memstore.New(), "secret", m, reg)
 
 	// serve runs the request to its end: the metrics hook has run when ServeHTTP returns.
 	serve := func(method, path, token, body string) *httptest.ResponseRecorder {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/examples/internal/host"
+	"github.com/scimkit/scim/memstore"
 	"github.com/scimkit/scim/sqlstore/postgres"
 	"github.com/scimkit/scim/sqlstore/sqlite"
 )
@@ -111,7 +112,7 @@ type groupStore interface {
 func openStore(ctx context.Context, kind, dsn string) (groupStore, string, error) {
 	switch kind {
 	case "memory":
-		return scim.NewMemoryStore(), "memory", nil
+		return memstore.New(), "memory", nil
 	case "sqlite":
 		if dsn == "" {
 			dsn = "scim.db"

@@ -12,7 +12,7 @@
 //     so a write replaces the pointer and never changes a user already returned;
 //   - a cancelled context stops every method.
 //
-// It scans the slice for every call: fine for a few thousand users, not for more. scim.MemoryStore is the
+// It scans the slice for every call: fine for a few thousand users, not for more. memstore.Store is the
 // indexed version, and sqlstore the persistent one.
 package store
 

@@ -1,7 +1,7 @@
 // Package sortkey is the order of sortBy (RFC 7644 §3.4.2.3) over canonical documents, beside filter.Match,
 // which selects them: the reference order. Every store of this repository that sorts in Go uses it (the root
-// module's MemoryStore and list collector, sqlstore's group lists), and sqlstore's SQL compiler writes the same
-// order in SQL, tested against it.
+// module's list collectors, through which memstore sorts, and sqlstore's group lists), and sqlstore's SQL
+// compiler writes the same order in SQL, tested against it.
 //
 // It exists for the sibling modules of this repository and follows no compatibility promise (see package
 // github.com/scimkit/scim/shared): hosts must not import it. A host's Store sorts through scim.Collector.

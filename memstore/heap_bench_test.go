@@ -1,4 +1,4 @@
-package scim_test
+package memstore_test
 
 import (
 	"context"
@@ -10,17 +10,18 @@ import (
 	"time"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
-var heapUsers = flag.Int("heap-users", 100_000, "users BenchmarkMemoryStoreHeap seeds")
+var heapUsers = flag.Int("heap-users", 100_000, "users BenchmarkHeap seeds")
 
-// BenchmarkMemoryStoreHeap reports the live heap a MemoryStore holds per Entra-mapped user (the users of
+// BenchmarkHeap reports the live heap a Store holds per Entra-mapped user (the users of
 // bench's heap measurement: the same fields, every string its own allocation as a decoded body's are), as
 // bytes/user: the heap after GC with the store seeded, minus before. Its ns/op means nothing.
 //
-//	go test -run '^$' -bench MemoryStoreHeap -benchtime 1x .                       # 100k users
-//	go test -run '^$' -bench MemoryStoreHeap -benchtime 1x -heap-users 1000000 .   # 1M, as bench measures
-func BenchmarkMemoryStoreHeap(b *testing.B) {
+//	go test -run '^$' -bench Heap -benchtime 1x .                       # 100k users
+//	go test -run '^$' -bench Heap -benchtime 1x -heap-users 1000000 .   # 1M, as bench measures
+func BenchmarkHeap(b *testing.B) {
 	heap := func() uint64 {
 		runtime.GC()
 		runtime.GC()
@@ -33,7 +34,7 @@ func BenchmarkMemoryStoreHeap(b *testing.B) {
 	epoch := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for b.Loop() {
 		before := heap()
-		s := scim.NewMemoryStore()
+		s := memstore.New()
 		for i := range n {
 			if _, err := s.Create(ctx, entraHeapUser(i, epoch)); err != nil {
 				b.Fatal(err)

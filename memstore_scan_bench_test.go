@@ -9,11 +9,12 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/memstore"
 	"github.com/scimkit/scim/schema"
 )
 
 // BenchmarkMemoryFilteredScan measures a page whose filter no index answers (displayName co "…") over a
-// MemoryStore of 100k Entra-shaped users, at the Store (List and ListCursor, MaxScan 0) and through the
+// memstore of 100k Entra-shaped users, at the Store (List and ListCursor, MaxScan 0) and through the
 // handler (Limits.MaxScan raised to 100k):
 //
 //	go test -run '^$' -bench MemoryFilteredScan -benchmem -benchtime 10x .
@@ -21,8 +22,8 @@ import (
 // "none" matches no user (every user examined, nothing kept); "1pct" matches one user in a hundred.
 func BenchmarkMemoryFilteredScan(b *testing.B) {
 	const n = 100_000
-	store := scim.NewMemoryStore()
-	ctx := context.Background()
+	store := memstore.New()
+	ctx := scim.ContextWithTenant(context.Background(), "") // the Store serves a tenant: "" for one
 	active := true
 	for i := range n {
 		display := "User " + itoa(i)

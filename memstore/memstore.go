@@ -1,4 +1,7 @@
-package scim
+// Package memstore is a scim.Store, scim.GroupStore and scim.CursorLister that keeps everything in memory:
+// for tests, demos and small deployments. It is written against the root package's exported Store contract
+// only, as a host's Store is, so what it does a host's Store can do too.
+package memstore
 
 import (
 	"cmp"
@@ -9,18 +12,20 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/listing"
 )
 
-// MemoryStore is a Store that keeps users in memory, partitioned by tenant. It is safe for concurrent use;
-// lookups by id, userName (without case) and externalId are map lookups, and filters that pin one of them
-// with "eq" (alone or inside an "and") use those indexes instead of scanning. Data is lost when the process
-// exits: use it for tests, demos and small deployments.
-type MemoryStore struct {
+// Store is a scim.Store that keeps users (and groups: it is a scim.GroupStore) in memory, partitioned by
+// tenant. It is safe for concurrent use; lookups by id, userName (without case) and externalId are map
+// lookups, and filters that pin one of them with "eq" (alone or inside an "and") use those indexes instead
+// of scanning. Data is lost when the process exits: use it for tests, demos and small deployments.
+type Store struct {
 	mu      sync.RWMutex // guards the map only: each tenant has its own lock
 	tenants map[string]*memTenant
 	seq     atomic.Int64 // creation order, for stable listing
-	cursors *CursorSealer
+	cursors *scim.CursorSealer
 }
 
 // memTenant is one tenant's users. Its own lock keeps one tenant's long scans from delaying another's
@@ -31,7 +36,7 @@ type memTenant struct {
 	byUserName   map[string]*memEntry   // folded userName
 	byExternalID map[string][]*memEntry // externalId is not unique
 	order        []*memEntry            // by seq: creation order
-	groups       memGroups              // the tenant's groups and memberships (memory_groups.go)
+	groups       memGroups              // the tenant's groups and memberships (groups.go)
 }
 
 // memEntry is one user. A user of the shape identity providers provision (memUser's attributes only) is
@@ -39,8 +44,8 @@ type memTenant struct {
 // it was given. A rebuilt user costs a read one allocation of a User, which the response encoding no
 // longer spends (the handler encodes from a copy on its stack): GET stayed below its former allocations.
 type memEntry struct {
-	user    *User    // the user as given, when it does not fit memUser; else nil
-	c       *memUser // the compact form, when it fits
+	user    *scim.User // the user as given, when it does not fit memUser; else nil
+	c       *memUser   // the compact form, when it fits
 	seq     int64
 	version int64
 }
@@ -50,22 +55,22 @@ type memEntry struct {
 // values, shared and never modified, as Store users are.
 type memUser struct {
 	id, userName, externalID, displayName string
-	name                                  *Name
+	name                                  *scim.Name
 	active                                *bool
-	emails                                []MultiValue
+	emails                                []scim.MultiValue
 	resourceType                          string
 	created, lastModified                 time.Time
 }
 
 // newMemEntry makes the entry of u at version v, compact when u fits memUser.
-func newMemEntry(u *User, seq, v int64) *memEntry {
+func newMemEntry(u *scim.User, seq, v int64) *memEntry {
 	e := &memEntry{seq: seq, version: v}
 	e.set(u)
 	return e
 }
 
 // set makes u the entry's user (its version already set).
-func (e *memEntry) set(u *User) {
+func (e *memEntry) set(u *scim.User) {
 	e.user, e.c = u, nil
 	rest := *u // what memUser does not keep must be zero for u to fit it
 	rest.ID, rest.UserName, rest.ExternalID, rest.DisplayName = "", "", "", ""
@@ -74,7 +79,7 @@ func (e *memEntry) set(u *User) {
 	if rest.Meta.Version == strconv.FormatInt(e.version, 10) { // the store's own: made again on read
 		rest.Meta.Version = ""
 	}
-	if !rest.isZero() {
+	if !isZero(&rest) {
 		return
 	}
 	emails := u.Emails
@@ -92,14 +97,15 @@ func (e *memEntry) set(u *User) {
 }
 
 // isZero reports whether u has no attribute at all (nil and empty slices told apart, as a Store returns
-// what it was given).
-func (u *User) isZero() bool {
+// what it was given). Every field is named, so that a field added to scim.User is not silently dropped by
+// the compact form: TestIsZeroNamesEveryField checks that none is missing.
+func isZero(u *scim.User) bool {
 	return u.Schemas == nil && u.ID == "" && u.ExternalID == "" && u.UserName == "" && u.Name == nil &&
 		u.DisplayName == "" && u.NickName == "" && u.ProfileURL == "" && u.Title == "" && u.UserType == "" &&
 		u.PreferredLanguage == "" && u.Locale == "" && u.Timezone == "" && u.Active == nil && u.PasswordHash == "" &&
 		u.Emails == nil && u.PhoneNumbers == nil && u.IMs == nil && u.Photos == nil && u.Addresses == nil &&
 		u.Groups == nil && u.Entitlements == nil && u.Roles == nil && u.X509Certificates == nil &&
-		u.Enterprise == nil && u.Meta == (Meta{}) && u.Extensions == nil
+		u.Enterprise == nil && u.Meta == (scim.Meta{}) && u.Extensions == nil
 }
 
 // intern returns the shared copy of the strings most users repeat (type names, the resource type).
@@ -120,31 +126,31 @@ func intern(s string) string {
 }
 
 // get returns the entry's user: the one given, or a new one rebuilt from the compact form.
-func (e *memEntry) get() *User {
+func (e *memEntry) get() *scim.User {
 	if e.user != nil {
 		return e.user
 	}
-	u := new(User)
+	u := new(scim.User)
 	e.fill(u)
 	return u
 }
 
 // view returns the entry's user for a read that keeps nothing (a filter's match): the one given, or the
 // compact form rebuilt into scratch.
-func (e *memEntry) view(scratch *User) *User {
+func (e *memEntry) view(scratch *scim.User) *scim.User {
 	if e.user != nil {
 		return e.user
 	}
-	*scratch = User{}
+	*scratch = scim.User{}
 	e.fill(scratch)
 	return scratch
 }
 
-func (e *memEntry) fill(u *User) {
+func (e *memEntry) fill(u *scim.User) {
 	c := e.c
 	u.ID, u.UserName, u.ExternalID, u.DisplayName = c.id, c.userName, c.externalID, c.displayName
 	u.Name, u.Active, u.Emails = c.name, c.active, c.emails
-	u.Meta = Meta{ResourceType: c.resourceType, Created: c.created, LastModified: c.lastModified,
+	u.Meta = scim.Meta{ResourceType: c.resourceType, Created: c.created, LastModified: c.lastModified,
 		Version: strconv.FormatInt(e.version, 10)}
 }
 
@@ -180,16 +186,16 @@ func (e *memEntry) displayName() string {
 // versionString is the entry's version as Meta.Version has it.
 func (e *memEntry) versionString() string { return strconv.FormatInt(e.version, 10) }
 
-// NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore() *MemoryStore {
-	sealer, _ := NewCursorSealer(NewCursorKey()) // a 32-byte key: cannot fail
-	return &MemoryStore{tenants: map[string]*memTenant{}, cursors: sealer}
+// New returns an empty Store.
+func New() *Store {
+	sealer, _ := scim.NewCursorSealer(scim.NewCursorKey()) // a 32-byte key: cannot fail
+	return &Store{tenants: map[string]*memTenant{}, cursors: sealer}
 }
 
 // tenant returns the tenant of ctx (made if create), or nil; ErrNoTenant when ctx carries none. Tenants are never removed from the map, so the
 // pointer stays valid without the store's lock.
-func (s *MemoryStore) tenant(ctx context.Context, create bool) (*memTenant, error) {
-	name, err := Tenant(ctx)
+func (s *Store) tenant(ctx context.Context, create bool) (*memTenant, error) {
+	name, err := scim.Tenant(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -212,8 +218,8 @@ func (s *MemoryStore) tenant(ctx context.Context, create bool) (*memTenant, erro
 	return t, nil
 }
 
-// Create implements Store.
-func (s *MemoryStore) Create(ctx context.Context, u *User) (*User, error) {
+// Create implements scim.Store.
+func (s *Store) Create(ctx context.Context, u *scim.User) (*scim.User, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -224,10 +230,10 @@ func (s *MemoryStore) Create(ctx context.Context, u *User) (*User, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if _, taken := t.byUserName[filter.Fold(u.UserName)]; taken {
-		return nil, ErrConflict
+		return nil, scim.ErrConflict
 	}
 	if _, taken := t.byID[u.ID]; taken {
-		return nil, ErrConflict
+		return nil, scim.ErrConflict
 	}
 	u.Meta.Version = "1"
 	e := newMemEntry(u, s.seq.Add(1), 1) // under t.mu: t.order stays sorted by seq
@@ -237,8 +243,8 @@ func (s *MemoryStore) Create(ctx context.Context, u *User) (*User, error) {
 	return u, nil
 }
 
-// Get implements Store.
-func (s *MemoryStore) Get(ctx context.Context, id string) (*User, error) {
+// Get implements scim.Store.
+func (s *Store) Get(ctx context.Context, id string) (*scim.User, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -253,11 +259,11 @@ func (s *MemoryStore) Get(ctx context.Context, id string) (*User, error) {
 			return e.get(), nil
 		}
 	}
-	return nil, ErrNotFound
+	return nil, scim.ErrNotFound
 }
 
-// Replace implements Store.
-func (s *MemoryStore) Replace(ctx context.Context, u *User, version string) (*User, error) {
+// Replace implements scim.Store.
+func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (*scim.User, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -272,13 +278,13 @@ func (s *MemoryStore) Replace(ctx context.Context, u *User, version string) (*Us
 		e = t.byID[u.ID]
 	}
 	if e == nil {
-		return nil, ErrNotFound
+		return nil, scim.ErrNotFound
 	}
 	if version != "" && version != e.versionString() {
-		return nil, ErrVersionMismatch
+		return nil, scim.ErrVersionMismatch
 	}
 	if other, taken := t.byUserName[filter.Fold(u.UserName)]; taken && other != e {
-		return nil, ErrConflict
+		return nil, scim.ErrConflict
 	}
 	t.unindex(e)
 	e.version++
@@ -288,8 +294,8 @@ func (s *MemoryStore) Replace(ctx context.Context, u *User, version string) (*Us
 	return u, nil
 }
 
-// Delete implements Store.
-func (s *MemoryStore) Delete(ctx context.Context, id, version string) error {
+// Delete implements scim.Store.
+func (s *Store) Delete(ctx context.Context, id, version string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -304,10 +310,10 @@ func (s *MemoryStore) Delete(ctx context.Context, id, version string) error {
 		e = t.byID[id]
 	}
 	if e == nil {
-		return ErrNotFound
+		return scim.ErrNotFound
 	}
 	if version != "" && version != e.versionString() {
-		return ErrVersionMismatch
+		return scim.ErrVersionMismatch
 	}
 	t.unindex(e)
 	delete(t.byID, id)
@@ -339,8 +345,8 @@ func (t *memTenant) unindex(e *memEntry) {
 	}
 }
 
-// List implements Store.
-func (s *MemoryStore) List(ctx context.Context, q Query) (*Page, error) {
+// List implements scim.Store.
+func (s *Store) List(ctx context.Context, q scim.Query) (*scim.Page, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -349,20 +355,20 @@ func (s *MemoryStore) List(ctx context.Context, q Query) (*Page, error) {
 		return nil, err
 	}
 	if t == nil {
-		return &Page{Users: []*User{}}, nil
+		return &scim.Page{Users: []*scim.User{}}, nil
 	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	if mentionsGroups(q.Filter) || sortsByGroups(q.SortBy) { // groups.value eq "…": from the membership index
+	if listing.Names(q.Filter, "groups") || listing.SortsBy(q.SortBy, "groups") { // groups.value eq "…": from the membership index
 		return t.listByGroups(ctx, q)
 	}
 	if q.Filter == nil && q.SortBy.Attr == nil { // the common page of everything: no conversion at all
-		entries := pageOf(t.order, q.StartIndex, q.Count)
-		users := make([]*User, len(entries))
+		entries := listing.Page(t.order, q.StartIndex, q.Count)
+		users := make([]*scim.User, len(entries))
 		for i, e := range entries {
 			users[i] = e.get()
 		}
-		return &Page{Users: users, TotalResults: len(t.order)}, nil
+		return &scim.Page{Users: users, TotalResults: len(t.order)}, nil
 	}
 	candidates, indexed := t.lookup(q.Filter)
 	if !indexed {
@@ -370,22 +376,22 @@ func (s *MemoryStore) List(ctx context.Context, q Query) (*Page, error) {
 	}
 	if _, exact := q.Filter.(*filter.Compare); exact && indexed && q.SortBy.Attr == nil {
 		// The index answered the whole filter (userName eq ..., Entra's lookup): nothing to re-check.
-		entries := pageOf(candidates, q.StartIndex, q.Count)
-		users := make([]*User, len(entries))
+		entries := listing.Page(candidates, q.StartIndex, q.Count)
+		users := make([]*scim.User, len(entries))
 		for i, e := range entries {
 			users[i] = e.get()
 		}
-		return &Page{Users: users, TotalResults: len(candidates)}, nil
+		return &scim.Page{Users: users, TotalResults: len(candidates)}, nil
 	}
 	// Streamed over the entries: only the page (or, sorted, a heap as deep as the page) is kept, and past
 	// q.MaxScan users the query is refused rather than run over the whole tenant (here known up front).
 	if q.MaxScan > 0 && len(candidates) > q.MaxScan {
-		return nil, ErrTooMany
+		return nil, scim.ErrTooMany
 	}
-	c := NewCollector(ctx, q)
-	var scratch User // a compact user is rebuilt here to be matched, and again to be kept only if it is
+	c := scim.NewCollector(ctx, q)
+	var scratch scim.User // a compact user is rebuilt here to be matched, and again to be kept only if it is
 	for _, e := range candidates {
-		if err := c.add(e.view(&scratch), e.get); err != nil {
+		if err := c.AddView(e.view(&scratch), e.get); err != nil {
 			return nil, err
 		}
 	}
@@ -416,7 +422,7 @@ func (t *memTenant) lookup(e filter.Expr) ([]*memEntry, bool) {
 	})
 }
 
-// lookupEq is the shape of MemoryStore's index lookups, for users and groups alike: e pins a core attribute
+// lookupEq is the shape of the Store's index lookups, for users and groups alike: e pins a core attribute
 // with `eq "v"`, alone or as one side of an "and" (whose sides are looked up with self), and find answers
 // that attribute from an index (false: not indexed).
 func lookupEq[E any](e filter.Expr, self func(filter.Expr) ([]E, bool), find func(attr, v string) ([]E, bool)) ([]E, bool) {
@@ -439,16 +445,16 @@ func lookupEq[E any](e filter.Expr, self func(filter.Expr) ([]E, bool), find fun
 	return nil, false
 }
 
-var _ Store = (*MemoryStore)(nil)
+var _ scim.Store = (*Store)(nil)
 
-// ListCursor implements CursorLister: the cursor is the creation sequence number of the last user of the
-// previous page (sealed: CursorSealer), so a page starts where the last one ended whatever was created or
+// ListCursor implements scim.CursorLister: the cursor is the creation sequence number of the last user of the
+// previous page (sealed: scim.CursorSealer), so a page starts where the last one ended whatever was created or
 // deleted in between.
-func (s *MemoryStore) ListCursor(ctx context.Context, q Query, cursor string) (*Page, error) {
+func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (*scim.Page, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	name, err := Tenant(ctx)
+	name, err := scim.Tenant(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -458,7 +464,7 @@ func (s *MemoryStore) ListCursor(ctx context.Context, q Query, cursor string) (*
 			return nil, err
 		}
 	}
-	page := &Page{Users: []*User{}}
+	page := &scim.Page{Users: []*scim.User{}}
 	t, err := s.tenant(ctx, false)
 	if err != nil {
 		return nil, err
@@ -472,8 +478,8 @@ func (s *MemoryStore) ListCursor(ctx context.Context, q Query, cursor string) (*
 	if !indexed {
 		candidates = t.order
 	}
-	groups := mentionsGroups(q.Filter) // matched with each user's groups filled in, as List matches them
-	if gid, ok := pinnedGroup(q.Filter); ok && !indexed {
+	groups := listing.Names(q.Filter, "groups") // matched with each user's groups filled in, as List matches them
+	if gid, ok := listing.PinnedValue(q.Filter, "groups"); ok && !indexed {
 		candidates = t.memberEntries(gid)
 	}
 	// Both are in creation order: skip to the first entry after the cursor.
@@ -489,10 +495,10 @@ func (s *MemoryStore) ListCursor(ctx context.Context, q Query, cursor string) (*
 		return page, nil
 	}
 	if q.MaxScan > 0 && len(candidates) > q.MaxScan { // each would be examined: refused before any is
-		return nil, ErrTooMany
+		return nil, scim.ErrTooMany
 	}
 	var last int64
-	var scratch User // a compact user is rebuilt here to be matched
+	var scratch scim.User // a compact user is rebuilt here to be matched
 	for i, e := range candidates {
 		if i%64 == 63 {
 			if err := ctx.Err(); err != nil {
@@ -529,4 +535,4 @@ func isCompare(e filter.Expr) bool {
 	return ok
 }
 
-var _ CursorLister = (*MemoryStore)(nil)
+var _ scim.CursorLister = (*Store)(nil)

@@ -1,4 +1,4 @@
-package scim
+package memstore
 
 import (
 	"cmp"
@@ -6,12 +6,13 @@ import (
 	"iter"
 	"slices"
 	"strconv"
+	"time"
 
+	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
-	"github.com/scimkit/scim/schema"
 )
 
-// MemoryStore keeps groups too (it is a GroupStore): per tenant, indexes by id, displayName (without case)
+// Store keeps groups too (it is a scim.GroupStore): per tenant, indexes by id, displayName (without case)
 // and externalId, and the memberships twice, group → users and user → groups, so that a membership change
 // costs O(K) for K members changed, and "the groups of this user" and "the members of this group" are map
 // lookups. Everything sits under the store's one lock, with the users: a member is checked to be a user, and
@@ -30,12 +31,12 @@ type memGroups struct {
 // memGroup is one stored group: its attributes without members (replaced on every write, never modified,
 // so that a returned copy may share its slices), creation order and version.
 type memGroup struct {
-	g       *Group
+	g       *scim.Group
 	seq     int64
 	version int64
 }
 
-var _ GroupStore = (*MemoryStore)(nil)
+var _ scim.GroupStore = (*Store)(nil)
 
 func (gs *memGroups) init() {
 	if gs.byID == nil {
@@ -103,7 +104,7 @@ func (gs *memGroups) unlink(gid, uid string) bool {
 }
 
 // bump gives the group a new version and lastModified, as every change of its members does.
-func (gs *memGroups) bump(e *memGroup, g *Group, modified bool) {
+func (gs *memGroups) bump(e *memGroup, g *scim.Group, modified bool) {
 	c := *e.g
 	if g != nil {
 		c.DisplayName, c.ExternalID = g.DisplayName, g.ExternalID
@@ -111,7 +112,7 @@ func (gs *memGroups) bump(e *memGroup, g *Group, modified bool) {
 			c.Meta.LastModified = g.Meta.LastModified
 		}
 	} else if modified {
-		c.Meta.LastModified = now()
+		c.Meta.LastModified = time.Now().UTC().Truncate(time.Millisecond) // as the handler stamps times
 	}
 	e.version++
 	c.Meta.Version = strconv.FormatInt(e.version, 10)
@@ -140,11 +141,11 @@ func (t *memTenant) memberIDs(gid string) []string {
 }
 
 // memberList returns the group's members as Member values, with the users' display names.
-func (t *memTenant) memberList(gid string) []Member {
+func (t *memTenant) memberList(gid string) []scim.Member {
 	ids := t.memberIDs(gid)
-	out := make([]Member, len(ids))
+	out := make([]scim.Member, len(ids))
 	for i, id := range ids {
-		out[i] = Member{Value: id, Type: "User"}
+		out[i] = scim.Member{Value: id, Type: "User"}
 		if e := t.byID[id]; e != nil {
 			out[i].Display = cmp.Or(e.displayName(), e.userName())
 		}
@@ -152,9 +153,11 @@ func (t *memTenant) memberList(gid string) []Member {
 	return out
 }
 
-// withMembers returns a copy of the stored group with its members loaded as GetGroup's maxMembers says.
-func (t *memTenant) withMembers(e *memGroup, maxMembers int) *Group {
-	c := *e.g
+// withMembers returns a copy of the group with its members loaded as GetGroup's maxMembers says (any
+// loaded only to match a filter dropped).
+func (t *memTenant) withMembers(g *scim.Group, maxMembers int) *scim.Group {
+	c := *g
+	c.Members = nil
 	if maxMembers > 0 {
 		if len(t.groups.members[c.ID]) > maxMembers {
 			c.MembersOmitted = true
@@ -169,14 +172,14 @@ func (t *memTenant) withMembers(e *memGroup, maxMembers int) *Group {
 func (t *memTenant) unknownMember(ids []string) error {
 	for _, id := range ids {
 		if t.byID[id] == nil { // a group's id is not a user's: groups as members are refused
-			return &UnknownMemberError{ID: id}
+			return &scim.UnknownMemberError{ID: id}
 		}
 	}
 	return nil
 }
 
-// CreateGroup implements GroupStore.
-func (s *MemoryStore) CreateGroup(ctx context.Context, g *Group) (*Group, error) {
+// CreateGroup implements scim.GroupStore.
+func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (*scim.Group, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -189,10 +192,10 @@ func (s *MemoryStore) CreateGroup(ctx context.Context, g *Group) (*Group, error)
 	gs := &t.groups
 	gs.init()
 	if _, taken := gs.byName[filter.Fold(g.DisplayName)]; taken {
-		return nil, ErrConflict
+		return nil, scim.ErrConflict
 	}
 	if _, taken := gs.byID[g.ID]; taken {
-		return nil, ErrConflict
+		return nil, scim.ErrConflict
 	}
 	ids := make([]string, len(g.Members))
 	for i, m := range g.Members {
@@ -215,8 +218,8 @@ func (s *MemoryStore) CreateGroup(ctx context.Context, g *Group) (*Group, error)
 	return &out, nil
 }
 
-// GetGroup implements GroupStore.
-func (s *MemoryStore) GetGroup(ctx context.Context, id string, read GroupRead) (*Group, error) {
+// GetGroup implements scim.GroupStore.
+func (s *Store) GetGroup(ctx context.Context, id string, read scim.GroupRead) (*scim.Group, error) {
 	maxMembers := read.MaxMembers
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -229,15 +232,15 @@ func (s *MemoryStore) GetGroup(ctx context.Context, id string, read GroupRead) (
 		t.mu.RLock()
 		defer t.mu.RUnlock()
 		if e := t.groups.byID[id]; e != nil {
-			return t.withMembers(e, maxMembers), nil
+			return t.withMembers(e.g, maxMembers), nil
 		}
 	}
-	return nil, ErrNotFound
+	return nil, scim.ErrNotFound
 }
 
-// UpdateGroup implements GroupStore: the attributes and both deltas in one step under the lock, or nothing
+// UpdateGroup implements scim.GroupStore: the attributes and both deltas in one step under the lock, or nothing
 // when a check fails. A change that changes nothing (members already there, or not there) keeps the version.
-func (s *MemoryStore) UpdateGroup(ctx context.Context, id string, u GroupUpdate, version string) (*Group, error) {
+func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, version string) (*scim.Group, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -246,21 +249,21 @@ func (s *MemoryStore) UpdateGroup(ctx context.Context, id string, u GroupUpdate,
 		return nil, err
 	}
 	if t == nil {
-		return nil, ErrNotFound
+		return nil, scim.ErrNotFound
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.groups.byID[id] == nil {
-		return nil, ErrNotFound
+		return nil, scim.ErrNotFound
 	}
 	gs := &t.groups
 	e := gs.byID[id]
 	if version != "" && version != e.g.Meta.Version {
-		return nil, ErrVersionMismatch
+		return nil, scim.ErrVersionMismatch
 	}
 	if u.Group != nil {
 		if other, taken := gs.byName[filter.Fold(u.Group.DisplayName)]; taken && other != e {
-			return nil, ErrConflict
+			return nil, scim.ErrConflict
 		}
 	}
 	if err := t.unknownMember(u.Add); err != nil {
@@ -287,8 +290,8 @@ func (s *MemoryStore) UpdateGroup(ctx context.Context, id string, u GroupUpdate,
 	return &out, nil
 }
 
-// DeleteGroup implements GroupStore.
-func (s *MemoryStore) DeleteGroup(ctx context.Context, id, version string) error {
+// DeleteGroup implements scim.GroupStore.
+func (s *Store) DeleteGroup(ctx context.Context, id, version string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -297,17 +300,17 @@ func (s *MemoryStore) DeleteGroup(ctx context.Context, id, version string) error
 		return err
 	}
 	if t == nil {
-		return ErrNotFound
+		return scim.ErrNotFound
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.groups.byID[id] == nil {
-		return ErrNotFound
+		return scim.ErrNotFound
 	}
 	gs := &t.groups
 	e := gs.byID[id]
 	if version != "" && version != e.g.Meta.Version {
-		return ErrVersionMismatch
+		return scim.ErrVersionMismatch
 	}
 	for uid := range gs.members[id] {
 		gs.unlink(id, uid)
@@ -322,9 +325,9 @@ func (s *MemoryStore) DeleteGroup(ctx context.Context, id, version string) error
 	return nil
 }
 
-// MemberIDs implements GroupStore. The ids are copied under the lock and yielded after it, so the caller
+// MemberIDs implements scim.GroupStore. The ids are copied under the lock and yielded after it, so the caller
 // may call the Store while it ranges.
-func (s *MemoryStore) MemberIDs(ctx context.Context, id string) iter.Seq2[string, error] {
+func (s *Store) MemberIDs(ctx context.Context, id string) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
 		ids, err := s.memberIDs(ctx, id)
 		if err != nil {
@@ -343,7 +346,7 @@ func (s *MemoryStore) MemberIDs(ctx context.Context, id string) iter.Seq2[string
 }
 
 // memberIDs returns a copy of the ids of the group's members, or ErrNotFound.
-func (s *MemoryStore) memberIDs(ctx context.Context, id string) ([]string, error) {
+func (s *Store) memberIDs(ctx context.Context, id string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -352,22 +355,22 @@ func (s *MemoryStore) memberIDs(ctx context.Context, id string) ([]string, error
 		return nil, err
 	}
 	if t == nil {
-		return nil, ErrNotFound
+		return nil, scim.ErrNotFound
 	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	if t.groups.byID[id] == nil {
-		return nil, ErrNotFound
+		return nil, scim.ErrNotFound
 	}
 	return t.memberIDs(id), nil
 }
 
-// GroupsOf implements GroupStore, from the reverse index.
-func (s *MemoryStore) GroupsOf(ctx context.Context, userIDs []string) (map[string][]GroupRef, error) {
+// GroupsOf implements scim.GroupStore, from the reverse index.
+func (s *Store) GroupsOf(ctx context.Context, userIDs []string) (map[string][]scim.GroupRef, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out := map[string][]GroupRef{}
+	out := map[string][]scim.GroupRef{}
 	t, err := s.tenant(ctx, false)
 	if err != nil {
 		return nil, err
@@ -387,7 +390,7 @@ func (s *MemoryStore) GroupsOf(ctx context.Context, userIDs []string) (map[strin
 
 // groupRefs returns the groups of a user (value, display and type "direct", as sqlstore gives them), in the
 // groups' creation order.
-func (t *memTenant) groupRefs(uid string) []GroupRef {
+func (t *memTenant) groupRefs(uid string) []scim.GroupRef {
 	gs := &t.groups
 	es := make([]*memGroup, 0, len(gs.of[uid]))
 	for gid := range gs.of[uid] {
@@ -396,12 +399,9 @@ func (t *memTenant) groupRefs(uid string) []GroupRef {
 		}
 	}
 	slices.SortFunc(es, func(a, b *memGroup) int { return cmp.Compare(a.seq, b.seq) })
-	refs := make([]GroupRef, len(es))
+	refs := make([]scim.GroupRef, len(es))
 	for i, e := range es {
-		refs[i] = GroupRef{Value: e.g.ID, Display: e.g.DisplayName, Type: "direct"}
+		refs[i] = scim.GroupRef{Value: e.g.ID, Display: e.g.DisplayName, Type: "direct"}
 	}
 	return refs
 }
-
-// groupType is the Group resource type: built once, never modified.
-var groupType = schema.Group()

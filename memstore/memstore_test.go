@@ -1,21 +1,17 @@
-package scim_test
+package memstore_test
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strconv"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/memstore"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -43,9 +39,9 @@ func listAll(t *testing.T, s scim.Store, ctx context.Context, f string) []string
 	return ids
 }
 
-func TestMemoryStoreTenants(t *testing.T) {
-	s := scim.NewMemoryStore()
-	bg := single()
+func TestTenants(t *testing.T) {
+	s := memstore.New()
+	bg := scim.ContextWithTenant(context.Background(), "")
 	a, b := scim.ContextWithTenant(bg, "a"), scim.ContextWithTenant(bg, "b")
 
 	_, err := s.Create(a, newMemUser("ua", "same@example.com", "x"))
@@ -81,9 +77,9 @@ func TestMemoryStoreTenants(t *testing.T) {
 	require.NoError(t, err, "deleting in b leaves a")
 }
 
-func TestMemoryStoreUniqueness(t *testing.T) {
-	s := scim.NewMemoryStore()
-	ctx := single()
+func TestUniqueness(t *testing.T) {
+	s := memstore.New()
+	ctx := scim.ContextWithTenant(context.Background(), "")
 	_, err := s.Create(ctx, newMemUser("1", "Jane@Example.com", ""))
 	require.NoError(t, err)
 	for _, name := range []string{"Jane@Example.com", "jane@example.com", "JANE@EXAMPLE.COM"} {
@@ -113,9 +109,9 @@ func TestMemoryStoreUniqueness(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func TestMemoryStoreVersions(t *testing.T) {
-	s := scim.NewMemoryStore()
-	ctx := single()
+func TestVersions(t *testing.T) {
+	s := memstore.New()
+	ctx := scim.ContextWithTenant(context.Background(), "")
 	u, err := s.Create(ctx, newMemUser("1", "v@example.com", ""))
 	require.NoError(t, err)
 	v1 := u.Meta.Version
@@ -142,11 +138,11 @@ func TestMemoryStoreVersions(t *testing.T) {
 	require.ErrorIs(t, err, scim.ErrNotFound)
 }
 
-// TestMemoryStoreIndexes: the answers of the indexed lookups (userName, externalId, id with eq, alone or in
+// TestIndexes: the answers of the indexed lookups (userName, externalId, id with eq, alone or in
 // an and) are exactly those of a full scan, also after renames and deletes.
-func TestMemoryStoreIndexes(t *testing.T) {
-	s := scim.NewMemoryStore()
-	ctx := single()
+func TestIndexes(t *testing.T) {
+	s := memstore.New()
+	ctx := scim.ContextWithTenant(context.Background(), "")
 	for i := range 20 {
 		u := newMemUser("id"+strconv.Itoa(i), fmt.Sprintf("User%02d@Example.com", i), "ext"+strconv.Itoa(i%3))
 		u.Title = []string{"a", "b"}[i%2]
@@ -191,11 +187,11 @@ func TestMemoryStoreIndexes(t *testing.T) {
 	require.Empty(t, listAll(t, s, ctx, `externalId eq "ext1" and id eq "id7"`))
 }
 
-// TestMemoryStoreOrder: listing is in creation order, stable across deletes and replaces, and pages
+// TestOrder: listing is in creation order, stable across deletes and replaces, and pages
 // consistently.
-func TestMemoryStoreOrder(t *testing.T) {
-	s := scim.NewMemoryStore()
-	ctx := single()
+func TestOrder(t *testing.T) {
+	s := memstore.New()
+	ctx := scim.ContextWithTenant(context.Background(), "")
 	var want []string
 	for i := range 10 {
 		id := "id" + strconv.Itoa(i)
@@ -223,9 +219,9 @@ func TestMemoryStoreOrder(t *testing.T) {
 	require.Empty(t, page.Users)
 }
 
-func TestMemoryStoreCanceledContext(t *testing.T) {
-	s := scim.NewMemoryStore()
-	ctx, cancel := context.WithCancel(single())
+func TestCanceledContext(t *testing.T) {
+	s := memstore.New()
+	ctx, cancel := context.WithCancel(scim.ContextWithTenant(context.Background(), ""))
 	cancel()
 	_, err := s.Create(ctx, newMemUser("1", "x", ""))
 	require.ErrorIs(t, err, context.Canceled)
@@ -236,177 +232,4 @@ func TestMemoryStoreCanceledContext(t *testing.T) {
 	require.ErrorIs(t, s.Delete(ctx, "1", ""), context.Canceled)
 	_, err = s.Replace(ctx, newMemUser("1", "x", ""), "")
 	require.ErrorIs(t, err, context.Canceled)
-}
-
-// TestMemoryStoreSharedUsers: users the Store hands out are shared, so the handler must never modify them;
-// a PATCH or PUT replaces a user, it does not change the value an earlier reader holds.
-func TestMemoryStoreSharedUsers(t *testing.T) {
-	s := newTestServer(t)
-	id := s.create(patchBase)["id"].(string)
-	held, err := s.Store.Get(single(), id)
-	require.NoError(t, err)
-	snapshot, err := json.Marshal(held)
-	require.NoError(t, err)
-
-	require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(
-		`{"op":"replace","path":"emails[type eq \"work\"].value","value":"changed@example.com"}`,
-		`{"op":"add","path":"emails","value":{"value":"p@example.com","primary":true}}`,
-		`{"op":"replace","path":"name.givenName","value":"Changed"}`,
-		`{"op":"replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"m9"}`)).Status)
-	require.Equal(t, 200, s.do("PUT", "/Users/"+id, `{"userName":"pat@example.com"}`).Status)
-	_ = s.do("GET", "/Users?attributes=emails&sortBy=emails", "")
-
-	after, err := json.Marshal(held)
-	require.NoError(t, err)
-	require.JSONEq(t, string(snapshot), string(after))
-}
-
-// --- concurrency (run with -race) ---
-
-// rawDo is s.send by its parts, for parallel.
-func rawDo(s *testServer, method, path, body string, headers ...string) (int, []byte, error) {
-	r, err := s.send(method, path, body, headers...)
-	return r.Status, r.Raw, err
-}
-
-// parallel runs f(i) for i in [0, n) concurrently and returns their statuses.
-func parallel(t *testing.T, n int, f func(i int) (int, []byte, error)) []int {
-	t.Helper()
-	statuses := make([]int, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			var raw []byte
-			statuses[i], raw, errs[i] = f(i)
-			if errs[i] == nil && statuses[i] >= 500 {
-				errs[i] = fmt.Errorf("%d: %s", statuses[i], raw)
-			}
-		})
-	}
-	wg.Wait()
-	require.NoError(t, errors.Join(errs...))
-	return statuses
-}
-
-func count(statuses []int, status int) int {
-	n := 0
-	for _, s := range statuses {
-		if s == status {
-			n++
-		}
-	}
-	return n
-}
-
-// TestConcurrentCreateSameUserName: of many concurrent creates of one userName (in different cases)
-// exactly one succeeds.
-func TestConcurrentCreateSameUserName(t *testing.T) {
-	s := newTestServer(t)
-	names := []string{"race@example.com", "RACE@example.com", "Race@Example.com", "race@EXAMPLE.com"}
-	statuses := parallel(t, 32, func(i int) (int, []byte, error) {
-		return rawDo(s, "POST", "/Users", `{"userName":"`+names[i%len(names)]+`"}`)
-	})
-	require.Equal(t, 1, count(statuses, 201), "%v", statuses)
-	require.Equal(t, 31, count(statuses, 409), "%v", statuses)
-	require.Equal(t, 1.0, s.do("GET", `/Users?filter=userName+eq+"race@example.com"`, "").Body["totalResults"])
-}
-
-// TestConcurrentPatchNoLostUpdate: PATCHes without If-Match are read-modify-replace with retries, so
-// concurrent ones never lose each other's changes.
-func TestConcurrentPatchNoLostUpdate(t *testing.T) {
-	s := newTestServer(t)
-	id := s.createUser("busy@example.com")
-	const writers, each = 8, 5
-	statuses := parallel(t, writers, func(w int) (int, []byte, error) {
-		for j := range each {
-			op := `{"op":"add","path":"roles","value":[{"value":"r` + strconv.Itoa(w) + `-` + strconv.Itoa(j) + `"}]}`
-			status, raw, err := rawDo(s, "PATCH", "/Users/"+id, patchOp(op))
-			if err != nil || status != 200 {
-				return status, raw, err
-			}
-		}
-		return 200, nil, nil
-	})
-	require.Equal(t, writers, count(statuses, 200), "%v", statuses)
-	u := s.get(id)
-	require.Len(t, u["roles"], writers*each)
-	version, _ := strconv.Unquote(strings.TrimPrefix(u["meta"].(map[string]any)["version"].(string), "W/"))
-	require.Equal(t, strconv.Itoa(1+writers*each), version, "one write per operation")
-}
-
-// TestConcurrentIfMatch: of concurrent writes conditioned on the same version, exactly one wins; the others
-// get 412 and must read again.
-func TestConcurrentIfMatch(t *testing.T) {
-	s := newTestServer(t)
-	r := s.do("POST", "/Users", `{"userName":"cond@example.com"}`)
-	id, etag := r.Body["id"].(string), r.Header.Get("ETag")
-	statuses := parallel(t, 16, func(i int) (int, []byte, error) {
-		if i%2 == 0 {
-			return rawDo(s, "PATCH", "/Users/"+id, patchOp(`{"op":"replace","path":"title","value":"t`+strconv.Itoa(i)+`"}`), "If-Match", etag)
-		}
-		return rawDo(s, "PUT", "/Users/"+id, `{"userName":"cond@example.com","title":"t`+strconv.Itoa(i)+`"}`, "If-Match", etag)
-	})
-	require.Equal(t, 1, count(statuses, 200), "%v", statuses)
-	require.Equal(t, 15, count(statuses, 412), "%v", statuses)
-}
-
-// TestConcurrentTenants: a mixed workload of several tenants at once; each ends with exactly its own users.
-func TestConcurrentTenants(t *testing.T) {
-	s := newTestServer(t, scim.WithAuthenticator(func(r *http.Request) (string, error) {
-		tok, ok := scim.BearerToken(r)
-		if !ok || !strings.HasPrefix(tok, "tenant-") {
-			return "", scim.ErrUnauthorized
-		}
-		return tok, nil
-	}))
-	const tenants, users = 4, 10
-	parallel(t, tenants*users, func(i int) (int, []byte, error) {
-		tok := "tenant-" + strconv.Itoa(i%tenants)
-		name := "user" + strconv.Itoa(i/tenants) + "@example.com" // the same names in every tenant
-		status, raw, err := rawDo(s.as(tok), "POST", "/Users", `{"userName":"`+name+`","title":"`+tok+`"}`)
-		if err != nil || status != 201 {
-			return status, raw, fmt.Errorf("create: %d %s %v", status, raw, err)
-		}
-		var u map[string]any
-		if err := json.Unmarshal(raw, &u); err != nil {
-			return 0, raw, err
-		}
-		id := u["id"].(string)
-		steps := []struct{ method, path, body string }{
-			{"GET", "/Users/" + id, ""},
-			{"GET", `/Users?filter=userName+eq+"` + name + `"`, ""},
-			{"PATCH", "/Users/" + id, patchOp(`{"op":"replace","path":"active","value":"False"}`)},
-			{"POST", "/Users/.search", `{"filter":"title eq \"` + tok + `\"","count":3}`},
-			{"GET", "/Users?sortBy=userName&count=5", ""},
-		}
-		if i%3 == 0 {
-			steps = append(steps, struct{ method, path, body string }{"DELETE", "/Users/" + id, ""})
-		}
-		for _, st := range steps {
-			status, raw, err := rawDo(s.as(tok), st.method, st.path, st.body)
-			if err != nil || status >= 300 {
-				return status, raw, fmt.Errorf("%s %s: %d %s %v", st.method, st.path, status, raw, err)
-			}
-			if st.method == "GET" && strings.Contains(st.path, "filter") && !strings.Contains(string(raw), `"totalResults":1,`) {
-				return status, raw, fmt.Errorf("%s: want exactly one user: %s", st.path, raw)
-			}
-		}
-		return 200, nil, nil
-	})
-	for i := range tenants {
-		tok := "tenant-" + strconv.Itoa(i)
-		deleted := 0
-		for j := i; j < tenants*users; j += tenants {
-			if j%3 == 0 {
-				deleted++
-			}
-		}
-		r := s.do("GET", "/Users?count=100", "", "Authorization", "Bearer "+tok)
-		require.Equal(t, float64(users-deleted), r.Body["totalResults"], tok)
-		for _, u := range resources(t, r.Body) {
-			require.Equal(t, tok, u["title"])
-			require.Equal(t, false, u["active"])
-		}
-	}
 }

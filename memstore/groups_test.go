@@ -1,4 +1,4 @@
-package scim_test
+package memstore_test
 
 import (
 	"context"
@@ -9,11 +9,12 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/memstore"
 	"github.com/scimkit/scim/schema"
 )
 
-func TestMemoryGroupStore(t *testing.T) {
-	s := scim.NewMemoryStore()
+func TestGroupStore(t *testing.T) {
+	s := memstore.New()
 	a, b := scim.ContextWithTenant(context.Background(), "a"), scim.ContextWithTenant(context.Background(), "b")
 	for _, id := range []string{"u1", "u2", "u3"} {
 		_, err := s.Create(a, &scim.User{ID: id, UserName: id + "@x", DisplayName: "User " + id})
@@ -112,6 +113,10 @@ func TestMemoryGroupStore(t *testing.T) {
 	require.Equal(t, []string{"g2"}, list(`externalId eq "ext"`, 0))
 	require.Equal(t, []string{"g1"}, list(`displayName eq "ENGINEERING"`, 0))
 	require.Equal(t, []string{}, list(`members eq "U3"`, 0), "ids compare exactly")
+	// Filters over the member list (loaded to match, then dropped unless GroupRead asks for members).
+	require.Equal(t, []string{"g1", "g2"}, list(`members pr`, 0))
+	require.Equal(t, []string{"g1", "g2"}, list(`members pr`, 5))
+	require.Equal(t, []string{"g2"}, list(`members.display eq "User u3" and not (members eq "u2")`, 0))
 
 	// Deleting a user removes its memberships (and changes its groups' versions); deleting a group its own.
 	require.NoError(t, s.Delete(a, "u3", ""))
