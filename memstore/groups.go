@@ -241,15 +241,9 @@ func (s *Store) GetGroup(ctx context.Context, id string, read scim.GroupRead) (*
 // UpdateGroup implements scim.GroupStore: the attributes and both deltas in one step under the lock, or nothing
 // when a check fails. A change that changes nothing (members already there, or not there) keeps the version.
 func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, version string) (*scim.Group, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	t, err := s.tenant(ctx, false)
+	t, err := s.existing(ctx)
 	if err != nil {
 		return nil, err
-	}
-	if t == nil {
-		return nil, scim.ErrNotFound
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -292,15 +286,9 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, 
 
 // DeleteGroup implements scim.GroupStore.
 func (s *Store) DeleteGroup(ctx context.Context, id, version string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	t, err := s.tenant(ctx, false)
+	t, err := s.existing(ctx)
 	if err != nil {
 		return err
-	}
-	if t == nil {
-		return scim.ErrNotFound
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -347,15 +335,9 @@ func (s *Store) MemberIDs(ctx context.Context, id string) iter.Seq2[string, erro
 
 // memberIDs returns a copy of the ids of the group's members, or ErrNotFound.
 func (s *Store) memberIDs(ctx context.Context, id string) ([]string, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	t, err := s.tenant(ctx, false)
+	t, err := s.existing(ctx)
 	if err != nil {
 		return nil, err
-	}
-	if t == nil {
-		return nil, scim.ErrNotFound
 	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
@@ -404,4 +386,20 @@ func (t *memTenant) groupRefs(uid string) []scim.GroupRef {
 		refs[i] = scim.GroupRef{Value: e.g.ID, Display: e.g.DisplayName, Type: "direct"}
 	}
 	return refs
+}
+
+// existing returns the context's tenant for a call on an existing group: ErrNotFound when the tenant has
+// nothing yet, the context's error when it has ended.
+func (s *Store) existing(ctx context.Context) (*memTenant, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	t, err := s.tenant(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	if t == nil {
+		return nil, scim.ErrNotFound
+	}
+	return t, nil
 }

@@ -288,6 +288,19 @@ func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (*sci
 // Delete implements scim.Store: the account is soft-deleted, and with it its memberships, each of its teams
 // getting a new version.
 func (s *Store) Delete(ctx context.Context, id, version string) error {
+	return s.softDelete(ctx, "accounts", id, version, func(tx *sql.Tx, n int64, at string) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE teams SET version = version + 1, updated_at = ? WHERE id IN
+			(SELECT team_id FROM team_members WHERE account_id = ? AND deleted_at IS NULL)`, at, n); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE team_members SET deleted_at = ? WHERE account_id = ? AND deleted_at IS NULL`, at, n)
+		return err
+	})
+}
+
+// softDelete marks the row id of table (accounts or teams) deleted if version matches (any, when empty),
+// then runs then in the same transaction for what goes with it.
+func (s *Store) softDelete(ctx context.Context, table, id, version string, then func(tx *sql.Tx, n int64, at string) error) error {
 	tid, err := tenant(ctx)
 	if err != nil {
 		return err
@@ -298,20 +311,15 @@ func (s *Store) Delete(ctx context.Context, id, version string) error {
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		at := now()
-		res, err := tx.ExecContext(ctx, `UPDATE accounts SET deleted_at = ? WHERE tenant_id = ? AND id = ?
+		res, err := tx.ExecContext(ctx, `UPDATE `+table+` SET deleted_at = ? WHERE tenant_id = ? AND id = ?
 			AND deleted_at IS NULL AND (? = '' OR version = ?)`, at, tid, n, version, version)
 		if err != nil {
 			return err
 		}
 		if k, _ := res.RowsAffected(); k == 0 {
-			return s.why(ctx, "accounts", tid, n)
+			return s.why(ctx, table, tid, n)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE teams SET version = version + 1, updated_at = ? WHERE id IN
-			(SELECT team_id FROM team_members WHERE account_id = ? AND deleted_at IS NULL)`, at, n); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE team_members SET deleted_at = ? WHERE account_id = ? AND deleted_at IS NULL`, at, n)
-		return err
+		return then(tx, n, at)
 	})
 }
 
@@ -595,25 +603,8 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, 
 
 // DeleteGroup implements scim.GroupStore: the team and its memberships are soft-deleted.
 func (s *Store) DeleteGroup(ctx context.Context, id, version string) error {
-	tid, err := tenant(ctx)
-	if err != nil {
-		return err
-	}
-	n, ok := key(id)
-	if !ok {
-		return scim.ErrNotFound
-	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		at := now()
-		res, err := tx.ExecContext(ctx, `UPDATE teams SET deleted_at = ? WHERE tenant_id = ? AND id = ?
-			AND deleted_at IS NULL AND (? = '' OR version = ?)`, at, tid, n, version, version)
-		if err != nil {
-			return err
-		}
-		if k, _ := res.RowsAffected(); k == 0 {
-			return s.why(ctx, "teams", tid, n)
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE team_members SET deleted_at = ? WHERE team_id = ? AND deleted_at IS NULL`, at, n)
+	return s.softDelete(ctx, "teams", id, version, func(tx *sql.Tx, n int64, at string) error {
+		_, err := tx.ExecContext(ctx, `UPDATE team_members SET deleted_at = ? WHERE team_id = ? AND deleted_at IS NULL`, at, n)
 		return err
 	})
 }
