@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -62,29 +61,6 @@ func (h *Handler) EventStats() EventStats {
 	}
 	return EventStats{Queued: int(q.queued.Load()), Delivered: q.delivered.Load(), Panicked: q.panicked.Load(),
 		Dropped: q.dropped.Load()}
-}
-
-// Shutdown stops accepting events and waits until those already queued are delivered, or until ctx ends,
-// like http.Server.Shutdown. Shut the http.Server down first, so that the requests in flight queue their
-// events before this one stops accepting them; a write after Shutdown began still answers, and its event is
-// dropped and counted. When ctx ends first, Shutdown cancels the contexts of the running hooks, drops the
-// events still queued (counted), and returns ctx's error; the workers end once the running hooks return.
-// Without WithEvents, or when no event was ever queued, it returns at once.
-func (h *Handler) Shutdown(ctx context.Context) error {
-	if h.h.queue == nil {
-		return nil
-	}
-	return h.h.queue.shutdown(ctx)
-}
-
-// newPublicHandler wraps h. A Handler dropped without Shutdown still ends its idle workers: the cleanup closes
-// the queue once the Handler is unreachable (nothing queued is then lost: no request can be in flight).
-func newPublicHandler(h *handler) *Handler {
-	p := &Handler{h: h}
-	if h.queue != nil {
-		runtime.AddCleanup(p, (*eventQueue).close, h.queue)
-	}
-	return p
 }
 
 // eventQueue delivers events to the hook. Two mechanisms together keep each user's events in commit order:

@@ -172,7 +172,7 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	r.tenant, r.authenticated = tenant, true
-	// Per-tenant limits (limit.go) apply once the tenant is known, and their wait counts against the timeout.
+	// Per-tenant limits (tenant_limits.go) apply once the tenant is known, and their wait counts against the timeout.
 	e, err := h.tenantLim.acquire(ctx, tenant, w.Header())
 	if err != nil {
 		h.writeError(w, r, err)
@@ -316,3 +316,26 @@ func newID() string {
 
 // now is the time stamps' clock: UTC, at millisecond precision so that every store keeps it exactly.
 func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+// Shutdown stops accepting events and waits until those already queued are delivered, or until ctx ends,
+// like http.Server.Shutdown. Shut the http.Server down first, so that the requests in flight queue their
+// events before this one stops accepting them; a write after Shutdown began still answers, and its event is
+// dropped and counted. When ctx ends first, Shutdown cancels the contexts of the running hooks, drops the
+// events still queued (counted), and returns ctx's error; the workers end once the running hooks return.
+// Without WithEvents, or when no event was ever queued, it returns at once.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	if h.h.queue == nil {
+		return nil
+	}
+	return h.h.queue.shutdown(ctx)
+}
+
+// newPublicHandler wraps h. A Handler dropped without Shutdown still ends its idle workers: the cleanup closes
+// the queue once the Handler is unreachable (nothing queued is then lost: no request can be in flight).
+func newPublicHandler(h *handler) *Handler {
+	p := &Handler{h: h}
+	if h.queue != nil {
+		runtime.AddCleanup(p, (*eventQueue).close, h.queue)
+	}
+	return p
+}
