@@ -137,6 +137,19 @@ func tenant(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// row returns the context's tenant id and the row id id names: scim.ErrNotFound for an id this Store never
+// gave.
+func row(ctx context.Context, id string) (tid, n int64, err error) {
+	if tid, err = tenant(ctx); err != nil {
+		return 0, 0, err
+	}
+	n, ok := key(id)
+	if !ok {
+		return 0, 0, scim.ErrNotFound
+	}
+	return tid, n, nil
+}
+
 // key parses a resource id; false for an id this Store never gave (which then matches no row).
 func key(id string) (int64, bool) {
 	n, err := strconv.ParseInt(id, 10, 64)
@@ -243,13 +256,9 @@ func (s *Store) Create(ctx context.Context, u *scim.User) (*scim.User, error) {
 
 // Get implements scim.Store.
 func (s *Store) Get(ctx context.Context, id string) (*scim.User, error) {
-	tid, err := tenant(ctx)
+	tid, n, err := row(ctx, id)
 	if err != nil {
 		return nil, err
-	}
-	n, ok := key(id)
-	if !ok {
-		return nil, scim.ErrNotFound
 	}
 	u, err := scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts
 		WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL`, tid, n))
@@ -301,13 +310,9 @@ func (s *Store) Delete(ctx context.Context, id, version string) error {
 // softDelete marks the row id of table (accounts or teams) deleted if version matches (any, when empty),
 // then runs then in the same transaction for what goes with it.
 func (s *Store) softDelete(ctx context.Context, table, id, version string, then func(tx *sql.Tx, n int64, at string) error) error {
-	tid, err := tenant(ctx)
+	tid, n, err := row(ctx, id)
 	if err != nil {
 		return err
-	}
-	n, ok := key(id)
-	if !ok {
-		return scim.ErrNotFound
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		at := now()
@@ -490,13 +495,9 @@ func link(ctx context.Context, tx *sql.Tx, tid int64, team string, ids []string)
 
 // GetGroup implements scim.GroupStore.
 func (s *Store) GetGroup(ctx context.Context, id string, read scim.GroupRead) (*scim.Group, error) {
-	tid, err := tenant(ctx)
+	tid, n, err := row(ctx, id)
 	if err != nil {
 		return nil, err
-	}
-	n, ok := key(id)
-	if !ok {
-		return nil, scim.ErrNotFound
 	}
 	g, err := scanTeam(s.db.QueryRowContext(ctx, `SELECT `+teamColumns+` FROM teams
 		WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL`, tid, n))
@@ -545,13 +546,9 @@ func (s *Store) loadMembers(ctx context.Context, g *scim.Group, read scim.GroupR
 // UpdateGroup implements scim.GroupStore: attributes and membership deltas in one transaction. A change
 // that changes nothing keeps the version.
 func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, version string) (*scim.Group, error) {
-	tid, err := tenant(ctx)
+	tid, n, err := row(ctx, id)
 	if err != nil {
 		return nil, err
-	}
-	n, ok := key(id)
-	if !ok {
-		return nil, scim.ErrNotFound
 	}
 	var out *scim.Group
 	err = s.tx(ctx, func(tx *sql.Tx) error {
