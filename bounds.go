@@ -57,8 +57,8 @@ func (h *handler) tooMany() *Error {
 }
 
 // checkValues refuses a canonical document with a multi-valued attribute of more than maxValues values.
-func (h *handler) checkValues(doc map[string]any) error {
-	for _, p := range h.rt.Attributes() {
+func (h *handler) checkValues(rt *schema.ResourceType, doc map[string]any) error {
+	for _, p := range rt.Attributes() {
 		if !p.Attr.MultiValued {
 			continue
 		}

@@ -165,8 +165,8 @@ func (h *handler) decodeBodyMax(w http.ResponseWriter, r *request, v any, maxByt
 	return nil
 }
 
-// decodeResource decodes a POST or PUT body into the canonical document of a valid user.
-func (h *handler) decodeResource(w http.ResponseWriter, r *request) (map[string]any, error) {
+// decodeResource decodes a POST or PUT body into the canonical document of a valid resource of type rt.
+func (h *handler) decodeResource(w http.ResponseWriter, r *request, rt *schema.ResourceType) (map[string]any, error) {
 	var raw map[string]any
 	if err := h.decodeBody(w, r, &raw); err != nil {
 		return nil, err
@@ -174,14 +174,14 @@ func (h *handler) decodeResource(w http.ResponseWriter, r *request) (map[string]
 	if raw == nil {
 		return nil, errorf(http.StatusBadRequest, InvalidSyntax, "the request body must be a JSON object")
 	}
-	doc, err := normalize.Resource(h.rt, raw, r.ignore)
+	doc, err := normalize.Resource(rt, raw, r.ignore)
 	if err != nil {
 		return nil, err
 	}
-	if err := h.checkValues(doc); err != nil {
+	if err := h.checkValues(rt, doc); err != nil {
 		return nil, err
 	}
-	if err := normalize.Validate(h.rt, doc); err != nil {
+	if err := normalize.Validate(rt, doc); err != nil {
 		return nil, err
 	}
 	return doc, nil

@@ -94,6 +94,7 @@ type config struct {
 	log               *slog.Logger
 	passwords         PasswordPolicy
 	userSchema        *schema.ResourceType
+	resources         []Resource // WithResource's, in the order given
 }
 
 // WithUserSchema serves the User resource type that schema.DeclareUser made: only the attributes the host

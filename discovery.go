@@ -96,13 +96,17 @@ type resourceType struct {
 	Meta             discoveryMeta     `json:"meta"`
 }
 
-// types returns the resource types served, as discovery describes them: User, and Group when the Store
-// keeps groups.
+// types returns the resource types served, as discovery describes them: User, Group when the Store keeps
+// groups, and the declared ones.
 func (h *handler) types() []*schema.ResourceType {
+	types := []*schema.ResourceType{h.shown}
 	if _, ok := h.groupStore(); ok {
-		return []*schema.ResourceType{h.shown, groupType}
+		types = append(types, groupType)
 	}
-	return []*schema.ResourceType{h.shown}
+	for _, d := range h.declared {
+		types = append(types, d.shown)
+	}
+	return types
 }
 
 // resourceTypes answers /ResourceTypes (rest empty) or /ResourceTypes/{name}.

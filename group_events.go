@@ -22,6 +22,9 @@ func (e *Event) key() string {
 	if e.Resource == "Group" {
 		return groupKey(e.GroupID)
 	}
+	if e.Document != nil {
+		return e.Resource + "\x00" + e.Document.ID // docKey's form
+	}
 	return e.UserID
 }
 

@@ -76,21 +76,26 @@ func (g *Group) doc() map[string]any {
 		}
 		d["members"] = ms
 	}
+	if meta := metaDoc(g.Meta); len(meta) > 0 {
+		d["meta"] = meta
+	}
+	return d
+}
+
+// metaDoc returns meta's canonical JSON form: its set fields, times in RFC 3339 with nanoseconds.
+func metaDoc(m Meta) map[string]any {
 	meta := map[string]any{}
-	for k, v := range map[string]string{"resourceType": g.Meta.ResourceType, "location": g.Meta.Location, "version": g.Meta.Version} {
+	for k, v := range map[string]string{"resourceType": m.ResourceType, "location": m.Location, "version": m.Version} {
 		if v != "" {
 			meta[k] = v
 		}
 	}
-	for k, t := range map[string]time.Time{"created": g.Meta.Created, "lastModified": g.Meta.LastModified} {
+	for k, t := range map[string]time.Time{"created": m.Created, "lastModified": m.LastModified} {
 		if !t.IsZero() {
 			meta[k] = t.Format(time.RFC3339Nano)
 		}
 	}
-	if len(meta) > 0 {
-		d["meta"] = meta
-	}
-	return d
+	return meta
 }
 
 // withGroups returns users with their read-only groups attribute computed from the GroupStore (value,

@@ -82,6 +82,13 @@ func New(store Store, opts ...Option) (*Handler, error) {
 		trim:      c.userSchema != nil && !normalize.IsFull(c.userSchema),
 		hashSlots: newHashSlots(max(1, runtime.GOMAXPROCS(0)/2)),
 	}
+	for _, res := range c.resources {
+		d, err := newDeclared(res, rt)
+		if err != nil {
+			return nil, errors.Join(ErrInvalidOption, err)
+		}
+		h.declared = append(h.declared, d)
+	}
 	if c.events != nil {
 		h.queue = newEventQueue(c.events, c.eventQueue, c.log)
 	}
@@ -129,6 +136,8 @@ type handler struct {
 	hash func(password []byte) ([]byte, error)
 	// queue delivers events to the WithEvents hook; nil without one.
 	queue *eventQueue
+	// declared are the resource types of WithResource, in their order.
+	declared []*declared
 }
 
 const contentType = "application/scim+json"
@@ -143,6 +152,18 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, hr *http.Request) {
 	}
 	segs := strings.Split(strings.Trim(hr.URL.Path, "/"), "/")
 	r.resource, r.route = routeOf(segs)
+	var dec *declared
+	if r.route == "unknown" && len(segs) <= 2 {
+		if dec = h.declaredAt(segs[0]); dec != nil {
+			r.resource, r.route = dec.Type.Name, dec.list
+			if len(segs) == 2 {
+				r.route = dec.item
+				if segs[1] == ".search" {
+					r.route = dec.search
+				}
+			}
+		}
+	}
 	r.w.ResponseWriter = rw
 	w := &r.w
 	defer h.finish(w, r, start)
@@ -179,7 +200,15 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	defer h.tenantLim.release(e)
-	if err := h.route(w, r, segs, r.route); err != nil {
+	if dec != nil {
+		err = checkQuery(r.URL.RawQuery)
+		if err == nil {
+			err = h.routeDeclared(w, r, dec, segs)
+		}
+	} else {
+		err = h.route(w, r, segs, r.route)
+	}
+	if err != nil {
 		h.writeError(w, r, err)
 	}
 }

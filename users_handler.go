@@ -18,8 +18,11 @@ func (h *handler) create(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	doc, err := h.decodeResource(w, r)
+	doc, err := h.decodeResource(w, r, h.rt)
 	if err != nil {
+		return err
+	}
+	if err := h.checkGrants(r, nil, doc); err != nil {
 		return err
 	}
 	hash, _, err := h.takePassword(r.Context(), doc)
@@ -79,31 +82,11 @@ func (h *handler) replace(w http.ResponseWriter, r *request, id string) error {
 	if err != nil {
 		return err
 	}
-	body, err := h.decodeResource(w, r)
+	body, err := h.decodeResource(w, r, h.rt)
 	if err != nil {
 		return err
 	}
-	u, err := h.update(r, id, func(doc map[string]any) error {
-		// PUT replaces what the client may write. What it cannot write (id, meta, groups) or read back
-		// (password, when not sent) is kept, so a PUT built from a GET loses nothing.
-		next := map[string]any{}
-		for _, p := range h.rt.Attributes() {
-			ov, nv := document.Get(doc, p), document.Get(body, p)
-			if p.Attr.Mutability == schema.Immutable && ov != nil && nv != nil && !reflect.DeepEqual(ov, nv) {
-				return errorf(http.StatusBadRequest, Mutability, p.String()+" is immutable")
-			}
-			v := nv
-			if p.Attr.Mutability == schema.ReadOnly || (p.Attr.Returned == schema.Never && nv == nil) {
-				v = ov
-			}
-			if v != nil {
-				document.Container(next, p, true)[p.Attr.Name] = v
-			}
-		}
-		clear(doc)
-		maps.Copy(doc, next)
-		return nil
-	})
+	u, err := h.update(r, id, func(doc map[string]any) error { return putOver(h.rt, doc, body) })
 	if err != nil {
 		return err
 	}
@@ -167,6 +150,10 @@ func (h *handler) update(r *request, id string, mutate func(doc map[string]any) 
 		if h.trim { // what the Store kept from before the declaration shrank is not carried along
 			normalize.Trim(h.rt, doc)
 		}
+		var granted map[string]any // the grants before the change, when a catalog checks them
+		if len(h.declared) > 0 {
+			granted = cur.doc()
+		}
 		if err := mutate(doc); err != nil {
 			return err
 		}
@@ -179,10 +166,13 @@ func (h *handler) update(r *request, id string, mutate func(doc map[string]any) 
 			plain = newPassword
 		}
 		delete(doc, "password")
-		if err := h.checkValues(doc); err != nil {
+		if err := h.checkValues(h.rt, doc); err != nil {
 			return err
 		}
 		if err := normalize.Validate(h.rt, doc); err != nil {
+			return err
+		}
+		if err := h.checkGrants(r, granted, doc); err != nil {
 			return err
 		}
 		u, err := userFromDoc(doc)
@@ -274,4 +264,28 @@ func (h *handler) takePassword(ctx context.Context, doc map[string]any) (hash st
 	}
 	hash, err = h.hashPassword(ctx, pw)
 	return hash, err == nil, err
+}
+
+// putOver makes doc, a resource's canonical document, what a PUT of body leaves: what the client may
+// write replaced by body; what it cannot write (id, meta, readOnly attributes such as groups) or read back
+// (password, when not sent) kept, so a PUT built from a GET loses nothing. An immutable attribute may be
+// sent again as it is, not changed.
+func putOver(rt *schema.ResourceType, doc, body map[string]any) error {
+	next := map[string]any{}
+	for _, p := range rt.Attributes() {
+		ov, nv := document.Get(doc, p), document.Get(body, p)
+		if p.Attr.Mutability == schema.Immutable && ov != nil && nv != nil && !reflect.DeepEqual(ov, nv) {
+			return errorf(http.StatusBadRequest, Mutability, p.String()+" is immutable")
+		}
+		v := nv
+		if p.Attr.Mutability == schema.ReadOnly || (p.Attr.Returned == schema.Never && nv == nil) {
+			v = ov
+		}
+		if v != nil {
+			document.Container(next, p, true)[p.Attr.Name] = v
+		}
+	}
+	clear(doc)
+	maps.Copy(doc, next)
+	return nil
 }

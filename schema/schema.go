@@ -103,6 +103,9 @@ type Schema struct {
 	Name        string       `json:"name"`
 	Description string       `json:"description"`
 	Attributes  []*Attribute `json:"attributes"`
+	// core marks the core schema of a declared resource type (Declare): its attributes sit at the top
+	// level of a resource, as User's and Group's do.
+	core bool
 }
 
 // Attr returns the attribute called name, compared without case, or nil.
@@ -175,7 +178,7 @@ func (p Path) String() string {
 // Extension reports whether the path is in an extension schema, whose attributes sit under the schema's URN
 // in the JSON form of a resource.
 func (p Path) Extension() bool {
-	return p.Schema != nil && p.Schema.ID != UserURN && p.Schema.ID != GroupURN
+	return p.Schema != nil && p.Schema.ID != UserURN && p.Schema.ID != GroupURN && !p.Schema.core
 }
 
 // Target returns the attribute the path ends at: Sub if set, else Attr.
