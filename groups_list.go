@@ -49,7 +49,7 @@ func (h *handler) listMembersLimit(proj project.Projection) int {
 	return 0
 }
 
-// searchAll answers POST /.search (RFC 7644 §3.4.3): Users, then Groups, as one list paged by startIndex
+// searchAll answers POST /.search (RFC 7644 §3.4.3): Users, then Groups, then the declared types, as one list paged by startIndex
 // and count. The filter is resolved against each resource type; a type whose attributes it does not name
 // (userName, for groups) contributes nothing, and a filter no type can resolve is invalidFilter. sortBy
 // orders within each type.
@@ -84,7 +84,16 @@ func (h *handler) searchAll(w http.ResponseWriter, r *request) error {
 			return err
 		}
 	}
-	if !users && !groups {
+	decl := make([]Query, len(h.declared))
+	declOK := make([]bool, len(h.declared))
+	anyDecl := false
+	for i, d := range h.declared {
+		if decl[i], declOK[i], err = typed(d.Type); err != nil {
+			return err
+		}
+		anyDecl = anyDecl || declOK[i]
+	}
+	if !users && !groups && !anyDecl {
 		_, err := h.query(h.rt, req) // the users' error names what is unknown
 		return err
 	}
@@ -128,6 +137,27 @@ func (h *handler) searchAll(w http.ResponseWriter, r *request) error {
 		}
 		for _, g := range page.Groups {
 			resp.Resources = append(resp.Resources, h.renderGroup(r, g, proj))
+		}
+		resp.TotalResults += page.TotalResults
+	}
+	base := h.base(r)
+	for i, d := range h.declared { // then each declared type, in its order
+		if !declOK[i] {
+			continue
+		}
+		q := decl[i]
+		q.StartIndex = max(start-resp.TotalResults, 1)
+		q.Count = max(count-len(resp.Resources), 0)
+		proj, err := h.parseProjection(d.Type, req.Attributes, req.ExcludedAttributes)
+		if err != nil {
+			return err
+		}
+		page, err := d.Store.List(r.Context(), q)
+		if err != nil {
+			return err
+		}
+		for _, doc := range page.Documents {
+			resp.Resources = append(resp.Resources, h.renderDoc(base, d, doc, proj))
 		}
 		resp.TotalResults += page.TotalResults
 	}

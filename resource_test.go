@@ -183,3 +183,19 @@ func (s *testServer) listAt(path string) map[string]any {
 	require.Equal(s.t, http.StatusOK, r.Status, "%s", r.Raw)
 	return r.Body
 }
+
+func TestSearchAllReachesDeclaredTypes(t *testing.T) {
+	s, _ := newDeclaredServer(t)
+	s.createUser("u1@example.com")
+	for _, serial := range []string{"d1", "d2"} {
+		require.Equal(t, http.StatusCreated, s.do("POST", "/Devices", `{"serial":"`+serial+`"}`).Status)
+	}
+	all := s.do("POST", "/.search", `{"startIndex":2,"count":5}`)
+	require.Equal(t, http.StatusOK, all.Status, "%s", all.Raw)
+	require.EqualValues(t, 3, all.Body["totalResults"], "one user and two devices (no roles)")
+	res := all.Body["Resources"].([]any)
+	require.Len(t, res, 2, "the page starts at the second resource: the first device")
+	require.Equal(t, "d1", res[0].(map[string]any)["serial"])
+	only := s.do("POST", "/.search", `{"filter":"serial eq \"d2\""}`)
+	require.EqualValues(t, 1, only.Body["totalResults"], "%s", only.Raw)
+}
