@@ -92,19 +92,25 @@ func (h *handler) parseProjection(rt *schema.ResourceType, attributes, excluded 
 // renderPage encodes the users of a page, each on its own, until the next would take the page past
 // maxPageBytes (one user is always sent). It checks ctx as it goes: a page is up to maxResults users.
 func (h *handler) renderPage(ctx context.Context, r *request, users []*User, proj project.Projection) ([]any, bool, error) {
-	out := make([]any, 0, len(users))
+	return renderBounded(ctx, h.maxPageBytes, users, func(u *User) ([]byte, error) { return h.encodeUser(r, u, proj) })
+}
+
+// renderBounded encodes items while their total stays within maxBytes (the first always), checking ctx
+// every 16 items; short reports that items were left out.
+func renderBounded[T any](ctx context.Context, maxBytes int, items []T, encode func(T) ([]byte, error)) (out []any, short bool, err error) {
+	out = make([]any, 0, len(items))
 	size := 0
-	for i, u := range users {
+	for i, it := range items {
 		if i%16 == 15 {
 			if err := ctx.Err(); err != nil {
 				return nil, false, err
 			}
 		}
-		b, err := h.encodeUser(r, u, proj)
+		b, err := encode(it)
 		if err != nil {
 			return nil, false, err
 		}
-		if size += len(b) + 1; size > h.maxPageBytes && len(out) > 0 {
+		if size += len(b) + 1; size > maxBytes && len(out) > 0 {
 			return out, true, nil
 		}
 		out = append(out, json.RawMessage(b))

@@ -322,12 +322,20 @@ func (h *handler) listDocs(w http.ResponseWriter, r *request, d *declared, req s
 		return err
 	}
 	base := h.base(r)
-	items := make([]any, 0, len(page.Documents))
-	for _, doc := range page.Documents {
-		if err := r.Context().Err(); err != nil {
+	// A page of large resources is cut at Limits.MaxPageBytes (RFC 7644 §3.4.2.4 allows a shorter page); a
+	// cursor page so cut would skip what was left out, so it asks again for what fits.
+	items, short, err := renderBounded(r.Context(), h.maxPageBytes, page.Documents, func(doc *Document) ([]byte, error) {
+		return json.Marshal(h.renderDoc(base, d, doc, proj))
+	})
+	if err != nil {
+		return err
+	}
+	if short && req.Cursor != nil {
+		q.Count = len(items)
+		if page, err = d.Store.(ResourceCursorLister).ListCursor(r.Context(), q, *req.Cursor); err != nil {
 			return err
 		}
-		items = append(items, h.renderDoc(base, d, doc, proj))
+		page.Documents = page.Documents[:min(len(page.Documents), q.Count)]
 	}
 	h.writeJSON(w, http.StatusOK, listResponse{
 		Schemas:      []string{schema.ListResponseURN},
