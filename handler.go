@@ -152,9 +152,8 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, hr *http.Request) {
 	}
 	segs := strings.Split(strings.Trim(hr.URL.Path, "/"), "/")
 	r.resource, r.route = routeOf(segs)
-	var dec *declared
-	if r.route == "unknown" && len(segs) <= 2 {
-		if dec = h.declaredAt(segs[0]); dec != nil {
+	if r.route == "unknown" && len(segs) <= 2 { // a declared type's endpoint, named for logs and metrics
+		if dec := h.declaredAt(segs[0]); dec != nil {
 			r.resource, r.route = dec.Type.Name, dec.list
 			if len(segs) == 2 {
 				r.route = dec.item
@@ -200,15 +199,7 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	defer h.tenantLim.release(e)
-	if dec != nil {
-		err = checkQuery(r.URL.RawQuery)
-		if err == nil {
-			err = h.routeDeclared(w, r, dec, segs)
-		}
-	} else {
-		err = h.route(w, r, segs, r.route)
-	}
-	if err != nil {
+	if err := h.route(w, r, segs, r.route); err != nil {
 		h.writeError(w, r, err)
 	}
 }
@@ -289,6 +280,9 @@ func (h *handler) route(w http.ResponseWriter, r *request, segs []string, patter
 		return h.routeGroups(w, r, segs, pattern) // groups_handler.go
 	case "/Bulk", "/Me":
 		return errorf(http.StatusNotImplemented, "", "/"+segs[0]+" is not supported")
+	}
+	if d := h.declaredAt(segs[0]); d != nil && len(segs) <= 2 {
+		return h.routeDeclared(w, r, d, segs) // resource_handler.go
 	}
 	return errorf(http.StatusNotFound, "", "no such endpoint: "+echo.Clip(r.URL.Path))
 }
