@@ -43,8 +43,8 @@ type Event struct {
 	// GroupID is the group's id, for group events.
 	GroupID string
 	// Document is a declared resource type's resource (WithResource) after the change (before it, for a
-	// deletion), for events whose Resource names that type; Type is then UserCreated, UserUpdated or
-	// UserDeleted ("created", "updated", "deleted"). Shared, read-only.
+	// deletion), for the events ResourceCreated, ResourceUpdated and ResourceDeleted, whose Resource names
+	// that type. Shared, read-only.
 	Document *Document
 	// Group is the group after the change (before it, for GroupDeleted), without members; shared, read-only.
 	Group *Group

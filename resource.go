@@ -54,6 +54,15 @@ func WithResource(res Resource) Option {
 	}
 }
 
+// The events of a declared resource type's writes (WithEvents): Event.Resource names the type and
+// Event.Document holds the resource. They are never a user's event types, so that a hook switching on
+// UserDeleted does not see a role's deletion.
+const (
+	ResourceCreated EventType = "resource.created"
+	ResourceUpdated EventType = "resource.updated"
+	ResourceDeleted EventType = "resource.deleted"
+)
+
 // Document is one resource of a declared type as a ResourceStore keeps it.
 type Document struct {
 	// ID is the resource's id; Create may replace the handler's with its own, as Store.Create does.

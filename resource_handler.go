@@ -161,7 +161,7 @@ func (h *handler) createDoc(w http.ResponseWriter, r *request, d *declared) erro
 	var created *Document
 	err = h.lockedWrite(r, docKey(d, in.ID), func() (err error) {
 		if created, err = d.Store.Create(r.Context(), in); err == nil && created != nil && created.ID != "" {
-			h.emitDoc(r, d, UserCreated, created)
+			h.emitDoc(r, d, ResourceCreated, created)
 		}
 		return err
 	})
@@ -253,7 +253,7 @@ func (h *handler) updateDoc(w http.ResponseWriter, r *request, d *declared, id s
 		next.Meta.LastModified = now()
 		return h.lockedWrite(r, docKey(d, cur.ID), func() (err error) {
 			if updated, err = d.Store.Replace(ctx, next, cur.Meta.Version); err == nil {
-				h.emitDoc(r, d, UserUpdated, updated)
+				h.emitDoc(r, d, ResourceUpdated, updated)
 			}
 			return err
 		})
@@ -280,7 +280,7 @@ func (h *handler) deleteDoc(w http.ResponseWriter, r *request, d *declared, id s
 		return h.lockedWrite(r, docKey(d, cur.ID), func() error {
 			err := d.Store.Delete(r.Context(), cur.ID, cur.Meta.Version)
 			if err == nil {
-				h.emitDoc(r, d, UserDeleted, cur)
+				h.emitDoc(r, d, ResourceDeleted, cur)
 			}
 			return err
 		})

@@ -199,3 +199,21 @@ func TestSearchAllReachesDeclaredTypes(t *testing.T) {
 	only := s.do("POST", "/.search", `{"filter":"serial eq \"d2\""}`)
 	require.EqualValues(t, 1, only.Body["totalResults"], "%s", only.Raw)
 }
+
+func TestDeclaredResourceEvents(t *testing.T) {
+	events := make(chan scim.Event, 8)
+	s := newTestServer(t, scim.WithEvents(func(_ context.Context, e scim.Event) { events <- e }),
+		scim.WithResource(scim.Resource{Type: deviceType, Store: memstore.NewDocuments(deviceType)}))
+	r := s.do("POST", "/Devices", `{"serial":"E-1"}`)
+	require.Equal(t, http.StatusCreated, r.Status)
+	id := r.Body["id"].(string)
+	require.Equal(t, http.StatusOK, s.do("PATCH", "/Devices/"+id, patchOp(`{"op":"replace","path":"label","value":"L"}`)).Status)
+	require.Equal(t, http.StatusNoContent, s.do("DELETE", "/Devices/"+id, "").Status)
+	for _, want := range []scim.EventType{scim.ResourceCreated, scim.ResourceUpdated, scim.ResourceDeleted} {
+		e := <-events
+		require.Equal(t, want, e.Type)
+		require.Equal(t, "Device", e.Resource)
+		require.Equal(t, id, e.Document.ID)
+		require.Empty(t, e.UserID)
+	}
+}
