@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 type app struct {
 	db      *sql.DB
 	store   *sqlstore.Store
+	roles   rolesStore // the account's own roles, served read-only at /scim/v2/Roles
 	scim    *scim.Handler
 	log     *slog.Logger
 	pages   *template.Template
@@ -40,8 +42,8 @@ type app struct {
 
 // appSchemaVersion is the layout of the app's tables, kept in SQLite's user_version. Version 2 keys user
 // sessions by SCIM id and gives every session an idle and an absolute expiry; older session tables are
-// dropped (a session is cheap to lose: its owner signs in again).
-const appSchemaVersion = 2
+// dropped (a session is cheap to lose: its owner signs in again). Version 3 adds app_roles.
+const appSchemaVersion = 3
 
 // appSchema is the app's own tables. sqlstore creates its own (scim_users, scim_migrations) beside them.
 const appSchema = `
@@ -84,6 +86,17 @@ CREATE TABLE IF NOT EXISTS app_sessions (
 	expires    TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS app_sessions_user ON app_sessions (account_id, user_id);
+-- The roles an account defines (roles.go): id is the key a grant names ("editor"), unique per account.
+CREATE TABLE IF NOT EXISTS app_roles (
+	account_id  TEXT NOT NULL REFERENCES accounts(id),
+	id          TEXT NOT NULL,
+	name        TEXT NOT NULL,
+	description TEXT NOT NULL DEFAULT '',
+	version     INTEGER NOT NULL,
+	created     TEXT NOT NULL,
+	modified    TEXT NOT NULL,
+	PRIMARY KEY (account_id, id)
+);
 `
 
 // Session lifetimes: a session ends when unused for the idle time, and at the latest after the absolute one,
@@ -138,6 +151,7 @@ func newApp(ctx context.Context, db *sql.DB, log *slog.Logger, baseURL string) (
 	a := &app{
 		db:      db,
 		store:   store,
+		roles:   rolesStore{db: db},
 		log:     log,
 		pages:   template.Must(template.New("").Parse(pageTemplates)),
 		baseURL: strings.TrimRight(baseURL, "/"),
@@ -152,6 +166,9 @@ func newApp(ctx context.Context, db *sql.DB, log *slog.Logger, baseURL string) (
 		scim.WithEvents(a.onEvent),
 		scim.WithRequestLog(log),
 		scim.WithLogger(log),
+		// The account's roles, read-only over SCIM: Okta imports them and grants them through the user's
+		// roles, which the handler checks against the catalog.
+		scim.WithResource(scim.Resource{Type: roleType, Store: a.roles, ReadOnly: true, Grants: "roles"}),
 	}
 	if a.baseURL != "" {
 		opts = append(opts, scim.WithBaseURL(a.baseURL+"/scim/v2"))
@@ -177,6 +194,9 @@ func (a *app) handler() http.Handler {
 	pages.HandleFunc("GET /admin/users", a.admin(a.usersPage))
 	pages.HandleFunc("POST /admin/users/{id}/sign-in", a.admin(a.signInAs))
 	pages.HandleFunc("GET /admin/groups", a.admin(a.groupsPage))
+	pages.HandleFunc("GET /admin/roles", a.admin(a.rolesPage))
+	pages.HandleFunc("POST /admin/roles", a.admin(a.addRole))
+	pages.HandleFunc("POST /admin/roles/{id}/delete", a.admin(a.deleteRole))
 	pages.HandleFunc("GET /app", a.appPage)
 
 	// Cross-origin POSTs to the pages are refused (Sec-Fetch-Site, else Origin against the Host). The admin
@@ -254,6 +274,9 @@ func (a *app) authenticate(r *http.Request) (string, error) {
 // rename needs nothing, and events arriving in any order revoke the right sessions. The events are the fast
 // path only: appPage also checks the user is still active at every request, in case an event was lost.
 func (a *app) onEvent(ctx context.Context, e scim.Event) {
+	if e.Resource != "User" { // a role or group change: no session to revoke
+		return
+	}
 	a.log.InfoContext(ctx, "scim user event", "type", string(e.Type), "account", e.Tenant, "user_id", e.UserID,
 		"changed", e.Changed, "request_id", e.RequestID)
 	switch e.Type {
@@ -319,3 +342,6 @@ func sha256Hex(s string) string {
 
 // timestamp formats t as the app's tables store times: UTC RFC 3339, whose text order is time order.
 func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// itoa is strconv.FormatInt in base 10, for the few numbers the pages and stores write.
+func itoa[T int | int64](n T) string { return strconv.FormatInt(int64(n), 10) }

@@ -7,7 +7,7 @@ const pageTemplates = `
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
 <style>` + pageStyle + `</style></head><body>
-{{if .S}}<header><strong>{{.S.AccountName}}</strong><a href="/admin">Administration</a><a href="/admin/users">Provisioned users</a><a href="/admin/groups">Teams</a>
+{{if .S}}<header><strong>{{.S.AccountName}}</strong><a href="/admin">Administration</a><a href="/admin/users">Provisioned users</a><a href="/admin/groups">Teams</a><a href="/admin/roles">Roles</a>
 <span class="who">{{.S.Login}}</span>
 <form class="inline" method="post" action="/logout"><input type="hidden" name="csrf" value="{{.S.CSRF}}"><button>Sign out</button></form>
 </header>{{end}}
@@ -56,8 +56,8 @@ provisioning. The provisioning logs show every user Entra creates, updates or di
 {{define "users"}}{{template "top" .}}
 <h1>Provisioned users</h1>
 <p>{{.Total}} user(s) provisioned into {{.S.AccountName}} by its identity provider.</p>
-{{if .Users}}<table id="users"><tr><th>userName</th><th>displayName</th><th>Status</th><th>App sessions</th><th></th></tr>
-{{range .Users}}<tr data-user="{{.UserName}}"><td>{{.UserName}}</td><td>{{.DisplayName}}</td>
+{{if .Users}}<table id="users"><tr><th>userName</th><th>displayName</th><th>Roles</th><th>Status</th><th>App sessions</th><th></th></tr>
+{{range .Users}}<tr data-user="{{.UserName}}"><td>{{.UserName}}</td><td>{{.DisplayName}}</td><td class="roles">{{range $i, $r := .Roles}}{{if $i}}, {{end}}<code>{{$r}}</code>{{end}}</td>
 <td class="status {{if .Active}}active{{else}}inactive{{end}}">{{if .Active}}active{{else}}inactive{{end}}</td>
 <td class="sessions">{{.Sessions}}</td>
 <td>{{if .Active}}<form class="inline" method="post" action="/admin/users/{{.ID}}/sign-in"><input type="hidden" name="csrf" value="{{$.S.CSRF}}"><button class="sign-in" title="Demo: start an app session as this user">Sign in as</button></form>{{end}}</td></tr>
@@ -72,6 +72,23 @@ identity provider (Entra ID: Users and groups; Okta: Push Groups) and they appea
 {{range .Groups}}<tr data-group="{{.ID}}"><td class="group-name">{{.Name}}{{with .ExternalID}}<br><small>{{.}}</small>{{end}}</td>
 <td class="members">{{if .More}}more than {{$.MembersPerGroup}} members{{else if .Members}}<ul>{{range .Members}}<li>{{.}}</li>{{end}}</ul>{{else}}no members{{end}}</td></tr>
 {{end}}</table>{{else}}<p id="no-groups">No groups yet: assign groups to the app in your identity provider.</p>{{end}}
+{{template "bottom"}}{{end}}
+
+{{define "roles"}}{{template "top" .}}
+<h1>Roles</h1>
+<p>The roles of {{.S.AccountName}} in the app. Okta Identity Governance imports them from
+<code>{{.RolesURL}}</code> and grants them to users; a grant of a role not listed here is refused.</p>
+{{with .Problem}}<p class="error" id="problem">{{.}}</p>{{end}}
+{{if .Roles}}<table id="roles"><tr><th>Key</th><th>Name</th><th>Description</th><th></th></tr>
+{{range .Roles}}<tr data-role="{{.ID}}"><td><code>{{.ID}}</code></td><td>{{.Name}}</td><td>{{.Description}}</td>
+<td><form class="inline" method="post" action="/admin/roles/{{.ID}}/delete"><input type="hidden" name="csrf" value="{{$.S.CSRF}}"><button>Delete</button></form></td></tr>
+{{end}}</table>{{else}}<p id="no-roles">No roles yet.</p>{{end}}
+<h2>Add a role</h2>
+<form method="post" action="/admin/roles"><input type="hidden" name="csrf" value="{{.S.CSRF}}">
+<label>Key <input name="key" required pattern="[a-z][a-z0-9_-]{0,39}" placeholder="editor"></label>
+<label>Name <input name="name" required maxlength="200" placeholder="Editor"></label>
+<label>Description <input name="description" maxlength="1000"></label>
+<button id="add-role">Add role</button></form>
 {{template "bottom"}}{{end}}
 
 {{define "app"}}{{template "top" .}}

@@ -236,6 +236,7 @@ func (a *app) revokeToken(w http.ResponseWriter, r *http.Request, s *adminSessio
 // userRow is a provisioned user as the users page lists it.
 type userRow struct {
 	ID, UserName, DisplayName string
+	Roles                     []string // the keys of the roles granted (roles.go)
 	Active                    bool
 	Sessions                  int
 }
@@ -277,6 +278,9 @@ func (a *app) usersPage(w http.ResponseWriter, r *http.Request, s *adminSession)
 	for i, u := range page.Users {
 		users[i] = userRow{ID: u.ID, UserName: u.UserName, DisplayName: u.DisplayName, Active: u.IsActive(),
 			Sessions: sessions[u.ID]}
+		for _, role := range u.Roles {
+			users[i].Roles = append(users[i].Roles, role.Value)
+		}
 	}
 	a.render(w, r, http.StatusOK, "users", map[string]any{
 		"Title": s.AccountName + ": provisioned users", "S": s, "Users": users, "Total": page.TotalResults,
