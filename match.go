@@ -97,33 +97,18 @@ func (s *userSource) fast(p schema.Path) ([]any, bool) {
 		if e == nil {
 			return nil, true
 		}
-		switch p.Attr.Name {
-		case "employeeNumber":
-			return s.str(e.EmployeeNumber)
-		case "costCenter":
-			return s.str(e.CostCenter)
-		case "organization":
-			return s.str(e.Organization)
-		case "division":
-			return s.str(e.Division)
-		case "department":
-			return s.str(e.Department)
-		case "manager":
+		if p.Attr.Name == "manager" {
 			if p.Sub == nil {
 				return nil, false
 			}
-			m := e.Manager
-			if m == nil {
+			if e.Manager == nil {
 				return nil, true
 			}
-			switch p.Sub.Name {
-			case "value":
-				return s.str(m.Value)
-			case "$ref":
-				return s.str(m.Ref)
-			case "displayName":
-				return s.str(m.DisplayName)
+			if f := strFieldNamed(managerFields, p.Sub.Name); f != nil {
+				return s.str(*f.at(e.Manager))
 			}
+		} else if f := strFieldNamed(enterpriseFields, p.Attr.Name); f != nil {
+			return s.str(*f.at(e))
 		}
 		return nil, false
 	default:
@@ -132,30 +117,11 @@ func (s *userSource) fast(p schema.Path) ([]any, bool) {
 	if p.Sub != nil {
 		return s.sub(p)
 	}
-	switch p.Attr.Name {
-	case "id":
-		return s.str(u.ID)
-	case "externalId":
-		return s.str(u.ExternalID)
-	case "userName":
-		return s.str(u.UserName)
-	case "displayName":
-		return s.str(u.DisplayName)
-	case "nickName":
-		return s.str(u.NickName)
-	case "profileUrl":
-		return s.str(u.ProfileURL)
-	case "title":
-		return s.str(u.Title)
-	case "userType":
-		return s.str(u.UserType)
-	case "preferredLanguage":
-		return s.str(u.PreferredLanguage)
-	case "locale":
-		return s.str(u.Locale)
-	case "timezone":
-		return s.str(u.Timezone)
-	case "active":
+	switch f := userIndex[p.Attr.Name]; {
+	case f == nil:
+	case f.kind == userString:
+		return s.str(*f.str(u))
+	case f.kind == userActive:
 		if u.Active == nil {
 			return nil, true
 		}
@@ -169,27 +135,20 @@ func (s *userSource) fast(p schema.Path) ([]any, bool) {
 // whose elements are MultiValue.
 func (s *userSource) sub(p schema.Path) ([]any, bool) {
 	u := s.u
-	switch p.Attr.Name {
-	case "name":
-		n := u.Name
-		if n == nil {
+	f := userIndex[p.Attr.Name]
+	switch {
+	case f == nil:
+		return nil, false
+	case f.kind == userName:
+		if u.Name == nil {
 			return nil, true
 		}
-		switch p.Sub.Name {
-		case "formatted":
-			return s.str(n.Formatted)
-		case "familyName":
-			return s.str(n.FamilyName)
-		case "givenName":
-			return s.str(n.GivenName)
-		case "middleName":
-			return s.str(n.MiddleName)
-		case "honorificPrefix":
-			return s.str(n.HonorificPrefix)
-		case "honorificSuffix":
-			return s.str(n.HonorificSuffix)
+		if nf := strFieldNamed(nameFields, p.Sub.Name); nf != nil {
+			return s.str(*nf.at(u.Name))
 		}
-	case "meta":
+	case f.kind == userMulti:
+		return s.multi(*f.multi(u), p.Sub.Name)
+	case f.kind == userMeta:
 		m := &u.Meta
 		switch p.Sub.Name {
 		case "resourceType":
@@ -203,20 +162,6 @@ func (s *userSource) sub(p schema.Path) ([]any, bool) {
 		case "version":
 			return s.str(m.Version)
 		}
-	case "emails":
-		return s.multi(u.Emails, p.Sub.Name)
-	case "phoneNumbers":
-		return s.multi(u.PhoneNumbers, p.Sub.Name)
-	case "ims":
-		return s.multi(u.IMs, p.Sub.Name)
-	case "photos":
-		return s.multi(u.Photos, p.Sub.Name)
-	case "entitlements":
-		return s.multi(u.Entitlements, p.Sub.Name)
-	case "roles":
-		return s.multi(u.Roles, p.Sub.Name)
-	case "x509Certificates":
-		return s.multi(u.X509Certificates, p.Sub.Name)
 	}
 	return nil, false
 }
@@ -226,22 +171,17 @@ func (s *userSource) multi(list []MultiValue, sub string) ([]any, bool) {
 	var out []any
 	for i := range list {
 		e := &list[i]
-		var v string
-		switch sub {
-		case "value":
-			v = e.Value
-		case "display":
-			v = e.Display
-		case "type":
-			v = e.Type
-		case "primary":
+		if sub == "primary" {
 			if e.Primary {
 				out = append(out, true)
 			}
 			continue
-		default:
+		}
+		f := strFieldNamed(multiFields, sub)
+		if f == nil {
 			return nil, false
 		}
+		v := *f.at(e)
 		if v == "" {
 			continue
 		}

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
-
-	"github.com/scimkit/scim/schema"
 )
 
 // The conversions between a User and its two other forms, written out by hand because every request makes
@@ -26,120 +24,70 @@ var errTimeRange = errors.New("scim: a time outside the years 0 to 9999 has no J
 func appendUser(b []byte, u *User) ([]byte, error) {
 	var o jsonObject
 	b = o.open(b)
-	if len(u.Schemas) > 0 {
-		b = o.key(b, "schemas")
-		b = append(b, '[')
-		for i, s := range u.Schemas {
-			if i > 0 {
-				b = append(b, ',')
+	for i := range userTable {
+		f := &userTable[i]
+		switch f.kind {
+		case userString:
+			b = o.str(b, f.name, *f.str(u))
+		case userMulti:
+			b = o.multi(b, f.name, *f.multi(u))
+		case userSchemas:
+			if len(u.Schemas) > 0 {
+				b = o.key(b, f.name)
+				for i, s := range u.Schemas {
+					b = append(b, "[,"[min(i, 1)])
+					b = appendString(b, s)
+				}
+				b = append(b, ']')
 			}
-			b = appendString(b, s)
-		}
-		b = append(b, ']')
-	}
-	b = o.str(b, "id", u.ID)
-	b = o.str(b, "externalId", u.ExternalID)
-	b = o.str(b, "userName", u.UserName)
-	if n := u.Name; n != nil {
-		b = o.key(b, "name")
-		var no jsonObject
-		b = no.open(b)
-		b = no.str(b, "formatted", n.Formatted)
-		b = no.str(b, "familyName", n.FamilyName)
-		b = no.str(b, "givenName", n.GivenName)
-		b = no.str(b, "middleName", n.MiddleName)
-		b = no.str(b, "honorificPrefix", n.HonorificPrefix)
-		b = no.str(b, "honorificSuffix", n.HonorificSuffix)
-		b = append(b, '}')
-	}
-	b = o.str(b, "displayName", u.DisplayName)
-	b = o.str(b, "nickName", u.NickName)
-	b = o.str(b, "profileUrl", u.ProfileURL)
-	b = o.str(b, "title", u.Title)
-	b = o.str(b, "userType", u.UserType)
-	b = o.str(b, "preferredLanguage", u.PreferredLanguage)
-	b = o.str(b, "locale", u.Locale)
-	b = o.str(b, "timezone", u.Timezone)
-	if u.Active != nil {
-		b = o.key(b, "active")
-		b = strconv.AppendBool(b, *u.Active)
-	}
-	b = o.multi(b, "emails", u.Emails)
-	b = o.multi(b, "phoneNumbers", u.PhoneNumbers)
-	b = o.multi(b, "ims", u.IMs)
-	b = o.multi(b, "photos", u.Photos)
-	if len(u.Addresses) > 0 {
-		b = o.key(b, "addresses")
-		for i, a := range u.Addresses {
-			b = append(b, "[,"[min(i, 1)])
-			var ao jsonObject
-			b = ao.open(b)
-			b = ao.str(b, "formatted", a.Formatted)
-			b = ao.str(b, "streetAddress", a.StreetAddress)
-			b = ao.str(b, "locality", a.Locality)
-			b = ao.str(b, "region", a.Region)
-			b = ao.str(b, "postalCode", a.PostalCode)
-			b = ao.str(b, "country", a.Country)
-			b = ao.str(b, "type", a.Type)
-			if a.Primary {
-				b = append(ao.key(b, "primary"), "true"...)
+		case userName:
+			if n := u.Name; n != nil {
+				var no jsonObject
+				b = append(appendStrs(&no, no.open(o.key(b, f.name)), n, nameFields), '}')
 			}
-			b = append(b, '}')
+		case userActive:
+			if u.Active != nil {
+				b = strconv.AppendBool(o.key(b, f.name), *u.Active)
+			}
+		case userAddresses:
+			if len(u.Addresses) > 0 {
+				b = o.key(b, f.name)
+				for i := range u.Addresses {
+					a := &u.Addresses[i]
+					var ao jsonObject
+					b = appendStrs(&ao, ao.open(append(b, "[,"[min(i, 1)])), a, addressFields)
+					if a.Primary {
+						b = append(ao.key(b, "primary"), "true"...)
+					}
+					b = append(b, '}')
+				}
+				b = append(b, ']')
+			}
+		case userGroups:
+			if len(u.Groups) > 0 {
+				b = o.key(b, f.name)
+				for i := range u.Groups {
+					var gobj jsonObject
+					b = append(appendStrs(&gobj, gobj.open(append(b, "[,"[min(i, 1)])), &u.Groups[i], groupRefFields), '}')
+				}
+				b = append(b, ']')
+			}
+		case userEnterprise:
+			if e := u.Enterprise; e != nil {
+				var eo jsonObject
+				b = appendStrs(&eo, eo.open(o.key(b, f.name)), e, enterpriseFields)
+				if m := e.Manager; m != nil {
+					var mo jsonObject
+					b = append(appendStrs(&mo, mo.open(eo.key(b, "manager")), m, managerFields), '}')
+				}
+				b = append(b, '}')
+			}
+		case userMeta:
+			var err error
+			if b, err = appendMeta(&o, b, &u.Meta); err != nil {
+				return nil, err
+			}
 		}
-		b = append(b, ']')
-	}
-	if len(u.Groups) > 0 {
-		b = o.key(b, "groups")
-		for i, g := range u.Groups {
-			b = append(b, "[,"[min(i, 1)])
-			var gobj jsonObject
-			b = gobj.open(b)
-			b = gobj.str(b, "value", g.Value)
-			b = gobj.str(b, "$ref", g.Ref)
-			b = gobj.str(b, "display", g.Display)
-			b = gobj.str(b, "type", g.Type)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
-	b = o.multi(b, "entitlements", u.Entitlements)
-	b = o.multi(b, "roles", u.Roles)
-	b = o.multi(b, "x509Certificates", u.X509Certificates)
-	if e := u.Enterprise; e != nil {
-		b = o.key(b, schema.EnterpriseUserURN)
-		var eo jsonObject
-		b = eo.open(b)
-		b = eo.str(b, "employeeNumber", e.EmployeeNumber)
-		b = eo.str(b, "costCenter", e.CostCenter)
-		b = eo.str(b, "organization", e.Organization)
-		b = eo.str(b, "division", e.Division)
-		b = eo.str(b, "department", e.Department)
-		if m := e.Manager; m != nil {
-			b = eo.key(b, "manager")
-			var mo jsonObject
-			b = mo.open(b)
-			b = mo.str(b, "value", m.Value)
-			b = mo.str(b, "$ref", m.Ref)
-			b = mo.str(b, "displayName", m.DisplayName)
-			b = append(b, '}')
-		}
-		b = append(b, '}')
-	}
-	if m := &u.Meta; *m != (Meta{}) {
-		b = o.key(b, "meta")
-		var mo jsonObject
-		b = mo.open(b)
-		b = mo.str(b, "resourceType", m.ResourceType)
-		var err error
-		if b, err = mo.time(b, "created", m.Created); err != nil {
-			return nil, err
-		}
-		if b, err = mo.time(b, "lastModified", m.LastModified); err != nil {
-			return nil, err
-		}
-		b = mo.str(b, "location", m.Location)
-		b = mo.str(b, "version", m.Version)
-		b = append(b, '}')
 	}
 	if len(u.Extensions) > 0 {
 		// Each host extension as an object under its URN, in URN order so that equal users encode to
@@ -160,6 +108,28 @@ func appendUser(b []byte, u *User) ([]byte, error) {
 		}
 	}
 	return append(b, '}'), nil
+}
+
+// appendMeta writes meta as a member of o, omitted when unset (omitzero).
+func appendMeta(o *jsonObject, b []byte, m *Meta) ([]byte, error) {
+	if *m == (Meta{}) {
+		return b, nil
+	}
+	b = o.key(b, "meta")
+	var mo jsonObject
+	b = mo.open(b)
+	b = mo.str(b, "resourceType", m.ResourceType)
+	var err error
+	if b, err = mo.time(b, "created", m.Created); err != nil {
+		return nil, err
+	}
+	if b, err = mo.time(b, "lastModified", m.LastModified); err != nil {
+		return nil, err
+	}
+	b = mo.str(b, "location", m.Location)
+	b = mo.str(b, "version", m.Version)
+	b = append(b, '}')
+	return b, nil
 }
 
 // jsonObject writes the members of one JSON object, the commas between them included.
@@ -203,14 +173,10 @@ func (o *jsonObject) multi(b []byte, k string, list []MultiValue) []byte {
 		return b
 	}
 	b = o.key(b, k)
-	for i, v := range list {
-		b = append(b, "[,"[min(i, 1)])
+	for i := range list {
 		var vo jsonObject
-		b = vo.open(b)
-		b = vo.str(b, "value", v.Value)
-		b = vo.str(b, "display", v.Display)
-		b = vo.str(b, "type", v.Type)
-		if v.Primary {
+		b = appendStrs(&vo, vo.open(append(b, "[,"[min(i, 1)])), &list[i], multiFields)
+		if list[i].Primary {
 			b = append(vo.key(b, "primary"), "true"...)
 		}
 		b = append(b, '}')
@@ -274,98 +240,76 @@ func appendString(b []byte, s string) []byte {
 // gives, built directly. It shares nothing with u: PATCH and PUT change it in place.
 func (u *User) doc() map[string]any {
 	d := make(map[string]any, 12)
-	if len(u.Schemas) > 0 {
-		s := make([]any, len(u.Schemas))
-		for i, x := range u.Schemas {
-			s[i] = x
-		}
-		d["schemas"] = s
-	}
-	putStr(d, "id", u.ID)
-	putStr(d, "externalId", u.ExternalID)
-	putStr(d, "userName", u.UserName)
-	if n := u.Name; n != nil {
-		m := make(map[string]any, 2)
-		putStr(m, "formatted", n.Formatted)
-		putStr(m, "familyName", n.FamilyName)
-		putStr(m, "givenName", n.GivenName)
-		putStr(m, "middleName", n.MiddleName)
-		putStr(m, "honorificPrefix", n.HonorificPrefix)
-		putStr(m, "honorificSuffix", n.HonorificSuffix)
-		d["name"] = m
-	}
-	putStr(d, "displayName", u.DisplayName)
-	putStr(d, "nickName", u.NickName)
-	putStr(d, "profileUrl", u.ProfileURL)
-	putStr(d, "title", u.Title)
-	putStr(d, "userType", u.UserType)
-	putStr(d, "preferredLanguage", u.PreferredLanguage)
-	putStr(d, "locale", u.Locale)
-	putStr(d, "timezone", u.Timezone)
-	if u.Active != nil {
-		d["active"] = *u.Active
-	}
-	putMulti(d, "emails", u.Emails)
-	putMulti(d, "phoneNumbers", u.PhoneNumbers)
-	putMulti(d, "ims", u.IMs)
-	putMulti(d, "photos", u.Photos)
-	if len(u.Addresses) > 0 {
-		list := make([]any, len(u.Addresses))
-		for i, a := range u.Addresses {
-			m := make(map[string]any, 4)
-			putStr(m, "formatted", a.Formatted)
-			putStr(m, "streetAddress", a.StreetAddress)
-			putStr(m, "locality", a.Locality)
-			putStr(m, "region", a.Region)
-			putStr(m, "postalCode", a.PostalCode)
-			putStr(m, "country", a.Country)
-			putStr(m, "type", a.Type)
-			if a.Primary {
-				m["primary"] = true
+	for i := range userTable {
+		f := &userTable[i]
+		switch f.kind {
+		case userString:
+			putStr(d, f.name, *f.str(u))
+		case userMulti:
+			putMulti(d, f.name, *f.multi(u))
+		case userSchemas:
+			if len(u.Schemas) > 0 {
+				s := make([]any, len(u.Schemas))
+				for i, x := range u.Schemas {
+					s[i] = x
+				}
+				d[f.name] = s
 			}
-			list[i] = m
+		case userName:
+			if n := u.Name; n != nil {
+				m := make(map[string]any, 2)
+				putStrs(m, n, nameFields)
+				d[f.name] = m
+			}
+		case userActive:
+			if u.Active != nil {
+				d[f.name] = *u.Active
+			}
+		case userAddresses:
+			if len(u.Addresses) > 0 {
+				list := make([]any, len(u.Addresses))
+				for i := range u.Addresses {
+					m := make(map[string]any, 4)
+					putStrs(m, &u.Addresses[i], addressFields)
+					if u.Addresses[i].Primary {
+						m["primary"] = true
+					}
+					list[i] = m
+				}
+				d[f.name] = list
+			}
+		case userGroups:
+			if len(u.Groups) > 0 {
+				list := make([]any, len(u.Groups))
+				for i := range u.Groups {
+					m := make(map[string]any, 4)
+					putStrs(m, &u.Groups[i], groupRefFields)
+					list[i] = m
+				}
+				d[f.name] = list
+			}
+		case userEnterprise:
+			if e := u.Enterprise; e != nil {
+				m := make(map[string]any, 2)
+				putStrs(m, e, enterpriseFields)
+				if mg := e.Manager; mg != nil {
+					mm := make(map[string]any, 3)
+					putStrs(mm, mg, managerFields)
+					m["manager"] = mm
+				}
+				d[f.name] = m
+			}
+		case userMeta:
+			if m := &u.Meta; *m != (Meta{}) {
+				mm := make(map[string]any, 5)
+				putStr(mm, "resourceType", m.ResourceType)
+				putTime(mm, "created", m.Created)
+				putTime(mm, "lastModified", m.LastModified)
+				putStr(mm, "location", m.Location)
+				putStr(mm, "version", m.Version)
+				d[f.name] = mm
+			}
 		}
-		d["addresses"] = list
-	}
-	if len(u.Groups) > 0 {
-		list := make([]any, len(u.Groups))
-		for i, g := range u.Groups {
-			m := make(map[string]any, 4)
-			putStr(m, "value", g.Value)
-			putStr(m, "$ref", g.Ref)
-			putStr(m, "display", g.Display)
-			putStr(m, "type", g.Type)
-			list[i] = m
-		}
-		d["groups"] = list
-	}
-	putMulti(d, "entitlements", u.Entitlements)
-	putMulti(d, "roles", u.Roles)
-	putMulti(d, "x509Certificates", u.X509Certificates)
-	if e := u.Enterprise; e != nil {
-		m := make(map[string]any, 2)
-		putStr(m, "employeeNumber", e.EmployeeNumber)
-		putStr(m, "costCenter", e.CostCenter)
-		putStr(m, "organization", e.Organization)
-		putStr(m, "division", e.Division)
-		putStr(m, "department", e.Department)
-		if mg := e.Manager; mg != nil {
-			mm := make(map[string]any, 3)
-			putStr(mm, "value", mg.Value)
-			putStr(mm, "$ref", mg.Ref)
-			putStr(mm, "displayName", mg.DisplayName)
-			m["manager"] = mm
-		}
-		d[schema.EnterpriseUserURN] = m
-	}
-	if m := &u.Meta; *m != (Meta{}) {
-		mm := make(map[string]any, 5)
-		putStr(mm, "resourceType", m.ResourceType)
-		putTime(mm, "created", m.Created)
-		putTime(mm, "lastModified", m.LastModified)
-		putStr(mm, "location", m.Location)
-		putStr(mm, "version", m.Version)
-		d["meta"] = mm
 	}
 	for urn, attrs := range u.Extensions {
 		if len(attrs) > 0 {
@@ -392,12 +336,10 @@ func putMulti(d map[string]any, k string, list []MultiValue) {
 		return
 	}
 	out := make([]any, len(list))
-	for i, v := range list {
+	for i := range list {
 		m := make(map[string]any, 3)
-		putStr(m, "value", v.Value)
-		putStr(m, "display", v.Display)
-		putStr(m, "type", v.Type)
-		if v.Primary {
+		putStrs(m, &list[i], multiFields)
+		if list[i].Primary {
 			m["primary"] = true
 		}
 		out[i] = m

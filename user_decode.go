@@ -28,157 +28,74 @@ func userFromDoc(doc map[string]any) (*User, error) {
 }
 
 // setField sets the field whose JSON name is k (matched as encoding/json matches: exactly, else without case).
-func (u *User) setField(k string, v any) error {
-	var err error
-	switch userFieldName(k) {
-	case "schemas":
+func (u *User) setField(k string, v any) (err error) {
+	f := userFieldByKey(k)
+	if f == nil { // a host extension: every other URN but the core schema's
+		if len(k) < 5 || !strings.EqualFold(k[:4], "urn:") || strings.EqualFold(k, schema.UserURN) {
+			return nil
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return typeError(k, "an object")
+		}
+		if len(m) > 0 {
+			if u.Extensions == nil {
+				u.Extensions = map[string]Attributes{}
+			}
+			u.Extensions[k] = m
+		}
+		return nil
+	}
+	switch f.kind {
+	case userString:
+		*f.str(u), err = str(k, v)
+	case userMulti:
+		*f.multi(u), err = multiValues(k, v)
+	case userSchemas:
 		u.Schemas, err = stringList(k, v)
-	case "id":
-		u.ID, err = str(k, v)
-	case "externalId":
-		u.ExternalID, err = str(k, v)
-	case "userName":
-		u.UserName, err = str(k, v)
-	case "name":
+	case userName:
 		var m map[string]any
 		if m, err = obj(k, v); err == nil {
-			n := new(Name)
-			err = setFields(k, m, func(k string, v any) (err error) {
-				switch fieldName(k, "formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix") {
-				case "formatted":
-					n.Formatted, err = str(k, v)
-				case "familyName":
-					n.FamilyName, err = str(k, v)
-				case "givenName":
-					n.GivenName, err = str(k, v)
-				case "middleName":
-					n.MiddleName, err = str(k, v)
-				case "honorificPrefix":
-					n.HonorificPrefix, err = str(k, v)
-				case "honorificSuffix":
-					n.HonorificSuffix, err = str(k, v)
-				}
-				return err
-			})
-			u.Name = n
+			u.Name = new(Name)
+			err = setStrs(k, m, u.Name, nameFields, nil)
 		}
-	case "displayName":
-		u.DisplayName, err = str(k, v)
-	case "nickName":
-		u.NickName, err = str(k, v)
-	case "profileUrl":
-		u.ProfileURL, err = str(k, v)
-	case "title":
-		u.Title, err = str(k, v)
-	case "userType":
-		u.UserType, err = str(k, v)
-	case "preferredLanguage":
-		u.PreferredLanguage, err = str(k, v)
-	case "locale":
-		u.Locale, err = str(k, v)
-	case "timezone":
-		u.Timezone, err = str(k, v)
-	case "active":
-		b, ok := v.(bool)
-		if !ok {
-			return typeError(k, "a boolean")
+	case userActive:
+		var b bool
+		if b, err = boolean(k, v); err == nil {
+			u.Active = &b
 		}
-		u.Active = &b
-	case "emails":
-		u.Emails, err = multiValues(k, v)
-	case "phoneNumbers":
-		u.PhoneNumbers, err = multiValues(k, v)
-	case "ims":
-		u.IMs, err = multiValues(k, v)
-	case "photos":
-		u.Photos, err = multiValues(k, v)
-	case "entitlements":
-		u.Entitlements, err = multiValues(k, v)
-	case "roles":
-		u.Roles, err = multiValues(k, v)
-	case "x509Certificates":
-		u.X509Certificates, err = multiValues(k, v)
-	case "addresses":
+	case userAddresses:
 		u.Addresses, err = elementsOf(k, v, func(k string, m map[string]any) (a Address, err error) {
-			err = setFields(k, m, func(k string, v any) (err error) {
-				switch fieldName(k, "formatted", "streetAddress", "locality", "region", "postalCode", "country", "type", "primary") {
-				case "formatted":
-					a.Formatted, err = str(k, v)
-				case "streetAddress":
-					a.StreetAddress, err = str(k, v)
-				case "locality":
-					a.Locality, err = str(k, v)
-				case "region":
-					a.Region, err = str(k, v)
-				case "postalCode":
-					a.PostalCode, err = str(k, v)
-				case "country":
-					a.Country, err = str(k, v)
-				case "type":
-					a.Type, err = str(k, v)
-				case "primary":
+			err = setStrs(k, m, &a, addressFields, func(k string, v any) (err error) {
+				if fieldName(k, "primary") == "primary" {
 					a.Primary, err = boolean(k, v)
 				}
 				return err
 			})
 			return a, err
 		})
-	case "groups":
+	case userGroups:
 		u.Groups, err = elementsOf(k, v, func(k string, m map[string]any) (g GroupRef, err error) {
-			err = setFields(k, m, func(k string, v any) (err error) {
-				switch fieldName(k, "value", "$ref", "display", "type") {
-				case "value":
-					g.Value, err = str(k, v)
-				case "$ref":
-					g.Ref, err = str(k, v)
-				case "display":
-					g.Display, err = str(k, v)
-				case "type":
-					g.Type, err = str(k, v)
-				}
-				return err
-			})
-			return g, err
+			return g, setStrs(k, m, &g, groupRefFields, nil)
 		})
-	case schema.EnterpriseUserURN:
+	case userEnterprise:
 		var m map[string]any
 		if m, err = obj(k, v); err == nil {
 			e := new(EnterpriseUser)
-			err = setFields(k, m, func(k string, v any) (err error) {
-				switch fieldName(k, "employeeNumber", "costCenter", "organization", "division", "department", "manager") {
-				case "employeeNumber":
-					e.EmployeeNumber, err = str(k, v)
-				case "costCenter":
-					e.CostCenter, err = str(k, v)
-				case "organization":
-					e.Organization, err = str(k, v)
-				case "division":
-					e.Division, err = str(k, v)
-				case "department":
-					e.Department, err = str(k, v)
-				case "manager":
-					var mm map[string]any
-					if mm, err = obj(k, v); err == nil {
-						mg := new(Manager)
-						err = setFields(k, mm, func(k string, v any) (err error) {
-							switch fieldName(k, "value", "$ref", "displayName") {
-							case "value":
-								mg.Value, err = str(k, v)
-							case "$ref":
-								mg.Ref, err = str(k, v)
-							case "displayName":
-								mg.DisplayName, err = str(k, v)
-							}
-							return err
-						})
-						e.Manager = mg
-					}
+			err = setStrs(k, m, e, enterpriseFields, func(k string, v any) error {
+				if fieldName(k, "manager") != "manager" {
+					return nil
+				}
+				mm, err := obj(k, v)
+				if err == nil {
+					e.Manager = new(Manager)
+					err = setStrs(k, mm, e.Manager, managerFields, nil)
 				}
 				return err
 			})
 			u.Enterprise = e
 		}
-	case "meta":
+	case userMeta:
 		var m map[string]any
 		if m, err = obj(k, v); err == nil {
 			err = setFields(k, m, func(k string, v any) (err error) {
@@ -197,32 +114,9 @@ func (u *User) setField(k string, v any) error {
 				return err
 			})
 		}
-	default: // a host extension: every other URN but the core schema's
-		if len(k) < 5 || !strings.EqualFold(k[:4], "urn:") || strings.EqualFold(k, schema.UserURN) {
-			return nil
-		}
-		m, ok := v.(map[string]any)
-		if !ok {
-			return typeError(k, "an object")
-		}
-		if len(m) > 0 {
-			if u.Extensions == nil {
-				u.Extensions = map[string]Attributes{}
-			}
-			u.Extensions[k] = m
-		}
 	}
 	return err
 }
-
-// userFields are the JSON names of User's fields.
-var userFields = []string{"schemas", "id", "externalId", "userName", "name", "displayName", "nickName",
-	"profileUrl", "title", "userType", "preferredLanguage", "locale", "timezone", "active", "emails",
-	"phoneNumbers", "ims", "photos", "addresses", "groups", "entitlements", "roles", "x509Certificates",
-	schema.EnterpriseUserURN, "meta"}
-
-// userFieldName returns the field name k matches, k itself when none does.
-func userFieldName(k string) string { return fieldName(k, userFields...) }
 
 // fieldName returns the one of names that k equals, else the first that k equals without case (how
 // encoding/json matches object keys to fields), else k.
@@ -336,15 +230,8 @@ func elementsOf[T any](k string, v any, one func(k string, m map[string]any) (T,
 
 func multiValues(k string, v any) ([]MultiValue, error) {
 	return elementsOf(k, v, func(k string, m map[string]any) (mv MultiValue, err error) {
-		err = setFields(k, m, func(k string, v any) (err error) {
-			switch fieldName(k, "value", "display", "type", "primary") {
-			case "value":
-				mv.Value, err = str(k, v)
-			case "display":
-				mv.Display, err = str(k, v)
-			case "type":
-				mv.Type, err = str(k, v)
-			case "primary":
+		err = setStrs(k, m, &mv, multiFields, func(k string, v any) (err error) {
+			if fieldName(k, "primary") == "primary" {
 				mv.Primary, err = boolean(k, v)
 			}
 			return err

@@ -1,0 +1,92 @@
+package scim
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// jsonNames returns the JSON names of t's fields that encoding/json writes, in struct order.
+func jsonNames(t reflect.Type) []string {
+	var names []string
+	for f := range t.Fields() {
+		tag := f.Tag.Get("json")
+		if tag == "-" || !f.IsExported() {
+			continue
+		}
+		names = append(names, strings.Split(tag, ",")[0])
+	}
+	return names
+}
+
+func strNames[T any](fields []strField[T]) []string {
+	var names []string
+	for _, f := range fields {
+		names = append(names, f.name)
+	}
+	return names
+}
+
+// TestFieldTablesMatchStructs: the field tables name every field of User and of its complex values, in
+// struct order, and each row's accessor reaches the field its name says: a field added to a struct without
+// its row, or a row whose accessor points elsewhere, fails here (and in every codec test after it).
+func TestFieldTablesMatchStructs(t *testing.T) {
+	var top []string
+	for _, f := range userTable {
+		top = append(top, f.name)
+	}
+	require.Equal(t, jsonNames(reflect.TypeFor[User]()), top)
+	require.Equal(t, jsonNames(reflect.TypeFor[Name]()), strNames(nameFields))
+	require.Equal(t, jsonNames(reflect.TypeFor[MultiValue]()), append(strNames(multiFields), "primary"))
+	require.Equal(t, jsonNames(reflect.TypeFor[Address]()), append(strNames(addressFields), "primary"))
+	require.Equal(t, jsonNames(reflect.TypeFor[GroupRef]()), strNames(groupRefFields))
+	require.Equal(t, jsonNames(reflect.TypeFor[EnterpriseUser]()), append(strNames(enterpriseFields), "manager"))
+	require.Equal(t, jsonNames(reflect.TypeFor[Manager]()), strNames(managerFields))
+
+	// Each offset is the field of its name, of the type the row says.
+	checkOffsets(t, userStrings(), reflect.TypeFor[User]())
+	checkOffsets(t, nameFields, reflect.TypeFor[Name]())
+	checkOffsets(t, multiFields, reflect.TypeFor[MultiValue]())
+	checkOffsets(t, addressFields, reflect.TypeFor[Address]())
+	checkOffsets(t, groupRefFields, reflect.TypeFor[GroupRef]())
+	checkOffsets(t, enterpriseFields, reflect.TypeFor[EnterpriseUser]())
+	checkOffsets(t, managerFields, reflect.TypeFor[Manager]())
+	for _, f := range userTable {
+		if f.kind == userMulti {
+			sf := field(t, reflect.TypeFor[User](), f.name)
+			require.Equal(t, sf.Offset, f.off, f.name)
+			require.Equal(t, reflect.TypeFor[[]MultiValue](), sf.Type, f.name)
+		}
+	}
+}
+
+func userStrings() []strField[User] {
+	var out []strField[User]
+	for _, f := range userTable {
+		if f.kind == userString {
+			out = append(out, strField[User]{f.name, f.off})
+		}
+	}
+	return out
+}
+
+func checkOffsets[T any](t *testing.T, fields []strField[T], typ reflect.Type) {
+	t.Helper()
+	for _, f := range fields {
+		sf := field(t, typ, f.name)
+		require.Equal(t, sf.Offset, f.off, "%s.%s", typ.Name(), f.name)
+		require.Equal(t, reflect.TypeFor[string](), sf.Type, "%s.%s", typ.Name(), f.name)
+	}
+}
+
+func field(t *testing.T, typ reflect.Type, name string) reflect.StructField {
+	for f := range typ.Fields() {
+		if strings.Split(f.Tag.Get("json"), ",")[0] == name {
+			return f
+		}
+	}
+	t.Fatalf("%s has no field %s", typ.Name(), name)
+	return reflect.StructField{}
+}
