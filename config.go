@@ -88,7 +88,7 @@ type config struct {
 	limits            filter.Limits
 	tenantLim         *tenantLimiter // nil: no per-tenant limits
 	events            func(context.Context, Event)
-	eventQueue        EventQueue
+	eventQueue        EventQueue // Limits.Events
 	metrics           func(RequestInfo)
 	requestLog        *slog.Logger
 	log               *slog.Logger
@@ -272,6 +272,10 @@ type Limits struct {
 	// Tenant is the per-tenant limits (DefaultTenantLimits: 2 requests per core at once, at least 4, 32 waiting up to 1 s, no
 	// rate limit); past them 429 with Retry-After.
 	Tenant TenantLimits
+	// Events sizes the delivery of WithEvents' events (EventQueue: 4096 events over 8 workers, 1 s wait
+	// for room, 30 s per hook). Unlike the other fields, NoLimit is a mistake here, as is any negative value:
+	// a queue without bound is memory without bound.
+	Events EventQueue
 }
 
 // WithLimits sets the bounds of Limits. Only its non-zero fields count, so it may be given more than once
@@ -324,6 +328,10 @@ func (l Limits) merge(o Limits) Limits {
 	over(&l.Tenant.MaxWait, o.Tenant.MaxWait)
 	over(&l.Tenant.Rate, o.Tenant.Rate)
 	over(&l.Tenant.Burst, o.Tenant.Burst)
+	over(&l.Events.Size, o.Events.Size)
+	over(&l.Events.Workers, o.Events.Workers)
+	over(&l.Events.Wait, o.Events.Wait)
+	over(&l.Events.Timeout, o.Events.Timeout)
 	return l
 }
 
@@ -383,4 +391,15 @@ func (c *config) resolveLimits() {
 		t.Rate, t.Burst = NoLimit, 0
 	}
 	c.tenantLim = newTenantLimiter(t.resolve())
+	// The event queue's fields have no NoLimit (newEventQueue gives zero its default).
+	q := l.Events
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{{"Size", int64(q.Size)}, {"Workers", int64(q.Workers)}, {"Wait", int64(q.Wait)}, {"Timeout", int64(q.Timeout)}} {
+		if f.v < 0 {
+			c.fail("WithLimits: Limits.Events.%s is negative: an event queue field is positive or 0 (the default), never NoLimit", f.name)
+		}
+	}
+	c.eventQueue = q
 }

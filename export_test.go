@@ -42,6 +42,7 @@ type Settings struct {
 	Timeout, RetryAfter                                                                                       time.Duration
 	Filter                                                                                                    filter.Limits
 	Tenant                                                                                                    *TenantLimits // nil: no per-tenant limits
+	Events                                                                                                    EventQueue
 }
 
 // SettingsOf returns what h's options resolved to.
@@ -50,7 +51,7 @@ func SettingsOf(h http.Handler) Settings {
 	s := Settings{MaxResults: c.maxResults, MaxOps: c.maxOps, MaxValues: c.maxValues, MaxAttrNames: c.maxAttrNames,
 		MaxScan: c.maxScan, MaxWork: c.maxWork, MaxPageBytes: c.maxPageBytes, MaxMembers: c.maxMembers, MaxBodyBytes: c.maxBodyBytes,
 		MaxGroupBodyBytes: c.maxGroupBodyBytes, Timeout: c.timeout, RetryAfter: c.retryAfter,
-		MaxResourceBytes: c.maxResourceBytes, Filter: c.limits}
+		MaxResourceBytes: c.maxResourceBytes, Filter: c.limits, Events: c.eventQueue}
 	if c.tenantLim != nil {
 		l := c.tenantLim.l
 		s.Tenant = &l

@@ -60,7 +60,8 @@ func TestConfigurationErrors(t *testing.T) {
 		{"negative filter limit", []scim.Option{scim.WithLimits(scim.Limits{Filter: filter.Limits{MaxDepth: -2}})}, "Limits.Filter.MaxDepth is -2"},
 		{"negative tenant wait", []scim.Option{scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{MaxWait: -time.Second}})}, "Limits.Tenant.MaxWait is -1s"},
 		{"negative tenant rate", []scim.Option{scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{Rate: -0.5}})}, "Limits.Tenant.Rate is -0.5"},
-		{"negative event queue", []scim.Option{scim.WithEventQueue(scim.EventQueue{Workers: -1})}, "WithEventQueue"},
+		{"negative event queue", []scim.Option{scim.WithLimits(scim.Limits{Events: scim.EventQueue{Workers: -1}})}, "Limits.Events.Workers is negative"},
+		{"event queue without NoLimit", []scim.Option{scim.WithLimits(scim.Limits{Events: scim.EventQueue{Size: scim.NoLimit}})}, "Limits.Events.Size is negative"},
 		{"negative burst", []scim.Option{scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{Rate: 1, Burst: -2}})}, "Limits.Tenant.Burst is -2"},
 		{"unknown password policy", []scim.Option{scim.WithPasswords(scim.PasswordPolicy(9))}, "WithPasswords(9)"},
 	} {
@@ -104,7 +105,7 @@ func TestZeroMeansDefault(t *testing.T) {
 		Filter: filter.DefaultLimits, Tenant: &scim.DefaultTenantLimits}, defaults)
 
 	zero := scim.SettingsOf(scim.MustNew(memstore.New(), scim.WithTokens("t"),
-		scim.WithLimits(scim.Limits{}), scim.WithEventQueue(scim.EventQueue{})))
+		scim.WithLimits(scim.Limits{}), scim.WithLimits(scim.Limits{Events: scim.EventQueue{}})))
 	require.Equal(t, defaults, zero)
 
 	// A zero field of TenantLimits keeps its default; the others apply.
@@ -123,6 +124,9 @@ func TestZeroMeansDefault(t *testing.T) {
 	require.Equal(t, 7, both.Filter.MaxTerms)
 	require.Equal(t, 3, both.Filter.MaxDepth)
 	require.Equal(t, filter.DefaultLimits.MaxLength, both.Filter.MaxLength)
+	events := scim.SettingsOf(scim.MustNew(memstore.New(), scim.WithTokens("t"),
+		scim.WithLimits(scim.Limits{Events: scim.EventQueue{Workers: 2}}), scim.WithLimits(scim.Limits{Events: scim.EventQueue{Size: 9}})))
+	require.Equal(t, scim.EventQueue{Workers: 2, Size: 9}, events.Events, "Events merge field by field too")
 
 	// NoLimit, in every field: each bound off.
 	none := scim.SettingsOf(scim.MustNew(memstore.New(), scim.WithTokens("t"), scim.WithLimits(scim.Limits{
