@@ -76,6 +76,8 @@ type config struct {
 	maxBodyBytes      int64
 	maxGroupBodyBytes int64
 	maxOps            int
+	maxBulkOps        int
+	maxBulkPayload    int64
 	maxValues         int
 	maxResourceBytes  int
 	maxAttrNames      int
@@ -234,6 +236,13 @@ type Limits struct {
 	// MaxOperations is how many operations one PATCH may carry, each key of a path-less value counting as
 	// one; more get 400 invalidValue. Default 1000.
 	MaxOperations int
+	// MaxBulkOperations is how many operations one POST /Bulk may carry (advertised as
+	// bulk.maxOperations); more get 413 naming the limit, with nothing done. Default 1000.
+	MaxBulkOperations int
+	// MaxBulkPayload is the largest POST /Bulk body in bytes (advertised as bulk.maxPayloadSize); a larger
+	// one gets 413 naming the limit, with nothing done. Default 1 MiB. Each operation's data is also held to
+	// the body limit of its endpoint (MaxBodyBytes, MaxGroupBodyBytes).
+	MaxBulkPayload int64
 	// MaxValues is how many values one multi-valued attribute of a user may hold (emails, roles, …); a
 	// POST, PUT or PATCH that would exceed it gets 400 invalidValue naming the attribute. Default 1000.
 	MaxValues int
@@ -293,6 +302,8 @@ const (
 	defaultMaxResults        = 1000
 	defaultMaxMembers        = 10000
 	defaultMaxOperations     = 1000
+	defaultMaxBulkOperations = 1000
+	defaultMaxBulkPayload    = 1 << 20
 	defaultMaxValues         = 1000
 	defaultMaxAttributeNames = 100
 	defaultMaxScan           = 10000
@@ -313,6 +324,8 @@ func (l Limits) merge(o Limits) Limits {
 	over(&l.MaxResults, o.MaxResults)
 	over(&l.MaxMembersReturned, o.MaxMembersReturned)
 	over(&l.MaxOperations, o.MaxOperations)
+	over(&l.MaxBulkOperations, o.MaxBulkOperations)
+	over(&l.MaxBulkPayload, o.MaxBulkPayload)
 	over(&l.MaxValues, o.MaxValues)
 	over(&l.MaxAttributeNames, o.MaxAttributeNames)
 	over(&l.MaxScan, o.MaxScan)
@@ -367,6 +380,8 @@ func (c *config) resolveLimits() {
 	c.maxResults = bound(c, "MaxResults", l.MaxResults, defaultMaxResults, unbounded)
 	c.maxMembers = bound(c, "MaxMembersReturned", l.MaxMembersReturned, defaultMaxMembers, unbounded)
 	c.maxOps = bound(c, "MaxOperations", l.MaxOperations, defaultMaxOperations, math.MaxInt)
+	c.maxBulkOps = bound(c, "MaxBulkOperations", l.MaxBulkOperations, defaultMaxBulkOperations, math.MaxInt)
+	c.maxBulkPayload = bound(c, "MaxBulkPayload", l.MaxBulkPayload, defaultMaxBulkPayload, math.MaxInt64-1) // +1 is read to detect "larger"
 	c.maxValues = bound(c, "MaxValues", l.MaxValues, defaultMaxValues, math.MaxInt)
 	c.maxAttrNames = bound(c, "MaxAttributeNames", l.MaxAttributeNames, defaultMaxAttributeNames, math.MaxInt)
 	c.maxScan = bound(c, "MaxScan", l.MaxScan, defaultMaxScan, 0)

@@ -48,6 +48,8 @@ func TestConfigurationErrors(t *testing.T) {
 		{"negative body bytes", []scim.Option{scim.WithLimits(scim.Limits{MaxBodyBytes: -2})}, "Limits.MaxBodyBytes is -2"},
 		{"negative group body bytes", []scim.Option{scim.WithLimits(scim.Limits{MaxGroupBodyBytes: -5})}, "Limits.MaxGroupBodyBytes is -5"},
 		{"negative operations", []scim.Option{scim.WithLimits(scim.Limits{MaxOperations: -2})}, "Limits.MaxOperations is -2"},
+		{"negative bulk operations", []scim.Option{scim.WithLimits(scim.Limits{MaxBulkOperations: -2})}, "Limits.MaxBulkOperations is -2"},
+		{"negative bulk payload", []scim.Option{scim.WithLimits(scim.Limits{MaxBulkPayload: -3})}, "Limits.MaxBulkPayload is -3"},
 		{"negative values", []scim.Option{scim.WithLimits(scim.Limits{MaxValues: -2})}, "Limits.MaxValues is -2"},
 		{"negative resource bytes", []scim.Option{scim.WithLimits(scim.Limits{MaxResourceBytes: -2})}, "Limits.MaxResourceBytes is -2"},
 		{"negative attribute names", []scim.Option{scim.WithLimits(scim.Limits{MaxAttributeNames: -2})}, "Limits.MaxAttributeNames is -2"},
@@ -101,7 +103,7 @@ func TestZeroMeansDefault(t *testing.T) {
 	defaults := scim.SettingsOf(scim.MustNew(memstore.New(), scim.WithTokens("t")))
 	require.Equal(t, scim.Settings{MaxResults: 1000, MaxOps: 1000, MaxValues: 1000, MaxAttrNames: 100, MaxScan: 10000,
 		MaxPageBytes: 8 << 20, MaxMembers: 10000, MaxWork: 1_000_000, MaxResourceBytes: 1<<20 + 1024,
-		MaxBodyBytes: 1 << 20, MaxGroupBodyBytes: 16 << 20, Timeout: 30 * time.Second, RetryAfter: 2 * time.Second,
+		MaxBodyBytes: 1 << 20, MaxGroupBodyBytes: 16 << 20, MaxBulkOps: 1000, MaxBulkPayload: 1 << 20, Timeout: 30 * time.Second, RetryAfter: 2 * time.Second,
 		Filter: filter.DefaultLimits, Tenant: &scim.DefaultTenantLimits}, defaults)
 
 	zero := scim.SettingsOf(scim.MustNew(memstore.New(), scim.WithTokens("t"),
@@ -132,7 +134,7 @@ func TestZeroMeansDefault(t *testing.T) {
 	none := scim.SettingsOf(scim.MustNew(memstore.New(), scim.WithTokens("t"), scim.WithLimits(scim.Limits{
 		MaxBodyBytes: scim.NoLimit, MaxGroupBodyBytes: scim.NoLimit, MaxResourceBytes: scim.NoLimit,
 		MaxPageBytes: scim.NoLimit, MaxResults: scim.NoLimit, MaxMembersReturned: scim.NoLimit,
-		MaxOperations: scim.NoLimit, MaxValues: scim.NoLimit, MaxAttributeNames: scim.NoLimit, MaxScan: scim.NoLimit,
+		MaxOperations: scim.NoLimit, MaxBulkOperations: scim.NoLimit, MaxBulkPayload: scim.NoLimit, MaxValues: scim.NoLimit, MaxAttributeNames: scim.NoLimit, MaxScan: scim.NoLimit,
 		MaxWork: scim.NoLimit, RequestTimeout: scim.NoLimit, RetryAfter: scim.NoLimit,
 		Filter: filter.Limits{MaxLength: scim.NoLimit, MaxDepth: scim.NoLimit, MaxTerms: scim.NoLimit, MaxMultiValued: scim.NoLimit},
 		Tenant: scim.TenantLimits{MaxConcurrent: scim.NoLimit},
@@ -140,7 +142,7 @@ func TestZeroMeansDefault(t *testing.T) {
 	require.Equal(t, scim.Settings{MaxResults: math.MaxInt32, MaxOps: math.MaxInt, MaxValues: math.MaxInt,
 		MaxAttrNames: math.MaxInt, MaxScan: 0 /* Query.MaxScan 0: no bound */, MaxPageBytes: math.MaxInt,
 		MaxMembers: math.MaxInt32, MaxWork: 0, MaxResourceBytes: math.MaxInt, MaxBodyBytes: math.MaxInt64,
-		MaxGroupBodyBytes: math.MaxInt64, Timeout: 0, RetryAfter: 0,
+		MaxGroupBodyBytes: math.MaxInt64, MaxBulkOps: math.MaxInt, MaxBulkPayload: math.MaxInt64 - 1, Timeout: 0, RetryAfter: 0,
 		Filter: filter.Limits{MaxLength: math.MaxInt32, MaxDepth: math.MaxInt32, MaxTerms: math.MaxInt32, MaxMultiValued: math.MaxInt32},
 		Tenant: nil /* no per-tenant limits */}, none)
 
