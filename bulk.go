@@ -29,11 +29,11 @@ type bulkRequest struct {
 }
 
 type bulkOp struct {
-	Method  string          `json:"method"`
-	Path    string          `json:"path"`
-	BulkID  string          `json:"bulkId"`
-	Version string          `json:"version"`
-	Data    rawData         `json:"data"`
+	Method  string  `json:"method"`
+	Path    string  `json:"path"`
+	BulkID  string  `json:"bulkId"`
+	Version string  `json:"version"`
+	Data    rawData `json:"data"`
 }
 
 // rawData is an operation's data as it stands in the request body, which the bulk keeps until its end:
