@@ -128,41 +128,78 @@ func (h *handler) decodeBody(w http.ResponseWriter, r *request, v any) error {
 
 // decodeBodyMax is decodeBody with its own bound: group writes carry whole member lists.
 func (h *handler) decodeBodyMax(w http.ResponseWriter, r *request, v any, maxBytes int64) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/scim+json" && mt != "application/json") {
-			return errorf(http.StatusUnsupportedMediaType, "", "Content-Type must be application/scim+json or application/json")
-		}
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+	body, err := readBody(w, r, maxBytes)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return errorf(http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the request body is larger than %d bytes", maxBytes))
-		}
-		return errorf(http.StatusBadRequest, InvalidSyntax, "the request body could not be read")
-	}
-	// encoding/json would turn each bad byte, and each half of a surrogate pair escaped alone, into U+FFFD:
-	// a character the client never sent, stored silently.
-	if !utf8.Valid(body) {
-		return errorf(http.StatusBadRequest, InvalidSyntax, "the request body is not valid UTF-8 (RFC 8259 §8.1)")
-	}
-	if loneSurrogate(body) {
-		return errorf(http.StatusBadRequest, InvalidSyntax, `the request body escapes half of a UTF-16 surrogate pair (a \uD800 without its \uDC00): not a character`)
+		return err
 	}
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
 	if err := d.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return errorf(http.StatusBadRequest, InvalidSyntax, "the request body has the wrong JSON shape at "+echo.Clip(te.Field))
-		}
-		return errorf(http.StatusBadRequest, InvalidSyntax, "the request body is not valid JSON")
+		return decodeError(err)
 	}
 	if d.More() {
 		return errorf(http.StatusBadRequest, InvalidSyntax, "the request body has data after its JSON value")
 	}
 	return nil
+}
+
+// readBody reads a request body: a known content type, at most maxBytes (no more than maxBytes+1 are ever
+// buffered), valid UTF-8.
+func readBody(w http.ResponseWriter, r *request, maxBytes int64) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/scim+json" && mt != "application/json") {
+			return nil, errorf(http.StatusUnsupportedMediaType, "", "Content-Type must be application/scim+json or application/json")
+		}
+	}
+	size := 512
+	if n := r.ContentLength; n > 0 && n < maxBytes { // one buffer of the right size; +1 to see the end
+		size = int(n) + 1
+	}
+	body, err := readAll(http.MaxBytesReader(w, r.Body, maxBytes), size)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, errorf(http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the request body is larger than %d bytes", maxBytes))
+		}
+		return nil, errorf(http.StatusBadRequest, InvalidSyntax, "the request body could not be read")
+	}
+	// encoding/json would turn each bad byte, and each half of a surrogate pair escaped alone, into U+FFFD:
+	// a character the client never sent, stored silently.
+	if !utf8.Valid(body) {
+		return nil, errorf(http.StatusBadRequest, InvalidSyntax, "the request body is not valid UTF-8 (RFC 8259 §8.1)")
+	}
+	if loneSurrogate(body) {
+		return nil, errorf(http.StatusBadRequest, InvalidSyntax, `the request body escapes half of a UTF-16 surrogate pair (a \uD800 without its \uDC00): not a character`)
+	}
+	return body, nil
+}
+
+// readAll is io.ReadAll starting with a buffer of size bytes.
+func readAll(rd io.Reader, size int) ([]byte, error) {
+	b := make([]byte, 0, size)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
+// decodeError is the client's answer to a body that does not decode.
+func decodeError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return errorf(http.StatusBadRequest, InvalidSyntax, "the request body has the wrong JSON shape at "+echo.Clip(te.Field))
+	}
+	return errorf(http.StatusBadRequest, InvalidSyntax, "the request body is not valid JSON")
 }
 
 // decodeResource decodes a POST or PUT body into the canonical document of a valid resource of type rt.

@@ -76,6 +76,8 @@ type config struct {
 	maxBodyBytes      int64
 	maxGroupBodyBytes int64
 	maxOps            int
+	maxBulkOps        int
+	maxBulkPayload    int64
 	maxValues         int
 	maxResourceBytes  int
 	maxAttrNames      int
@@ -88,7 +90,7 @@ type config struct {
 	limits            filter.Limits
 	tenantLim         *tenantLimiter // nil: no per-tenant limits
 	events            func(context.Context, Event)
-	eventQueue        EventQueue
+	eventQueue        EventQueue // Limits.Events
 	metrics           func(RequestInfo)
 	requestLog        *slog.Logger
 	log               *slog.Logger
@@ -235,6 +237,13 @@ type Limits struct {
 	// MaxOperations is how many operations one PATCH may carry, each key of a path-less value counting as
 	// one; more get 400 invalidValue. Default 1000.
 	MaxOperations int
+	// MaxBulkOperations is how many operations one POST /Bulk may carry (advertised as
+	// bulk.maxOperations); more get 413 naming the limit, with nothing done. Default 1000.
+	MaxBulkOperations int
+	// MaxBulkPayload is the largest POST /Bulk body in bytes (advertised as bulk.maxPayloadSize); a larger
+	// one gets 413 naming the limit, with nothing done. Default 1 MiB. Each operation's data is also held to
+	// the body limit of its endpoint (MaxBodyBytes, MaxGroupBodyBytes).
+	MaxBulkPayload int64
 	// MaxValues is how many values one multi-valued attribute of a user may hold (emails, roles, …); a
 	// POST, PUT or PATCH that would exceed it gets 400 invalidValue naming the attribute. Default 1000.
 	MaxValues int
@@ -273,6 +282,10 @@ type Limits struct {
 	// Tenant is the per-tenant limits (DefaultTenantLimits: 2 requests per core at once, at least 4, 32 waiting up to 1 s, no
 	// rate limit); past them 429 with Retry-After.
 	Tenant TenantLimits
+	// Events sizes the delivery of WithEvents' events (EventQueue: 4096 events over 8 workers, 1 s wait
+	// for room, 30 s per hook). Unlike the other fields, NoLimit is a mistake here, as is any negative value:
+	// a queue without bound is memory without bound.
+	Events EventQueue
 }
 
 // WithLimits sets the bounds of Limits. Only its non-zero fields count, so it may be given more than once
@@ -290,6 +303,8 @@ const (
 	defaultMaxResults        = 1000
 	defaultMaxMembers        = 10000
 	defaultMaxOperations     = 1000
+	defaultMaxBulkOperations = 1000
+	defaultMaxBulkPayload    = 1 << 20
 	defaultMaxValues         = 1000
 	defaultMaxAttributeNames = 100
 	defaultMaxScan           = 10000
@@ -310,6 +325,8 @@ func (l Limits) merge(o Limits) Limits {
 	over(&l.MaxResults, o.MaxResults)
 	over(&l.MaxMembersReturned, o.MaxMembersReturned)
 	over(&l.MaxOperations, o.MaxOperations)
+	over(&l.MaxBulkOperations, o.MaxBulkOperations)
+	over(&l.MaxBulkPayload, o.MaxBulkPayload)
 	over(&l.MaxValues, o.MaxValues)
 	over(&l.MaxAttributeNames, o.MaxAttributeNames)
 	over(&l.MaxScan, o.MaxScan)
@@ -325,6 +342,10 @@ func (l Limits) merge(o Limits) Limits {
 	over(&l.Tenant.MaxWait, o.Tenant.MaxWait)
 	over(&l.Tenant.Rate, o.Tenant.Rate)
 	over(&l.Tenant.Burst, o.Tenant.Burst)
+	over(&l.Events.Size, o.Events.Size)
+	over(&l.Events.Workers, o.Events.Workers)
+	over(&l.Events.Wait, o.Events.Wait)
+	over(&l.Events.Timeout, o.Events.Timeout)
 	return l
 }
 
@@ -360,6 +381,8 @@ func (c *config) resolveLimits() {
 	c.maxResults = bound(c, "MaxResults", l.MaxResults, defaultMaxResults, unbounded)
 	c.maxMembers = bound(c, "MaxMembersReturned", l.MaxMembersReturned, defaultMaxMembers, unbounded)
 	c.maxOps = bound(c, "MaxOperations", l.MaxOperations, defaultMaxOperations, math.MaxInt)
+	c.maxBulkOps = bound(c, "MaxBulkOperations", l.MaxBulkOperations, defaultMaxBulkOperations, math.MaxInt)
+	c.maxBulkPayload = bound(c, "MaxBulkPayload", l.MaxBulkPayload, defaultMaxBulkPayload, math.MaxInt64-1) // +1 is read to detect "larger"
 	c.maxValues = bound(c, "MaxValues", l.MaxValues, defaultMaxValues, math.MaxInt)
 	c.maxAttrNames = bound(c, "MaxAttributeNames", l.MaxAttributeNames, defaultMaxAttributeNames, math.MaxInt)
 	c.maxScan = bound(c, "MaxScan", l.MaxScan, defaultMaxScan, 0)
@@ -384,4 +407,15 @@ func (c *config) resolveLimits() {
 		t.Rate, t.Burst = NoLimit, 0
 	}
 	c.tenantLim = newTenantLimiter(t.resolve())
+	// The event queue's fields have no NoLimit (newEventQueue gives zero its default).
+	q := l.Events
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{{"Size", int64(q.Size)}, {"Workers", int64(q.Workers)}, {"Wait", int64(q.Wait)}, {"Timeout", int64(q.Timeout)}} {
+		if f.v < 0 {
+			c.fail("WithLimits: Limits.Events.%s is negative: an event queue field is positive or 0 (the default), never NoLimit", f.name)
+		}
+	}
+	c.eventQueue = q
 }

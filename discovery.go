@@ -23,9 +23,9 @@ type discoveryMeta struct {
 func (h *handler) serviceProviderConfig(r *request) any {
 	_, cursorOK := h.store.(CursorLister)
 	type bulk struct {
-		Supported      bool `json:"supported"`
-		MaxOperations  int  `json:"maxOperations"`
-		MaxPayloadSize int  `json:"maxPayloadSize"`
+		Supported      bool  `json:"supported"`
+		MaxOperations  int   `json:"maxOperations"`
+		MaxPayloadSize int64 `json:"maxPayloadSize"`
 	}
 	type filterSupport struct {
 		Supported  bool `json:"supported"`
@@ -61,7 +61,7 @@ func (h *handler) serviceProviderConfig(r *request) any {
 		Schemas:          []string{schema.ServiceConfigURN},
 		DocumentationURI: "https://github.com/scimkit/scim/blob/main/docs/limits.md",
 		Patch:            supported{true},
-		Bulk:             bulk{},
+		Bulk:             bulk{Supported: true, MaxOperations: h.maxBulkOps, MaxPayloadSize: h.maxBulkPayload},
 		Filter:           filterSupport{Supported: true, MaxResults: h.maxResults},
 		ChangePassword:   supported{h.passwords == PasswordsHashed},
 		Sort:             supported{true},

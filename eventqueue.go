@@ -11,8 +11,9 @@ import (
 	"time"
 )
 
-// EventQueue configures how the events of WithEvents are delivered: a bounded queue drained by a fixed set
-// of workers, each user's events always on the same worker. Zero fields take their defaults.
+// EventQueue configures how the events of WithEvents are delivered (Limits.Events): a bounded queue drained
+// by a fixed set of workers, each user's events always on the same worker. Zero fields take their defaults;
+// a negative one, NoLimit included, is a configuration error: an unbounded queue or pool cannot exist.
 type EventQueue struct {
 	// Size bounds the events waiting for delivery, in all (default 4096). It is shared evenly among the
 	// workers, so a burst for the users of one worker cannot take the room of the others.
@@ -26,19 +27,6 @@ type EventQueue struct {
 	Wait time.Duration
 	// Timeout ends each hook's context (default 30 s).
 	Timeout time.Duration
-}
-
-// WithEventQueue sizes the delivery of WithEvents' events (EventQueue); without it the defaults apply.
-//
-// A zero field keeps its default; a negative one is a configuration error.
-func WithEventQueue(q EventQueue) Option {
-	return func(c *config) {
-		if q.Size < 0 || q.Workers < 0 || q.Wait < 0 || q.Timeout < 0 {
-			c.fail("WithEventQueue(%+v): fields must not be negative (0 means the default)", q)
-			return
-		}
-		c.eventQueue = q
-	}
 }
 
 // EventStats counts what became of a Handler's events since New (Handler.EventStats).

@@ -61,7 +61,7 @@ type Event struct {
 // deleted, through any route.
 //
 // Delivery is asynchronous: a write queues its event as it commits, and a fixed set of workers (sized with
-// WithEventQueue) calls fn, so a slow fn never delays a response or the next request on its connection.
+// Limits.Events) calls fn, so a slow fn never delays a response or the next request on its connection.
 // Each user's events (same tenant and id) are delivered one at a time, in the order the Store committed
 // them within this process; different users' events run in parallel. fn's context carries the request's
 // values and tenant (Tenant), not its cancellation, and ends after EventQueue.Timeout (30 s by

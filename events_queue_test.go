@@ -199,7 +199,7 @@ func (b *blockingHook) hook(ctx context.Context, e scim.Event) {
 func TestEventShutdownDrains(t *testing.T) {
 	b := newBlockingHook()
 	h := scim.MustNew(memstore.New(), scim.WithTokens(testToken), scim.WithEvents(b.hook),
-		scim.WithEventQueue(scim.EventQueue{Workers: 2}), scim.WithLogger(slog.New(slog.DiscardHandler)))
+		scim.WithLimits(scim.Limits{Events: scim.EventQueue{Workers: 2}}), scim.WithLogger(slog.New(slog.DiscardHandler)))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	const n = 20
@@ -246,7 +246,7 @@ func TestEventShutdownTimeout(t *testing.T) {
 		}
 	}
 	h := scim.MustNew(memstore.New(), scim.WithTokens(testToken), scim.WithEvents(hook),
-		scim.WithEventQueue(scim.EventQueue{Workers: 1}), scim.WithLogger(slog.New(slog.DiscardHandler)))
+		scim.WithLimits(scim.Limits{Events: scim.EventQueue{Workers: 1}}), scim.WithLogger(slog.New(slog.DiscardHandler)))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	for i := range 5 {
@@ -271,7 +271,7 @@ func TestEventQueueFull(t *testing.T) {
 	b := newBlockingHook()
 	var logs syncBuffer
 	h := scim.MustNew(memstore.New(), scim.WithTokens(testToken), scim.WithEvents(b.hook),
-		scim.WithEventQueue(scim.EventQueue{Size: 1, Workers: 1, Wait: 20 * time.Millisecond}),
+		scim.WithLimits(scim.Limits{Events: scim.EventQueue{Size: 1, Workers: 1, Wait: 20 * time.Millisecond}}),
 		scim.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	srv := eventServer(t, h, false)
 	create := func(name string) {
@@ -316,7 +316,7 @@ func TestEventHookContext(t *testing.T) {
 		got <- seen{tenant, v, ctx.Err(), d}
 	}
 	h := scim.MustNew(memstore.New(), scim.WithEvents(hook),
-		scim.WithEventQueue(scim.EventQueue{Timeout: 2 * time.Second}),
+		scim.WithLimits(scim.Limits{Events: scim.EventQueue{Timeout: 2 * time.Second}}),
 		scim.WithAuthenticator(func(*http.Request) (string, error) { return "acme", nil }))
 	host := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { // host middleware adding a value
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), hostKey{}, "trace-7")))

@@ -38,10 +38,12 @@ func WithTestToken(token string, opts ...Option) []Option {
 // Settings is what a handler's options resolved to, for the tests of zero meaning the default.
 type Settings struct {
 	MaxResults, MaxOps, MaxValues, MaxAttrNames, MaxScan, MaxPageBytes, MaxMembers, MaxWork, MaxResourceBytes int
-	MaxBodyBytes, MaxGroupBodyBytes                                                                           int64
+	MaxBodyBytes, MaxGroupBodyBytes, MaxBulkPayload                                                           int64
+	MaxBulkOps                                                                                                int
 	Timeout, RetryAfter                                                                                       time.Duration
 	Filter                                                                                                    filter.Limits
 	Tenant                                                                                                    *TenantLimits // nil: no per-tenant limits
+	Events                                                                                                    EventQueue
 }
 
 // SettingsOf returns what h's options resolved to.
@@ -50,7 +52,8 @@ func SettingsOf(h http.Handler) Settings {
 	s := Settings{MaxResults: c.maxResults, MaxOps: c.maxOps, MaxValues: c.maxValues, MaxAttrNames: c.maxAttrNames,
 		MaxScan: c.maxScan, MaxWork: c.maxWork, MaxPageBytes: c.maxPageBytes, MaxMembers: c.maxMembers, MaxBodyBytes: c.maxBodyBytes,
 		MaxGroupBodyBytes: c.maxGroupBodyBytes, Timeout: c.timeout, RetryAfter: c.retryAfter,
-		MaxResourceBytes: c.maxResourceBytes, Filter: c.limits}
+		MaxResourceBytes: c.maxResourceBytes, Filter: c.limits, Events: c.eventQueue,
+		MaxBulkOps: c.maxBulkOps, MaxBulkPayload: c.maxBulkPayload}
 	if c.tenantLim != nil {
 		l := c.tenantLim.l
 		s.Tenant = &l

@@ -278,7 +278,9 @@ func (h *handler) route(w http.ResponseWriter, r *request, segs []string, patter
 		return nil
 	case "/Groups", "/Groups/.search", "/Groups/{id}", "/.search":
 		return h.routeGroups(w, r, segs, pattern) // groups_handler.go
-	case "/Bulk", "/Me":
+	case "/Bulk":
+		return h.bulk(w, r) // bulk.go
+	case "/Me": // no mapping from the authenticated tenant to a user of its own: docs/bulk.md
 		return errorf(http.StatusNotImplemented, "", "/"+segs[0]+" is not supported")
 	}
 	if d := h.declaredAt(segs[0]); d != nil && len(segs) <= 2 {

@@ -366,7 +366,8 @@ func TestRouting(t *testing.T) {
 		{"POST", "/Schemas", 405, "GET"},
 		{"PUT", "/Schemas/" + userURN, 405, "GET"},
 		{"DELETE", "/Schemas/" + userURN, 405, "GET"},
-		{"POST", "/Bulk", 501, ""},
+		{"GET", "/Bulk", 405, "POST"},
+		{"POST", "/Me", 501, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -569,7 +570,8 @@ func TestErrorBodies(t *testing.T) {
 		{"text/plain", "POST", "/Users", `{"userName":"x"}`, []string{"Content-Type", "text/plain"}, 415, ""},
 		{"invalid filter", "GET", "/Users?filter=userName+eq", "", nil, 400, "invalidFilter"},
 		{"stale If-Match", "DELETE", "/Users/" + id, "", []string{"If-Match", `W/"stale"`}, 412, ""},
-		{"not implemented", "POST", "/Bulk", "{}", nil, 501, ""},
+		{"not implemented", "POST", "/Me", "{}", nil, 501, ""},
+		{"malformed bulk", "POST", "/Bulk", "{}", nil, 400, "invalidSyntax"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -673,7 +675,7 @@ func TestServiceProviderConfig(t *testing.T) {
 	b := r.Body
 	require.Equal(t, []any{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"}, b["schemas"])
 	require.Equal(t, true, b["patch"].(map[string]any)["supported"])
-	require.Equal(t, false, b["bulk"].(map[string]any)["supported"], "Bulk is answered 501")
+	require.Equal(t, map[string]any{"supported": true, "maxOperations": 1000.0, "maxPayloadSize": float64(1 << 20)}, b["bulk"])
 	require.Equal(t, map[string]any{"supported": true, "maxResults": 2.0}, b["filter"])
 	require.Equal(t, true, b["sort"].(map[string]any)["supported"])
 	require.Equal(t, true, b["etag"].(map[string]any)["supported"])

@@ -18,7 +18,7 @@ import (
 )
 
 // TestOptionsDocumented: docs/options.md lists every exported With… option of the package and every field of
-// Limits (and of its Filter and Tenant structs), so that a new option or bound cannot ship undocumented; and
+// Limits (and of its Filter, Tenant and Events structs), so that a new option or bound cannot ship undocumented; and
 // the options stay few enough to take in at once.
 func TestOptionsDocumented(t *testing.T) {
 	doc, err := os.ReadFile("docs/options.md")
@@ -49,7 +49,7 @@ func TestOptionsDocumented(t *testing.T) {
 	for _, f := range reflect.VisibleFields(reflect.TypeFor[scim.Limits]()) {
 		require.Regexp(t, regexp.MustCompile("(?m)^\\| `"+f.Name+"`"), string(doc), "docs/options.md does not list Limits.%s", f.Name)
 	}
-	for _, nested := range []reflect.Type{reflect.TypeFor[filter.Limits](), reflect.TypeFor[scim.TenantLimits]()} {
+	for _, nested := range []reflect.Type{reflect.TypeFor[filter.Limits](), reflect.TypeFor[scim.TenantLimits](), reflect.TypeFor[scim.EventQueue]()} {
 		for _, f := range reflect.VisibleFields(nested) {
 			require.Contains(t, string(doc), f.Name, "docs/options.md does not name %s.%s", nested, f.Name)
 		}

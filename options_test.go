@@ -48,6 +48,8 @@ func TestConfigurationErrors(t *testing.T) {
 		{"negative body bytes", []scim.Option{scim.WithLimits(scim.Limits{MaxBodyBytes: -2})}, "Limits.MaxBodyBytes is -2"},
 		{"negative group body bytes", []scim.Option{scim.WithLimits(scim.Limits{MaxGroupBodyBytes: -5})}, "Limits.MaxGroupBodyBytes is -5"},
 		{"negative operations", []scim.Option{scim.WithLimits(scim.Limits{MaxOperations: -2})}, "Limits.MaxOperations is -2"},
+		{"negative bulk operations", []scim.Option{scim.WithLimits(scim.Limits{MaxBulkOperations: -2})}, "Limits.MaxBulkOperations is -2"},
+		{"negative bulk payload", []scim.Option{scim.WithLimits(scim.Limits{MaxBulkPayload: -3})}, "Limits.MaxBulkPayload is -3"},
 		{"negative values", []scim.Option{scim.WithLimits(scim.Limits{MaxValues: -2})}, "Limits.MaxValues is -2"},
 		{"negative resource bytes", []scim.Option{scim.WithLimits(scim.Limits{MaxResourceBytes: -2})}, "Limits.MaxResourceBytes is -2"},
 		{"negative attribute names", []scim.Option{scim.WithLimits(scim.Limits{MaxAttributeNames: -2})}, "Limits.MaxAttributeNames is -2"},
@@ -60,7 +62,8 @@ func TestConfigurationErrors(t *testing.T) {
 		{"negative filter limit", []scim.Option{scim.WithLimits(scim.Limits{Filter: filter.Limits{MaxDepth: -2}})}, "Limits.Filter.MaxDepth is -2"},
 		{"negative tenant wait", []scim.Option{scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{MaxWait: -time.Second}})}, "Limits.Tenant.MaxWait is -1s"},
 		{"negative tenant rate", []scim.Option{scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{Rate: -0.5}})}, "Limits.Tenant.Rate is -0.5"},
-		{"negative event queue", []scim.Option{scim.WithEventQueue(scim.EventQueue{Workers: -1})}, "WithEventQueue"},
+		{"negative event queue", []scim.Option{scim.WithLimits(scim.Limits{Events: scim.EventQueue{Workers: -1}})}, "Limits.Events.Workers is negative"},
+		{"event queue without NoLimit", []scim.Option{scim.WithLimits(scim.Limits{Events: scim.EventQueue{Size: scim.NoLimit}})}, "Limits.Events.Size is negative"},
 		{"negative burst", []scim.Option{scim.WithLimits(scim.Limits{Tenant: scim.TenantLimits{Rate: 1, Burst: -2}})}, "Limits.Tenant.Burst is -2"},
 		{"unknown password policy", []scim.Option{scim.WithPasswords(scim.PasswordPolicy(9))}, "WithPasswords(9)"},
 	} {
@@ -100,11 +103,11 @@ func TestZeroMeansDefault(t *testing.T) {
 	defaults := scim.SettingsOf(scim.MustNew(memstore.New(), scim.WithTokens("t")))
 	require.Equal(t, scim.Settings{MaxResults: 1000, MaxOps: 1000, MaxValues: 1000, MaxAttrNames: 100, MaxScan: 10000,
 		MaxPageBytes: 8 << 20, MaxMembers: 10000, MaxWork: 1_000_000, MaxResourceBytes: 1<<20 + 1024,
-		MaxBodyBytes: 1 << 20, MaxGroupBodyBytes: 16 << 20, Timeout: 30 * time.Second, RetryAfter: 2 * time.Second,
+		MaxBodyBytes: 1 << 20, MaxGroupBodyBytes: 16 << 20, MaxBulkOps: 1000, MaxBulkPayload: 1 << 20, Timeout: 30 * time.Second, RetryAfter: 2 * time.Second,
 		Filter: filter.DefaultLimits, Tenant: &scim.DefaultTenantLimits}, defaults)
 
 	zero := scim.SettingsOf(scim.MustNew(memstore.New(), scim.WithTokens("t"),
-		scim.WithLimits(scim.Limits{}), scim.WithEventQueue(scim.EventQueue{})))
+		scim.WithLimits(scim.Limits{}), scim.WithLimits(scim.Limits{Events: scim.EventQueue{}})))
 	require.Equal(t, defaults, zero)
 
 	// A zero field of TenantLimits keeps its default; the others apply.
@@ -123,12 +126,15 @@ func TestZeroMeansDefault(t *testing.T) {
 	require.Equal(t, 7, both.Filter.MaxTerms)
 	require.Equal(t, 3, both.Filter.MaxDepth)
 	require.Equal(t, filter.DefaultLimits.MaxLength, both.Filter.MaxLength)
+	events := scim.SettingsOf(scim.MustNew(memstore.New(), scim.WithTokens("t"),
+		scim.WithLimits(scim.Limits{Events: scim.EventQueue{Workers: 2}}), scim.WithLimits(scim.Limits{Events: scim.EventQueue{Size: 9}})))
+	require.Equal(t, scim.EventQueue{Workers: 2, Size: 9}, events.Events, "Events merge field by field too")
 
 	// NoLimit, in every field: each bound off.
 	none := scim.SettingsOf(scim.MustNew(memstore.New(), scim.WithTokens("t"), scim.WithLimits(scim.Limits{
 		MaxBodyBytes: scim.NoLimit, MaxGroupBodyBytes: scim.NoLimit, MaxResourceBytes: scim.NoLimit,
 		MaxPageBytes: scim.NoLimit, MaxResults: scim.NoLimit, MaxMembersReturned: scim.NoLimit,
-		MaxOperations: scim.NoLimit, MaxValues: scim.NoLimit, MaxAttributeNames: scim.NoLimit, MaxScan: scim.NoLimit,
+		MaxOperations: scim.NoLimit, MaxBulkOperations: scim.NoLimit, MaxBulkPayload: scim.NoLimit, MaxValues: scim.NoLimit, MaxAttributeNames: scim.NoLimit, MaxScan: scim.NoLimit,
 		MaxWork: scim.NoLimit, RequestTimeout: scim.NoLimit, RetryAfter: scim.NoLimit,
 		Filter: filter.Limits{MaxLength: scim.NoLimit, MaxDepth: scim.NoLimit, MaxTerms: scim.NoLimit, MaxMultiValued: scim.NoLimit},
 		Tenant: scim.TenantLimits{MaxConcurrent: scim.NoLimit},
@@ -136,7 +142,7 @@ func TestZeroMeansDefault(t *testing.T) {
 	require.Equal(t, scim.Settings{MaxResults: math.MaxInt32, MaxOps: math.MaxInt, MaxValues: math.MaxInt,
 		MaxAttrNames: math.MaxInt, MaxScan: 0 /* Query.MaxScan 0: no bound */, MaxPageBytes: math.MaxInt,
 		MaxMembers: math.MaxInt32, MaxWork: 0, MaxResourceBytes: math.MaxInt, MaxBodyBytes: math.MaxInt64,
-		MaxGroupBodyBytes: math.MaxInt64, Timeout: 0, RetryAfter: 0,
+		MaxGroupBodyBytes: math.MaxInt64, MaxBulkOps: math.MaxInt, MaxBulkPayload: math.MaxInt64 - 1, Timeout: 0, RetryAfter: 0,
 		Filter: filter.Limits{MaxLength: math.MaxInt32, MaxDepth: math.MaxInt32, MaxTerms: math.MaxInt32, MaxMultiValued: math.MaxInt32},
 		Tenant: nil /* no per-tenant limits */}, none)
 

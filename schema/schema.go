@@ -27,6 +27,8 @@ const (
 	PatchOpURN        = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 	SearchRequestURN  = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 	ErrorURN          = "urn:ietf:params:scim:api:messages:2.0:Error"
+	BulkRequestURN    = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+	BulkResponseURN   = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 )
 
 // Type is an attribute's data type (RFC 7643 §2.3).

@@ -49,9 +49,9 @@ var protocolReqs = []requirement{
 		checkInvalidTokenErrorCode},
 
 	// --- §3.7 Bulk, §3.11 /Me ---
-	{"RFC7644 §3.7", "MUST", "BulkUnsupportedAdvertised",
-		"Bulk is not supported, and says so: `bulk.supported` false in /ServiceProviderConfig and 501 on `/Bulk`",
-		checkBulkUnsupportedAdvertised},
+	{"RFC7644 §3.7", "MUST", "Bulk",
+		"`/Bulk` runs a BulkRequest's operations and answers a BulkResponse of their statuses as strings (200 even when one fails); an operation may refer to another's POST by `bulkId:` before it, and gets the bulkId back; /ServiceProviderConfig advertises `bulk.supported` with `maxOperations` and `maxPayloadSize`",
+		checkBulk},
 	{"RFC7644 §3.11", "SHOULD", "MeNotSupported501",
 		"`/Me`, not supported, answers 501 Not Implemented",
 		checkMeNotSupported501},
@@ -171,7 +171,7 @@ func checkErrorResponse(t *testing.T, s *server) {
 		{"uniqueness", "POST", "/Users", `{"userName":"TAKEN@example.com"}`, 409, "uniqueness"},
 		{"not found", "GET", "/Users/00000000-0000-4000-8000-000000000000", "", 404, ""},
 		{"precondition", "PUT", "/Users/" + id, `{"userName":"err@example.com"}`, 412, ""},
-		{"not implemented", "POST", "/Bulk", `{}`, 501, ""},
+		{"not implemented", "POST", "/Me", `{}`, 501, ""},
 	} {
 		var r response
 		if tt.status == 412 {
@@ -216,17 +216,33 @@ func checkInvalidTokenErrorCode(t *testing.T, s *server) {
 	require.Contains(t, r.Header.Get("WWW-Authenticate"), `error="invalid_token"`)
 }
 
-// checkBulkUnsupportedAdvertised checks RFC7644 §3.7 MUST: Bulk is not supported, and says so: `bulk.supported` false in /ServiceProviderConfig and 501 on `/Bulk`.
-func checkBulkUnsupportedAdvertised(t *testing.T, s *server) {
+// checkBulk checks RFC7644 §3.7 MUST: `/Bulk` runs a BulkRequest's operations and answers a BulkResponse of their statuses as strings (200 even when one fails); an operation may refer to another's POST by `bulkId:` before it, and gets the bulkId back; /ServiceProviderConfig advertises `bulk.supported` with `maxOperations` and `maxPayloadSize`.
+func checkBulk(t *testing.T, s *server) {
 	bulk, ok := s.do("GET", "/ServiceProviderConfig", "").Body["bulk"].(map[string]any)
 	require.True(t, ok)
-	require.Equal(t, false, bulk["supported"])
-	require.Contains(t, bulk, "maxOperations")
-	require.Contains(t, bulk, "maxPayloadSize")
+	require.Equal(t, true, bulk["supported"])
+	require.Positive(t, bulk["maxOperations"])
+	require.Positive(t, bulk["maxPayloadSize"])
 	r := s.do("POST", "/Bulk", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[
-				{"method":"POST","path":"/Users","bulkId":"q1","data":{"userName":"bulk@example.com"}}]}`)
-	confError(t, r, 501, "")
-	require.Equal(t, 0.0, s.list("")["totalResults"], "nothing of the Bulk request was done")
+				{"method":"PATCH","path":"/Users/bulkId:q1","data":{"schemas":["`+patchOpURN+`"],"Operations":[{"op":"add","path":"title","value":"T"}]}},
+				{"method":"POST","path":"/Users","bulkId":"q1","data":{"userName":"bulk@example.com"}},
+				{"method":"POST","path":"/Users","bulkId":"q2","data":{"displayName":"no userName"}}]}`)
+	require.Equal(t, 200, r.Status, "%s", r.Raw)
+	require.Equal(t, []any{"urn:ietf:params:scim:api:messages:2.0:BulkResponse"}, r.Body["schemas"])
+	ops, _ := r.Body["Operations"].([]any)
+	require.Len(t, ops, 3, "%s", r.Raw)
+	var statuses []any
+	for _, op := range ops {
+		statuses = append(statuses, op.(map[string]any)["status"])
+	}
+	require.Equal(t, []any{"200", "201", "400"}, statuses, "%s", r.Raw)
+	created := ops[1].(map[string]any)
+	require.Equal(t, "q1", created["bulkId"])
+	loc, _ := created["location"].(string)
+	id := loc[strings.LastIndexByte(loc, '/')+1:]
+	require.Equal(t, "T", s.get(id)["title"], "the PATCH reached the user its bulkId named")
+	require.Equal(t, "400", ops[2].(map[string]any)["response"].(map[string]any)["status"], "a failure carries its error")
+	require.Equal(t, 1.0, s.list("")["totalResults"])
 }
 
 // checkMeNotSupported501 checks RFC7644 §3.11 SHOULD: `/Me`, not supported, answers 501 Not Implemented.
@@ -295,8 +311,10 @@ func checkServiceProviderConfigTruthful(t *testing.T, s *server) {
 	if feature("changePassword") {
 		require.Equal(t, 200, s.patch(id, `{"op":"replace","path":"password","value":"n3w-Secret"}`).Status)
 	}
-	require.False(t, feature("bulk"))
-	confError(t, s.do("POST", "/Bulk", `{}`), 501, "")
+	if feature("bulk") {
+		r := s.do("POST", "/Bulk", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[]}`)
+		require.Equal(t, 200, r.Status, "%s", r.Raw)
+	}
 	p := b["pagination"].(map[string]any)
 	require.Equal(t, true, p["index"])
 	require.Equal(t, 2.0, p["maxPageSize"])
