@@ -217,3 +217,23 @@ func TestDeclaredResourceEvents(t *testing.T) {
 		require.Empty(t, e.UserID)
 	}
 }
+
+func TestBulkReachesDeclaredTypes(t *testing.T) {
+	s, roles := newDeclaredServer(t)
+	_, err := roles.Create(scim.ContextWithTenant(context.Background(), ""), &scim.Document{ID: "viewer", Attributes: map[string]any{"displayName": "Viewer"}})
+	require.NoError(t, err)
+	r := s.do("POST", "/Bulk", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[
+		{"method":"POST","path":"/Devices","bulkId":"d1","data":{"serial":"B-1"}},
+		{"method":"PATCH","path":"/Devices/bulkId:d1","data":{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"label","value":"from bulk"}]}},
+		{"method":"POST","path":"/Users","bulkId":"u1","data":{"userName":"bulk@example.com","roles":[{"value":"viewer"}]}},
+		{"method":"POST","path":"/Roles","bulkId":"r1","data":{"displayName":"Nope"}}]}`)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	ops := r.Body["Operations"].([]any)
+	var statuses []any
+	for _, op := range ops {
+		statuses = append(statuses, op.(map[string]any)["status"])
+	}
+	require.Equal(t, []any{"201", "200", "201", "405"}, statuses, "%s", r.Raw)
+	loc := ops[0].(map[string]any)["location"].(string)
+	require.Equal(t, "from bulk", s.do("GET", loc[len(s.URL):], "").Body["label"])
+}
