@@ -139,5 +139,5 @@ func (h *handler) emit(r *request, before, after *User) {
 	// The hook's context: the request's values without its cancellation or the request state, which the
 	// handler goes on writing; the tenant as a plain value in its place.
 	ctx := ContextWithTenant(context.WithoutCancel(r.Context()), e.Tenant)
-	h.queue.enqueue(ctx, e)
+	h.enqueue(ctx, e)
 }

@@ -82,8 +82,5 @@ func HashWaiting(h http.Handler, tenant string) int {
 // QueueEnded returns a channel closed once the workers of h's event queue have ended. It keeps no reference
 // to h, so that a test can drop h and watch the queue end without Shutdown.
 func QueueEnded(h *Handler) <-chan struct{} {
-	q := h.h.queue
-	ended := make(chan struct{})
-	go func() { q.workers.Wait(); close(ended) }()
-	return ended
+	return h.h.queue.Ended()
 }

@@ -44,7 +44,7 @@ func (h *handler) emitGroup(r *request, typ EventType, g *Group, changed, added,
 		e := base
 		e.Type = t
 		edit(&e)
-		h.queue.enqueue(ctx, e)
+		h.enqueue(ctx, e)
 	}
 	switch typ {
 	case GroupCreated:
@@ -93,7 +93,7 @@ func (h *handler) emitLeft(r *request, userID string, left []GroupRef) {
 	ctx := context.WithoutCancel(r.Context()) // the deletion committed: report it even if the client went away
 	for _, ref := range left {
 		func() {
-			unlock, err := h.queue.lock(ctx, r.tenant, groupKey(ref.Value))
+			unlock, err := h.queue.Lock(ctx, r.tenant, groupKey(ref.Value))
 			if err != nil { // only a cancelled context fails it, and this one is not
 				return
 			}

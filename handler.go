@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/scimkit/scim/internal/echo"
+	"github.com/scimkit/scim/internal/eventq"
 	"github.com/scimkit/scim/internal/normalize"
 	"github.com/scimkit/scim/schema"
 )
@@ -135,7 +136,7 @@ type handler struct {
 	// hash is bcrypt's, or a test's (export_test.go): it makes the hash of a password.
 	hash func(password []byte) ([]byte, error)
 	// queue delivers events to the WithEvents hook; nil without one.
-	queue *eventQueue
+	queue *eventq.Queue[Event]
 	// declared are the resource types of WithResource, in their order.
 	declared []*declared
 }
@@ -352,7 +353,7 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 	if h.h.queue == nil {
 		return nil
 	}
-	return h.h.queue.shutdown(ctx)
+	return h.h.queue.Shutdown(ctx)
 }
 
 // newPublicHandler wraps h. A Handler dropped without Shutdown still ends its idle workers: the cleanup closes
@@ -360,7 +361,7 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 func newPublicHandler(h *handler) *Handler {
 	p := &Handler{h: h}
 	if h.queue != nil {
-		runtime.AddCleanup(p, (*eventQueue).close, h.queue)
+		runtime.AddCleanup(p, (*eventq.Queue[Event]).Close, h.queue)
 	}
 	return p
 }

@@ -390,7 +390,7 @@ func (h *handler) emitDoc(r *request, d *declared, t EventType, doc *Document) {
 	}
 	e := Event{Type: t, Tenant: r.tenant, Time: now(), RequestID: r.requestID, Resource: d.Type.Name,
 		Document: doc, Version: doc.Meta.Version}
-	h.queue.enqueue(ContextWithTenant(context.WithoutCancel(r.Context()), e.Tenant), e)
+	h.enqueue(ContextWithTenant(context.WithoutCancel(r.Context()), e.Tenant), e)
 }
 
 // deepCopy copies a canonical document's maps and slices; its scalars are immutable.
