@@ -165,5 +165,6 @@ func testResourceType() *schema.ResourceType {
 				with(str("extRequired"), func(a *schema.Attribute) { a.Required = true }),
 				{Name: "extInteger", Type: schema.Integer},
 			}}},
+		RequiredExtensions: []string{"urn:ietf:params:scim:schemas:extension:test:2.0:TestResource"},
 	})
 }
