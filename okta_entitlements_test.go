@@ -126,6 +126,8 @@ func TestOktaEntitlementsSequence(t *testing.T) {
 		requireError(t, s.patch(id, op), http.StatusBadRequest, "invalidValue")
 	}
 	require.Equal(t, user["meta"], s.get(id)["meta"], "a refused grant writes nothing")
+	bad := s.patch(id, `{"op":"add","path":"roles","value":[{"value":"root"}]}`)
+	require.Equal(t, `roles: "root" is not the id of one of the tenant's Role resources (/Roles)`, bad.Body["detail"], "as docs/okta.md shows it")
 
 	// A path-less replace, as Okta's PATCHes often are, granting a second entitlement.
 	r = s.patch(id, `{"op":"replace","value":{"entitlements":[{"value":"entitlement123","display":"First Entitlement","type":"License"},
