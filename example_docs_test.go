@@ -207,3 +207,32 @@ func Example_shutdown() {
 	db.Close()
 	// end
 }
+
+// docs/okta.md, docs/resources.md: a host serving its own entitlement catalogs to Okta.
+func Example_oktaCatalogs() {
+	// snippet:okta-catalogs
+	roleType := schema.OktaRole()
+	roles := memstore.NewDocuments(roleType) // or the host's own ResourceStore over its roles table
+	// Each tenant's catalog is the host's data: here one tenant with two roles, ids as Okta will grant them.
+	ctx := scim.ContextWithTenant(context.Background(), "acme")
+	for id, name := range map[string]string{"admin": "Administrator", "viewer": "Viewer"} {
+		if _, err := roles.Create(ctx, &scim.Document{ID: id, Attributes: map[string]any{"displayName": name}}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	// A further catalog under Okta's Entitlement schema, at an endpoint of its own.
+	licenseType := schema.MustDeclare(schema.ResourceDeclaration{
+		Name: "License", Endpoint: "/Licenses", Description: "Seats", Schema: schema.OktaEntitlement().Core,
+	})
+	h, err := scim.New(memstore.New(),
+		scim.WithTokens(os.Getenv("SCIM_TOKEN")),
+		scim.WithResource(scim.Resource{Type: roleType, Store: roles, ReadOnly: true, Grants: "roles"}),
+		scim.WithResource(scim.Resource{Type: licenseType, Store: memstore.NewDocuments(licenseType),
+			ReadOnly: true, Grants: "entitlements"}),
+	)
+	// end
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = h
+}

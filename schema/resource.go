@@ -3,6 +3,7 @@ package schema
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	elimity "github.com/elimity-com/scim/schema"
@@ -24,6 +25,9 @@ type ResourceDeclaration struct {
 	Schema *Schema
 	// Extensions are further schemas of the resource type, each with a URN id of its own.
 	Extensions []*Schema
+	// RequiredExtensions names (by URN) the Extensions every resource of the type must carry (RFC 7643 §6
+	// "required": true): a write without one is refused as one without a required attribute is.
+	RequiredExtensions []string
 }
 
 // Declare returns the resource type the declaration describes, or an error naming what is wrong with it.
@@ -71,7 +75,13 @@ func Declare(d ResourceDeclaration) (*ResourceType, error) {
 				return nil, fmt.Errorf("schema: %s: schema %s is declared twice", d.Name, s.ID)
 			}
 		}
-		rt.Extensions = append(rt.Extensions, Extension{Schema: s})
+		rt.Extensions = append(rt.Extensions, Extension{Schema: s, Required: slices.ContainsFunc(d.RequiredExtensions,
+			func(urn string) bool { return strings.EqualFold(urn, s.ID) })})
+	}
+	for _, urn := range d.RequiredExtensions {
+		if rt.Extension(urn) == nil || strings.EqualFold(urn, core.ID) {
+			return nil, fmt.Errorf("schema: %s: required extension %s is not one of its Extensions", d.Name, urn)
+		}
 	}
 	return rt, nil
 }

@@ -7,7 +7,8 @@
 // By default users and groups are kept in the SQLite file scim.db in the working directory, so they survive a restart;
 // -store memory keeps them in memory, -store postgres in PostgreSQL. Without SCIM_TOKEN it generates a token
 // and writes it to the file -token-file (scim-token.txt, readable by its owner only), never to stdout or the
-// log. SIGINT or SIGTERM shut it down gracefully: in-flight requests finish, then the store is closed.
+// log. -okta-entitlements serves Okta's Role and Entitlement catalogs (-roles, -entitlements), -agents the
+// draft Agent resource, -test-resource scim2/test-suite's TestResource (resources.go). SIGINT or SIGTERM shut it down gracefully: in-flight requests finish, then the store is closed.
 package main
 
 import (
@@ -50,6 +51,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	storeKind := fs.String("store", "sqlite", "where users and groups are kept: memory, sqlite or postgres")
 	dsn := fs.String("dsn", "", "SQLite file (default scim.db) or PostgreSQL URL (default $DATABASE_URL)")
 	tokenFile := fs.String("token-file", "scim-token.txt", "where a generated token is written (mode 0600) when SCIM_TOKEN is unset")
+	var res resourceFlags
+	fs.BoolVar(&res.okta, "okta-entitlements", false, "serve Okta's read-only Role and Entitlement catalogs at /Roles and /Entitlements; users' roles and entitlements must name their ids")
+	fs.StringVar(&res.roles, "roles", defaultRoles, "the Role catalog of -okta-entitlements: id=display name[:type], comma-separated")
+	fs.StringVar(&res.entitlements, "entitlements", defaultEntitlements, "the Entitlement catalog of -okta-entitlements: id=display name[:type], comma-separated")
+	fs.BoolVar(&res.agents, "agents", false, "serve the Agent resource of draft-wzdk-scim-agent-resource-00 at /Agents (kept in memory)")
+	fs.BoolVar(&res.testResource, "test-resource", false, "serve scim2/test-suite's TestResource at /TestResources (kept in memory)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,6 +74,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *base != "" {
 		opts = append(opts, scim.WithBaseURL(*base))
 	}
+	more, err := res.options()
+	if err != nil {
+		return err
+	}
+	opts = append(opts, more...)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -292,9 +292,15 @@ func coerceNumber(a *schema.Attribute, value any) (any, error) {
 }
 
 // Validate checks what Resource cannot see value by value: every required attribute (RFC 7643 §7) of the
-// core schema and of the extensions present is assigned, and no multi-valued attribute has more than one
+// core schema and of the extensions present is assigned, every extension the resource type marks required
+// is present (RFC 7643 §6), and no multi-valued attribute has more than one
 // "primary": true value or the same value twice (RFC 7643 §2.4). Errors wrap ErrInvalidValue.
 func Validate(rt *schema.ResourceType, doc map[string]any) error {
+	for _, e := range rt.Extensions {
+		if _, ok := doc[e.Schema.ID].(map[string]any); e.Required && !ok {
+			return &RequiredError{Path: schema.Path{Schema: e.Schema}}
+		}
+	}
 	for _, p := range rt.Attributes() {
 		c := document.Container(doc, p, false)
 		if c == nil {
