@@ -18,17 +18,9 @@ import (
 // attribute, which the library checks against this catalog. The table is the app's, with the app's keys:
 // rolesStore is a scim.ResourceStore over it, the way a host writes one over a table it already has.
 
-// roleType is the Role resource type /Roles serves: a key (the id a grant names), a display name and a
-// description.
-var roleType = schema.MustDeclare(schema.ResourceDeclaration{
-	Name:        "Role",
-	Endpoint:    "/Roles",
-	Description: "The roles an account's users may be granted in the app",
-	Schema: &schema.Schema{ID: "urn:ietf:params:scim:schemas:core:2.0:Role", Name: "Role", Attributes: []*schema.Attribute{
-		{Name: "displayName", Type: schema.String, Required: true},
-		{Name: "description", Type: schema.String},
-	}},
-})
+// roleType is the Role resource type /Roles serves: Okta's (its entitlements guide), whose entries are an
+// id (the key a grant names), a displayName and a description.
+var roleType = schema.OktaRole()
 
 // maxRoles bounds an account's catalog: a catalog is listed whole and filtered in Go, so its size is its cost.
 const maxRoles = 200
