@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/scimkit/scim/filter"
+	"github.com/scimkit/scim/internal/tenantlimit"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -88,7 +89,7 @@ type config struct {
 	timeout           time.Duration // 0: no bound
 	retryAfter        time.Duration // 0: no Retry-After header
 	limits            filter.Limits
-	tenantLim         *tenantLimiter // nil: no per-tenant limits
+	tenantLim         *tenantlimit.Limiter // nil: no per-tenant limits
 	events            func(context.Context, Event)
 	eventQueue        EventQueue // Limits.Events
 	metrics           func(RequestInfo)
@@ -406,7 +407,7 @@ func (c *config) resolveLimits() {
 	if t.Burst == NoLimit { // a bucket without bound admits every request: the rate limits nothing
 		t.Rate, t.Burst = NoLimit, 0
 	}
-	c.tenantLim = newTenantLimiter(t.resolve())
+	c.tenantLim = tenantlimit.New(limiterConfig(t.resolve()))
 	// The event queue's fields have no NoLimit (newEventQueue gives zero its default).
 	q := l.Events
 	for _, f := range []struct {

@@ -9,15 +9,12 @@ import (
 
 // TenantEntries is how many tenants h's per-tenant limiter keeps state for, so that tests can check that it
 // stays bounded.
-func TenantEntries(h http.Handler) int { return h.(*Handler).h.tenantLim.len() }
+func TenantEntries(h http.Handler) int { return h.(*Handler).h.tenantLim.Len() }
 
 // TenantWaiting is how many requests of tenant wait for a slot in h's per-tenant limiter.
 func TenantWaiting(h http.Handler, tenant string) int {
-	l := h.(*Handler).h.tenantLim
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if e := l.tenants[tenant]; e != nil {
-		return int(e.waiting.Load())
+	if l := h.(*Handler).h.tenantLim; l != nil {
+		return l.Waiting(tenant)
 	}
 	return 0
 }
@@ -55,8 +52,8 @@ func SettingsOf(h http.Handler) Settings {
 		MaxResourceBytes: c.maxResourceBytes, Filter: c.limits, Events: c.eventQueue,
 		MaxBulkOps: c.maxBulkOps, MaxBulkPayload: c.maxBulkPayload}
 	if c.tenantLim != nil {
-		l := c.tenantLim.l
-		s.Tenant = &l
+		l := c.tenantLim.Config()
+		s.Tenant = &TenantLimits{MaxConcurrent: l.MaxConcurrent, MaxQueue: l.MaxQueue, MaxWait: l.MaxWait, Rate: l.Rate, Burst: l.Burst}
 	}
 	return s
 }

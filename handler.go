@@ -194,12 +194,12 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, hr *http.Request) {
 	}
 	r.tenant, r.authenticated = tenant, true
 	// Per-tenant limits (tenant_limits.go) apply once the tenant is known, and their wait counts against the timeout.
-	e, err := h.tenantLim.acquire(ctx, tenant, w.Header())
+	e, err := h.tenantLim.Acquire(ctx, tenant)
 	if err != nil {
-		h.writeError(w, r, err)
+		h.writeError(w, r, tooMany(w.Header(), err))
 		return
 	}
-	defer h.tenantLim.release(e)
+	defer h.tenantLim.Release(e)
 	if err := h.route(w, r, segs, r.route); err != nil {
 		h.writeError(w, r, err)
 	}
