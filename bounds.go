@@ -23,8 +23,8 @@ type workBudget struct {
 	limit int // 0: no bound
 }
 
-// charge spends n units, or answers 400 tooMany once the request has spent more than its limit.
-func (b *workBudget) charge(n int) error {
+// Charge spends n units, or answers 400 tooMany once the request has spent more than its limit.
+func (b *workBudget) Charge(n int) error {
 	if b == nil || b.limit <= 0 {
 		return nil
 	}
@@ -34,9 +34,9 @@ func (b *workBudget) charge(n int) error {
 	return nil
 }
 
-// afford answers 400 tooMany when n units are more than the request has left, spending nothing: work known
+// Afford answers 400 tooMany when n units are more than the request has left, spending nothing: work known
 // to be too much is refused before any of it is done.
-func (b *workBudget) afford(n int) error {
+func (b *workBudget) Afford(n int) error {
 	if b == nil || b.limit <= 0 || n <= b.left {
 		return nil
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/internal/echo"
 	"github.com/scimkit/scim/internal/normalize"
+	"github.com/scimkit/scim/internal/patch"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -68,6 +69,7 @@ func errorf(status int, scimType ScimType, detail string) *Error {
 // toError maps any error to the SCIM error the client sees.
 func toError(err error) (*Error, bool) {
 	var se *Error
+	var pe *patch.Error
 	switch {
 	case errors.As(err, &se):
 		return se, true
@@ -83,6 +85,8 @@ func toError(err error) (*Error, bool) {
 		return errorf(http.StatusBadRequest, InvalidFilter, err.Error()), true
 	case errors.Is(err, filter.ErrInvalidPath):
 		return errorf(http.StatusBadRequest, InvalidPath, err.Error()), true
+	case errors.As(err, &pe):
+		return errorf(http.StatusBadRequest, ScimType(pe.Type), pe.Detail), true
 	case errors.Is(err, normalize.ErrInvalidValue):
 		return errorf(http.StatusBadRequest, InvalidValue, err.Error()), true
 	case errors.Is(err, ErrBusy):

@@ -11,6 +11,7 @@ import (
 	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/internal/echo"
 	"github.com/scimkit/scim/internal/normalize"
+	"github.com/scimkit/scim/internal/patch"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -42,7 +43,7 @@ type groupOp struct {
 
 // parseGroupPatch resolves every operation against the Group type. Paths of extension schemas the group does
 // not have (Entra's ADSCIM group schema) are ignored and reported, as POST ignores unknown attributes.
-func parseGroupPatch(req patchRequest, maxOps int, ignored func(string)) ([]groupOp, error) {
+func parseGroupPatch(req patch.Request, maxOps int, ignored func(string)) ([]groupOp, error) {
 	if req.Operations == nil {
 		return nil, errorf(http.StatusBadRequest, InvalidSyntax, `a PatchOp needs "Operations"`)
 	}
@@ -242,7 +243,7 @@ func (c *groupChange) members() ([]string, error) {
 		c.loaded = true
 		var over error
 		if err := eachMember(c.gs.MemberIDs(c.ctx, c.groupID), func(uid string) bool {
-			if over = c.work.charge(1); over != nil {
+			if over = c.work.Charge(1); over != nil {
 				return false
 			}
 			c.current = append(c.current, uid)
@@ -294,7 +295,7 @@ func applyGroupPatch(ctx context.Context, gs GroupStore, cur *Group, ops []group
 					return nil, err
 				}
 				tested := append(slices.Clip(cur), c.add.ids()...)
-				if err := c.work.charge(len(tested) * max(1, filter.CostOf(op.match).Terms)); err != nil {
+				if err := c.work.Charge(len(tested) * max(1, filter.CostOf(op.match).Terms)); err != nil {
 					return nil, err
 				}
 				for _, id := range tested {
@@ -335,7 +336,7 @@ func applyGroupPatch(ctx context.Context, gs GroupStore, cur *Group, ops []group
 }
 
 func (h *handler) patchGroup(w http.ResponseWriter, r *request, gs GroupStore, id string) error {
-	var req patchRequest
+	var req patch.Request
 	if err := h.decodeBodyMax(w, r, &req, h.maxGroupBodyBytes); err != nil {
 		return err
 	}

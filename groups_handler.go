@@ -277,7 +277,7 @@ func (h *handler) replaceGroup(w http.ResponseWriter, r *request, gs GroupStore,
 		var remove []string
 		var over error // the work budget ran out: a unit a member read
 		if err := eachMember(gs.MemberIDs(r.Context(), id), func(uid string) bool {
-			if over = r.work.charge(1); over != nil {
+			if over = r.work.Charge(1); over != nil {
 				return false
 			}
 			have[uid] = struct{}{}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/scimkit/scim/internal/patch"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -23,20 +24,20 @@ func TestPatchRefusedBeforeWork(t *testing.T) {
 	for i := range terms {
 		terms[i] = fmt.Sprintf(`type eq "t%d"`, i)
 	}
-	remove := patchOp{Op: "remove", Path: "emails[" + strings.Join(terms, " or ") + "]"} // 1 + 100×10 units, matches none
+	remove := patch.Op{Op: "remove", Path: "emails[" + strings.Join(terms, " or ") + "]"} // 1 + 100×10 units, matches none
 	for _, tc := range []struct {
 		removes int
 		refused bool
 	}{{removes: 9}, {removes: 10, refused: true}} {
-		ops := []patchOp{{Op: "replace", Path: "displayName", Value: "changed"}}
+		ops := []patch.Op{{Op: "replace", Path: "displayName", Value: "changed"}}
 		for range tc.removes {
 			ops = append(ops, remove)
 		}
-		parsed, err := parsePatch(schema.User(), patchRequest{Operations: ops}, 1000, func(string) {})
+		parsed, err := patch.Parse(schema.User(), schema.User(), patch.Request{Operations: ops}, 1000, func(string) {})
 		require.NoError(t, err)
 		doc := map[string]any{"userName": "pat", "displayName": "Pat", "emails": emails}
 		work := workBudget{left: 10_000, limit: 10_000}
-		err = applyPatch(patchEnv{ctx: context.Background(), rt: schema.User(), ignored: func(string) {}, maxValues: 1000, work: &work}, doc, parsed)
+		err = patch.Apply(patch.Env{Ctx: context.Background(), RT: schema.User(), Ignored: func(string) {}, MaxValues: 1000, Work: &work}, doc, parsed)
 		if tc.refused {
 			require.Error(t, err)
 			require.Equal(t, TooMany, err.(*Error).ScimType)

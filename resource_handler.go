@@ -11,12 +11,13 @@ import (
 	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/internal/echo"
 	"github.com/scimkit/scim/internal/normalize"
+	"github.com/scimkit/scim/internal/patch"
 	"github.com/scimkit/scim/internal/project"
 	"github.com/scimkit/scim/schema"
 )
 
 // A declared resource type (WithResource) is served by the same engine as users: normalize validates its
-// documents, parsePatch/applyPatch change them, filter and sortkey select and order them, project cuts
+// documents, internal/patch changes them, filter and sortkey select and order them, project cuts
 // them, putOver replaces them, retryCAS and lockedWrite write them. What differs is only the form the
 // Store keeps (a Document, not a typed struct) and that a catalog may be read-only.
 
@@ -206,16 +207,16 @@ func (h *handler) updateDoc(w http.ResponseWriter, r *request, d *declared, id s
 		}
 		mutate = func(doc map[string]any) error { return putOver(d.Type, doc, body) }
 	} else {
-		var req patchRequest
+		var req patch.Request
 		if err := h.decodeBody(w, r, &req); err != nil {
 			return err
 		}
-		ops, err := parsePatch(d.Type, req, h.maxOps, r.ignore)
+		ops, err := patch.Parse(d.Type, userType, req, h.maxOps, r.ignore)
 		if err != nil {
 			return err
 		}
-		env := patchEnv{ctx: r.Context(), rt: d.Type, ignored: r.ignore, maxValues: h.maxValues, work: &r.work}
-		mutate = func(doc map[string]any) error { return applyPatch(env, doc, ops) }
+		env := patch.Env{Ctx: r.Context(), RT: d.Type, Ignored: r.ignore, MaxValues: h.maxValues, Work: &r.work}
+		mutate = func(doc map[string]any) error { return patch.Apply(env, doc, ops) }
 	}
 	ctx, ifMatch := r.Context(), r.Header.Get("If-Match")
 	var updated *Document

@@ -10,6 +10,7 @@ import (
 
 	"github.com/scimkit/scim/internal/document"
 	"github.com/scimkit/scim/internal/normalize"
+	"github.com/scimkit/scim/internal/patch"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -98,20 +99,20 @@ func (h *handler) patch(w http.ResponseWriter, r *request, id string) error {
 	if err != nil {
 		return err
 	}
-	var req patchRequest
+	var req patch.Request
 	if err := h.decodeBody(w, r, &req); err != nil {
 		return err
 	}
-	ops, err := parsePatch(h.rt, req, h.maxOps, r.ignore)
+	ops, err := patch.Parse(h.rt, userType, req, h.maxOps, r.ignore)
 	if err != nil {
 		return err
 	}
-	env := patchEnv{ctx: r.Context(), rt: h.rt, ignored: r.ignore, maxValues: h.maxValues, work: &r.work}
+	env := patch.Env{Ctx: r.Context(), RT: h.rt, Ignored: r.ignore, MaxValues: h.maxValues, Work: &r.work}
 	u, err := h.update(r, id, func(doc map[string]any) error {
-		if err := applyPatch(env, doc, ops); err != nil {
+		if err := patch.Apply(env, doc, ops); err != nil {
 			return err
 		}
-		if _, set := doc["password"]; !set && clearsPassword(ops) {
+		if _, set := doc["password"]; !set && patch.ClearsPassword(ops) {
 			doc["password"] = "" // tells update to clear the stored hash (the attribute is write-only)
 		}
 		return nil

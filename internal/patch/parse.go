@@ -1,9 +1,8 @@
-package scim
+package patch
 
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/scimkit/scim/filter"
@@ -11,51 +10,53 @@ import (
 	"github.com/scimkit/scim/schema"
 )
 
-// PATCH (RFC 7644 §3.5.2) is applied by the library to the canonical document of the user it read; the
-// result replaces the user only if every operation succeeded (all or nothing), and only with the version
-// that was read (see handler.update). No Store implements PATCH.
+// PATCH is applied by the library to the canonical document of the resource it read; the result replaces the
+// resource only if every operation succeeded (all or nothing), and only with the version that was read (the
+// scim package's update). No Store implements PATCH.
 //
 // Beyond the RFC it accepts what Microsoft Entra ID sends: op names in any case, string booleans,
 // path-less values whose keys are paths ("name.formatted", "urn:...:User:employeeNumber"), and add or
 // replace on a value-filtered path that matches nothing, which creates the element the filter describes
 // (emails[type eq "work"].value).
 
-// patchRequest is the PatchOp message; encoding/json matches "Operations" and "op" without case.
-type patchRequest struct {
-	Schemas    []string  `json:"schemas"`
-	Operations []patchOp `json:"Operations"`
+// Request is the PatchOp message; encoding/json matches "Operations" and "op" without case.
+type Request struct {
+	Schemas    []string `json:"schemas"`
+	Operations []Op     `json:"Operations"`
 }
 
-type patchOp struct {
+// Op is one operation of a PatchOp message.
+type Op struct {
 	Op    string `json:"op"`
 	Path  string `json:"path"`
 	Value any    `json:"value"`
 }
 
-type operation struct {
+// Operation is an Op resolved against the resource type: Parse's result, Apply's input.
+type Operation struct {
 	op    string // add, replace or remove
 	path  *filter.PatchPath
 	value any
 }
 
-// parsePatch validates the whole request before anything is applied. An operation whose path names an
+// Parse validates the whole request before anything is applied. An Operation whose path names an
 // attribute outside the declared schema (a standard attribute the host does not keep, or one of an
 // extension it did not declare) is dropped and its path reported to ignored, as POST ignores such
 // attributes: an identity provider mapping an attribute the app does not keep must not fail every update.
 // A path that names no attribute of any schema the provider knows stays an invalidPath error.
-func parsePatch(rt *schema.ResourceType, req patchRequest, maxOps int, ignored func(string)) ([]operation, error) {
+func Parse(rt, full *schema.ResourceType, req Request, maxOps int, ignored func(string)) ([]Operation, error) {
 	if req.Operations == nil {
-		return nil, errorf(http.StatusBadRequest, InvalidSyntax, `a PatchOp needs "Operations"`)
+		return nil, fail(invalidSyntax, `a PatchOp needs "Operations"`)
 	}
 	if len(req.Operations) > maxOps {
-		return nil, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("at most %d operations per request", maxOps))
+		return nil, fail(invalidValue, fmt.Sprintf("at most %d operations per request", maxOps))
 	}
-	ops := make([]operation, 0, len(req.Operations))
+	ops := make([]Operation, 0, len(req.Operations))
 	units := 0
 	for i, o := range req.Operations {
-		op := operation{op: strings.ToLower(o.Op), value: o.Value}
+		op := Operation{op: strings.ToLower(o.Op), value: o.Value}
 		if op.op != "add" && op.op != "replace" && op.op != "remove" {
-			return nil, errorf(http.StatusBadRequest, InvalidSyntax, fmt.Sprintf(`operation %d: op must be "add", "replace" or "remove"`, i+1))
+			return nil, fail(invalidSyntax, fmt.Sprintf(`Operation %d: op must be "add", "replace" or "remove"`, i+1))
 		}
 		if o.Path != "" {
 			p, err := filter.ParsePath(rt, o.Path)
@@ -64,7 +65,7 @@ func parsePatch(rt *schema.ResourceType, req patchRequest, maxOps int, ignored f
 					p, err = q, nil
 				}
 			}
-			if errors.Is(err, filter.ErrUnknownAttribute) && outside(rt, o.Path) {
+			if errors.Is(err, filter.ErrUnknownAttribute) && outside(rt, full, o.Path) {
 				ignored(o.Path)
 				continue
 			}
@@ -72,20 +73,20 @@ func parsePatch(rt *schema.ResourceType, req patchRequest, maxOps int, ignored f
 				return nil, err
 			}
 			if t := p.Path.Target(); t != nil && t.Mutability == schema.ReadOnly {
-				return nil, errorf(http.StatusBadRequest, Mutability, echo.Clip(p.String())+" is read-only")
+				return nil, fail(mutability, echo.Clip(p.String())+" is read-only")
 			}
 			op.path = &p
 		} else if op.op == "remove" {
-			return nil, errorf(http.StatusBadRequest, NoTarget, fmt.Sprintf("operation %d: remove needs a path", i+1))
+			return nil, fail(noTarget, fmt.Sprintf("Operation %d: remove needs a path", i+1))
 		}
 		// Path-less, or a whole extension: an object of attributes (a remove of a whole extension needs none).
 		if (op.path == nil || op.path.Path.Attr == nil) && op.op != "remove" {
 			if _, ok := op.value.(map[string]any); !ok {
-				return nil, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("operation %d: the value must be an object of attributes", i+1))
+				return nil, fail(invalidValue, fmt.Sprintf("Operation %d: the value must be an object of attributes", i+1))
 			}
 		}
 		ops = append(ops, op)
-		// Each key of a path-less (or whole-extension) value is an operation of its own: it is applied as
+		// Each key of a path-less (or whole-extension) value is an Operation of its own: it is applied as
 		// one, so it counts toward the limit as one.
 		if m, ok := op.value.(map[string]any); ok && (op.path == nil || op.path.Path.Attr == nil) {
 			units += len(m) - 1
@@ -96,7 +97,7 @@ func parsePatch(rt *schema.ResourceType, req patchRequest, maxOps int, ignored f
 			}
 		}
 		if units += 1; units > maxOps {
-			return nil, errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("at most %d operations per request (path-less keys count as one each)", maxOps))
+			return nil, fail(invalidValue, fmt.Sprintf("at most %d operations per request (path-less keys count as one each)", maxOps))
 		}
 	}
 	return ops, nil
@@ -120,11 +121,11 @@ func inOneExtension(rt *schema.ResourceType, path string) (filter.PatchPath, boo
 	return found[0], true
 }
 
-// clearsPassword reports whether the last operation of ops that names the password unassigns it: a remove,
+// ClearsPassword reports whether the last Operation of ops that names the password unassigns it: a remove,
 // or a value of null or "" (with a path, or as a key of a path-less value). The password is write-only, so
 // the document a PATCH works on never holds it: this is how a PATCH that clears it is told from one that
 // leaves it alone.
-func clearsPassword(ops []operation) bool {
+func ClearsPassword(ops []Operation) bool {
 	clears := false
 	for _, op := range ops {
 		var v any
@@ -156,8 +157,8 @@ func clearsPassword(ops []operation) bool {
 
 // outside reports whether path, which names no attribute of rt, names one of the full core or enterprise
 // User schema that rt leaves out, or an attribute of an extension schema rt does not have.
-func outside(rt *schema.ResourceType, path string) bool {
-	if _, err := filter.ParsePath(userType, path); err == nil {
+func outside(rt, full *schema.ResourceType, path string) bool {
+	if _, err := filter.ParsePath(full, path); err == nil {
 		return true
 	}
 	lower := strings.ToLower(path)
@@ -165,10 +166,27 @@ func outside(rt *schema.ResourceType, path string) bool {
 		strings.HasPrefix(lower, "urn:ietf:params:scim:api:") {
 		return false // not an extension: a core schema of another resource type, or a message
 	}
-	for _, s := range append(rt.Schemas(), userType.Schemas()...) {
+	for _, s := range append(rt.Schemas(), full.Schemas()...) {
 		if len(path) > len(s.ID) && strings.EqualFold(path[:len(s.ID)], s.ID) && path[len(s.ID)] == ':' {
 			return false // a schema the provider has: the attribute is simply unknown
 		}
 	}
 	return true
 }
+
+// Error is a PatchOp the client got wrong: 400 with the scimType Type (RFC 7644 Table 9).
+type Error struct {
+	Type, Detail string
+}
+
+func (e *Error) Error() string { return e.Detail }
+
+// The scimTypes of RFC 7644 Table 9 this package answers.
+const (
+	invalidSyntax = "invalidSyntax"
+	invalidValue  = "invalidValue"
+	noTarget      = "noTarget"
+	mutability    = "mutability"
+)
+
+func fail(scimType, detail string) *Error { return &Error{Type: scimType, Detail: detail} }

@@ -1,11 +1,10 @@
-package scim
+package patch
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -16,33 +15,40 @@ import (
 	"github.com/scimkit/scim/schema"
 )
 
-// patchEnv is what applying a PATCH needs beside the document: the resource type, the report of ignored
-// keys, the request's context (checked before every operation, so a PATCH that runs out of time stops), the
+// Env is what applying a PATCH needs beside the document: the resource type, the report of ignored
+// keys, the request's context (checked before every Operation, so a PATCH that runs out of time stops), the
 // most values a multi-valued attribute may hold and the request's work budget.
-type patchEnv struct {
-	ctx       context.Context
-	rt        *schema.ResourceType
-	ignored   func(string)
-	maxValues int
-	work      *workBudget
+type Env struct {
+	Ctx       context.Context
+	RT        *schema.ResourceType
+	Ignored   func(string)
+	MaxValues int
+	Work      Budget
 }
 
-// applyPatch applies ops to doc in order; on error doc is left half-changed and must be discarded. Keys of
-// path-less values that name no attribute of rt are reported to ignored. Every operation costs time linear
+// Budget is the request's work budget (scim.Limits.MaxWork): Charge spends units and fails past the
+// limit, Afford fails when units are more than what is left, spending nothing.
+type Budget interface {
+	Charge(n int) error
+	Afford(n int) error
+}
+
+// Apply applies ops to doc in order; on error doc is left half-changed and must be discarded. Keys of
+// path-less values that name no attribute of rt are reported to ignored. Every Operation costs time linear
 // in the values it touches (sets keyed by canonical JSON, never pairwise comparisons), times the comparisons
 // of its value filter: what the operations cost together is charged to the work budget before each is
 // applied, so that many operations over many values stop at the limit (Limits.MaxWork). Before any is
 // applied, their cost over the resource as read is checked against what is left: a PATCH known to cost
 // more is refused for the price of parsing it rather than after spending the whole budget (a hostile
 // tenant repeating it would otherwise spend a budget of CPU per request).
-func applyPatch(env patchEnv, doc map[string]any, ops []operation) error {
+func Apply(env Env, doc map[string]any, ops []Operation) error {
 	estimate := 0
 	for _, op := range ops {
 		if op.path != nil && op.path.Path.Attr != nil {
 			estimate += opCost(document.Container(doc, op.path.Path, false), *op.path, op.value)
 		}
 	}
-	if err := env.work.afford(estimate); err != nil {
+	if err := env.Work.Afford(estimate); err != nil {
 		return err
 	}
 	for _, op := range ops {
@@ -53,11 +59,11 @@ func applyPatch(env patchEnv, doc map[string]any, ops []operation) error {
 	return nil
 }
 
-func applyOp(env patchEnv, doc map[string]any, op operation) error {
-	if err := env.ctx.Err(); err != nil {
+func applyOp(env Env, doc map[string]any, op Operation) error {
+	if err := env.Ctx.Err(); err != nil {
 		return err
 	}
-	rt, ignored := env.rt, env.ignored
+	rt, ignored := env.RT, env.Ignored
 	if op.path != nil && op.path.Path.Attr != nil {
 		return applyAt(env, doc, *op.path, op.op, op.value)
 	}
@@ -71,14 +77,14 @@ func applyOp(env patchEnv, doc map[string]any, op operation) error {
 	if op.path != nil {
 		prefix = op.path.Path.Schema.ID + ":"
 	}
-	// parsePatch checks only an operation's own value; the value of an extension URN key inside a path-less
+	// parsePatch checks only an Operation's own value; the value of an extension URN key inside a path-less
 	// object is checked here, so a request can never make this assertion panic.
 	m, ok := op.value.(map[string]any)
 	if !ok {
 		if op.value == nil { // {"urn:...:User": null}: nulls are ignored, as in POST
 			return nil
 		}
-		return errorf(http.StatusBadRequest, InvalidValue, echo.Clip(op.path.String())+" takes an object of attributes")
+		return fail(invalidValue, echo.Clip(op.path.String())+" takes an object of attributes")
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -96,23 +102,23 @@ func applyOp(env patchEnv, doc map[string]any, op operation) error {
 		if t := p.Path.Target(); t != nil && t.Mutability == schema.ReadOnly {
 			continue
 		}
-		if err := applyOp(env, doc, operation{op: op.op, path: &p, value: m[k]}); err != nil {
+		if err := applyOp(env, doc, Operation{op: op.op, path: &p, value: m[k]}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// applyAt applies one operation at a resolved attribute path.
-func applyAt(env patchEnv, doc map[string]any, pp filter.PatchPath, op string, value any) error {
+// applyAt applies one Operation at a resolved attribute path.
+func applyAt(env Env, doc map[string]any, pp filter.PatchPath, op string, value any) error {
 	p, a := pp.Path, pp.Path.Attr
 	c := document.Container(doc, p, true)
-	if err := env.work.charge(opCost(c, pp, value)); err != nil {
+	if err := env.Work.Charge(opCost(c, pp, value)); err != nil {
 		return err
 	}
 	defer pruneEmpty(doc, p)
 	if a.Mutability == schema.Immutable && c[a.Name] != nil {
-		return errorf(http.StatusBadRequest, Mutability, p.String()+" is immutable")
+		return fail(mutability, p.String()+" is immutable")
 	}
 	if op == "remove" {
 		return removeAt(env, c, pp, value)
@@ -203,7 +209,7 @@ func applyAt(env patchEnv, doc map[string]any, pp filter.PatchPath, op string, v
 	return nil
 }
 
-// opCost is what an operation at pp costs in units of the work budget: one, and each value the attribute has
+// opCost is what an Operation at pp costs in units of the work budget: one, and each value the attribute has
 // (visited to select, change, deduplicate or prune) times the comparisons of the value filter, plus the values
 // an add brings.
 func opCost(c map[string]any, pp filter.PatchPath, value any) int {
@@ -222,7 +228,7 @@ func opCost(c map[string]any, pp filter.PatchPath, value any) int {
 // setFiltered sets the value (of the sub-attribute, when the path names one) of every element the path's
 // filter selects. When none is selected it creates the element the filter describes, if the filter is an
 // equality such as type eq "work" that can describe one; otherwise it is RFC 7644's noTarget.
-func setFiltered(env patchEnv, c map[string]any, pp filter.PatchPath, value any) error {
+func setFiltered(env Env, c map[string]any, pp filter.PatchPath, value any) error {
 	a := pp.Path.Attr
 	var targets []map[string]any
 	for _, e := range elements(c, a) {
@@ -233,7 +239,7 @@ func setFiltered(env patchEnv, c map[string]any, pp filter.PatchPath, value any)
 	if len(targets) == 0 {
 		e, ok := describe(pp.Filter)
 		if !ok {
-			return errorf(http.StatusBadRequest, NoTarget, "no value matches "+echo.Clip(pp.String()))
+			return fail(noTarget, "no value matches "+echo.Clip(pp.String()))
 		}
 		list, _ := c[a.Name].([]any)
 		if err := env.checkValues(pp.Path, len(list)+1); err != nil {
@@ -304,7 +310,7 @@ func describe(e filter.Expr) (map[string]any, bool) {
 
 // removeAt removes the attribute, sub-attribute or filtered elements pp names. A value given with a remove
 // on a multi-valued attribute lists the elements to remove (Entra's members removal); only those go.
-func removeAt(env patchEnv, c map[string]any, pp filter.PatchPath, value any) error {
+func removeAt(env Env, c map[string]any, pp filter.PatchPath, value any) error {
 	a, sub := pp.Path.Attr, pp.Path.Sub
 	switch {
 	case pp.Filter != nil:
@@ -424,9 +430,9 @@ func projectValue(m map[string]any, names []string) map[string]any {
 }
 
 // checkValues refuses n values for the multi-valued attribute at p when the limit is lower.
-func (env patchEnv) checkValues(p schema.Path, n int) error {
-	if env.maxValues > 0 && n > env.maxValues {
-		return errorf(http.StatusBadRequest, InvalidValue, fmt.Sprintf("%s would have more than %d values", schema.Path{Schema: p.Schema, Attr: p.Attr}, env.maxValues))
+func (env Env) checkValues(p schema.Path, n int) error {
+	if env.MaxValues > 0 && n > env.MaxValues {
+		return fail(invalidValue, fmt.Sprintf("%s would have more than %d values", schema.Path{Schema: p.Schema, Attr: p.Attr}, env.MaxValues))
 	}
 	return nil
 }
@@ -500,7 +506,7 @@ func setOrDelete(m map[string]any, k string, v any) {
 	m[k] = v
 }
 
-// pruneEmpty removes what an operation left empty: elements without sub-attributes, empty arrays and
+// pruneEmpty removes what an Operation left empty: elements without sub-attributes, empty arrays and
 // objects, an empty extension object. Unassigned and empty are the same state (RFC 7643 §2.5).
 func pruneEmpty(doc map[string]any, p schema.Path) {
 	c := document.Container(doc, p, false)
