@@ -317,7 +317,7 @@ CREATE TABLE scim_resource_keys (
 	PRIMARY KEY (tenant, type, attr, fold, id)
 );
 CREATE UNIQUE INDEX scim_resource_keys_unique ON scim_resource_keys (tenant, type, attr, fold) WHERE uniq;
-CREATE INDEX scim_resource_keys_id ON scim_resource_keys (tenant, type, id);`,
+CREATE INDEX scim_resource_keys_id ON scim_resource_keys (id, tenant, type); -- id first: never a prefix planners take for a key lookup`,
 		sqlite: `
 CREATE TABLE scim_resources (
 	seq           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -341,7 +341,7 @@ CREATE TABLE scim_resource_keys (
 	PRIMARY KEY (tenant, type, attr, fold, id)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX scim_resource_keys_unique ON scim_resource_keys (tenant, type, attr, fold) WHERE uniq;
-CREATE INDEX scim_resource_keys_id ON scim_resource_keys (tenant, type, id);`,
+CREATE INDEX scim_resource_keys_id ON scim_resource_keys (id, tenant, type); -- id first: never a prefix planners take for a key lookup`,
 	},
 }
 

@@ -2,11 +2,13 @@ package sqlstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -258,11 +260,9 @@ type docRow struct {
 const (
 	docColumns = `r.seq, r.id, r.version, r.created, r.last_modified, r.doc`
 	selectDocs = `SELECT ` + docColumns + ` FROM scim_resources r WHERE `
-	byKey      = `SELECT ` + docColumns + ` FROM scim_resource_keys k JOIN scim_resources r
-		ON r.tenant = k.tenant AND r.type = k.type AND r.id = k.id
-		WHERE k.tenant = ? AND k.type = ? AND k.attr = ? AND k.fold = ? ORDER BY r.seq`
-	// SQLite would walk the table's rowids (seq) from the bound, through every other tenant's rows, unless
-	// told its index (scanStmt); PostgreSQL's table has no index on seq alone.
+	// keyIDs finds the ids holding a key; their resources are then read by id (byIDs), two index searches:
+	// as one join, both planners, before statistics, may walk the tenant's resources and probe their keys.
+	keyIDs    = `SELECT id FROM scim_resource_keys WHERE tenant = ? AND type = ? AND attr = ? AND fold = ?`
 	scanBatch = ` WHERE tenant = ? AND type = ? AND seq > ? ORDER BY seq LIMIT ?`
 )
 
@@ -315,32 +315,51 @@ func (r *Resources) read(ctx context.Context, db reader, stmt string, args ...an
 }
 
 // lookup finds in e an eq of a string on id or a keyed attribute, alone or a side of an "and": the matches
-// of e are among the resources with that value, which an index finds. It returns read's statement for them.
-func (r *Resources) lookup(ctx context.Context, e filter.Expr) (stmt string, args []any, ok bool) {
+// of e are among the resources with that value, which an index finds. It returns the key (attr "id" for
+// an id).
+func (r *Resources) lookup(e filter.Expr) (attr, key string, ok bool) {
 	switch e := e.(type) {
 	case *filter.Logical:
 		if e.Op != filter.And {
-			return "", nil, false
+			return "", "", false
 		}
-		if stmt, args, ok = r.lookup(ctx, e.Left); ok {
-			return stmt, args, ok
+		if attr, key, ok = r.lookup(e.Left); ok {
+			return attr, key, ok
 		}
-		return r.lookup(ctx, e.Right)
+		return r.lookup(e.Right)
 	case *filter.Compare:
 		v, isString := e.Value.(string)
 		if !isString || e.Op != filter.Eq || e.Path.Attr == nil || e.Path.Sub != nil || e.Path.Extension() {
-			return "", nil, false
+			return "", "", false
 		}
 		if strings.EqualFold(e.Path.Attr.Name, "id") {
-			return selectDocs + `tenant = ? AND type = ? AND id = ?`, []any{tenantOf(ctx), r.rt.Name, v}, true
+			return "id", v, true
 		}
 		for _, a := range r.keyed {
 			if strings.EqualFold(a.Name, e.Path.Attr.Name) {
-				return byKey, []any{tenantOf(ctx), r.rt.Name, a.Name, keyOf(a, v)}, true
+				return a.Name, keyOf(a, v), true
 			}
 		}
 	}
-	return "", nil, false
+	return "", "", false
+}
+
+// byIDs reads the resources with the ids, in seq order, a batch of ids per statement.
+func (r *Resources) byIDs(ctx context.Context, db reader, ids []string) ([]docRow, error) {
+	var out []docRow
+	for len(ids) > 0 {
+		n := min(len(ids), resourceBatch)
+		args := append([]any{tenantOf(ctx), r.rt.Name}, strArgs(ids[:n])...)
+		rows, err := r.read(ctx, db, selectDocs+`tenant = ? AND type = ? AND id IN (`+
+			strings.TrimSuffix(strings.Repeat("?, ", n), ", ")+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+		ids = ids[n:]
+	}
+	slices.SortFunc(out, func(a, b docRow) int { return cmp.Compare(a.seq, b.seq) })
+	return out, nil
 }
 
 // matches returns the resources matching q's filter, in seq order: through an index when lookup finds one,
@@ -349,9 +368,16 @@ func (r *Resources) lookup(ctx context.Context, e filter.Expr) (stmt string, arg
 func (r *Resources) matches(ctx context.Context, db reader, q scim.Query) ([]docRow, error) {
 	tenant := []any{tenantOf(ctx), r.rt.Name}
 	var rows []docRow
-	if stmt, args, ok := r.lookup(ctx, q.Filter); ok {
+	if attr, key, ok := r.lookup(q.Filter); ok {
+		ids := []string{key}
+		if attr != "id" {
+			var err error
+			if ids, err = collectIDs(ctx, db, r.s.q(keyIDs), tenantOf(ctx), r.rt.Name, attr, key); err != nil {
+				return nil, err
+			}
+		}
 		var err error
-		if rows, err = r.read(ctx, db, stmt, args...); err != nil {
+		if rows, err = r.byIDs(ctx, db, ids); err != nil {
 			return nil, err
 		}
 	} else {
@@ -421,8 +447,26 @@ func (r *Resources) List(ctx context.Context, q scim.Query) (_ *scim.DocumentPag
 // pinned reports whether q is answered by an index lookup and needs no sort: a few rows, read without the
 // statement-bounding transaction (Store.bounded).
 func (r *Resources) pinned(ctx context.Context, q scim.Query) bool {
-	_, _, ok := r.lookup(ctx, q.Filter)
+	_, _, ok := r.lookup(q.Filter)
 	return ok && q.SortBy.Attr == nil
+}
+
+// collectIDs returns the first column of a statement's rows.
+func collectIDs(ctx context.Context, db reader, query string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // seqPage is the unfiltered, unsorted page: rows of the (tenant, type, seq) index, and their count.
