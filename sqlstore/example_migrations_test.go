@@ -28,6 +28,7 @@ func ExampleMigrations() {
 	// 0005_scim_refold (go)
 	// 0006_scim_groups (sql)
 	// 0007_scim_walk (sql)
+	// 0008_scim_resources (sql)
 }
 
 // The store opened over a database whose schema a migration tool keeps (docs/sqlstore.md).

@@ -289,6 +289,60 @@ CREATE INDEX scim_members_user ON scim_members (tenant, user_id, group_id);`,
 	// Index walks whose pages cost the same at any depth: a user counter per tenant kept by triggers, and
 	// the bookmarks of pages served (walk.go).
 	walkMigration,
+	// Declared resource types (resources.go): each resource as a document, and the keys of its keyed
+	// attributes, unique where declared so (a partial unique index), for eq lookups.
+	{
+		name: "resources",
+		postgres: `
+CREATE TABLE scim_resources (
+	seq           BIGINT GENERATED ALWAYS AS IDENTITY,
+	tenant        TEXT NOT NULL,
+	type          TEXT NOT NULL,
+	id            TEXT NOT NULL,
+	version       BIGINT NOT NULL,
+	created       TEXT NOT NULL,
+	last_modified TEXT NOT NULL,
+	doc           JSONB NOT NULL,
+	-- no index on seq alone: the planner would walk it through every tenant's rows for a tenant's batch
+	CONSTRAINT scim_resources_id PRIMARY KEY (tenant, type, id)
+);
+CREATE INDEX scim_resources_tenant_seq ON scim_resources (tenant, type, seq);
+CREATE TABLE scim_resource_keys (
+	tenant TEXT NOT NULL,
+	type   TEXT NOT NULL,
+	attr   TEXT NOT NULL,
+	fold   TEXT NOT NULL,
+	id     TEXT NOT NULL,
+	uniq   BOOLEAN NOT NULL,
+	PRIMARY KEY (tenant, type, attr, fold, id)
+);
+CREATE UNIQUE INDEX scim_resource_keys_unique ON scim_resource_keys (tenant, type, attr, fold) WHERE uniq;
+CREATE INDEX scim_resource_keys_id ON scim_resource_keys (id, tenant, type); -- id first: never a prefix planners take for a key lookup`,
+		sqlite: `
+CREATE TABLE scim_resources (
+	seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+	tenant        TEXT NOT NULL,
+	type          TEXT NOT NULL,
+	id            TEXT NOT NULL,
+	version       INTEGER NOT NULL,
+	created       TEXT NOT NULL,
+	last_modified TEXT NOT NULL,
+	doc           TEXT NOT NULL
+);
+CREATE UNIQUE INDEX scim_resources_id ON scim_resources (tenant, type, id);
+CREATE INDEX scim_resources_tenant_seq ON scim_resources (tenant, type, seq);
+CREATE TABLE scim_resource_keys (
+	tenant TEXT NOT NULL,
+	type   TEXT NOT NULL,
+	attr   TEXT NOT NULL,
+	fold   TEXT NOT NULL,
+	id     TEXT NOT NULL,
+	uniq   INTEGER NOT NULL,
+	PRIMARY KEY (tenant, type, attr, fold, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX scim_resource_keys_unique ON scim_resource_keys (tenant, type, attr, fold) WHERE uniq;
+CREATE INDEX scim_resource_keys_id ON scim_resource_keys (id, tenant, type); -- id first: never a prefix planners take for a key lookup`,
+	},
 }
 
 // refoldBatch is how many rows refold reads at a time: memory stays bounded whatever the table's size.
