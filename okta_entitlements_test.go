@@ -149,7 +149,7 @@ func TestOktaEntitlementsSequence(t *testing.T) {
 }
 
 // The shipped draft declarations are served like any declared type: /ResourceTypes and /Schemas show them,
-// and an Agent is provisioned with its owners.
+// and an Agent is provisioned with its owners (value, $ref, display).
 func TestShippedDeclarationsServed(t *testing.T) {
 	agents := memstore.NewDocuments(schema.Agent())
 	s := newTestServer(t,
@@ -176,7 +176,7 @@ func TestShippedDeclarationsServed(t *testing.T) {
 
 	owner := s.createUser("owner@example.com")
 	r := s.do("POST", "/Agents", `{"schemas":["`+schema.AgentURN+`"],"agentUserName":"support-agent","displayName":"Support Agent",
-		"active":true,"owners":[{"value":"`+owner+`","$ref":"`+s.URL+`/Users/`+owner+`","type":"User"}]}`)
+		"active":true,"owners":[{"value":"`+owner+`","$ref":"`+s.URL+`/Users/`+owner+`","display":"Owner"}]}`)
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 	require.Equal(t, owner, r.Body["owners"].([]any)[0].(map[string]any)["value"])
 	requireError(t, s.do("POST", "/Agents", `{"agentUserName":"SUPPORT-agent"}`), http.StatusConflict, "uniqueness")

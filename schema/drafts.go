@@ -115,18 +115,31 @@ func OktaEntitlement() *ResourceType {
 	})
 }
 
-// Agent returns the Agent resource type of draft-wzdk-scim-agent-resource-00 (Wahl, Zollner, Dingle,
-// Kazzouzi; 5 June 2026), an AI agent's identity provisioned like a user: schema AgentURN at /Agents with
-// agentUserName (required, unique in the tenant without case, as a user's userName), displayName,
-// description, active, and owners, the users (or groups) answerable for the agent, each a value (their
-// id), a $ref and a display.
+// Agent returns the Agent resource type of draft-wzdk-scim-agent-resource-00, "AI Agent Resource Extension for
+// the System for Cross-domain Identity Management (SCIM)" (Wahl, Zollner, Dingle, Kazzouzi; Informational; 5 June
+// 2026, expiring 7 December 2026): an AI agent's identity provisioned like a user, schema AgentURN at /Agents.
 //
-// What this follows, exactly: the -00 text's front matter (title, authors, date) was read, its body was not
-// available here; the URN, endpoint and attribute names are those a public implementation of -00 reports
-// (agentUserName, displayName, description, active, owners with value and $ref), and owners' shape and
-// agentUserName's uniqueness follow the earlier draft-abbey-scim-agent-extension-00 (owners: users or groups
-// owning the agent) and RFC 7643's userName. Check it against the draft before relying on it; the draft
-// will change.
+// What of -00 this follows, exactly. Only the draft's front matter and abstract could be read (the copies at
+// ftp.registro.br and ftp.fi.xemacs.org in the stored corpus); its body (the resource type, the schema's
+// attribute list and characteristics, examples, IANA section) was not available, so no section number is
+// cited and no attribute characteristic below is confirmed by the draft itself. The sources are, attribute by
+// attribute:
+//
+//   - AgentURN, the name Agent and the endpoint /Agents: the Agent records of -00 that
+//     draft-mcguinness-scim-agent-federation and the governed-agent profiles show (POST /scim/v2/Agents,
+//     schemas [AgentURN]); the same URN and endpoint as draft-abbey-scim-agent-extension-00.
+//   - agentUserName, displayName, active: the attributes of -00 those profiles name and use. That
+//     agentUserName is required and unique without case (server uniqueness, caseExact false) is this
+//     library's reading by analogy with RFC 7643's userName, not the draft's text.
+//   - description, owners: not corroborated for -00; taken from the Agent core schema of
+//     draft-abbey-scim-agent-extension-00, one of the two drafts -00 is reported to consolidate (with
+//     draft-wahl-scim-agent-schema). owners is multi-valued with the sub-attributes that
+//     draft defines, value (the owner's id), $ref and display, and refers to Users or Groups.
+//
+// Not declared, because nothing read shows them in -00: abbey-00's agentType, entitlements, roles, groups,
+// applications, subject, x509Certificates, protocols and parent, and its AgenticApplication resource type and
+// User/Group extensions. Whether -00 defines an AgenticApplication or User extensions is unknown. Check this
+// declaration against the draft's text before relying on it; a later revision gets its own declaration.
 func Agent() *ResourceType {
 	return MustDeclare(ResourceDeclaration{
 		Name:        "Agent",
@@ -145,8 +158,6 @@ func Agent() *ResourceType {
 					{Name: "$ref", Type: Reference, ReferenceTypes: []string{"User", "Group"},
 						Description: "The owner's URI."},
 					{Name: "display", Type: String, Description: "The owner's name, for display."},
-					{Name: "type", Type: String, CanonicalValues: []string{"User", "Group"},
-						Description: "Whether the owner is a User or a Group."},
 				}},
 		}},
 	})

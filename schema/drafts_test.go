@@ -55,5 +55,30 @@ func TestDraftDeclarations(t *testing.T) {
 	}
 	require.Equal(t, ReadOnly, Role().Core.Attr("value").Mutability, "the draft's catalogs are readOnly")
 	require.Equal(t, UniqueServer, Agent().Core.Attr("agentUserName").Uniqueness)
-	require.Equal(t, Reference, Agent().Core.Attr("owners").Sub("$ref").Type)
+	require.False(t, Agent().Core.Attr("agentUserName").CaseExact, "unique without case, as userName")
+}
+
+// Agent declares what the sources its comment cites show for draft-wzdk-scim-agent-resource-00 and no more:
+// the five attributes, owners with abbey-00's value, $ref and display (no type), referring to Users or Groups.
+func TestAgentDeclaration(t *testing.T) {
+	core := Agent().Core
+	var names []string
+	for _, a := range core.Attributes {
+		names = append(names, a.Name)
+	}
+	require.Subset(t, names, []string{"agentUserName", "displayName", "description", "active", "owners"})
+	for _, name := range []string{"name", "agentType", "applications", "parent", "protocols", "subject"} {
+		require.Nil(t, core.Attr(name), "%s is abbey-00's, not shown for -00", name)
+	}
+	require.Equal(t, Boolean, core.Attr("active").Type)
+	owners := core.Attr("owners")
+	require.Equal(t, Complex, owners.Type)
+	require.True(t, owners.MultiValued)
+	var subs []string
+	for _, a := range owners.SubAttributes {
+		subs = append(subs, a.Name)
+	}
+	require.ElementsMatch(t, []string{"value", "$ref", "display"}, subs)
+	require.Equal(t, Reference, owners.Sub("$ref").Type)
+	require.ElementsMatch(t, []string{"User", "Group"}, owners.Sub("$ref").ReferenceTypes)
 }
