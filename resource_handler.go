@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/internal/echo"
@@ -327,7 +326,7 @@ func (h *handler) listDocs(w http.ResponseWriter, r *request, d *declared, req s
 	// A page of large resources is cut at Limits.MaxPageBytes (RFC 7644 §3.4.2.4 allows a shorter page); a
 	// cursor page so cut would skip what was left out, so it asks again for what fits.
 	items, short, err := renderBounded(r.Context(), h.maxPageBytes, page.Documents, func(doc *Document) ([]byte, error) {
-		return json.Marshal(h.renderDoc(base, d, doc, proj))
+		return h.appendDoc(nil, base, d, doc, proj)
 	})
 	if err != nil {
 		return err
@@ -359,34 +358,54 @@ func (h *handler) writeDoc(w http.ResponseWriter, r *request, d *declared, statu
 	if status == http.StatusCreated {
 		w.Header().Set("Location", loc)
 	}
-	h.writeJSON(w, status, h.renderDoc(base, d, doc, proj))
+	b, err := h.appendDoc(make([]byte, 0, 1024), base, d, doc, proj)
+	h.writeBytes(w, status, b, err)
 	return nil
+}
+
+// docMeta is the meta a declared resource is answered with: the Store's times and version (as an entity
+// tag), the handler's resource type and location.
+func docMeta(base string, d *declared, doc *Document) Meta {
+	m := Meta{ResourceType: d.Type.Name, Created: doc.Meta.Created, LastModified: doc.Meta.LastModified,
+		Location: base + d.Type.Endpoint + "/" + doc.ID}
+	if doc.Meta.Version != "" {
+		m.Version = etag(doc.Meta.Version)
+	}
+	return m
 }
 
 // renderDoc returns what is sent for doc under proj: its attributes, id and meta, cut by the projection
 // (which also drops anything a Store kept outside the declaration).
-// It is View with the output meta, built once (View's meta is the stored one; a GET or a list item pays for
-// every map made here: BenchmarkDeclaredVsUser).
 func (h *handler) renderDoc(base string, d *declared, doc *Document, proj project.Projection) map[string]any {
-	v := make(map[string]any, len(doc.Attributes)+2)
-	for k, a := range doc.Attributes {
-		v[k] = a
+	out := project.Apply(d.Type, proj, doc.Attributes) // without id and meta: no copy of the document to add them
+	out["id"] = doc.ID                                 // returned always (RFC 7643 §3.1)
+	meta := metaDoc(docMeta(base, d, doc))
+	if proj.IsDefault() {
+		out["meta"] = meta
+	} else if m, ok := project.Apply(d.Type, proj, map[string]any{"meta": meta})["meta"]; ok {
+		out["meta"] = m // the parts of meta the projection asks for
 	}
-	v["id"] = doc.ID
-	meta := make(map[string]any, 5) // metaDoc's, without its two maps of candidates
-	meta["resourceType"] = d.Type.Name
-	meta["location"] = base + d.Type.Endpoint + "/" + doc.ID
-	if doc.Meta.Version != "" {
-		meta["version"] = etag(doc.Meta.Version)
+	return out
+}
+
+// appendDoc appends the JSON of what is sent for doc under proj (renderDoc's), writing meta straight from
+// its fields under the default projection, as a user's answer is written.
+func (h *handler) appendDoc(b []byte, base string, d *declared, doc *Document, proj project.Projection) ([]byte, error) {
+	if !proj.IsDefault() {
+		return appendCanonical(b, h.renderDoc(base, d, doc, proj))
 	}
-	if !doc.Meta.Created.IsZero() {
-		meta["created"] = doc.Meta.Created.Format(time.RFC3339Nano)
+	out := project.Apply(d.Type, proj, doc.Attributes)
+	out["id"] = doc.ID
+	b, err := appendCanonical(b, out)
+	if err != nil {
+		return nil, err
 	}
-	if !doc.Meta.LastModified.IsZero() {
-		meta["lastModified"] = doc.Meta.LastModified.Format(time.RFC3339Nano)
+	m := docMeta(base, d, doc)
+	o := jsonObject{n: 1} // out has members: meta follows them
+	if b, err = appendMeta(&o, b[:len(b)-1], &m); err != nil {
+		return nil, err
 	}
-	v["meta"] = meta
-	return project.Apply(d.Type, proj, v)
+	return append(b, '}'), nil
 }
 
 // checkDocSize refuses a resource that would encode larger than Limits.MaxResourceBytes.
