@@ -169,8 +169,12 @@ func readBody(w http.ResponseWriter, r *request, maxBytes int64) ([]byte, error)
 	if !utf8.Valid(body) {
 		return nil, errorf(http.StatusBadRequest, InvalidSyntax, "the request body is not valid UTF-8 (RFC 8259 §8.1)")
 	}
-	if loneSurrogate(body) {
+	lone, nul := badEscapes(body) // one scan for both
+	if lone {
 		return nil, errorf(http.StatusBadRequest, InvalidSyntax, `the request body escapes half of a UTF-16 surrogate pair (a \uD800 without its \uDC00): not a character`)
+	}
+	if nul {
+		return nil, errorf(http.StatusBadRequest, InvalidValue, `the request body holds U+0000 (an escaped \u0000): no SCIM value may hold it`)
 	}
 	return body, nil
 }

@@ -228,6 +228,9 @@ func (h *handler) route(w http.ResponseWriter, r *request, segs []string, patter
 	if err := checkQuery(r.URL.RawQuery); err != nil {
 		return err
 	}
+	if strings.IndexByte(r.URL.Path, 0) >= 0 { // %00: no endpoint or id holds it (and PostgreSQL cannot bind it)
+		return errorf(http.StatusNotFound, "", "no such resource: a path never holds U+0000")
+	}
 	switch pattern {
 	case "/Users":
 		switch r.Method {

@@ -71,6 +71,14 @@ func unhex(c byte) byte {
 // which would store a character the client never sent. Backslashes occur only in strings in valid JSON, and
 // an escaped backslash is skipped whole, so no string state is needed.
 func loneSurrogate(b []byte) bool {
+	lone, _ := badEscapes(b)
+	return lone
+}
+
+// badEscapes finds the \u escapes a body may not hold: a lone surrogate (loneSurrogate), and U+0000, a
+// character no SCIM value holds, which PostgreSQL's text and jsonb cannot store (a Store's 500 for the
+// client's byte).
+func badEscapes(b []byte) (lone, nul bool) {
 	for i := 0; i < len(b); i++ {
 		if b[i] != '\\' || i+1 >= len(b) {
 			continue
@@ -82,21 +90,23 @@ func loneSurrogate(b []byte) bool {
 		r, ok := hex4(b, i+2)
 		switch {
 		case !ok: // malformed: the decoder refuses it
+		case r == 0:
+			nul = true
 		case r >= 0xdc00 && r <= 0xdfff:
-			return true
+			lone = true
 		case r >= 0xd800 && r <= 0xdbff:
 			low, ok := rune(0), i+7 < len(b) && b[i+6] == '\\' && b[i+7] == 'u'
 			if ok {
 				low, ok = hex4(b, i+8)
 			}
 			if !ok || low < 0xdc00 || low > 0xdfff {
-				return true
+				lone = true
 			}
 			i += 6
 		}
 		i += 5
 	}
-	return false
+	return lone, nul
 }
 
 // hex4 reads the four hex digits of a \u escape at b[i:].

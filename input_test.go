@@ -2,6 +2,7 @@ package scim_test
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -82,4 +83,15 @@ func TestErrorEchoBounded(t *testing.T) {
 			require.Less(t, len(detail), 450, "%s", detail)
 		})
 	}
+}
+
+// TestNULRefused: U+0000, escaped in a body or percent-encoded in a path, is the client's 400 or 404 before
+// any Store sees it (PostgreSQL cannot store or bind it: it was a 500).
+func TestNULRefused(t *testing.T) {
+	s := newTestServer(t)
+	id := s.createUser("nul@example.com")
+	requireError(t, s.do("POST", "/Users", `{"userName":"a@example.com","title":"x\u0000y"}`), http.StatusBadRequest, "invalidValue")
+	requireError(t, s.patch(id, `{"op":"replace","path":"title","value":"\u0000"}`), http.StatusBadRequest, "invalidValue")
+	requireError(t, s.do("GET", "/Users/a%00b", ""), http.StatusNotFound, "")
+	require.Equal(t, http.StatusOK, s.do("POST", "/Users/.search", `{"filter":"title eq \"\\\\u0000\""}`).Status, "an escaped backslash is no escape of NUL")
 }

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -77,6 +78,9 @@ type groupRow struct {
 }
 
 func groupToRow(g *scim.Group) (groupRow, error) {
+	if err := cmp.Or(tooLongToIndex("displayName", filter.Fold(g.DisplayName)), tooLongToIndex("externalId", g.ExternalID)); err != nil {
+		return groupRow{}, err
+	}
 	cp := *g
 	cp.Members, cp.MembersOmitted, cp.Meta.Version = nil, false, "" // members live in scim_members
 	data, err := json.Marshal(&cp)

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,13 +68,25 @@ type resourceKey struct {
 	uniq       bool
 }
 
-// keyOf is the key of a keyed attribute's value: folded unless the attribute is caseExact.
+// keyOf is the key of a keyed attribute's value: folded unless the attribute is caseExact, and a key longer
+// than maxKey replaced by "sha256:" and its hash, which an index can hold: eq, the only comparison keys
+// answer, and uniqueness compare hashes as they compare values. A value that itself starts with the prefix
+// is hashed too, so that no value kept as it is can equal another's hash.
 func keyOf(a *schema.Attribute, s string) string {
-	if a.CaseExact {
-		return s
+	if !a.CaseExact {
+		s = filter.Fold(s)
 	}
-	return filter.Fold(s)
+	if len(s) > maxKey || strings.HasPrefix(s, hashedKey) {
+		sum := sha256.Sum256([]byte(s))
+		return hashedKey + hex.EncodeToString(sum[:])
+	}
+	return s
 }
+
+const hashedKey = "sha256:"
+
+// maxKey is the longest key kept as it is: far below PostgreSQL's btree entry limit.
+const maxKey = 256
 
 func (r *Resources) keys(d *scim.Document) []resourceKey {
 	var out []resourceKey

@@ -15,11 +15,13 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -195,7 +197,24 @@ type row struct {
 	passwordHash            sql.NullString
 }
 
+// maxIndexed is the most bytes of a value an index of the store's holds (userName and displayName folded,
+// externalId as it is): PostgreSQL refuses a btree entry past about a third of a page, and a value a client
+// chose must be its 400, never the store's 500. No identity provider sends a userName near it.
+const maxIndexed = 2000
+
+// tooLongToIndex refuses the value of attr when it is longer than maxIndexed bytes.
+func tooLongToIndex(attr, v string) error {
+	if len(v) <= maxIndexed {
+		return nil
+	}
+	return &scim.Error{Status: http.StatusBadRequest, ScimType: scim.InvalidValue,
+		Detail: fmt.Sprintf("%s is longer than %d bytes, the most this service provider indexes", attr, maxIndexed)}
+}
+
 func (s *Store) toRow(u *scim.User) (row, error) {
+	if err := cmp.Or(tooLongToIndex("userName", filter.Fold(u.UserName)), tooLongToIndex("externalId", u.ExternalID)); err != nil {
+		return row{}, err
+	}
 	data, err := json.Marshal(u)
 	if err != nil {
 		return row{}, err

@@ -27,6 +27,8 @@ import (
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/examples/internal/host"
 	"github.com/scimkit/scim/memstore"
+	"github.com/scimkit/scim/schema"
+	"github.com/scimkit/scim/sqlstore"
 	"github.com/scimkit/scim/sqlstore/postgres"
 	"github.com/scimkit/scim/sqlstore/sqlite"
 )
@@ -55,8 +57,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.BoolVar(&res.okta, "okta-entitlements", false, "serve Okta's read-only Role and Entitlement catalogs at /Roles and /Entitlements; users' roles and entitlements must name their ids")
 	fs.StringVar(&res.roles, "roles", defaultRoles, "the Role catalog of -okta-entitlements: id=display name[:type], comma-separated")
 	fs.StringVar(&res.entitlements, "entitlements", defaultEntitlements, "the Entitlement catalog of -okta-entitlements: id=display name[:type], comma-separated")
-	fs.BoolVar(&res.agents, "agents", false, "serve the Agent resource of draft-wzdk-scim-agent-resource-00 at /Agents (kept in memory)")
-	fs.BoolVar(&res.testResource, "test-resource", false, "serve scim2/test-suite's TestResource at /TestResources (kept in memory)")
+	fs.BoolVar(&res.agents, "agents", false, "serve the Agent resource of draft-wzdk-scim-agent-resource-00 at /Agents (kept with the users)")
+	fs.BoolVar(&res.testResource, "test-resource", false, "serve scim2/test-suite's TestResource at /TestResources (kept with the users)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,12 +76,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *base != "" {
 		opts = append(opts, scim.WithBaseURL(*base))
 	}
-	more, err := res.options()
-	if err != nil {
-		return err
-	}
-	opts = append(opts, more...)
-
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -93,6 +89,20 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if c, ok := store.(io.Closer); ok { // sqlstore: closing SQLite checkpoints its WAL into scim.db
 		closers = append(closers, c)
 	}
+	// Declared resources are kept where users are: sqlstore's documents, or memory.
+	newDocs := func(rt *schema.ResourceType) scim.ResourceStore { return memstore.NewDocuments(rt) }
+	if s, ok := store.(*sqlstore.Store); ok {
+		newDocs = func(rt *schema.ResourceType) scim.ResourceStore { return s.Resources(rt) }
+	}
+	more, err := res.options(newDocs)
+	if err != nil {
+		ln.Close()
+		for _, c := range closers {
+			c.Close()
+		}
+		return err
+	}
+	opts = append(opts, more...)
 
 	// New, not MustNew: the token comes from the environment, so a mistake in it is an error to report,
 	// not a panic.

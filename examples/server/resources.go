@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/scimkit/scim"
-	"github.com/scimkit/scim/memstore"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -96,8 +95,9 @@ type resourceFlags struct {
 	roles, entitlements        string
 }
 
-// options returns the scim.Options serving the resource types the flags ask for.
-func (f resourceFlags) options() ([]scim.Option, error) {
+// options returns the scim.Options serving the resource types the flags ask for; newDocs makes the store of
+// a type whose resources clients write.
+func (f resourceFlags) options(newDocs func(*schema.ResourceType) scim.ResourceStore) ([]scim.Option, error) {
 	var opts []scim.Option
 	if f.okta {
 		roles, err := parseCatalog("roles", f.roles)
@@ -117,11 +117,11 @@ func (f resourceFlags) options() ([]scim.Option, error) {
 	}
 	if f.agents {
 		rt := schema.Agent()
-		opts = append(opts, scim.WithResource(scim.Resource{Type: rt, Store: memstore.NewDocuments(rt)}))
+		opts = append(opts, scim.WithResource(scim.Resource{Type: rt, Store: newDocs(rt)}))
 	}
 	if f.testResource {
 		rt := testResourceType()
-		opts = append(opts, scim.WithResource(scim.Resource{Type: rt, Store: memstore.NewDocuments(rt)}))
+		opts = append(opts, scim.WithResource(scim.Resource{Type: rt, Store: newDocs(rt)}))
 	}
 	return opts, nil
 }
