@@ -91,7 +91,9 @@ CREATE TABLE IF NOT EXISTS app_roles (
 	account_id  TEXT NOT NULL REFERENCES accounts(id),
 	id          TEXT NOT NULL,
 	name        TEXT NOT NULL,
+	kind        TEXT NOT NULL DEFAULT '', -- the Role's "type" (Okta's grouping of roles)
 	description TEXT NOT NULL DEFAULT '',
+	external_id TEXT NOT NULL DEFAULT '',
 	version     INTEGER NOT NULL,
 	created     TEXT NOT NULL,
 	modified    TEXT NOT NULL,

@@ -34,15 +34,33 @@ type rolesStore struct{ db *sql.DB }
 // errTooManyRoles refuses a role past maxRoles.
 var errTooManyRoles = errors.New("an account has at most 200 roles")
 
+// roleColumns are the Role's attributes beside its id, as app_roles names them.
+var roleColumns = [...]struct{ attr, column string }{
+	{"displayName", "name"}, {"type", "kind"}, {"description", "description"}, {"externalId", "external_id"},
+}
+
+// roleValues returns d's attributes in roleColumns' order ("" when unassigned).
+func roleValues(d *scim.Document) []any {
+	out := make([]any, len(roleColumns))
+	for i, c := range roleColumns {
+		v, _ := d.Attributes[c.attr].(string)
+		out[i] = v
+	}
+	return out
+}
+
 func (s rolesStore) scan(row interface{ Scan(...any) error }) (*scim.Document, error) {
-	var id, name, desc, created, modified string
+	var id, created, modified string
+	var vals [len(roleColumns)]string
 	var version int64
-	if err := row.Scan(&id, &name, &desc, &version, &created, &modified); err != nil {
+	if err := row.Scan(&id, &vals[0], &vals[1], &vals[2], &vals[3], &version, &created, &modified); err != nil {
 		return nil, err
 	}
-	d := &scim.Document{ID: id, Attributes: map[string]any{"displayName": name}}
-	if desc != "" {
-		d.Attributes["description"] = desc
+	d := &scim.Document{ID: id, Attributes: map[string]any{}}
+	for i, c := range roleColumns {
+		if vals[i] != "" {
+			d.Attributes[c.attr] = vals[i]
+		}
 	}
 	d.Meta.Version = itoa(version)
 	d.Meta.Created, _ = time.Parse(time.RFC3339Nano, created)
@@ -50,7 +68,7 @@ func (s rolesStore) scan(row interface{ Scan(...any) error }) (*scim.Document, e
 	return d, nil
 }
 
-const roleColumns = `id, name, description, version, created, modified`
+const roleSelect = `id, name, kind, description, external_id, version, created, modified`
 
 // Create implements scim.ResourceStore: the Roles page's "Add role" (the handler never calls it: the
 // catalog is read-only over SCIM).
@@ -59,12 +77,11 @@ func (s rolesStore) Create(ctx context.Context, d *scim.Document) (*scim.Documen
 	if err != nil {
 		return nil, err
 	}
-	name, _ := d.Attributes["displayName"].(string)
-	desc, _ := d.Attributes["description"].(string)
 	// One statement: the count and the insert cannot race each other into a catalog past its bound.
-	res, err := s.db.ExecContext(ctx, `INSERT INTO app_roles (account_id, id, name, description, version, created, modified)
-		SELECT ?, ?, ?, ?, 1, ?, ? WHERE (SELECT count(*) FROM app_roles WHERE account_id = ?) < ?`,
-		account, d.ID, name, desc, d.Meta.Created.Format(time.RFC3339Nano), d.Meta.LastModified.Format(time.RFC3339Nano), account, maxRoles)
+	args := append(append([]any{account, d.ID}, roleValues(d)...),
+		d.Meta.Created.Format(time.RFC3339Nano), d.Meta.LastModified.Format(time.RFC3339Nano), account, maxRoles)
+	res, err := s.db.ExecContext(ctx, `INSERT INTO app_roles (account_id, id, name, kind, description, external_id, version, created, modified)
+		SELECT ?, ?, ?, ?, ?, ?, 1, ?, ? WHERE (SELECT count(*) FROM app_roles WHERE account_id = ?) < ?`, args...)
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			return nil, scim.ErrConflict
@@ -84,7 +101,7 @@ func (s rolesStore) Get(ctx context.Context, id string) (*scim.Document, error) 
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.scan(s.db.QueryRowContext(ctx, `SELECT `+roleColumns+` FROM app_roles WHERE account_id = ? AND id = ?`, account, id))
+	d, err := s.scan(s.db.QueryRowContext(ctx, `SELECT `+roleSelect+` FROM app_roles WHERE account_id = ? AND id = ?`, account, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, scim.ErrNotFound
 	}
@@ -97,11 +114,9 @@ func (s rolesStore) Replace(ctx context.Context, d *scim.Document, version strin
 	if err != nil {
 		return nil, err
 	}
-	name, _ := d.Attributes["displayName"].(string)
-	desc, _ := d.Attributes["description"].(string)
-	res, err := s.db.ExecContext(ctx, `UPDATE app_roles SET name = ?, description = ?, version = version + 1, modified = ?
-		WHERE account_id = ? AND id = ? AND (? = '' OR version = ?)`,
-		name, desc, d.Meta.LastModified.Format(time.RFC3339Nano), account, d.ID, version, version)
+	args := append(roleValues(d), d.Meta.LastModified.Format(time.RFC3339Nano), account, d.ID, version, version)
+	res, err := s.db.ExecContext(ctx, `UPDATE app_roles SET name = ?, kind = ?, description = ?, external_id = ?,
+		version = version + 1, modified = ? WHERE account_id = ? AND id = ? AND (? = '' OR version = ?)`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +159,7 @@ func (s rolesStore) List(ctx context.Context, q scim.Query) (*scim.DocumentPage,
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+roleColumns+` FROM app_roles WHERE account_id = ? ORDER BY rowid LIMIT ?`, account, maxRoles)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+roleSelect+` FROM app_roles WHERE account_id = ? ORDER BY rowid LIMIT ?`, account, maxRoles)
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +174,9 @@ func (s rolesStore) List(ctx context.Context, q scim.Query) (*scim.DocumentPage,
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	if q.MaxScan > 0 && len(docs) > q.MaxScan && (q.Filter != nil || q.SortBy.Attr != nil) {
+		return nil, scim.ErrTooMany // a handler's MaxScan below the catalog's bound: as the kit requires
 	}
 	return scim.ApplyDocuments(docs, q), nil
 }

@@ -3,9 +3,14 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/scimtest"
 )
 
 // TestRolesCatalog: an account's admin defines roles on the Roles page; Okta imports them from /Roles
@@ -73,4 +78,20 @@ func TestRolesCatalog(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	status, doc = scimCall(t, http.MethodGet, tenantURL+"/Roles/editor", tok, "")
 	require.Equal(t, http.StatusNotFound, status, "%v", doc)
+}
+
+// TestRolesStoreKit: the app's own ResourceStore over app_roles passes the library's kit for the Role type
+// it serves (the kit's tenants made accounts first: app_roles references accounts).
+func TestRolesStoreKit(t *testing.T) {
+	scimtest.TestResourceStore(t, roleType, func(t *testing.T) scim.ResourceStore {
+		db, err := openDB(filepath.Join(t.TempDir(), "kit.db"))
+		require.NoError(t, err)
+		t.Cleanup(func() { db.Close() })
+		require.NoError(t, migrate(t.Context(), db))
+		for _, account := range []string{"", "scimtest-a", "scimtest-b"} {
+			_, err := db.ExecContext(t.Context(), `INSERT INTO accounts (id, name, created) VALUES (?, ?, ?)`, account, account, timestamp(time.Now()))
+			require.NoError(t, err)
+		}
+		return rolesStore{db: db}
+	})
 }
