@@ -15,11 +15,7 @@ func (h *handler) answerGroups(w http.ResponseWriter, r *request, gs GroupStore,
 	if req.Cursor != nil {
 		return errorf(http.StatusBadRequest, InvalidValue, "cursor pagination is not supported for groups: use startIndex")
 	}
-	q, err := h.query(groupType, req)
-	if err != nil {
-		return err
-	}
-	proj, err := h.parseProjection(groupType, req.Attributes, req.ExcludedAttributes)
+	proj, q, err := h.listRequest(groupType, req)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/internal/echo"
+	"github.com/scimkit/scim/internal/project"
 	"github.com/scimkit/scim/schema"
 )
 
@@ -129,12 +130,19 @@ type listResponse struct {
 	Resources    []any    `json:"Resources"`
 }
 
-func (h *handler) answerList(w http.ResponseWriter, r *request, req searchRequest) error {
-	proj, err := h.parseProjection(h.rt, req.Attributes, req.ExcludedAttributes) // refused before the Store works
+// listRequest resolves a list's projection and query against rt: both refused, when wrong, before any
+// Store works.
+func (h *handler) listRequest(rt *schema.ResourceType, req searchRequest) (project.Projection, Query, error) {
+	proj, err := h.parseProjection(rt, req.Attributes, req.ExcludedAttributes)
 	if err != nil {
-		return err
+		return proj, Query{}, err
 	}
-	q, err := h.query(h.rt, req)
+	q, err := h.query(rt, req)
+	return proj, q, err
+}
+
+func (h *handler) answerList(w http.ResponseWriter, r *request, req searchRequest) error {
+	proj, q, err := h.listRequest(h.rt, req)
 	if err != nil {
 		return err
 	}

@@ -295,11 +295,7 @@ func (h *handler) deleteDoc(w http.ResponseWriter, r *request, d *declared, id s
 
 // listDocs answers a list or .search of a declared type, with index or cursor paging.
 func (h *handler) listDocs(w http.ResponseWriter, r *request, d *declared, req searchRequest) error {
-	proj, err := h.parseProjection(d.Type, req.Attributes, req.ExcludedAttributes)
-	if err != nil {
-		return err
-	}
-	q, err := h.query(d.Type, req)
+	proj, q, err := h.listRequest(d.Type, req)
 	if err != nil {
 		return err
 	}

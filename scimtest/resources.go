@@ -613,3 +613,26 @@ var resourceCursorChecks = []rcheck{
 		wantErr(t, err, scim.ErrInvalidCursor, `ListCursor(cursor "not-a-cursor")`, "the Store made no such cursor")
 	}},
 }
+
+// DeviceType is a declared type with every kind of attribute TestResourceStore generates values for: a
+// unique string compared without case, a caseExact unique one, plain strings with and without case, an
+// integer, a boolean, a multi-valued string and an extension. A Store that keeps any declared type (a
+// document table, as sqlstore's) runs the kit over it; a Store over a table of one type runs it over that
+// type. Each call makes a fresh value.
+func DeviceType() *schema.ResourceType {
+	return schema.MustDeclare(schema.ResourceDeclaration{
+		Name: "Device",
+		Schema: &schema.Schema{ID: "urn:example:params:scim:schemas:2.0:Device", Attributes: []*schema.Attribute{
+			{Name: "serial", Type: schema.String, Required: true, Uniqueness: schema.UniqueServer},
+			{Name: "assetTag", Type: schema.String, CaseExact: true, Uniqueness: schema.UniqueGlobal},
+			{Name: "label", Type: schema.String},
+			{Name: "model", Type: schema.String, CaseExact: true},
+			{Name: "rank", Type: schema.Integer},
+			{Name: "active", Type: schema.Boolean},
+			{Name: "tags", Type: schema.String, MultiValued: true},
+		}},
+		Extensions: []*schema.Schema{{ID: "urn:example:params:scim:schemas:extension:2.0:Device", Attributes: []*schema.Attribute{
+			{Name: "site", Type: schema.String},
+		}}},
+	})
+}

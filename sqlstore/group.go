@@ -247,7 +247,7 @@ func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, groupID string, ids 
 			args = append(args, tenant, groupID, id)
 		}
 		b.WriteString(` ON CONFLICT DO NOTHING RETURNING user_id`)
-		got, err := collect(ctx, tx, b.String(), args)
+		got, err := collectIDs(ctx, tx, b.String(), args...)
 		if err != nil {
 			return nil, err
 		}
@@ -263,33 +263,15 @@ func (s *Store) removeMembers(ctx context.Context, tx *sql.Tx, groupID string, i
 	var removed []string
 	for lo := 0; lo < len(ids); lo += idBatch {
 		batch := ids[lo:min(lo+idBatch, len(ids))]
-		got, err := collect(ctx, tx, `DELETE FROM scim_members WHERE tenant = `+s.placeholder(1)+` AND group_id = `+
+		got, err := collectIDs(ctx, tx, `DELETE FROM scim_members WHERE tenant = `+s.placeholder(1)+` AND group_id = `+
 			s.placeholder(2)+` AND user_id IN `+s.in(3, len(batch))+` RETURNING user_id`,
-			append([]any{tenantOf(ctx), groupID}, strArgs(batch)...))
+			append([]any{tenantOf(ctx), groupID}, strArgs(batch)...)...)
 		if err != nil {
 			return nil, err
 		}
 		removed = append(removed, got...)
 	}
 	return removed, nil
-}
-
-// collect runs a query whose rows are one string each and returns them.
-func collect(ctx context.Context, tx *sql.Tx, query string, args []any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }
 
 // GetGroup implements scim.GroupStore.

@@ -465,7 +465,7 @@ func (r *Resources) pinned(ctx context.Context, q scim.Query) bool {
 	return ok && q.SortBy.Attr == nil
 }
 
-// collectIDs returns the first column of a statement's rows.
+// collectIDs returns the first column of a statement's rows, one string each (ids, in every table).
 func collectIDs(ctx context.Context, db reader, query string, args ...any) ([]string, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {

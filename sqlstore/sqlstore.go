@@ -424,9 +424,9 @@ func (s *Store) Delete(ctx context.Context, id, version string) (err error) {
 	tenant := tenantOf(ctx)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if s.dialect == Postgres {
-			if _, err := collect(ctx, tx, `SELECT id FROM scim_groups WHERE tenant = $1 AND id IN
+			if _, err := collectIDs(ctx, tx, `SELECT id FROM scim_groups WHERE tenant = $1 AND id IN
 				(SELECT group_id FROM scim_members WHERE tenant = $1 AND user_id = $2) ORDER BY id FOR UPDATE`,
-				[]any{tenant, id}); err != nil {
+				tenant, id); err != nil {
 				return err
 			}
 		}
