@@ -236,6 +236,12 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// Document returns u's canonical document: the map that decoding its JSON form gives (numbers as
+// json.Number, each extension an object under its URN), built from the fields without JSON. It shares
+// nothing with u. A Store that keeps a document beside its columns (a folded search copy, say) builds it
+// from here rather than encoding u and decoding the result.
+func (u *User) Document() map[string]any { return u.doc() }
+
 // doc returns the canonical document of u: the map that decoding its JSON form (numbers as json.Number)
 // gives, built directly. It shares nothing with u: PATCH and PUT change it in place.
 func (u *User) doc() map[string]any {

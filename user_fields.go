@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -210,4 +211,61 @@ func setStrs[T any](k string, m map[string]any, v *T, fields []strField[T], othe
 		}
 		return nil
 	})
+}
+
+// equalUsers reports whether a and b have the same JSON form (appendUser's), compared field by field
+// through the table rather than by encoding both: how update tells a change that changes nothing. Host
+// extensions, whose values are any canonical JSON, compare by their encodings.
+func equalUsers(a, b *User) bool {
+	for i := range userTable {
+		f := &userTable[i]
+		var same bool
+		switch f.kind {
+		case userString:
+			same = *f.str(a) == *f.str(b)
+		case userMulti:
+			same = slices.Equal(*f.multi(a), *f.multi(b)) // nil and empty are both omitted
+		case userSchemas:
+			same = slices.Equal(a.Schemas, b.Schemas)
+		case userName:
+			same = a.Name == b.Name || a.Name != nil && b.Name != nil && *a.Name == *b.Name
+		case userActive:
+			same = a.Active == b.Active || a.Active != nil && b.Active != nil && *a.Active == *b.Active
+		case userAddresses:
+			same = slices.Equal(a.Addresses, b.Addresses)
+		case userGroups:
+			same = slices.Equal(a.Groups, b.Groups)
+		case userEnterprise:
+			same = equalEnterprise(a.Enterprise, b.Enterprise)
+		case userMeta:
+			same = a.Meta.ResourceType == b.Meta.ResourceType && a.Meta.Created.Equal(b.Meta.Created) &&
+				a.Meta.LastModified.Equal(b.Meta.LastModified) && a.Meta.Location == b.Meta.Location && a.Meta.Version == b.Meta.Version
+		}
+		if !same {
+			return false
+		}
+	}
+	return equalExtensions(a.Extensions, b.Extensions)
+}
+
+func equalEnterprise(a, b *EnterpriseUser) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	for _, f := range enterpriseFields {
+		if *f.at(a) != *f.at(b) {
+			return false
+		}
+	}
+	return a.Manager == b.Manager || a.Manager != nil && b.Manager != nil && *a.Manager == *b.Manager
+}
+
+// equalExtensions compares the non-empty extensions by their JSON, as appendUser writes them.
+func equalExtensions(a, b map[string]Attributes) bool {
+	if len(a) == 0 && len(b) == 0 {
+		return true
+	}
+	ea, err1 := appendUser(nil, &User{Extensions: a})
+	eb, err2 := appendUser(nil, &User{Extensions: b})
+	return err1 == nil && err2 == nil && string(ea) == string(eb)
 }

@@ -1,9 +1,11 @@
 package scim
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -89,4 +91,48 @@ func field(t *testing.T, typ reflect.Type, name string) reflect.StructField {
 	}
 	t.Fatalf("%s has no field %s", typ.Name(), name)
 	return reflect.StructField{}
+}
+
+// TestEqualUsersIsEqualEncoding: equalUsers says two users are equal exactly when their JSON forms are,
+// over users differing in one field of every kind (and in nil against empty, which both omit).
+func TestEqualUsersIsEqualEncoding(t *testing.T) {
+	yes, no := true, false
+	base := func() *User {
+		return &User{UserName: "a", Name: &Name{GivenName: "A"}, Active: &yes,
+			Emails:     []MultiValue{{Value: "a@x", Primary: true}},
+			Addresses:  []Address{{Locality: "Oslo"}},
+			Groups:     []GroupRef{{Value: "g"}},
+			Enterprise: &EnterpriseUser{Department: "d", Manager: &Manager{Value: "m"}},
+			Meta:       Meta{Version: "1", Created: time.Unix(1, 0).UTC()},
+			Extensions: map[string]Attributes{"urn:x:ext": {"k": json.Number("1")}}}
+	}
+	changes := []func(u *User){
+		func(u *User) {},
+		func(u *User) { u.NickName = "n" },
+		func(u *User) { u.Name = nil },
+		func(u *User) { u.Name = &Name{GivenName: "B"} },
+		func(u *User) { u.Active = &no },
+		func(u *User) { u.Active = nil },
+		func(u *User) { u.Emails[0].Primary = false },
+		func(u *User) { u.Emails = nil },
+		func(u *User) { u.Roles = []MultiValue{} }, // empty: omitted as nil is
+		func(u *User) { u.Addresses[0].Primary = true },
+		func(u *User) { u.Groups = nil },
+		func(u *User) { u.Enterprise.Manager = nil },
+		func(u *User) { u.Enterprise.CostCenter = "c" },
+		func(u *User) { u.Meta.Version = "2" },
+		func(u *User) { u.Meta.Created = time.Unix(2, 0).UTC() },
+		func(u *User) { u.Extensions["urn:x:ext"]["k"] = json.Number("2") },
+		func(u *User) { u.Extensions = nil },
+		func(u *User) { u.Schemas = []string{"urn:x"} },
+	}
+	for i, change := range changes {
+		a, b := base(), base()
+		change(b)
+		ea, err := appendUser(nil, a)
+		require.NoError(t, err)
+		eb, err := appendUser(nil, b)
+		require.NoError(t, err)
+		require.Equal(t, string(ea) == string(eb), equalUsers(a, b), "change %d: %s / %s", i, ea, eb)
+	}
 }

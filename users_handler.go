@@ -1,7 +1,6 @@
 package scim
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"maps"
@@ -143,10 +142,6 @@ func (h *handler) update(r *request, id string, mutate func(doc map[string]any) 
 		if ifMatch != "" && !etagMatches(ifMatch, cur.Meta.Version) {
 			return ErrVersionMismatch
 		}
-		before, err := appendUser(make([]byte, 0, 2048), cur) // after is written behind it, while it fits
-		if err != nil {
-			return err
-		}
 		doc := cur.doc()
 		if h.trim { // what the Store kept from before the declaration shrank is not carried along
 			normalize.Trim(h.rt, doc)
@@ -187,12 +182,15 @@ func (h *handler) update(r *request, id string, mutate func(doc map[string]any) 
 		case clear:
 			u.PasswordHash = ""
 		}
-		// Unchanged when both encode alike: the encoding of a User is canonical (fixed field order, empty
-		// values omitted), so equal bytes are equal users. A new password is always a change.
-		after, err := appendUser(before[len(before):], u)
-		if err == nil && bytes.Equal(before, after) && newPassword == "" && u.PasswordHash == cur.PasswordHash {
+		// Unchanged when the user is as it was (equalUsers: field by field, what comparing the encodings
+		// of both told, without encoding the user read). A new password is always a change.
+		if equalUsers(cur, u) && newPassword == "" && u.PasswordHash == cur.PasswordHash {
 			updated = cur
 			return nil
+		}
+		after, err := appendUser(make([]byte, 0, 2048), u) // its size, as a Store would keep it
+		if err != nil {
+			return err
 		}
 		if err := h.checkSize(len(after)); err != nil {
 			return err

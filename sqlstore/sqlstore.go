@@ -215,15 +215,11 @@ func (s *Store) toRow(u *scim.User) (row, error) {
 	if err := cmp.Or(tooLongToIndex("userName", filter.Fold(u.UserName)), tooLongToIndex("externalId", u.ExternalID)); err != nil {
 		return row{}, err
 	}
-	data, err := json.Marshal(u)
+	data, err := json.Marshal(u) // User.MarshalJSON: the library's encoder, once
 	if err != nil {
 		return row{}, err
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return row{}, err
-	}
-	search, err := json.Marshal(stored.FoldDocument(s.rt, doc))
+	search, err := json.Marshal(stored.FoldDocument(s.rt, u.Document())) // the folded copy, built without decoding data
 	if err != nil {
 		return row{}, err
 	}
