@@ -97,7 +97,8 @@ type config struct {
 	log               *slog.Logger
 	passwords         PasswordPolicy
 	userSchema        *schema.ResourceType
-	resources         []Resource // WithResource's, in the order given
+	resources         []Resource       // WithResource's, in the order given
+	testClock         func() time.Time // a test's clock (export_test.go WithTestClock); nil: time.Now
 }
 
 // WithUserSchema serves the User resource type that schema.DeclareUser made: only the attributes the host

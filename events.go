@@ -81,7 +81,7 @@ func WithEvents(fn func(ctx context.Context, e Event)) Option {
 
 // changeEvent builds the event of a write from the user before (nil: created) and after (nil: deleted).
 func (h *handler) changeEvent(r *request, before, after *User) Event {
-	e := Event{Tenant: r.tenant, Time: now(), Before: blankPassword(before), After: blankPassword(after),
+	e := Event{Tenant: r.tenant, Time: h.now(), Before: blankPassword(before), After: blankPassword(after),
 		Resource: "User", RequestID: r.requestID}
 	switch {
 	case before == nil:

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/scimkit/scim/filter"
@@ -80,4 +81,34 @@ func HashWaiting(h http.Handler, tenant string) int {
 // to h, so that a test can drop h and watch the queue end without Shutdown.
 func QueueEnded(h *Handler) <-chan struct{} {
 	return h.h.queue.Ended()
+}
+
+// WithTestClock makes the handler take its time stamps (meta.created, meta.lastModified, events) from
+// clock instead of time.Now: tests move time on by hand rather than sleep past the millisecond that
+// stamps are truncated to. A test-only option: it is not part of the package.
+func WithTestClock(clock func() time.Time) Option {
+	return func(c *config) { c.testClock = clock }
+}
+
+// TestClock is a clock tests move by hand; safe for concurrent use.
+type TestClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewTestClock returns a clock standing at start.
+func NewTestClock(start time.Time) *TestClock { return &TestClock{now: start} }
+
+// Now returns the clock's time.
+func (c *TestClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock on by d.
+func (c *TestClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }

@@ -37,7 +37,7 @@ func (h *handler) emitGroup(r *request, typ EventType, g *Group, changed, added,
 	if h.queue == nil || g == nil {
 		return
 	}
-	base := Event{Tenant: r.tenant, Time: now(), Resource: "Group", GroupID: g.ID, Group: g,
+	base := Event{Tenant: r.tenant, Time: h.now(), Resource: "Group", GroupID: g.ID, Group: g,
 		Version: g.Meta.Version, RequestID: r.requestID}
 	ctx := ContextWithTenant(context.WithoutCancel(r.Context()), base.Tenant)
 	send := func(t EventType, edit func(*Event)) {

@@ -199,7 +199,7 @@ func (h *handler) createGroup(w http.ResponseWriter, r *request, gs GroupStore) 
 	if err != nil {
 		return err
 	}
-	t := now()
+	t := h.now()
 	g.ID = newID()
 	g.Members = membersOf(ids)
 	g.Meta = Meta{ResourceType: "Group", Created: t, LastModified: t}
@@ -350,7 +350,7 @@ func (h *handler) writeGroupUpdate(r *request, gs GroupStore, cur *Group, u Grou
 		}
 		if u.Group != nil {
 			u.Group.ID, u.Group.Meta = cur.ID, cur.Meta
-			u.Group.Meta.LastModified = now()
+			u.Group.Meta.LastModified = h.now()
 		}
 		g, err := gs.UpdateGroup(r.Context(), cur.ID, u, version)
 		if err != nil {

@@ -76,12 +76,16 @@ func New(store Store, opts ...Option) (*Handler, error) {
 		shown = rt.Without("password")
 	}
 	h := &handler{
+		clock:     time.Now,
 		config:    c,
 		store:     store,
 		rt:        rt,
 		shown:     shown,
 		trim:      c.userSchema != nil && !normalize.IsFull(c.userSchema),
 		hashSlots: newHashSlots(max(1, runtime.GOMAXPROCS(0)/2)),
+	}
+	if c.testClock != nil {
+		h.clock = c.testClock
 	}
 	for _, res := range c.resources {
 		d, err := newDeclared(res, rt)
@@ -139,6 +143,8 @@ type handler struct {
 	queue *eventq.Queue[Event]
 	// declared are the resource types of WithResource, in their order.
 	declared []*declared
+	// clock is time.Now, or a test's (export_test.go): meta times and event times come from it.
+	clock func() time.Time
 }
 
 const contentType = "application/scim+json"
@@ -344,7 +350,7 @@ func newID() string {
 }
 
 // now is the time stamps' clock: UTC, at millisecond precision so that every store keeps it exactly.
-func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+func (h *handler) now() time.Time { return h.clock().UTC().Truncate(time.Millisecond) }
 
 // Shutdown stops accepting events and waits until those already queued are delivered, or until ctx ends,
 // like http.Server.Shutdown. Shut the http.Server down first, so that the requests in flight queue their

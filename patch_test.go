@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/scimkit/scim"
 )
 
 // patchBase is the user every PATCH case starts from, unless the case names another.
@@ -403,10 +405,11 @@ func TestPatchNoOp(t *testing.T) {
 	} {
 		body := patchOp(ops...)
 		t.Run(body, func(t *testing.T) {
-			s := newTestServer(t)
+			clock := scim.NewTestClock(time.Now())
+			s := newTestServer(t, scim.WithTestClock(clock.Now))
 			id := s.create(patchBase)["id"].(string)
 			before := s.do("GET", "/Users/"+id, "")
-			time.Sleep(2 * time.Millisecond) // a write would get a later lastModified
+			clock.Advance(2 * time.Millisecond) // a write would get a later lastModified
 			r := s.do("PATCH", "/Users/"+id, body)
 			require.Equal(t, 200, r.Status, "%s", r.Raw)
 			require.Equal(t, before.Body, r.Body)
@@ -446,10 +449,11 @@ func TestPatchRequestShape(t *testing.T) {
 
 // TestPatchLastModified: a PATCH that changes the user moves meta.lastModified forward and keeps created.
 func TestPatchLastModified(t *testing.T) {
-	s := newTestServer(t)
+	clock := scim.NewTestClock(time.Now())
+	s := newTestServer(t, scim.WithTestClock(clock.Now))
 	u := s.create(patchBase)
 	meta := u["meta"].(map[string]any)
-	time.Sleep(5 * time.Millisecond)
+	clock.Advance(5 * time.Millisecond)
 	r := s.do("PATCH", "/Users/"+u["id"].(string), patchOp(`{"op":"replace","path":"title","value":"CTO"}`))
 	require.Equal(t, 200, r.Status)
 	after := r.Body["meta"].(map[string]any)

@@ -154,7 +154,7 @@ func (h *handler) createDoc(w http.ResponseWriter, r *request, d *declared) erro
 	if err != nil {
 		return err
 	}
-	now := now()
+	now := h.now()
 	in := &Document{ID: newID(), Attributes: doc, Meta: Meta{Created: now, LastModified: now}}
 	if err := h.checkDocSize(in); err != nil {
 		return err
@@ -251,7 +251,7 @@ func (h *handler) updateDoc(w http.ResponseWriter, r *request, d *declared, id s
 		if err := h.checkSize(len(after)); err != nil {
 			return err
 		}
-		next.Meta.LastModified = now()
+		next.Meta.LastModified = h.now()
 		return h.lockedWrite(r, docKey(d, cur.ID), func() (err error) {
 			if updated, err = d.Store.Replace(ctx, next, cur.Meta.Version); err == nil {
 				h.emitDoc(r, d, ResourceUpdated, updated)
@@ -421,7 +421,7 @@ func (h *handler) emitDoc(r *request, d *declared, t EventType, doc *Document) {
 	if h.queue == nil {
 		return
 	}
-	e := Event{Type: t, Tenant: r.tenant, Time: now(), RequestID: r.requestID, Resource: d.Type.Name,
+	e := Event{Type: t, Tenant: r.tenant, Time: h.now(), RequestID: r.requestID, Resource: d.Type.Name,
 		Document: doc, Version: doc.Meta.Version}
 	h.enqueue(ContextWithTenant(context.WithoutCancel(r.Context()), e.Tenant), e)
 }

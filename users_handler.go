@@ -33,7 +33,7 @@ func (h *handler) create(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	now := now()
+	now := h.now()
 	u.ID = newID()
 	u.PasswordHash = hash
 	u.Meta = Meta{ResourceType: h.rt.Name, Created: now, LastModified: now}
@@ -195,7 +195,7 @@ func (h *handler) update(r *request, id string, mutate func(doc map[string]any) 
 		if err := h.checkSize(len(after)); err != nil {
 			return err
 		}
-		u.Meta.LastModified = now()
+		u.Meta.LastModified = h.now()
 		return h.lockedWrite(r, cur.ID, func() (err error) {
 			if updated, err = h.store.Replace(ctx, u, cur.Meta.Version); err == nil {
 				h.emit(r, cur, updated)

@@ -254,11 +254,12 @@ func TestETags(t *testing.T) {
 // --- PUT ---
 
 func TestPut(t *testing.T) {
-	s := newTestServer(t, scim.WithPasswords(scim.PasswordsHashed))
+	clock := scim.NewTestClock(time.Now())
+	s := newTestServer(t, scim.WithPasswords(scim.PasswordsHashed), scim.WithTestClock(clock.Now))
 	orig := s.create(fullUser)
 	id := orig["id"].(string)
 	origMeta := orig["meta"].(map[string]any)
-	time.Sleep(5 * time.Millisecond)
+	clock.Advance(5 * time.Millisecond)
 
 	r := s.do("PUT", "/Users/"+id, `{"id":"hijack","userName":"bjensen@example.com","displayName":"New Name",
 		"active":"False","emails":[{"value":"new@example.com","type":"work"}],
@@ -739,10 +740,11 @@ func TestSort(t *testing.T) {
 
 // TestSortMeta: meta.created orders by time, not by string, and creation order is stable for equal keys.
 func TestSortMeta(t *testing.T) {
-	s := newTestServer(t)
+	clock := scim.NewTestClock(time.Now())
+	s := newTestServer(t, scim.WithTestClock(clock.Now))
 	for i := range 3 {
 		s.createUser("m" + strconv.Itoa(i))
-		time.Sleep(2 * time.Millisecond)
+		clock.Advance(2 * time.Millisecond)
 	}
 	r := s.do("GET", "/Users?sortBy=meta.created&sortOrder=descending", "")
 	require.Equal(t, []string{"m2", "m1", "m0"}, userNames(t, r.Body))

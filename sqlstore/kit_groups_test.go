@@ -6,9 +6,12 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,7 +25,44 @@ import (
 // brokenGroups is the SQLite store with one bug.
 type brokenGroups struct {
 	*Store
-	bug string
+	bug      string
+	mu       sync.Mutex
+	waiting  chan struct{} // closed by the call that pairs with the one waiting on it, once it has written
+	inFlight atomic.Int32  // UpdateGroup calls running now
+}
+
+// pair makes two read-modify-writes overlap for certain when calls run at once (the kit's parallel adds):
+// the first call to arrive waits until a second has read the same list and written its own, and returns
+// what the second calls when it has written; the first then writes its stale list over the second's. A
+// call alone (the kit's serial checks) does not wait.
+func (b *brokenGroups) pair() (written func()) {
+	for i := 0; i < 100 && b.inFlight.Load() < 2; i++ {
+		runtime.Gosched()
+	}
+	if b.inFlight.Load() < 2 {
+		return func() {}
+	}
+	b.mu.Lock()
+	if ch := b.waiting; ch != nil {
+		b.waiting = nil
+		b.mu.Unlock()
+		return func() { close(ch) }
+	}
+	ch := make(chan struct{})
+	b.waiting = ch
+	b.mu.Unlock()
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C:
+		b.mu.Lock()
+		if b.waiting == ch {
+			b.waiting = nil
+		}
+		b.mu.Unlock()
+	}
+	return func() {}
 }
 
 func (b *brokenGroups) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, version string) (*scim.Group, error) {
@@ -30,6 +70,8 @@ func (b *brokenGroups) UpdateGroup(ctx context.Context, id string, u scim.GroupU
 	case "ignoresVersion":
 		version = ""
 	case "readModifyWrite": // the member list read, changed, then written back whole
+		b.inFlight.Add(1)
+		defer b.inFlight.Add(-1)
 		set := map[string]bool{}
 		for m, err := range b.MemberIDs(ctx, id) {
 			if err != nil {
@@ -43,9 +85,10 @@ func (b *brokenGroups) UpdateGroup(ctx context.Context, id string, u scim.GroupU
 		for _, m := range u.Remove {
 			delete(set, m)
 		}
-		// The window in which a concurrent write is lost: wide enough that, even on a loaded machine, some of
-		// the kit's 50 parallel adds overlap (with 1 ms, a run on a loaded machine saw no overlap).
-		time.Sleep(20 * time.Millisecond)
+		// The window in which a concurrent write is lost, made certain rather than likely: a timed window
+		// (20 ms) only made overlaps probable, and with 1 ms a loaded machine saw none.
+		written := b.pair()
+		defer written()
 		var stale []string // writing the list: whatever is there now and not in it goes
 		for m, err := range b.MemberIDs(ctx, id) {
 			if err != nil {
