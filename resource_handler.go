@@ -460,6 +460,12 @@ func grantValues(doc map[string]any, p schema.Path) []string {
 	return out
 }
 
+// checksGrants reports whether a declared type is a Grants catalog: only then does a user write need the
+// grants it had before (a declared type without Grants leaves the User path as it was).
+func (h *handler) checksGrants() bool {
+	return slices.ContainsFunc(h.declared, func(d *declared) bool { return d.grants.Attr != nil })
+}
+
 // checkGrants refuses (400 invalidValue) a user document that grants a value no resource of a Grants
 // catalog has: each value after holds and before did not is looked up by id in its catalog's Store.
 func (h *handler) checkGrants(r *request, before, after map[string]any) error {

@@ -147,7 +147,7 @@ func (h *handler) update(r *request, id string, mutate func(doc map[string]any) 
 			normalize.Trim(h.rt, doc)
 		}
 		var granted map[string]any // the grants before the change, when a catalog checks them
-		if len(h.declared) > 0 {
+		if h.checksGrants() {
 			granted = cur.doc()
 		}
 		if err := mutate(doc); err != nil {

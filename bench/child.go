@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/memstore"
 )
 
@@ -43,6 +44,7 @@ var kinds = map[string][2]string{ // kind → server, store (the table's names)
 // seedSpec is the data a server starts with: users 0..Users-1, or the group data of Groups (and its users).
 type seedSpec struct {
 	Users      int        `json:"users,omitempty"`
+	Docs       int        `json:"docs,omitempty"` // declared Accounts (docs.go) ours serves beside the users
 	Groups     *groupSpec `json:"groups,omitempty"`
 	Capacity   int        `json:"capacity,omitempty"`     // users elimity's maps are sized for (the initial sync)
 	SQLMaxIdle int        `json:"sql_max_idle,omitempty"` // -sql-max-idle
@@ -91,7 +93,15 @@ func buildServer(kind string, spec seedSpec) (*server, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &server{h: ourHandler(s), close: func() {}}, nil
+		var opts []scim.Option
+		if spec.Docs > 0 {
+			docs, err := seedDocsMemory(spec.Docs)
+			if err != nil {
+				return nil, err
+			}
+			opts = append(opts, withAccounts(docs))
+		}
+		return &server{h: ourHandler(s, opts...), close: func() {}}, nil
 	case "ceiling":
 		c := &ceiling{answers: map[string]map[string]*canned{}}
 		return &server{h: c, ceil: c, close: func() {}}, nil
@@ -127,6 +137,11 @@ func buildServer(kind string, spec seedSpec) (*server, error) {
 		} else if n > 0 {
 			err = seedSQL(singleTenant(), s, n, kind == "postgres")
 		}
+		var opts []scim.Option
+		if err == nil && spec.Docs > 0 {
+			err = seedDocsSQL(singleTenant(), s, spec.Docs, kind == "postgres")
+			opts = append(opts, withAccounts(s.Resources(accountType)))
+		}
 		if err != nil {
 			closeStore()
 			return nil, fmt.Errorf("seeding %s: %w", kind, err)
@@ -134,7 +149,7 @@ func buildServer(kind string, spec seedSpec) (*server, error) {
 		if spec.SQLMaxIdle > 0 {
 			s.DB().SetMaxIdleConns(spec.SQLMaxIdle)
 		}
-		return &server{h: ourHandler(s), db: s.DB(), close: closeStore}, nil
+		return &server{h: ourHandler(s, opts...), db: s.DB(), close: closeStore}, nil
 	}
 	return nil, fmt.Errorf("no server kind %q", kind)
 }

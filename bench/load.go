@@ -22,6 +22,8 @@ const (
 	opGet         = "get"
 	opEqHit       = "eq-hit"
 	opEqMiss      = "eq-miss"
+	opDocGet      = "doc-get" // GET /Accounts/{id}: a declared type's resource, as get reads a user (docs.go)
+	opDocEq       = "doc-eq"  // GET /Accounts?filter=name eq "…": its unique attribute, as eq-hit's userName
 	opList        = "list100"
 	opPatch       = "patch"
 	opPost        = "post"
@@ -29,7 +31,7 @@ const (
 	opInitialSync = "initial-sync" // the same, for syncSize users into an empty store (full run only)
 )
 
-var allOps = []string{opGet, opEqHit, opEqMiss, opList, opPatch, opPost, opSync}
+var allOps = []string{opGet, opDocGet, opEqHit, opDocEq, opEqMiss, opList, opPatch, opPost, opSync}
 
 // call is one HTTP request of an operation, with what its answer must be.
 type call struct {
@@ -79,6 +81,9 @@ func calls(op string, n int, d draw) []call {
 			{method: "GET", uri: filterURI(name), status: 200, contains: []string{`"totalResults":0`}},
 			{method: "POST", uri: "/Users", body: entraPostBody(name, d.k), status: 201, contains: []string{`"userName":"` + name + `"`}},
 		}
+	}
+	if isDocOp(op) {
+		return docCalls(op, d)
 	}
 	if cs := groupCalls(op, n, d); cs != nil {
 		return cs

@@ -72,6 +72,7 @@ type options struct {
 	walk           bool // the deep walk (walk100) of every store
 	walkTimeout    time.Duration
 	pinned         string
+	docs           int // declared Accounts per size (-1: as many as users)
 }
 
 func main() {
@@ -105,6 +106,7 @@ func main() {
 	flag.BoolVar(&o.pin, "pin", true, "with child processes: pin each to the last core and the load generator to the others (needs taskset and 2 cores)")
 	flag.BoolVar(&o.walk, "walk", true, "walk all users with startIndex and count=100, one client (walk100)")
 	flag.DurationVar(&o.walkTimeout, "walk-timeout", 0, "stop a walk after this long and ask its last pages instead (default 2m, 3s with -quick)")
+	flag.IntVar(&o.docs, "docs", -1, "declared resources (Accounts) per size for doc-get and doc-eq (default: as many as users; 0: no declared type, no doc ops)")
 	flag.StringVar(&stores, "stores", "memory,sqlite,postgres,elimity,ceiling", "servers to run")
 	flag.IntVar(&o.fairConcurrent, "tenant-concurrent", 0, "with -fairness -store: the handler's Limits.Tenant.MaxConcurrent (0: the default, 2 per core)")
 	flag.StringVar(&o.fairAttack, "fair-attack", "", "internal: run tenant A's clients of -fairness -store against this base URL (a child process)")
@@ -308,10 +310,13 @@ func runAll(o options) error {
 }
 
 // ourHandler is what a host mounts: our handler with a static token.
-func ourHandler(s scim.Store) http.Handler { return scim.MustNew(s, scim.WithTokens(benchToken)) }
+func ourHandler(s scim.Store, opts ...scim.Option) http.Handler {
+	return scim.MustNew(s, append([]scim.Option{scim.WithTokens(benchToken)}, opts...)...)
+}
 
-// runSize seeds every server with n users, then measures each op on all of them in interleaved rounds, and
-// walks each store's users (walk100) after the list op.
+// runSize seeds every server with n users (and ours with as many Accounts, or -docs), then measures each op
+// on all of them in interleaved rounds, and walks each store's users (walk100) after the list op. The doc
+// ops run on ours only: elimity's server and the ceiling serve no declared type.
 func runSize(o options, n int) ([]row, error) {
 	var targets []*target
 	var cleanups []func()
@@ -322,7 +327,11 @@ func runSize(o options, n int) ([]row, error) {
 		freeMemory()
 	}()
 	logf("[%d] seeding", n)
-	spec := seedSpec{Users: n, SQLMaxIdle: o.sqlIdle}
+	docs := o.docs
+	if docs < 0 {
+		docs = n
+	}
+	spec := seedSpec{Users: n, Docs: docs, SQLMaxIdle: o.sqlIdle}
 	// Ours over memstore (always: the ceiling's answers are recorded from it), then the others.
 	kinds := []string{"memory"}
 	for _, kind := range []string{"ceiling", "elimity", "sqlite", "postgres"} {
@@ -338,7 +347,8 @@ func runSize(o options, n int) ([]row, error) {
 		cleanups = append(cleanups, t.close)
 	}
 	ceil := &ceiling{answers: map[string]map[string]*canned{}}
-	pool, err := capture(ts[0], ceil, allOps, n, o.poolSize, rand.New(rand.NewPCG(uint64(n), 7)))
+	userOps := slices.DeleteFunc(slices.Clone(allOps), isDocOp)
+	pool, err := capture(ts[0], ceil, userOps, n, o.poolSize, rand.New(rand.NewPCG(uint64(n), 7)))
 	if err != nil {
 		return nil, err
 	}
@@ -357,7 +367,15 @@ func runSize(o options, n int) ([]row, error) {
 	freeMemory() // no collection of the seeding's garbage during the measurements (each child did its own)
 	var rows []row
 	for _, op := range allOps {
-		rs, err := measureOp(o, targets, op, n, n)
+		on, m := targets, n
+		if isDocOp(op) {
+			on = slices.DeleteFunc(slices.Clone(targets), func(t *target) bool { return t.server != "ours" })
+			m = docs
+			if m == 0 || len(on) == 0 {
+				continue
+			}
+		}
+		rs, err := measureOp(o, on, op, m, n)
 		rows = append(rows, rs...)
 		if err != nil {
 			return rows, err

@@ -113,6 +113,8 @@ func printTable(w io.Writer, m string, o options, rows []row, ex extras) {
 	tw.Flush()
 	fmt.Fprintln(w, "\nrps is requests/s; for sync and initial-sync it is users/s (each user: a userName filter, then a POST),")
 	fmt.Fprintln(w, "and p50/p99 are per user. initial-sync: users into an empty store; the other rows: a store of `users` users.")
+	fmt.Fprintln(w, "doc-get and doc-eq: GET /Accounts/{id} and name eq, a declared type served beside the users (ours only),")
+	fmt.Fprintln(w, "as many Accounts as users unless -docs says otherwise.")
 	if !o.inProcess {
 		fmt.Fprintln(w, "cpu/req and allocs/req: the server process's CPU time (user+system, from getrusage) and heap allocations")
 		fmt.Fprintln(w, "(MemStats.Mallocs) over the measured runs, per HTTP request (sync: a user is two); net/http and GC")
@@ -288,6 +290,19 @@ func printTargets(w io.Writer, o options, rows []row, ex extras) {
 		v := r.Allocs - c.Allocs
 		fmt.Fprintf(w, "  GET by id <= 25 allocations, server process: ours %.0f - ceiling %.0f (net/http's share) = %.0f  %s\n",
 			r.Allocs, c.Allocs, v, verdict(v <= 25))
+	}
+	for _, n := range o.sizes { // issue 17: a declared type's reads within 1.3x the User path's server CPU
+		for _, s := range series {
+			for _, p := range [][2]string{{opDocGet, opGet}, {opDocEq, opEqHit}} {
+				d, u := find(rows, "ours", s.store, p[0], n), find(rows, "ours", s.store, p[1], n)
+				if s.server != "ours" || d == nil || u == nil || d.CPUus <= 0 || u.CPUus <= 0 {
+					continue
+				}
+				v := d.CPUus / u.CPUus
+				fmt.Fprintf(w, "  %s / %s server CPU/req over %-8s at %-4s <= 1.3x (issue 17): %s / %s = %.2fx  %s\n", p[0], p[1],
+					s.store, fmtUsers(n), cpuCell(d), cpuCell(u), v, verdict(v <= 1.3))
+			}
+		}
 	}
 }
 
