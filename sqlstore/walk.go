@@ -216,9 +216,10 @@ func (s *Store) listSeq(ctx context.Context, q scim.Query, where string, args []
 		return page, err
 	}
 	offset := max(q.StartIndex, 1) - 1
-	key := queryKey(where, args)
+	var key string     // queryKey's, made only for a page that reads or writes a bookmark (a hash: not free)
 	after := int64(-1) // the bookmark's seq, or -1: none
 	if offset > 0 {
+		key = queryKey(where, args)
 		after = s.bookmark(ctx, tenant, key, offset+1)
 	}
 	if err := s.checkScan(ctx, q, where, args, after >= 0); err != nil {
@@ -253,6 +254,9 @@ func (s *Store) listSeq(ctx context.Context, q scim.Query, where string, args []
 	served := offset + len(page.Users)
 	if more {
 		page.TotalResults = boundTotal(page.TotalResults, filtered, served+1)
+		if key == "" {
+			key = queryKey(where, args)
+		}
 		s.markPage(ctx, tenant, key, served+1, last)
 	} else {
 		page.TotalResults = boundTotal(page.TotalResults, filtered, served)
