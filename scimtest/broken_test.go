@@ -140,11 +140,16 @@ type brokenStore struct {
 // first caller (s.mu released) until a second one has passed the same check, so the two always write over
 // each other. A sleep in its place raced only when the scheduler happened to interleave, which under load
 // it sometimes did not. A write alone (the kit's sequential checks) yields to the goroutines that may be
-// starting beside it, then goes on at once: there is no race to let in. The timeout only keeps a caller
+// starting beside it (for up to 10 ms), then goes on: there is no race to let in. The timeout only keeps a caller
 // from hanging when the other write fails its check.
 func (s *brokenStore) meet() {
-	for i := 0; i < 100 && s.writing.Load() < 2; i++ {
+	// Up to 10 ms for another write to start: yielding a hundred times was not always enough under -race
+	// on a loaded machine, where the first of the 64 racers then finished alone and the kit saw no race.
+	for deadline := time.Now().Add(10 * time.Millisecond); s.writing.Load() < 2 && time.Now().Before(deadline); {
 		runtime.Gosched()
+		if s.writing.Load() < 2 {
+			time.Sleep(50 * time.Microsecond)
+		}
 	}
 	if s.writing.Load() < 2 {
 		return
