@@ -325,7 +325,7 @@ func (h *handler) bulkOp(outer *request, rec *bulkRecorder, op *plannedOp, creat
 		hr.Header.Set("If-Match", op.Version)
 	}
 	// The request's own state, as ServeHTTP makes it: the bulk's tenant and id, a budget of its own.
-	r := &request{Request: hr, requestID: outer.requestID, tenant: outer.tenant, authenticated: true,
+	r := &request{Request: hr, requestID: outer.requestID, tenant: outer.tenant, authenticated: true, bulkOp: true,
 		base: h.base(outer), work: workBudget{left: h.maxWork, limit: h.maxWork}}
 	r.resource, r.route = routeOf(segs)
 	clear(rec.header)

@@ -85,6 +85,9 @@ var (
 )
 
 func (h *handler) writeUser(w http.ResponseWriter, r *request, status int, u *User, proj project.Projection) error {
+	if r.bulkOp { // RFC 7644 §3.7.3: a bulk answers a success's status, location and version, not its body
+		return writeBulkSuccess(w, status, h.location(r, u.ID), u.Meta.Version)
+	}
 	if status != http.StatusCreated { // a new user is in no group yet: no GroupsOf call
 		us, err := h.withGroups(r, []*User{u}, proj)
 		if err != nil {
@@ -100,6 +103,18 @@ func (h *handler) writeUser(w http.ResponseWriter, r *request, status int, u *Us
 	}
 	b, err := h.encodeUserAt(u, proj, loc, tag)
 	h.writeBytes(w, status, b, err)
+	return nil
+}
+
+// writeBulkSuccess answers a bulk operation that succeeded: the headers its BulkResponse entry is made of,
+// no body (none would be sent).
+func writeBulkSuccess(w http.ResponseWriter, status int, loc, version string) error {
+	w.Header().Set("ETag", etag(version))
+	w.Header().Set("Content-Location", loc)
+	if status == http.StatusCreated {
+		w.Header().Set("Location", loc)
+	}
+	w.WriteHeader(status)
 	return nil
 }
 

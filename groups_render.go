@@ -11,7 +11,7 @@ import (
 // answerGroupWrite answers a PUT (or a PATCH that asked for the group) with the group; its members are
 // read again only when the projection includes them.
 func (h *handler) answerGroupWrite(w http.ResponseWriter, r *request, gs GroupStore, g *Group, proj project.Projection, status int) error {
-	if n := h.membersLimit(proj); n > 0 {
+	if n := h.membersLimit(proj); n > 0 && !r.bulkOp { // a bulk answers no body: no members to read
 		full, err := gs.GetGroup(r.Context(), g.ID, GroupRead{MaxMembers: n})
 		if err != nil {
 			return err
@@ -24,6 +24,9 @@ func (h *handler) answerGroupWrite(w http.ResponseWriter, r *request, gs GroupSt
 // writeGroup writes one group with its ETag and location headers.
 func (h *handler) writeGroup(w http.ResponseWriter, r *request, status int, g *Group, proj project.Projection) error {
 	loc := h.base(r) + groupType.Endpoint + "/" + g.ID
+	if r.bulkOp {
+		return writeBulkSuccess(w, status, loc, g.Meta.Version)
+	}
 	w.Header().Set("ETag", etag(g.Meta.Version))
 	w.Header().Set("Content-Location", loc)
 	if status == http.StatusCreated {

@@ -19,6 +19,7 @@ type request struct {
 	base              string       // the mount point's absolute URL, once computed
 	ignored           []string     // attributes outside the declaration that a write carried
 	work              workBudget   // what the request may still spend (Limits.MaxWork)
+	bulkOp            bool         // an operation of a Bulk: a success's body is not part of the answer
 	w                 statusWriter // allocated with the request: one allocation less a request
 }
 

@@ -348,6 +348,9 @@ func (h *handler) listDocs(w http.ResponseWriter, r *request, d *declared, req s
 // writeDoc writes one resource with its ETag and location headers.
 func (h *handler) writeDoc(w http.ResponseWriter, r *request, d *declared, status int, doc *Document, proj project.Projection) error {
 	base := h.base(r)
+	if r.bulkOp {
+		return writeBulkSuccess(w, status, base+d.Type.Endpoint+"/"+doc.ID, doc.Meta.Version)
+	}
 	loc := base + d.Type.Endpoint + "/" + doc.ID
 	w.Header().Set("ETag", etag(doc.Meta.Version))
 	w.Header().Set("Content-Location", loc)
