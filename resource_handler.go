@@ -2,7 +2,6 @@ package scim
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -228,7 +227,7 @@ func (h *handler) updateDoc(w http.ResponseWriter, r *request, d *declared, id s
 		if ifMatch != "" && !etagMatches(ifMatch, cur.Meta.Version) {
 			return ErrVersionMismatch
 		}
-		before, err := json.Marshal(cur.Attributes)
+		before, err := appendCanonical(nil, cur.Attributes)
 		if err != nil {
 			return err
 		}
@@ -243,7 +242,7 @@ func (h *handler) updateDoc(w http.ResponseWriter, r *request, d *declared, id s
 			return err
 		}
 		next := &Document{ID: cur.ID, Attributes: doc, Meta: cur.Meta}
-		after, err := json.Marshal(doc) // encoding/json sorts keys: equal bytes are equal documents
+		after, err := appendCanonical(nil, doc) // keys sorted: equal bytes are equal documents
 		if err == nil && string(before) == string(after) {
 			updated = cur
 			return nil
@@ -409,7 +408,7 @@ func (h *handler) appendDoc(b []byte, base string, d *declared, doc *Document, p
 
 // checkDocSize refuses a resource that would encode larger than Limits.MaxResourceBytes.
 func (h *handler) checkDocSize(doc *Document) error {
-	b, err := json.Marshal(doc.Attributes)
+	b, err := appendCanonical(nil, doc.Attributes)
 	if err != nil {
 		return err
 	}
