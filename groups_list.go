@@ -23,17 +23,11 @@ func (h *handler) answerGroups(w http.ResponseWriter, r *request, gs GroupStore,
 	if err != nil {
 		return err
 	}
-	resp := listResponse{
-		Schemas:      []string{schema.ListResponseURN},
-		TotalResults: page.TotalResults,
-		ItemsPerPage: len(page.Groups),
-		StartIndex:   q.StartIndex,
-		Resources:    make([]any, 0, len(page.Groups)),
-	}
+	items := make([]any, 0, len(page.Groups))
 	for _, g := range page.Groups {
-		resp.Resources = append(resp.Resources, h.renderGroup(r, g, proj))
+		items = append(items, h.renderGroup(r, g, proj))
 	}
-	h.writeJSON(w, http.StatusOK, resp)
+	h.writeList(w, page.TotalResults, q.StartIndex, "", items)
 	return nil
 }
 

@@ -179,15 +179,15 @@ func (h *handler) answerList(w http.ResponseWriter, r *request, req searchReques
 	if req.Cursor != nil {
 		q.StartIndex = 0
 	}
-	h.writeJSON(w, http.StatusOK, listResponse{
-		Schemas:      []string{schema.ListResponseURN},
-		TotalResults: page.TotalResults,
-		ItemsPerPage: len(items),
-		StartIndex:   q.StartIndex,
-		NextCursor:   page.NextCursor,
-		Resources:    items,
-	})
+	h.writeList(w, page.TotalResults, q.StartIndex, page.NextCursor, items)
 	return nil
+}
+
+// writeList answers a ListResponse of items (RFC 7644 §3.4.2): startIndex for index pages (0 omits it),
+// nextCursor for cursor pages ("" on the last).
+func (h *handler) writeList(w http.ResponseWriter, total, startIndex int, nextCursor string, items []any) {
+	h.writeJSON(w, http.StatusOK, listResponse{Schemas: []string{schema.ListResponseURN}, TotalResults: total,
+		ItemsPerPage: len(items), StartIndex: startIndex, NextCursor: nextCursor, Resources: items})
 }
 
 // unqueryable says why a filter or sortBy may not name p, or "" when it may:

@@ -333,14 +333,7 @@ func (h *handler) listDocs(w http.ResponseWriter, r *request, d *declared, req s
 		}
 		page.Documents = page.Documents[:min(len(page.Documents), q.Count)]
 	}
-	h.writeJSON(w, http.StatusOK, listResponse{
-		Schemas:      []string{schema.ListResponseURN},
-		TotalResults: page.TotalResults,
-		ItemsPerPage: len(items),
-		StartIndex:   q.StartIndex,
-		NextCursor:   page.NextCursor,
-		Resources:    items,
-	})
+	h.writeList(w, page.TotalResults, q.StartIndex, page.NextCursor, items)
 	return nil
 }
 
