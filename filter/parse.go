@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	parser "github.com/scim2/filter-parser/v2"
 
@@ -364,11 +365,18 @@ func tidyParens(s string) string {
 // scanString scans the JSON string literal starting at in[i] and returns the index of its closing quote and
 // its decoded value.
 func scanString(in string, i int) (int, string, error) {
+	plain := true // no escape and no control character: the literal is its own text
 	for j := i + 1; j < len(in); j++ {
-		switch in[j] {
-		case '\\':
+		switch c := in[j]; {
+		case c == '\\':
+			plain = false
 			j++
-		case '"':
+		case c < 0x20:
+			plain = false
+		case c == '"':
+			if plain && utf8.ValidString(in[i+1:j]) { // what json.Unmarshal would return, without its two allocations
+				return j, in[i+1 : j], nil
+			}
 			var s string
 			if err := json.Unmarshal([]byte(in[i:j+1]), &s); err != nil {
 				return 0, "", errors.New("a string literal is not a valid JSON string") // its text may be personal data: not echoed

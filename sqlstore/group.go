@@ -132,7 +132,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *scim.Group) (_ *scim.Group, 
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer done.leave()
 	r, err := groupToRow(g)
 	if err != nil {
 		return nil, err
@@ -285,7 +285,7 @@ func (s *Store) GetGroup(ctx context.Context, id string, read scim.GroupRead) (_
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer done.leave()
 	var data string
 	var version int64
 	err = s.db.QueryRowContext(ctx, s.q(`SELECT data, version FROM scim_groups WHERE tenant = ? AND id = ?`),
@@ -421,7 +421,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, u scim.GroupUpdate, 
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer done.leave()
 	tenant := tenantOf(ctx)
 	var out *scim.Group
 	err = s.tx(ctx, func(tx *sql.Tx) error {
@@ -505,7 +505,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id, version string) (err error)
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer done.leave()
 	tenant := tenantOf(ctx)
 	query := `DELETE FROM scim_groups WHERE tenant = ? AND id = ?`
 	args := []any{tenant, id}

@@ -31,9 +31,9 @@ func (s *Store) ListGroups(ctx context.Context, q scim.Query, read scim.GroupRea
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer done.leave()
 	m := groupMapping(s.dialect, tenantOf(ctx))
-	where, args := "tenant = "+s.placeholder(1), []any{tenantOf(ctx)}
+	where, args := s.tenantIs(), []any{tenantOf(ctx)}
 	inGo := false
 	if q.Filter != nil {
 		frag, fargs, err := m.Compile(q.Filter, 2)
@@ -269,7 +269,7 @@ func (s *Store) memberIDs(ctx context.Context, id string, yield func(userID stri
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer done.leave()
 	tenant := tenantOf(ctx)
 	var one int
 	err = s.db.QueryRowContext(ctx, s.q(`SELECT 1 FROM scim_groups WHERE tenant = ? AND id = ?`), tenant, id).Scan(&one)
@@ -297,6 +297,23 @@ func (s *Store) memberIDs(ctx context.Context, id string, yield func(userID stri
 	return rows.Err()
 }
 
+// groupsOfQuery is GroupsOf's statement for n users. The one for a single user, every GET's and every
+// eq hit's, is written once per dialect.
+func (s *Store) groupsOfQuery(n int) string {
+	if n == 1 {
+		return groupsOfOne[s.dialect]
+	}
+	return groupsOfText(s.placeholder(1), s.in(2, n))
+}
+
+func groupsOfText(tenant, in string) string {
+	return `SELECT m.user_id, g.id, g.display_name FROM scim_members m
+		JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
+		WHERE m.tenant = ` + tenant + ` AND m.user_id IN ` + in + ` ORDER BY m.user_id, g.seq`
+}
+
+var groupsOfOne = map[Dialect]string{SQLite: groupsOfText("?", "(?)"), Postgres: groupsOfText("$1", "($2)")}
+
 // GroupsOf implements scim.GroupStore: one query (per idBatch users) over the (tenant, user_id) index,
 // joined to the groups for their displayName. Users without groups are absent from the map.
 func (s *Store) GroupsOf(ctx context.Context, userIDs []string) (_ map[string][]scim.GroupRef, err error) {
@@ -308,15 +325,17 @@ func (s *Store) GroupsOf(ctx context.Context, userIDs []string) (_ map[string][]
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer done.leave()
 	out := map[string][]scim.GroupRef{}
 	ids := dedupe(userIDs)
 	for lo := 0; lo < len(ids); lo += idBatch {
 		batch := ids[lo:min(lo+idBatch, len(ids))]
-		rows, err := s.db.QueryContext(ctx, `SELECT m.user_id, g.id, g.display_name FROM scim_members m
-			JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
-			WHERE m.tenant = `+s.placeholder(1)+` AND m.user_id IN `+s.in(2, len(batch))+` ORDER BY m.user_id, g.seq`,
-			append([]any{tenantOf(ctx)}, strArgs(batch)...)...)
+		args := make([]any, 1, 1+len(batch))
+		args[0] = tenantOf(ctx)
+		for _, id := range batch {
+			args = append(args, id)
+		}
+		rows, err := s.db.QueryContext(ctx, s.groupsOfQuery(len(batch)), args...)
 		if err != nil {
 			return nil, err
 		}

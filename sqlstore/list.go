@@ -25,7 +25,7 @@ func (s *Store) List(ctx context.Context, q scim.Query) (_ *scim.Page, err error
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer done.leave()
 	where, args, err := s.where(ctx, q.Filter)
 	if errors.Is(err, sqlfilter.ErrUnsupported) {
 		where, args, _ = s.where(ctx, nil)
@@ -115,22 +115,32 @@ func (s *Store) twice(args []any, tail ...any) []any {
 
 // where returns the WHERE clause for the tenant and a filter, with its arguments.
 func (s *Store) where(ctx context.Context, f filter.Expr) (string, []any, error) {
-	where, args := "tenant = "+s.placeholder(1), []any{tenantOf(ctx)}
+	where := s.tenantIs()
 	if f == nil {
-		return where, args, nil
+		return where, []any{tenantOf(ctx)}, nil
 	}
 	m := s.mapping
-	m.Scope = tenantOf(ctx) // the link tables' rows of the tenant: bound, not correlated (sqlfilter.Link)
-	frag, fargs, err := m.Compile(f, 2)
+	m.Scope = tenantOf(ctx)   // the link tables' rows of the tenant: bound, not correlated (sqlfilter.Link)
+	args := make([]any, 1, 4) // the tenant, then the filter's: one slice, whatever a common filter binds
+	args[0] = m.Scope
+	frag, args, err := m.CompileAfter(f, args)
 	if err != nil {
 		return "", nil, err
 	}
-	return where + " AND (" + frag + ")", append(args, fargs...), nil
+	return where + " AND (" + frag + ")", args, nil
+}
+
+// tenantIs is the condition "tenant = " its first placeholder, every statement's start.
+func (s *Store) tenantIs() string {
+	if s.dialect == Postgres {
+		return "tenant = $1"
+	}
+	return "tenant = ?"
 }
 
 func (s *Store) placeholder(n int) string {
 	if s.dialect == Postgres {
-		return "$" + strconv.Itoa(n)
+		return sqlfilter.Placeholder(n)
 	}
 	return "?"
 }
@@ -251,7 +261,7 @@ func (s *Store) ListCursor(ctx context.Context, q scim.Query, cursor string) (_ 
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer done.leave()
 	var after int64
 	if cursor != "" {
 		var err error
@@ -309,7 +319,7 @@ func (s *Store) listCursorInGo(ctx context.Context, q scim.Query, after int64) (
 	page := &scim.Page{Users: []*scim.User{}}
 	var last int64
 	scanned := 0
-	err := s.each(ctx, q, `tenant = `+s.placeholder(1), []any{tenantOf(ctx)}, func(seq int64, u *scim.User) error {
+	err := s.each(ctx, q, s.tenantIs(), []any{tenantOf(ctx)}, func(seq int64, u *scim.User) error {
 		if scanned++; q.MaxScan > 0 && scanned > q.MaxScan {
 			return scim.ErrTooMany
 		}

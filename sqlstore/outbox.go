@@ -67,7 +67,7 @@ func (s *Store) ReadOutbox(ctx context.Context, limit int) (_ []OutboxEntry, err
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer done.leave()
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, tenant, user_id, type, version, data, created
 		FROM scim_outbox ORDER BY id LIMIT ?`), limit)
 	if err != nil {
@@ -116,7 +116,7 @@ func (s *Store) AckOutbox(ctx context.Context, ids ...int64) (err error) {
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer done.leave()
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id

@@ -122,14 +122,14 @@ func (s *Store) gates() {
 // returns the context to run it with and the func that ends it. A call made within an admitted one (List
 // reading each batch's groups with GroupsOf) is already inside: it runs on the outer call's share rather
 // than waiting for a second one, which two such calls of a tenant at its share would wait for forever.
-func (s *Store) enter(ctx context.Context, write bool) (context.Context, func(), error) {
+func (s *Store) enter(ctx context.Context, write bool) (context.Context, turn, error) {
 	return s.enterAs(ctx, write, tenantOf(ctx))
 }
 
 // enterAs is enter for the calls of lane, a tenant or one of the store's own consumers (outboxLane).
-func (s *Store) enterAs(ctx context.Context, write bool, lane string) (context.Context, func(), error) {
+func (s *Store) enterAs(ctx context.Context, write bool, lane string) (context.Context, turn, error) {
 	if ctx.Value(enteredKey{}) == s {
-		return ctx, func() {}, nil
+		return ctx, turn{}, nil
 	}
 	g := s.readers
 	if write {
@@ -137,9 +137,23 @@ func (s *Store) enterAs(ctx context.Context, write bool, lane string) (context.C
 	}
 	l, err := g.enter(ctx, lane)
 	if err != nil {
-		return ctx, nil, err
+		return ctx, turn{}, err
 	}
-	return context.WithValue(ctx, enteredKey{}, s), func() { g.leave(l) }, nil
+	return context.WithValue(ctx, enteredKey{}, s), turn{g, l}, nil
+}
+
+// turn is a call's admission by a gate (enter); leave ends it. A value, not a closure: every call of the
+// store takes one, and a closure would be one more allocation each.
+type turn struct {
+	g *gate
+	l *lane
+}
+
+// leave gives the turn back; the zero turn (a call inside an admitted one) gives nothing back.
+func (t turn) leave() {
+	if t.g != nil {
+		t.g.leave(t.l)
+	}
 }
 
 // outboxLane is the outbox consumer's place in the gates: its reads and acknowledgements take their turn

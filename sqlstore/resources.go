@@ -99,12 +99,12 @@ func (r *Resources) keys(d *scim.Document) []resourceKey {
 }
 
 // begin checks the context's tenant and admits the call to the store's pool (enter).
-func (r *Resources) begin(ctx context.Context, write bool) (context.Context, func(), error) {
+func (r *Resources) begin(ctx context.Context, write bool) (context.Context, turn, error) {
 	if _, err := scim.Tenant(ctx); err != nil {
-		return ctx, nil, err
+		return ctx, turn{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return ctx, nil, err
+		return ctx, turn{}, err
 	}
 	return r.s.enter(ctx, write)
 }
@@ -116,7 +116,7 @@ func (r *Resources) Create(ctx context.Context, d *scim.Document) (_ *scim.Docum
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer done.leave()
 	data, err := json.Marshal(d.Attributes)
 	if err != nil {
 		return nil, err
@@ -166,7 +166,7 @@ func (r *Resources) Get(ctx context.Context, id string) (_ *scim.Document, err e
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer done.leave()
 	rows, err := r.read(ctx, r.s.db, selectDocs+`tenant = ? AND type = ? AND id = ?`, tenantOf(ctx), r.rt.Name, id)
 	if err != nil {
 		return nil, err
@@ -184,7 +184,7 @@ func (r *Resources) Replace(ctx context.Context, d *scim.Document, version strin
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer done.leave()
 	data, err := json.Marshal(d.Attributes)
 	if err != nil {
 		return nil, err
@@ -244,7 +244,7 @@ func (r *Resources) Delete(ctx context.Context, id, version string) (err error) 
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer done.leave()
 	query, args := ifVersion(`DELETE FROM scim_resources WHERE tenant = ? AND type = ? AND id = ?`,
 		[]any{tenantOf(ctx), r.rt.Name, id}, version)
 	return r.s.tx(ctx, func(tx *sql.Tx) error {
@@ -433,7 +433,7 @@ func (r *Resources) List(ctx context.Context, q scim.Query) (_ *scim.DocumentPag
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer done.leave()
 	var page *scim.DocumentPage
 	pinned := r.pinned(ctx, q)
 	err = r.s.bounded(ctx, pinned, func(db reader) error {
@@ -512,7 +512,7 @@ func (r *Resources) ListCursor(ctx context.Context, q scim.Query, cursor string)
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer done.leave()
 	seal := tenantOf(ctx) + "\x00" + r.rt.Name
 	after := int64(-1)
 	if cursor != "" {

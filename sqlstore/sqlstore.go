@@ -268,7 +268,7 @@ func (s *Store) Create(ctx context.Context, u *scim.User) (_ *scim.User, err err
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer done.leave()
 	r, err := s.toRow(u)
 	if err != nil {
 		return nil, err
@@ -301,7 +301,7 @@ func (s *Store) Get(ctx context.Context, id string) (_ *scim.User, err error) {
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer done.leave()
 	var data string
 	var version int64
 	var hash sql.NullString
@@ -339,7 +339,7 @@ func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (_ *s
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer done.leave()
 	r, err := s.toRow(u)
 	if err != nil {
 		return nil, err
@@ -407,7 +407,7 @@ func (s *Store) Delete(ctx context.Context, id, version string) (err error) {
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer done.leave()
 	query := `DELETE FROM scim_users WHERE tenant = ? AND id = ?`
 	args := []any{tenantOf(ctx), id}
 	query, args = ifVersion(query, args, version)

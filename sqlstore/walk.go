@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/sqlstore/internal/sqlfilter"
 )
 
 const (
@@ -129,7 +130,8 @@ type stmt struct {
 }
 
 func (s *Store) newStmt(where string, whereArgs []any) *stmt {
-	b := &stmt{s: s, where: where, whereArgs: whereArgs}
+	b := &stmt{s: s, where: where, whereArgs: whereArgs, args: make([]any, 0, 3*len(whereArgs)+2)}
+	b.sb.Grow(320 + 3*len(where)) // a page's statement repeats the clause up to three times: one allocation
 	if s.dialect == Postgres {
 		b.args = append(b.args, whereArgs...) // numbered: every copy of the clause uses these
 	}
@@ -151,7 +153,7 @@ func (b *stmt) cond() *stmt {
 func (b *stmt) arg(v any) *stmt {
 	b.args = append(b.args, v)
 	if b.s.dialect == Postgres {
-		b.sb.WriteString("$" + strconv.Itoa(len(b.args)))
+		b.sb.WriteString(sqlfilter.Placeholder(len(b.args)))
 	} else {
 		b.sb.WriteString("?")
 	}
@@ -161,13 +163,15 @@ func (b *stmt) arg(v any) *stmt {
 // total writes the expression of a page's totalResults. Unfiltered, it is the tenant's counter: exact, one
 // row. Filtered, it counts the matches up to filteredCountCap+1 rows: exact up to the cap; listSeq turns a
 // count past it into a lower bound.
+// cappedEnd closes total's capped count.
+var cappedEnd = ` LIMIT ` + strconv.Itoa(filteredCountCap+1) + `) capped)`
+
 func (b *stmt) total(filtered bool) *stmt {
 	if !filtered {
 		// The clause is "tenant = <placeholder>" (Store.where), a condition scim_user_counts has too.
 		return b.sql(`COALESCE((SELECT n FROM scim_user_counts WHERE `).cond().sql(`), 0)`)
 	}
-	return b.sql(`(SELECT count(*) FROM (SELECT 1 FROM scim_users WHERE `).cond().
-		sql(` LIMIT ` + strconv.Itoa(filteredCountCap+1) + `) capped)`)
+	return b.sql(`(SELECT count(*) FROM (SELECT 1 FROM scim_users WHERE `).cond().sql(cappedEnd)
 }
 
 // countOf is the exact count of the users matching where, as a scalar expression taking where's arguments

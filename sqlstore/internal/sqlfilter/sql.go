@@ -120,13 +120,24 @@ func (c *compiler) linkRows(l Link, cond func() string) (string, error) {
 // on PostgreSQL, "eq" on an attribute without a column is jsonb containment (search @> $2), which a GIN index
 // on the document column serves.
 func (m Mapping) Compile(e filter.Expr, firstArg int) (string, []any, error) {
+	return m.compile(e, firstArg, nil)
+}
+
+// CompileAfter is Compile for a statement whose arguments before the fragment's are args: the fragment's
+// placeholders are numbered after them and its arguments appended to args (one slice for the statement).
+func (m Mapping) CompileAfter(e filter.Expr, args []any) (string, []any, error) {
+	return m.compile(e, len(args)+1, args)
+}
+
+func (m Mapping) compile(e filter.Expr, firstArg int, args []any) (string, []any, error) {
 	c, err := m.compiler(firstArg)
 	if err != nil {
 		return "", nil, err
 	}
 	if e == nil {
-		return "TRUE", nil, nil
+		return "TRUE", args, nil
 	}
+	c.args = args
 	s, err := c.expr(e, nil)
 	if err != nil {
 		return "", nil, err
@@ -261,7 +272,7 @@ func (c *compiler) bind(v any) string {
 	if !c.pg {
 		return "?"
 	}
-	s := "$" + strconv.Itoa(c.next)
+	s := Placeholder(c.next)
 	c.next++
 	return s
 }
@@ -626,4 +637,20 @@ func (c *compiler) present(a *schema.Attribute) pred {
 		}
 		return j + ` NOT IN ('null', '""', '[]', '{}')`, false, err
 	}
+}
+
+// placeholders are PostgreSQL's first placeholders, written once: a statement's text is built per request.
+var placeholders = func() (p [64]string) {
+	for i := range p {
+		p[i] = "$" + strconv.Itoa(i)
+	}
+	return p
+}()
+
+// Placeholder returns PostgreSQL's placeholder number n ($n).
+func Placeholder(n int) string {
+	if n >= 0 && n < len(placeholders) {
+		return placeholders[n]
+	}
+	return "$" + strconv.Itoa(n)
 }
