@@ -1,21 +1,24 @@
 package scim
 
 import (
+	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"unsafe"
-
-	"github.com/scimkit/scim/schema"
 )
 
 // The field table of User: each attribute's JSON name beside the field that holds it, in the struct's
 // order (the order encoding/json writes). Every conversion of a User reads it (appendUser, doc,
-// userFromDoc, userSource), so an attribute is named here and in its struct tag, nowhere else;
-// TestFieldTablesMatchStructs fails when a struct field has no row or a row names no field.
+// userFromDoc, userSource, equalUsers). The rows are read from the structs' json tags when the package
+// loads, so the struct is the one place an attribute is named: a string field or a MultiValue list added
+// to User, or a string field added to one of its complex values, is encoded, decoded, matched and compared
+// with no other line. A field of a type the table has no kind for stops the package from loading (see
+// tableOf), never a silent omission.
 
 // strField is a string field of a T: its JSON name and its offset in a T. An offset, not an accessor
 // function: a pointer given to a function value escapes to the heap, and appendUser must leave the
-// caller's copy of a user on its stack. The test checks every offset against the struct by reflection.
+// caller's copy of a user on its stack.
 type strField[T any] struct {
 	name string
 	off  uintptr
@@ -40,11 +43,24 @@ const (
 	userMeta
 )
 
+// userKinds maps a User field's type to its kind.
+var userKinds = map[reflect.Type]userKind{
+	reflect.TypeFor[string]():          userString,
+	reflect.TypeFor[[]MultiValue]():    userMulti,
+	reflect.TypeFor[[]string]():        userSchemas,
+	reflect.TypeFor[*Name]():           userName,
+	reflect.TypeFor[*bool]():           userActive,
+	reflect.TypeFor[[]Address]():       userAddresses,
+	reflect.TypeFor[[]GroupRef]():      userGroups,
+	reflect.TypeFor[*EnterpriseUser](): userEnterprise,
+	reflect.TypeFor[Meta]():            userMeta,
+}
+
 // userField is one top-level field of User.
 type userField struct {
 	name string
 	kind userKind
-	off  uintptr // userString, userMulti: the field's offset in User
+	off  uintptr // the field's offset in User (read for userString and userMulti)
 }
 
 // str returns the string field of a userString row in u.
@@ -55,85 +71,64 @@ func (f *userField) multi(u *User) *[]MultiValue {
 	return (*[]MultiValue)(unsafe.Add(unsafe.Pointer(u), f.off))
 }
 
-func ustr(name string, off uintptr) userField {
-	return userField{name: name, kind: userString, off: off}
+// jsonFields calls fn with each field of struct type t that encoding/json writes, and its JSON name.
+func jsonFields(t reflect.Type, fn func(name string, f reflect.StructField)) {
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		fn(name, f)
+	}
 }
-func umulti(name string, off uintptr) userField {
-	return userField{name: name, kind: userMulti, off: off}
+
+// tableOf returns the rows of struct type t (User, or a struct shaped like it in tests), or an error naming
+// the first field whose type has no kind.
+func tableOf(t reflect.Type) ([]userField, error) {
+	var rows []userField
+	var err error
+	jsonFields(t, func(name string, f reflect.StructField) {
+		kind, ok := userKinds[f.Type]
+		if !ok && err == nil {
+			err = fmt.Errorf("scim: User.%s is a %s, a type the field table has no kind for", f.Name, f.Type)
+		}
+		rows = append(rows, userField{name: name, kind: kind, off: f.Offset})
+	})
+	return rows, err
+}
+
+// strFieldsOf returns the string fields of T, in struct order; its other fields (a bool "primary",
+// EnterpriseUser's Manager) are written by hand.
+func strFieldsOf[T any]() []strField[T] {
+	var rows []strField[T]
+	jsonFields(reflect.TypeFor[T](), func(name string, f reflect.StructField) {
+		if f.Type == reflect.TypeFor[string]() {
+			rows = append(rows, strField[T]{name, f.Offset})
+		}
+	})
+	return rows
 }
 
 // userTable is User's fields, in struct order.
-var userTable = [...]userField{
-	{name: "schemas", kind: userSchemas},
-	ustr("id", unsafe.Offsetof(User{}.ID)),
-	ustr("externalId", unsafe.Offsetof(User{}.ExternalID)),
-	ustr("userName", unsafe.Offsetof(User{}.UserName)),
-	{name: "name", kind: userName},
-	ustr("displayName", unsafe.Offsetof(User{}.DisplayName)),
-	ustr("nickName", unsafe.Offsetof(User{}.NickName)),
-	ustr("profileUrl", unsafe.Offsetof(User{}.ProfileURL)),
-	ustr("title", unsafe.Offsetof(User{}.Title)),
-	ustr("userType", unsafe.Offsetof(User{}.UserType)),
-	ustr("preferredLanguage", unsafe.Offsetof(User{}.PreferredLanguage)),
-	ustr("locale", unsafe.Offsetof(User{}.Locale)),
-	ustr("timezone", unsafe.Offsetof(User{}.Timezone)),
-	{name: "active", kind: userActive},
-	umulti("emails", unsafe.Offsetof(User{}.Emails)),
-	umulti("phoneNumbers", unsafe.Offsetof(User{}.PhoneNumbers)),
-	umulti("ims", unsafe.Offsetof(User{}.IMs)),
-	umulti("photos", unsafe.Offsetof(User{}.Photos)),
-	{name: "addresses", kind: userAddresses},
-	{name: "groups", kind: userGroups},
-	umulti("entitlements", unsafe.Offsetof(User{}.Entitlements)),
-	umulti("roles", unsafe.Offsetof(User{}.Roles)),
-	umulti("x509Certificates", unsafe.Offsetof(User{}.X509Certificates)),
-	{name: schema.EnterpriseUserURN, kind: userEnterprise},
-	{name: "meta", kind: userMeta},
-}
+var userTable = func() []userField {
+	rows, err := tableOf(reflect.TypeFor[User]())
+	if err != nil {
+		panic(err) // a programming error in this package: every test fails on it
+	}
+	return rows
+}()
 
-// The string fields of User's complex values, in struct order; a bool "primary" (MultiValue, Address)
-// and Manager under EnterpriseUser are written after them by hand.
+// The string fields of User's complex values, in struct order.
 var (
-	nameFields = []strField[Name]{
-		{"formatted", unsafe.Offsetof(Name{}.Formatted)},
-		{"familyName", unsafe.Offsetof(Name{}.FamilyName)},
-		{"givenName", unsafe.Offsetof(Name{}.GivenName)},
-		{"middleName", unsafe.Offsetof(Name{}.MiddleName)},
-		{"honorificPrefix", unsafe.Offsetof(Name{}.HonorificPrefix)},
-		{"honorificSuffix", unsafe.Offsetof(Name{}.HonorificSuffix)},
-	}
-	multiFields = []strField[MultiValue]{
-		{"value", unsafe.Offsetof(MultiValue{}.Value)},
-		{"display", unsafe.Offsetof(MultiValue{}.Display)},
-		{"type", unsafe.Offsetof(MultiValue{}.Type)},
-	}
-	addressFields = []strField[Address]{
-		{"formatted", unsafe.Offsetof(Address{}.Formatted)},
-		{"streetAddress", unsafe.Offsetof(Address{}.StreetAddress)},
-		{"locality", unsafe.Offsetof(Address{}.Locality)},
-		{"region", unsafe.Offsetof(Address{}.Region)},
-		{"postalCode", unsafe.Offsetof(Address{}.PostalCode)},
-		{"country", unsafe.Offsetof(Address{}.Country)},
-		{"type", unsafe.Offsetof(Address{}.Type)},
-	}
-	groupRefFields = []strField[GroupRef]{
-		{"value", unsafe.Offsetof(GroupRef{}.Value)},
-		{"$ref", unsafe.Offsetof(GroupRef{}.Ref)},
-		{"display", unsafe.Offsetof(GroupRef{}.Display)},
-		{"type", unsafe.Offsetof(GroupRef{}.Type)},
-	}
-	enterpriseFields = []strField[EnterpriseUser]{
-		{"employeeNumber", unsafe.Offsetof(EnterpriseUser{}.EmployeeNumber)},
-		{"costCenter", unsafe.Offsetof(EnterpriseUser{}.CostCenter)},
-		{"organization", unsafe.Offsetof(EnterpriseUser{}.Organization)},
-		{"division", unsafe.Offsetof(EnterpriseUser{}.Division)},
-		{"department", unsafe.Offsetof(EnterpriseUser{}.Department)},
-	}
-	managerFields = []strField[Manager]{
-		{"value", unsafe.Offsetof(Manager{}.Value)},
-		{"$ref", unsafe.Offsetof(Manager{}.Ref)},
-		{"displayName", unsafe.Offsetof(Manager{}.DisplayName)},
-	}
+	nameFields       = strFieldsOf[Name]()
+	multiFields      = strFieldsOf[MultiValue]()
+	addressFields    = strFieldsOf[Address]()
+	groupRefFields   = strFieldsOf[GroupRef]()
+	enterpriseFields = strFieldsOf[EnterpriseUser]()
+	managerFields    = strFieldsOf[Manager]()
 )
 
 // userIndex finds a row of userTable by its exact name (a resolved path's attribute name).
