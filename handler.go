@@ -84,6 +84,7 @@ func New(store Store, opts ...Option) (*Handler, error) {
 		trim:      c.userSchema != nil && !normalize.IsFull(c.userSchema),
 		hashSlots: newHashSlots(max(1, runtime.GOMAXPROCS(0)/2)),
 	}
+	_, h.keepsJSON = store.(JSONKeeper)
 	if c.testClock != nil {
 		h.clock = c.testClock
 	}
@@ -132,6 +133,8 @@ type handler struct {
 	// provider only knows so as to refuse it (password under PasswordsRefused), so that no client is told
 	// it may write an attribute that is then refused.
 	shown *schema.ResourceType
+	// keepsJSON: the Store is a JSONKeeper, given each written user's encoding (EncodedUser).
+	keepsJSON bool
 	// trim makes every response go through the declared schema, so that nothing outside it is ever returned
 	// even by a Store that keeps more (a JSON column written before the declaration changed, say).
 	trim bool

@@ -4,6 +4,7 @@ package scim_test
 // through it keep the Store's uniqueness and versions.
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/memstore"
 )
 
 // TestStoreUsersShared: users the Store hands out are shared, so the handler must never modify them;
@@ -189,4 +191,73 @@ func TestConcurrentTenants(t *testing.T) {
 			require.Equal(t, false, u["active"])
 		}
 	}
+}
+
+// encodingStore records, for each Create and Replace, whether the handler gave the user's encoding
+// (scim.EncodedUser) and whether it is u's JSON as passed.
+type encodingStore struct {
+	scim.Store
+	mu    sync.Mutex
+	calls []string
+}
+
+func (s *encodingStore) note(ctx context.Context, call string, u *scim.User) {
+	b, ok := scim.EncodedUser(ctx, u)
+	want, err := u.MarshalJSON()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, fmt.Sprintf("%s given=%t same=%t", call, ok, err == nil && string(b) == string(want)))
+}
+
+func (s *encodingStore) KeepsUserJSON() {}
+
+func (s *encodingStore) Create(ctx context.Context, u *scim.User) (*scim.User, error) {
+	s.note(ctx, "create", u)
+	return s.Store.Create(ctx, u)
+}
+
+func (s *encodingStore) Replace(ctx context.Context, u *scim.User, version string) (*scim.User, error) {
+	s.note(ctx, "replace", u)
+	_, other := scim.EncodedUser(ctx, &scim.User{UserName: u.UserName}) // another user: not its encoding
+	if other {
+		s.calls = append(s.calls, "replace given for another user")
+	}
+	return s.Store.Replace(ctx, u, version)
+}
+
+// TestStoreGivenTheEncoding: a Store keeping users' JSON (a JSONKeeper) receives the handler's encoding of
+// the user it is asked to create or replace (Entra's POST, PATCH and a PUT), byte for byte what the user's
+// MarshalJSON gives, and only for that user; a Store that is not one is not given it.
+func TestStoreGivenTheEncoding(t *testing.T) {
+	store := &encodingStore{Store: memstore.New()}
+	s := serveStoreAt(t, store)
+	id := s.create(patchBase)["id"].(string)
+	require.Equal(t, 200, s.do("PATCH", "/Users/"+id, patchOp(
+		`{"op":"replace","path":"emails[type eq \"work\"].value","value":"changed@example.com"}`,
+		`{"op":"replace","path":"active","value":"False"}`)).Status)
+	require.Equal(t, 200, s.do("PUT", "/Users/"+id, `{"userName":"pat@example.com","displayName":"<Pat & Co>"}`).Status)
+	require.Equal(t, []string{"create given=true same=true", "replace given=true same=true", "replace given=true same=true"}, store.calls)
+	_, ok := scim.EncodedUser(context.Background(), &scim.User{})
+	require.False(t, ok)
+
+	plain := &plainStore{encodingStore{Store: memstore.New()}}
+	s = serveStoreAt(t, plain)
+	id = s.create(patchBase)["id"].(string)
+	require.Equal(t, 200, s.do("PUT", "/Users/"+id, `{"userName":"pat@example.com"}`).Status)
+	require.Equal(t, []string{"create given=false same=false", "replace given=false same=false"}, plain.e.calls)
+}
+
+// plainStore is an encodingStore that does not say it keeps JSON.
+type plainStore struct{ e encodingStore }
+
+func (s *plainStore) Create(ctx context.Context, u *scim.User) (*scim.User, error) {
+	return s.e.Create(ctx, u)
+}
+func (s *plainStore) Replace(ctx context.Context, u *scim.User, v string) (*scim.User, error) {
+	return s.e.Replace(ctx, u, v)
+}
+func (s *plainStore) Get(ctx context.Context, id string) (*scim.User, error) { return s.e.Get(ctx, id) }
+func (s *plainStore) Delete(ctx context.Context, id, v string) error         { return s.e.Delete(ctx, id, v) }
+func (s *plainStore) List(ctx context.Context, q scim.Query) (*scim.Page, error) {
+	return s.e.List(ctx, q)
 }

@@ -3,6 +3,7 @@ package scim
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/schema"
@@ -47,6 +48,55 @@ type Store interface {
 	// List returns one page of the users matching q, and how many match in all. A Store that cannot push
 	// the query down to its database can answer with ApplyQuery over its users.
 	List(ctx context.Context, q Query) (*Page, error)
+}
+
+// JSONKeeper is the optional capability of a Store that keeps each user's JSON, as sqlstore does: the
+// handler, which has encoded the user anyway (to bound its size), gives that encoding to the Store's Create
+// and Replace (EncodedUser), so that the user is not encoded twice. Other Stores are not given it and pay
+// nothing for it. The handler finds the capability by type assertion, as CursorLister.
+type JSONKeeper interface {
+	Store
+	// KeepsUserJSON marks the capability; the handler never calls it.
+	KeepsUserJSON()
+}
+
+// EncodedUser returns the JSON the handler encoded u to (what u's MarshalJSON returns) when ctx is the
+// context of the handler's call of a JSONKeeper's Create or Replace with u; ok is false in any other call,
+// and the Store then encodes u itself. The bytes are u as the handler passed it: a Store that changes u
+// before keeping its JSON must encode it itself. They are the Store's: the handler never touches them again.
+func EncodedUser(ctx context.Context, u *User) (b []byte, ok bool) {
+	e, _ := ctx.Value(encodedKey{}).(*encodedCtx)
+	if e == nil || e.u != u {
+		return nil, false
+	}
+	return e.b, true
+}
+
+// encodedCtx carries a user's encoding to the Store (EncodedUser): one allocation, where context.WithValue
+// and a pair to put in it would be two.
+type encodedCtx struct {
+	context.Context
+	u *User
+	b []byte
+}
+
+type encodedKey struct{}
+
+func (c *encodedCtx) Value(k any) any {
+	if k == (encodedKey{}) {
+		return c
+	}
+	return c.Context.Value(k)
+}
+
+// writeContext is the context of the Store's write of u, whose encoding is b: ctx, with a copy of b for a
+// JSONKeeper. A copy, so that b itself never escapes: the handler encodes into a buffer on its stack, and
+// a Store that keeps no JSON should not pay for a heap one.
+func (h *handler) writeContext(ctx context.Context, u *User, b []byte) context.Context {
+	if !h.keepsJSON {
+		return ctx
+	}
+	return &encodedCtx{Context: ctx, u: u, b: slices.Clone(b)}
 }
 
 // Sentinel errors a Store returns (wrapped or not); the handler maps them to SCIM errors.

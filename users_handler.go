@@ -46,7 +46,7 @@ func (h *handler) create(w http.ResponseWriter, r *request) error {
 	}
 	var created *User
 	err = h.lockedWrite(r, u.ID, func() (err error) {
-		if created, err = h.store.Create(r.Context(), u); err == nil && created != nil && created.ID != "" {
+		if created, err = h.store.Create(h.writeContext(r.Context(), u, b), u); err == nil && created != nil && created.ID != "" {
 			h.emit(r, nil, created)
 		}
 		return err
@@ -188,6 +188,7 @@ func (h *handler) update(r *request, id string, mutate func(doc map[string]any) 
 			updated = cur
 			return nil
 		}
+		u.Meta.LastModified = h.now()
 		after, err := appendUser(make([]byte, 0, 2048), u) // its size, as a Store would keep it
 		if err != nil {
 			return err
@@ -195,9 +196,8 @@ func (h *handler) update(r *request, id string, mutate func(doc map[string]any) 
 		if err := h.checkSize(len(after)); err != nil {
 			return err
 		}
-		u.Meta.LastModified = h.now()
 		return h.lockedWrite(r, cur.ID, func() (err error) {
-			if updated, err = h.store.Replace(ctx, u, cur.Meta.Version); err == nil {
+			if updated, err = h.store.Replace(h.writeContext(ctx, u, after), u, cur.Meta.Version); err == nil {
 				h.emit(r, cur, updated)
 			}
 			return err

@@ -116,7 +116,7 @@ func (s *Store) bulkInsert(ctx context.Context, n int, mk func(int) *scim.User) 
 			for i := lo; i < hi; i++ {
 				u := mk(i)
 				u.Meta.Version = ""
-				r, err := s.toRow(u)
+				r, err := s.toRow(context.Background(), u)
 				if err != nil {
 					return err
 				}

@@ -47,7 +47,7 @@ func TestRefoldMigration(t *testing.T) {
 			}
 			// Write every row back as the previous version of the library did: folded with strings.ToLower.
 			for _, u := range users {
-				r, err := s.toRow(u)
+				r, err := s.toRow(context.Background(), u)
 				require.NoError(t, err)
 				var search map[string]any
 				require.NoError(t, json.Unmarshal([]byte(r.data), &search))

@@ -211,13 +211,16 @@ func tooLongToIndex(attr, v string) error {
 		Detail: fmt.Sprintf("%s is longer than %d bytes, the most this service provider indexes", attr, maxIndexed)}
 }
 
-func (s *Store) toRow(u *scim.User) (row, error) {
+func (s *Store) toRow(ctx context.Context, u *scim.User) (row, error) {
 	if err := cmp.Or(tooLongToIndex("userName", filter.Fold(u.UserName)), tooLongToIndex("externalId", u.ExternalID)); err != nil {
 		return row{}, err
 	}
-	data, err := json.Marshal(u) // User.MarshalJSON: the library's encoder, once
-	if err != nil {
-		return row{}, err
+	data, ok := scim.EncodedUser(ctx, u) // the handler's encoding of u, when the handler is the caller
+	if !ok {
+		var err error
+		if data, err = json.Marshal(u); err != nil {
+			return row{}, err
+		}
 	}
 	search, err := json.Marshal(stored.FoldDocument(s.rt, u.Document())) // the folded copy, built without decoding data
 	if err != nil {
@@ -269,7 +272,7 @@ func (s *Store) Create(ctx context.Context, u *scim.User) (_ *scim.User, err err
 		return nil, err
 	}
 	defer done.leave()
-	r, err := s.toRow(u)
+	r, err := s.toRow(ctx, u)
 	if err != nil {
 		return nil, err
 	}
@@ -290,6 +293,10 @@ func (s *Store) Create(ctx context.Context, u *scim.User) (_ *scim.User, err err
 	u.Meta.Version = "1"
 	return u, nil
 }
+
+// KeepsUserJSON implements scim.JSONKeeper: the store keeps each user's JSON, and takes the handler's
+// encoding of a user it writes (scim.EncodedUser) rather than encoding it again.
+func (s *Store) KeepsUserJSON() {}
 
 // Get implements scim.Store.
 func (s *Store) Get(ctx context.Context, id string) (_ *scim.User, err error) {
@@ -340,7 +347,7 @@ func (s *Store) Replace(ctx context.Context, u *scim.User, version string) (_ *s
 		return nil, err
 	}
 	defer done.leave()
-	r, err := s.toRow(u)
+	r, err := s.toRow(ctx, u)
 	if err != nil {
 		return nil, err
 	}
