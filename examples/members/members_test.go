@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -180,10 +179,15 @@ func TestAppEditsAreVisible(t *testing.T) {
 	status, hdr, created := c.do("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bob@contoso.com","displayName":"Bob"}`)
 	require.Equal(t, http.StatusCreated, status, created)
 	id, etag := created["id"].(string), hdr.Get("ETag")
-	lastModified := created["meta"].(map[string]any)["lastModified"]
+	// The row's updated_at set back a day, so that the app's edit cannot fall in the same millisecond
+	// (an update that sets updated_at keeps it: the trigger stamps only edits that leave it alone).
+	_, err := c.db.Exec(`UPDATE members SET updated_at = '2000-01-01T00:00:00.000Z' WHERE id = ?`, id)
+	require.NoError(t, err)
+	_, _, before := c.do("GET", "/Users/"+id, "")
+	lastModified := before["meta"].(map[string]any)["lastModified"]
+	require.Equal(t, "2000-01-01T00:00:00Z", lastModified)
 
-	time.Sleep(5 * time.Millisecond) // times have millisecond precision: the edit must fall in a later one
-	_, err := c.db.Exec(`UPDATE members SET display_name = 'Robert' WHERE id = ?`, id)
+	_, err = c.db.Exec(`UPDATE members SET display_name = 'Robert' WHERE id = ?`, id)
 	require.NoError(t, err)
 
 	status, hdr, got := c.do("GET", "/Users/"+id, "")
