@@ -10,10 +10,9 @@ import (
 	"github.com/scimkit/scim"
 )
 
-// TestIsZeroNamesEveryField: isZero names the fields of scim.User one by one (reflection would cost a Create
-// an allocation), so a field added to User must be added there too, or the compact form would drop it.
-// Each field set alone, to a non-zero value (an empty slice or map counts: it is not nil), makes a user
-// that is not zero.
+// TestIsZeroNamesEveryField: a field added to scim.User must never be dropped by the compact form, so each
+// field set alone, to a non-zero value (an empty slice or map counts: it is not nil), makes a user that is
+// not zero.
 func TestIsZeroNamesEveryField(t *testing.T) {
 	require.True(t, isZero(&scim.User{}))
 	typ := reflect.TypeFor[scim.User]()

@@ -6,6 +6,7 @@ package memstore
 import (
 	"cmp"
 	"context"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -97,16 +98,10 @@ func (e *memEntry) set(u *scim.User) {
 }
 
 // isZero reports whether u has no attribute at all (nil and empty slices told apart, as a Store returns
-// what it was given). Every field is named, so that a field added to scim.User is not silently dropped by
-// the compact form: TestIsZeroNamesEveryField checks that none is missing.
-func isZero(u *scim.User) bool {
-	return u.Schemas == nil && u.ID == "" && u.ExternalID == "" && u.UserName == "" && u.Name == nil &&
-		u.DisplayName == "" && u.NickName == "" && u.ProfileURL == "" && u.Title == "" && u.UserType == "" &&
-		u.PreferredLanguage == "" && u.Locale == "" && u.Timezone == "" && u.Active == nil && u.PasswordHash == "" &&
-		u.Emails == nil && u.PhoneNumbers == nil && u.IMs == nil && u.Photos == nil && u.Addresses == nil &&
-		u.Groups == nil && u.Entitlements == nil && u.Roles == nil && u.X509Certificates == nil &&
-		u.Enterprise == nil && u.Meta == (scim.Meta{}) && u.Extensions == nil
-}
+// what it was given). By reflection, so that a field added to scim.User needs no line here to keep the
+// compact form from dropping it (about 0.2 µs a write, against a Create's tens); TestIsZeroNamesEveryField
+// sets each field in turn.
+func isZero(u *scim.User) bool { return reflect.ValueOf(u).Elem().IsZero() }
 
 // intern returns the shared copy of the strings most users repeat (type names, the resource type).
 func intern(s string) string {
