@@ -8,19 +8,11 @@ import (
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/memstore"
-	"github.com/scimkit/scim/schema"
+	"github.com/scimkit/scim/scimtest"
 )
 
-// accountType is a declared type shaped like the benchmark's users: a unique name (userName's part),
-// displayName, active and externalId.
-var accountType = schema.MustDeclare(schema.ResourceDeclaration{
-	Name: "Account",
-	Schema: &schema.Schema{ID: "urn:example:params:scim:schemas:2.0:Account", Attributes: []*schema.Attribute{
-		{Name: "name", Type: schema.String, Required: true, Uniqueness: schema.UniqueServer},
-		{Name: "displayName", Type: schema.String},
-		{Name: "active", Type: schema.Boolean},
-	}},
-})
+// accountType is the kit's type shaped like the benchmark's users (scimtest.AccountType).
+var accountType = scimtest.AccountType()
 
 // BenchmarkDeclaredVsUser compares a declared type's GET by id and eq lookup with the User path's, over
 // memstore, 2000 of each (sqlstore's BenchmarkDeclaredVsUser does the same over SQLite):

@@ -11,22 +11,12 @@ import (
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/memstore"
 	"github.com/scimkit/scim/schema"
+	"github.com/scimkit/scim/scimtest"
 )
 
-// deviceType is a host's own resource type: a unique serial (without case), a label, a multi-valued
-// tags attribute, and an extension.
-var deviceType = schema.MustDeclare(schema.ResourceDeclaration{
-	Name: "Device",
-	Schema: &schema.Schema{ID: "urn:example:params:scim:schemas:2.0:Device", Attributes: []*schema.Attribute{
-		{Name: "serial", Type: schema.String, Required: true, Uniqueness: schema.UniqueServer},
-		{Name: "label", Type: schema.String},
-		{Name: "rank", Type: schema.Integer},
-		{Name: "tags", Type: schema.String, MultiValued: true},
-	}},
-	Extensions: []*schema.Schema{{ID: "urn:example:params:scim:schemas:extension:2.0:Device", Attributes: []*schema.Attribute{
-		{Name: "site", Type: schema.String},
-	}}},
-})
+// deviceType is a host's own resource type, the kit's sample (scimtest.DeviceType): a unique serial
+// (without case), a globally unique assetTag, labels, a multi-valued tags attribute, and an extension.
+var deviceType = scimtest.DeviceType()
 
 // roleType is a read-only catalog, as Okta imports.
 var roleType = schema.MustDeclare(schema.ResourceDeclaration{

@@ -156,10 +156,8 @@ func userFieldByKey(k string) *userField {
 
 // strFieldByKey is userFieldByKey for the string fields of a complex value.
 func strFieldByKey[T any](fields []strField[T], k string) *strField[T] {
-	for i := range fields {
-		if fields[i].name == k {
-			return &fields[i]
-		}
+	if f := strFieldNamed(fields, k); f != nil {
+		return f
 	}
 	for i := range fields {
 		if strings.EqualFold(fields[i].name, k) {

@@ -14,7 +14,7 @@ import (
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/filter"
 	"github.com/scimkit/scim/memstore"
-	"github.com/scimkit/scim/schema"
+	"github.com/scimkit/scim/scimtest"
 	"github.com/scimkit/scim/shared/stored"
 	"github.com/scimkit/scim/sqlstore"
 )
@@ -24,14 +24,7 @@ import (
 // or by the SQL store's Resources. doc-get and doc-eq read account i as get and eq-hit read user i; elimity's
 // server and the ceiling serve no declared type and skip them.
 
-var accountType = schema.MustDeclare(schema.ResourceDeclaration{
-	Name: "Account",
-	Schema: &schema.Schema{ID: "urn:example:params:scim:schemas:2.0:Account", Attributes: []*schema.Attribute{
-		{Name: "name", Type: schema.String, Required: true, Uniqueness: schema.UniqueServer},
-		{Name: "displayName", Type: schema.String},
-		{Name: "active", Type: schema.Boolean},
-	}},
-})
+var accountType = scimtest.AccountType()
 
 func isDocOp(op string) bool { return op == opDocGet || op == opDocEq }
 

@@ -636,3 +636,17 @@ func DeviceType() *schema.ResourceType {
 		}}},
 	})
 }
+
+// AccountType is a declared type shaped like the users Entra provisions, for comparing a declared type's
+// costs with the User path's (the benchmarks do): a name unique per server without case, as userName is,
+// a displayName and active, beside the common id and externalId.
+func AccountType() *schema.ResourceType {
+	return schema.MustDeclare(schema.ResourceDeclaration{
+		Name: "Account",
+		Schema: &schema.Schema{ID: "urn:example:params:scim:schemas:2.0:Account", Attributes: []*schema.Attribute{
+			{Name: "name", Type: schema.String, Required: true, Uniqueness: schema.UniqueServer},
+			{Name: "displayName", Type: schema.String},
+			{Name: "active", Type: schema.Boolean},
+		}},
+	})
+}

@@ -8,18 +8,11 @@ import (
 	"testing"
 
 	"github.com/scimkit/scim"
-	"github.com/scimkit/scim/schema"
+	"github.com/scimkit/scim/scimtest"
 )
 
-// accountType is the root package's BenchmarkDeclaredVsUser type: shaped like the users beside it.
-var accountType = schema.MustDeclare(schema.ResourceDeclaration{
-	Name: "Account",
-	Schema: &schema.Schema{ID: "urn:example:params:scim:schemas:2.0:Account", Attributes: []*schema.Attribute{
-		{Name: "name", Type: schema.String, Required: true, Uniqueness: schema.UniqueServer},
-		{Name: "displayName", Type: schema.String},
-		{Name: "active", Type: schema.Boolean},
-	}},
-})
+// accountType is the kit's type shaped like the benchmark's users (scimtest.AccountType).
+var accountType = scimtest.AccountType()
 
 // nullWriter is a ResponseWriter that keeps nothing but the status.
 type nullWriter struct {
