@@ -130,7 +130,7 @@ func (s *Store) where(ctx context.Context, f filter.Expr) (string, []any, error)
 	return where + " AND (" + frag + ")", args, nil
 }
 
-// tenantIs is the condition "tenant = " its first placeholder, every statement's start.
+// tenantIs is the condition on the tenant, bound to the first placeholder: every statement's start.
 func (s *Store) tenantIs() string {
 	if s.dialect == Postgres {
 		return "tenant = $1"

@@ -119,7 +119,7 @@ func (s *Store) gates() {
 }
 
 // enter admits a call of the context's tenant to the readers' pool (or the writer's, when write), and
-// returns the context to run it with and the func that ends it. A call made within an admitted one (List
+// returns the context to run it with and the turn whose leave ends it. A call made within an admitted one (List
 // reading each batch's groups with GroupsOf) is already inside: it runs on the outer call's share rather
 // than waiting for a second one, which two such calls of a tenant at its share would wait for forever.
 func (s *Store) enter(ctx context.Context, write bool) (context.Context, turn, error) {

@@ -160,12 +160,12 @@ func (b *stmt) arg(v any) *stmt {
 	return b
 }
 
-// total writes the expression of a page's totalResults. Unfiltered, it is the tenant's counter: exact, one
-// row. Filtered, it counts the matches up to filteredCountCap+1 rows: exact up to the cap; listSeq turns a
-// count past it into a lower bound.
 // cappedEnd closes total's capped count.
 var cappedEnd = ` LIMIT ` + strconv.Itoa(filteredCountCap+1) + `) capped)`
 
+// total writes the expression of a page's totalResults. Unfiltered, it is the tenant's counter: exact, one
+// row. Filtered, it counts the matches up to filteredCountCap+1 rows: exact up to the cap; listSeq turns a
+// count past it into a lower bound.
 func (b *stmt) total(filtered bool) *stmt {
 	if !filtered {
 		// The clause is "tenant = <placeholder>" (Store.where), a condition scim_user_counts has too.
