@@ -86,14 +86,23 @@ func jsonFields(t reflect.Type, fn func(name string, f reflect.StructField)) {
 }
 
 // tableOf returns the rows of struct type t (User, or a struct shaped like it in tests), or an error naming
-// the first field whose type has no kind.
+// the first field whose type has no kind, or whose kind is one the codecs write by its field (Schemas,
+// Name, Active, Addresses, Groups, Enterprise, Meta) and is taken: only strings and MultiValue lists are
+// read by offset, so only those can be added without code.
 func tableOf(t reflect.Type) ([]userField, error) {
 	var rows []userField
 	var err error
+	taken := map[userKind]string{} // the kinds the codecs write by field name, not by offset: one field each
 	jsonFields(t, func(name string, f reflect.StructField) {
 		kind, ok := userKinds[f.Type]
-		if !ok && err == nil {
+		switch {
+		case err != nil:
+		case !ok:
 			err = fmt.Errorf("scim: User.%s is a %s, a type the field table has no kind for", f.Name, f.Type)
+		case kind != userString && kind != userMulti && taken[kind] != "":
+			err = fmt.Errorf("scim: User.%s is a %s, a kind the codecs write only as User.%s", f.Name, f.Type, taken[kind])
+		default:
+			taken[kind] = f.Name
 		}
 		rows = append(rows, userField{name: name, kind: kind, off: f.Offset})
 	})

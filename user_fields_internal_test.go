@@ -121,6 +121,13 @@ func TestAddingAFieldIsOneLine(t *testing.T) {
 	_, err = tableOf(reflect.TypeFor[odd]())
 	require.ErrorContains(t, err, "User.Level is a int")
 
+	type twoLists struct { // a second []string would be written as Schemas: refused, not mis-encoded
+		Schemas []string `json:"schemas,omitempty"`
+		Aliases []string `json:"aliases,omitempty"`
+	}
+	_, err = tableOf(reflect.TypeFor[twoLists]())
+	require.ErrorContains(t, err, "User.Aliases is a []string, a kind the codecs write only as User.Schemas")
+
 	type value2 struct {
 		Value   string `json:"value,omitempty"`
 		Label   string `json:"label,omitempty"`
