@@ -190,10 +190,13 @@ func (s *Store) in(first, n int) string {
 	return b.String()
 }
 
-func strArgs(ids []string) []any {
-	out := make([]any, len(ids))
-	for i, id := range ids {
-		out[i] = id
+// withIDs is a statement's arguments: lead, then ids. One slice: the statements bind a batch of ids after
+// the tenant (and a group), and joining two slices would allocate twice.
+func withIDs(ids []string, lead ...any) []any {
+	out := make([]any, len(lead), len(lead)+len(ids))
+	copy(out, lead)
+	for _, id := range ids {
+		out = append(out, id)
 	}
 	return out
 }
@@ -213,7 +216,7 @@ func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, groupID string, ids 
 			lock = " FOR KEY SHARE"
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM scim_users WHERE tenant = `+s.placeholder(1)+` AND id IN `+
-			s.in(2, len(batch))+lock, append([]any{tenant}, strArgs(batch)...)...)
+			s.in(2, len(batch))+lock, withIDs(batch, tenant)...)
 		if err != nil {
 			return nil, err
 		}
@@ -265,7 +268,7 @@ func (s *Store) removeMembers(ctx context.Context, tx *sql.Tx, groupID string, i
 		batch := ids[lo:min(lo+idBatch, len(ids))]
 		got, err := collectIDs(ctx, tx, `DELETE FROM scim_members WHERE tenant = `+s.placeholder(1)+` AND group_id = `+
 			s.placeholder(2)+` AND user_id IN `+s.in(3, len(batch))+` RETURNING user_id`,
-			append([]any{tenantOf(ctx), groupID}, strArgs(batch)...)...)
+			withIDs(batch, tenantOf(ctx), groupID)...)
 		if err != nil {
 			return nil, err
 		}
@@ -343,7 +346,7 @@ func (s *Store) loadMembers(ctx context.Context, groups []*scim.Group, maxMember
 		}
 	} else {
 		rows, err := s.db.QueryContext(ctx, `SELECT group_id, count(*) FROM scim_members WHERE tenant = `+s.placeholder(1)+
-			` AND group_id IN `+s.in(2, len(ids))+` GROUP BY group_id`, append([]any{tenant}, strArgs(ids)...)...)
+			` AND group_id IN `+s.in(2, len(ids))+` GROUP BY group_id`, withIDs(ids, tenant)...)
 		if err != nil {
 			return err
 		}
@@ -379,7 +382,7 @@ func (s *Store) loadMembers(ctx context.Context, groups []*scim.Group, maxMember
 	rows, err := s.db.QueryContext(ctx, `SELECT m.group_id, m.user_id, `+s.memberDisplay()+` FROM scim_members m
 		JOIN scim_users u ON u.tenant = m.tenant AND u.id = m.user_id
 		WHERE m.tenant = `+s.placeholder(1)+` AND m.group_id IN `+s.in(2, len(small))+` ORDER BY m.group_id, m.user_id`,
-		append([]any{tenant}, strArgs(small)...)...)
+		withIDs(small, tenant)...)
 	if err != nil {
 		return err
 	}

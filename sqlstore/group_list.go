@@ -223,7 +223,7 @@ func (s *Store) memberDocs(ctx context.Context, groupIDs []string) (map[string][
 	rows, err := s.db.QueryContext(ctx, `SELECT m.group_id, m.user_id, `+s.memberDisplay()+` FROM scim_members m
 		JOIN scim_users u ON u.tenant = m.tenant AND u.id = m.user_id
 		WHERE m.tenant = `+s.placeholder(1)+` AND m.group_id IN `+s.in(2, len(groupIDs))+` ORDER BY m.group_id, m.user_id`,
-		append([]any{tenantOf(ctx)}, strArgs(groupIDs)...)...)
+		withIDs(groupIDs, tenantOf(ctx))...)
 	if err != nil {
 		return nil, err
 	}
@@ -330,12 +330,7 @@ func (s *Store) GroupsOf(ctx context.Context, userIDs []string) (_ map[string][]
 	ids := dedupe(userIDs)
 	for lo := 0; lo < len(ids); lo += idBatch {
 		batch := ids[lo:min(lo+idBatch, len(ids))]
-		args := make([]any, 1, 1+len(batch))
-		args[0] = tenantOf(ctx)
-		for _, id := range batch {
-			args = append(args, id)
-		}
-		rows, err := s.db.QueryContext(ctx, s.groupsOfQuery(len(batch)), args...)
+		rows, err := s.db.QueryContext(ctx, s.groupsOfQuery(len(batch)), withIDs(batch, tenantOf(ctx))...)
 		if err != nil {
 			return nil, err
 		}

@@ -363,7 +363,7 @@ func (r *Resources) byIDs(ctx context.Context, db reader, ids []string) ([]docRo
 	var out []docRow
 	for len(ids) > 0 {
 		n := min(len(ids), resourceBatch)
-		args := append([]any{tenantOf(ctx), r.rt.Name}, strArgs(ids[:n])...)
+		args := withIDs(ids[:n], tenantOf(ctx), r.rt.Name)
 		rows, err := r.read(ctx, db, selectDocs+`tenant = ? AND type = ? AND id IN (`+
 			strings.TrimSuffix(strings.Repeat("?, ", n), ", ")+`)`, args...)
 		if err != nil {
